@@ -1,0 +1,54 @@
+# OneGrid: `make run` starts the app with demo data, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+FLASK := $(BIN)/flask --app wsgi
+PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
+# System packages: Pango for WeasyPrint, a CJK font, poppler for reading PDFs back in tests.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils
+
+.PHONY: run test system-deps translations migrate seed clean
+
+run: system-deps $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) seed demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: system-deps $(VENV)/.installed-dev translations
+	$(BIN)/pytest -q
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+system-deps:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -f -d translations
+
+migrate: $(VENV)/.installed
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed demo
+
+clean:
+	rm -rf $(VENV) instance/onegrid.db* .pytest_cache

@@ -1,0 +1,5 @@
+"""The back office (Flask-Admin)."""
+
+
+def init_admin(app):
+    pass

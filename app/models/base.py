@@ -1,0 +1,34 @@
+"""Shared column helpers and the area-scope rule for models."""
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, ForeignKey, String, and_
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+
+
+def grid_code_column(nullable: bool = False, **kwargs) -> Mapped[str]:
+    """The grid a row belongs to, by its code; scoping filters on it."""
+    return mapped_column(
+        String(15),
+        ForeignKey("area.code", onupdate="CASCADE"),
+        index=True,
+        nullable=nullable,
+        **kwargs,
+    )
+
+
+def under_area(column, prefix: str):
+    """SQL condition: `column` holds the code `prefix` or a code below it.
+
+    A range rather than LIKE so the plain b-tree index serves it on SQLite and
+    PostgreSQL alike; codes are digits only and ';' sorts right after '9'.
+    """
+    return and_(column >= prefix, column < prefix + ";")

@@ -1,0 +1,1 @@
+"""Domain services: plain functions that check, change and flush; callers commit."""

@@ -1,0 +1,59 @@
+"""Area scoping: which rows a user may see, by the prefix of their area code."""
+from sqlalchemy import false, select
+
+from app.extensions import db
+from app.models import Area
+from app.models.base import under_area
+from app.models.choices import AreaLevel
+
+
+def scope_condition(model, user):
+    """A WHERE condition confining `model` rows to `user`'s scope, or None when unrestricted."""
+    column_name = getattr(model, "scope_column_name", None)
+    prefix = user.scope_prefix
+    if column_name is None or prefix is None:
+        return None
+    if not prefix:
+        return false()
+    return under_area(getattr(model, column_name), prefix)
+
+
+def apply_scope(query, model, user):
+    """Filter a select()/Query to the rows of `model` that `user` may see."""
+    condition = scope_condition(model, user)
+    return query if condition is None else query.filter(condition)
+
+
+def code_in_scope(user, code: str | None) -> bool:
+    """Whether an area code lies inside the user's scope."""
+    prefix = user.scope_prefix
+    if prefix is None:
+        return True
+    return bool(prefix) and code is not None and code.startswith(prefix)
+
+
+def row_in_scope(user, obj) -> bool:
+    """Whether a loaded row lies inside the user's scope."""
+    column_name = getattr(type(obj), "scope_column_name", None)
+    if column_name is None:
+        return True
+    return code_in_scope(user, getattr(obj, column_name))
+
+
+def areas_in_scope(user, level: str | None = None, parent: str | None = None) -> list[Area]:
+    """Areas visible to the user, optionally of one level and under one parent code."""
+    query = apply_scope(select(Area), Area, user)
+    if level:
+        query = query.filter(Area.level == level)
+    if parent:
+        query = query.filter(under_area(Area.code, parent), Area.code != parent)
+    return list(db.session.scalars(query.order_by(Area.code)))
+
+
+def area_choices(user, level: str) -> list[tuple[str, str]]:
+    """(code, label) pairs of the areas of one level in the user's scope, for filters."""
+    return [(a.code, f"{a.name} ({a.code})") for a in areas_in_scope(user, level)]
+
+
+def grid_levels() -> tuple[str, ...]:
+    return (AreaLevel.STREET, AreaLevel.COMMUNITY, AreaLevel.GRID)

@@ -1,0 +1,33 @@
+"""Counts of the main records in a user's scope (back-office home and the API)."""
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Area, Building, Enterprise, Facility, Household, Member, Resident, Room, Unit
+from app.models.choices import AreaLevel
+from app.services.scope import apply_scope
+
+COUNTED = {
+    "residents": Resident,
+    "households": Household,
+    "rooms": Room,
+    "buildings": Building,
+    "enterprises": Enterprise,
+    "facilities": Facility,
+    "members": Member,
+    "units": Unit,
+}
+
+
+def count_in_scope(model, user, *conditions) -> int:
+    query = apply_scope(select(func.count()).select_from(model), model, user)
+    for condition in conditions:
+        query = query.where(condition)
+    return db.session.scalar(query) or 0
+
+
+def scope_counts(user) -> dict[str, int]:
+    """Residents, households, rooms, … and grids visible to `user`."""
+    counts = {key: count_in_scope(model, user) for key, model in COUNTED.items()}
+    counts["grids"] = count_in_scope(Area, user, Area.level == AreaLevel.GRID)
+    counts["communities"] = count_in_scope(Area, user, Area.level == AreaLevel.COMMUNITY)
+    return counts
