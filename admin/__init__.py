@@ -1,5 +1,61 @@
-"""The back office (Flask-Admin)."""
+"""The back office: Flask-Admin views built per app, scoped per user, Chinese by default."""
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.models import (
+    Area, AuditLog, Building, Compound, Department, Enterprise, Facility, GridRole, Household, Matter, Member,
+    PartyOrg, Pledge, Resident, Room, SlaPolicy, Unit, User,
+)
 
 
-def init_admin(app):
-    pass
+def init_admin(app: Flask) -> Admin:
+    """Build the Admin object and its views for this app (tests build many apps)."""
+    from admin.base import HomeView
+    from admin.views.areas import AreaAdmin
+    from admin.views.census import (
+        BuildingAdmin, CompoundAdmin, EnterpriseAdmin, FacilityAdmin, HouseholdAdmin, ResidentAdmin, RoomAdmin,
+    )
+    from admin.views.party import GridRoleAdmin, MemberAdmin, PartyOrgAdmin, PledgeAdmin, UnitAdmin
+    from admin.views.reference import DepartmentAdmin, MatterAdmin, SlaPolicyAdmin
+    from admin.views.system import AuditLogAdmin, UserAdmin
+
+    admin = Admin(
+        app,
+        name="OneGrid 网格通",
+        index_view=HomeView(name=_l("Home"), url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/onegrid_base.html", fluid=True),
+    )
+    areas, census, party, reference, system = (
+        _l("Areas"), _l("People & places"), _l("Party & check-in"), _l("Matters"), _l("System"),
+    )
+    admin.add_view(AreaAdmin(Area, db, name=_l("Areas & grids"), category=areas))
+    for view, model, name in [
+        (ResidentAdmin, Resident, _l("Residents")),
+        (HouseholdAdmin, Household, _l("Households")),
+        (CompoundAdmin, Compound, _l("Compounds")),
+        (BuildingAdmin, Building, _l("Buildings")),
+        (RoomAdmin, Room, _l("Rooms")),
+        (EnterpriseAdmin, Enterprise, _l("Enterprises")),
+        (FacilityAdmin, Facility, _l("Facilities")),
+    ]:
+        admin.add_view(view(model, db, name=name, category=census))
+    for view, model, name in [
+        (GridRoleAdmin, GridRole, _l("Grid teams")),
+        (PartyOrgAdmin, PartyOrg, _l("Party organisations")),
+        (UnitAdmin, Unit, _l("Check-in units")),
+        (PledgeAdmin, Pledge, _l("Pledges")),
+        (MemberAdmin, Member, _l("Checked-in members")),
+    ]:
+        admin.add_view(view(model, db, name=name, category=party))
+    for view, model, name in [
+        (MatterAdmin, Matter, _l("Matter list")),
+        (DepartmentAdmin, Department, _l("Departments")),
+        (SlaPolicyAdmin, SlaPolicy, _l("SLA policies")),
+    ]:
+        admin.add_view(view(model, db, name=name, category=reference))
+    admin.add_view(UserAdmin(User, db, name=_l("Users"), category=system))
+    admin.add_view(AuditLogAdmin(AuditLog, db, name=_l("Audit log"), category=system))
+    return admin

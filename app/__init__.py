@@ -79,18 +79,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def select_locale() -> str:
     """The user's chosen language (session, then profile), Chinese by default."""
+    from flask import current_app, has_request_context
     from flask_login import current_user
 
-    languages = babel_languages()
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-        return current_user.locale
-    if request and request.args.get("lang") in languages:
-        return request.args["lang"]
-    from flask import current_app
-
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        if request.args.get("lang") in languages:
+            return request.args["lang"]
+        if session.get("lang") in languages:
+            return session["lang"]
+        if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+            return current_user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

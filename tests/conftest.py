@@ -2,6 +2,7 @@
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -29,9 +30,22 @@ def _database_reachable(app) -> bool:
         return False
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in production.
+
+    The test itself holds an app context open (to use `db.session`); without this,
+    requests would share its `g`, its logged-in user and its database session.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     app = create_app(TestConfig)
+    app.test_client_class = IsolatedClient
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         require_service(_database_reachable(app), "PostgreSQL is not reachable at TEST_DATABASE_URL")
     with app.app_context():
@@ -56,6 +70,7 @@ def _clean_database(app):
         if conn.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # the area tree refers to itself
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
     ctx.pop()

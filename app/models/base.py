@@ -32,3 +32,21 @@ def under_area(column, prefix: str):
     PostgreSQL alike; codes are digits only and ';' sorts right after '9'.
     """
     return and_(column >= prefix, column < prefix + ";")
+
+
+def sync_foreign_keys(obj) -> None:
+    """Copy changed many-to-one relationships into their foreign-key columns now, not at flush.
+
+    Forms set relationships (`room.building = b`); scoping and the audit log read
+    the columns (`room.grid_code`), which SQLAlchemy would only fill in at flush.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.orm import MANYTOONE
+
+    state = inspect(obj)
+    for rel in state.mapper.relationships:
+        if rel.direction is not MANYTOONE or not state.attrs[rel.key].history.has_changes():
+            continue
+        target = getattr(obj, rel.key)
+        for local, remote in rel.local_remote_pairs:
+            setattr(obj, local.key, getattr(target, remote.key) if target is not None else None)

@@ -49,6 +49,24 @@ def create_user(
         area = db.session.scalar(select(Area).where(Area.code == area_code))
         if area is None:
             raise UserError(_("Unknown area code %(code)s.", code=area_code))
+    department = None
+    if department_code:
+        department = db.session.scalar(select(Department).where(Department.code == department_code))
+        if department is None:
+            raise UserError(_("Unknown department code %(code)s.", code=department_code))
+    check_role_binding(role, area, department)
+
+    user = User(username=username, role=role, name=name or username, area_code=area.code if area else None,
+                department_id=department.id if department else None, active=True)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    ensure_profile(user, phone=phone)
+    return user
+
+
+def check_role_binding(role: str, area: Area | None, department: Department | None) -> None:
+    """A role's area must be of the role's level; a department user needs a department."""
     needed_level = ROLE_AREA_LEVEL.get(Role(role))
     if needed_level is not None:
         if area is None:
@@ -58,34 +76,32 @@ def create_user(
                 _("The role %(role)s needs an area of level %(level)s, but %(code)s is a %(actual)s.",
                   role=role, level=needed_level, code=area.code, actual=area.level)
             )
-
-    department = None
-    if role == Role.DEPARTMENT:
-        if not department_code:
-            raise UserError(_("The role department needs a department (--department)."))
-        department = db.session.scalar(select(Department).where(Department.code == department_code))
-        if department is None:
-            raise UserError(_("Unknown department code %(code)s.", code=department_code))
-    elif department_code:
+    if role == Role.DEPARTMENT and department is None:
+        raise UserError(_("The role department needs a department (--department)."))
+    if role != Role.DEPARTMENT and department is not None:
         raise UserError(_("Only department users belong to a department."))
 
-    user = User(username=username, role=role, name=name or username, area_code=area.code if area else None,
-                department_id=department.id if department else None, active=True)
-    user.set_password(password)
-    db.session.add(user)
+
+def ensure_profile(user: User, phone: str | None = None) -> None:
+    """Give a member or resident user the profile row its role needs, if it has none yet."""
+    if user.role == Role.MEMBER:
+        if db.session.scalar(select(Member.id).where(Member.user_id == user.id)) is None:
+            db.session.add(Member(user_id=user.id, name=user.name or user.username, phone=phone,
+                                  grid_code=user.area_code, checked_in_on=date.today()))
+    elif user.role == Role.RESIDENT:
+        if db.session.scalar(select(Resident.id).where(Resident.user_id == user.id)) is None:
+            db.session.add(Resident(user_id=user.id, name=user.name or user.username, phone=phone,
+                                    grid_code=user.area_code))
     db.session.flush()
-    if role == Role.MEMBER:
-        db.session.add(Member(user_id=user.id, name=user.name, phone=phone, grid_code=area.code,
-                              checked_in_on=date.today()))
-    elif role == Role.RESIDENT:
-        db.session.add(Resident(user_id=user.id, name=user.name, phone=phone, grid_code=area.code))
-    db.session.flush()
-    return user
 
 
 def authenticate(username: str, password: str) -> User | None:
     """The active user with these credentials, or None."""
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        # hash anyway, so an unknown username takes as long as a wrong password
+        User(password_hash="").set_password(password or "")
+        return None
+    if not user.active or not user.check_password(password or ""):
         return None
     return user

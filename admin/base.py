@@ -1,0 +1,236 @@
+"""The base of every back-office view: access by role, scoping, masking and the audit log."""
+from collections import OrderedDict
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_admin.babel import gettext as admin_gettext
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.model.filters import BaseFilter
+from flask_admin.model.helpers import get_mdict_item_or_list
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import StopValidation, ValidationError
+from wtforms import StringField
+
+from admin.labels import LABELS
+from admin.scoping import AreaFilter, scope_form_choices
+from app.extensions import db
+from app.models.base import sync_foreign_keys
+from app.models.choices import BACK_OFFICE_ROLES, STAFF_ROLES, Role
+from app.services import audit
+from app.services.masking import MASKERS
+from app.services.scope import apply_scope, row_in_scope
+from app.services.stats import scope_counts
+
+ADMIN_ONLY = (Role.ADMIN,)
+AREA_STAFF = STAFF_ROLES
+MANAGERS = (Role.ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN)
+
+
+class AccessMixin:
+    """Anonymous callers go to the login page; logged-in callers without the role get 403."""
+
+    view_roles: tuple = AREA_STAFF
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.role in self.view_roles
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("marketplace.login", next=request.full_path))
+        abort(403)
+
+
+class HomeView(AccessMixin, AdminIndexView):
+    """The back-office home: the counts of the main records in the user's scope."""
+
+    view_roles = BACK_OFFICE_ROLES
+
+    @expose("/")
+    def index(self):
+        counts = scope_counts(current_user) if current_user.role in STAFF_ROLES else None
+        return self.render("admin/home.html", counts=counts)
+
+
+class MaskedField(StringField):
+    """A text field showing personal data masked; left untouched, the stored value is kept."""
+
+    def __init__(self, *args, masker=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.masker = masker
+
+    def _masked_original(self):
+        return self.masker(self.object_data) if self.object_data else None
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.masker(self.data) if self.data else ""
+
+    @property
+    def unchanged(self) -> bool:
+        return bool(self.object_data) and self.data == self._masked_original()
+
+    def pre_validate(self, form):
+        if self.unchanged:
+            raise StopValidation()
+
+    def populate_obj(self, obj, name):
+        if not self.unchanged:
+            setattr(obj, name, self.data or None)
+
+
+class OneGridModelView(AccessMixin, ModelView):
+    """A ModelView confined to the user's area, masking personal data and auditing every change."""
+
+    edit_roles: tuple = MANAGERS
+    column_labels = LABELS
+    page_size = 20
+    can_set_page_size = True
+    can_view_details = True
+    can_export = True
+    export_types = ["csv", "xlsx"]
+    column_default_sort = ("id", True)
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    masked_columns: tuple = ()
+    form_area_levels: dict = {}
+    form_excluded_columns = ("created_at",)
+    column_display_all_relations = False
+
+    def __init__(self, model, session=None, **kwargs):
+        if self.masked_columns:
+            formatters = {c: self._mask_formatter(c) for c in self.masked_columns}
+            self.column_formatters = {**(self.column_formatters or {}), **formatters}
+            self.column_formatters_export = {**(self.column_formatters_export or {}), **formatters}
+            self.form_overrides = {**(self.form_overrides or {}), **{c: MaskedField for c in self.masked_columns}}
+            self.form_args = dict(self.form_args or {})
+            for column in self.masked_columns:
+                self.form_args[column] = {**self.form_args.get(column, {}), "masker": MASKERS[column]}
+        super().__init__(model, session or db, **kwargs)
+
+    @staticmethod
+    def _mask_formatter(column):
+        masker = MASKERS[column]
+        return lambda view, context, model, name: masker(getattr(model, column))
+
+    # --- what the user may do -------------------------------------------------
+    @property
+    def can_create(self):
+        return current_user.is_authenticated and current_user.role in self.edit_roles
+
+    @property
+    def can_edit(self):
+        return self.can_create
+
+    @property
+    def can_delete(self):
+        return self.can_create
+
+    @property
+    def export_max_rows(self):
+        return current_app.config["ADMIN_EXPORT_MAX_ROWS"]
+
+    # --- scoping ------------------------------------------------------------------
+    def get_query(self):
+        return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_count_query(self):
+        return apply_scope(super().get_count_query(), self.model, current_user)
+
+    def get_one(self, id):
+        obj = super().get_one(id)
+        if obj is None or not row_in_scope(current_user, obj):
+            abort(404)
+        return obj
+
+    def create_form(self, obj=None):
+        return self._scoped(super().create_form(obj))
+
+    def edit_form(self, obj=None):
+        return self._scoped(super().edit_form(obj))
+
+    def _scoped(self, form):
+        scope_form_choices(form, self.form_area_levels)
+        return form
+
+    def _get_filter_groups(self):
+        """Filter options computed per request (they depend on the user), empty area filters hidden."""
+        if not self._filters:
+            return None
+        groups: OrderedDict = OrderedDict()
+        for index, flt in enumerate(self._filters):
+            options = flt.get_options(self) or None
+            if isinstance(flt, AreaFilter) and not options:
+                continue
+            groups.setdefault(str(flt.name), []).append({
+                "index": index,
+                "arg": self.get_filter_arg(index, flt),
+                "operation": str(flt.operation()),
+                "options": [(str(k), str(v)) for k, v in options] if options else None,
+                "type": flt.data_type,
+            })
+        return groups
+
+    # --- saving ---------------------------------------------------------------------
+    def on_model_change(self, form, model, is_created):
+        # history first: anything below may autoflush and erase it
+        sync_foreign_keys(model)
+        self.before_save(form, model, is_created)
+        sync_foreign_keys(model)
+        before, after = (None, None) if is_created else audit.changes(model)
+        if not row_in_scope(current_user, model):
+            raise ValidationError(_("You can only save records inside your own area."))
+        if is_created:
+            db.session.flush()
+            audit.record(current_user, "create", model, None, audit.snapshot(model), ip=request.remote_addr)
+        elif after:
+            audit.record(current_user, "update", model, before, after, ip=request.remote_addr)
+
+    def before_save(self, form, model, is_created):
+        """Hook for views: derive columns (e.g. the grid from a building) before the scope check."""
+
+    def on_model_delete(self, model):
+        audit.record(current_user, "delete", model, audit.snapshot(model), None, ip=request.remote_addr)
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, IntegrityError):
+            db.session.rollback()
+            from flask import flash
+
+            flash(_("Nothing was saved: the record is still used by other records, or it duplicates one."), "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    # --- extra context on the details page -----------------------------------------
+    def details_extras(self, model) -> dict:
+        """Related rows shown under a record's details (views override)."""
+        return {}
+
+    def render(self, template, **kwargs):
+        if template == self.details_template and "model" in kwargs:
+            kwargs.update(self.details_extras(kwargs["model"]))
+        return super().render(template, **kwargs)
+
+
+class ReferenceView(OneGridModelView):
+    """District-wide reference data: every back-office user reads it, only admins change it."""
+
+    view_roles = BACK_OFFICE_ROLES
+    edit_roles = ADMIN_ONLY
+
+
+class RevealMixin:
+    """An explicit, audited action that shows a record's masked personal data in full."""
+
+    @expose("/reveal/", methods=["POST"])
+    def reveal_view(self):
+        model = self.get_one(get_mdict_item_or_list(request.form, "id") or "")
+        values = {str(self.column_labels.get(c, c)): getattr(model, c) or "" for c in self.masked_columns}
+        audit.record(current_user, "reveal", model, None, {"fields": list(self.masked_columns)}, ip=request.remote_addr)
+        db.session.commit()
+        return self.render("admin/reveal.html", model=model, values=values,
+                           return_url=self.get_url(".details_view", id=model.id))

@@ -1,0 +1,80 @@
+"""Scoped pieces for Flask-Admin: area filters, ajax lookups and form choice lists."""
+from flask import abort, has_request_context
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Area
+from app.models.base import under_area
+from app.services.scope import apply_scope, area_choices, row_in_scope
+
+
+class AreaFilter(BaseSQLAFilter):
+    """"Under this street/community/grid": options are the areas of one level in the user's scope."""
+
+    def __init__(self, column, name, level: str):
+        super().__init__(column, name, options=lambda: _scoped_area_options(level))
+        self.level = level
+
+    def apply(self, query, value, alias=None):
+        return query.filter(under_area(self.get_column(alias), value))
+
+    def operation(self):
+        return _l("is in")
+
+
+def _scoped_area_options(level: str):
+    if not has_request_context() or not current_user.is_authenticated:
+        return []
+    return area_choices(current_user, level)
+
+
+def area_filters(column) -> list[AreaFilter]:
+    """Street, community and grid filters on a column holding an area code."""
+    return [
+        AreaFilter(column, _l("Street"), "street"),
+        AreaFilter(column, _l("Community"), "community"),
+        AreaFilter(column, _l("Grid"), "grid"),
+    ]
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """An ajax lookup for a big foreign key that only offers rows in the user's scope."""
+
+    def __init__(self, name: str, model, **options):
+        super().__init__(name, db, model, **options)
+
+    def get_query(self):
+        return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_one(self, pk):
+        obj = super().get_one(pk)
+        return obj if obj is not None and row_in_scope(current_user, obj) else None
+
+
+def scope_form_choices(form, area_levels: dict[str, str]) -> None:
+    """Confine every foreign-key choice list of a form to the user's scope.
+
+    `area_levels` maps a field name to the Area level it may pick (e.g. grid).
+    A value posted from outside the list fails validation ("Not a valid choice").
+    """
+    for name, field in form._fields.items():
+        if not isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
+            continue
+        query = field.query_factory() if field.query is None else field.query
+        model = query.column_descriptions[0]["entity"]
+        query = apply_scope(query, model, current_user)
+        if model is Area and name in area_levels:
+            query = query.filter(Area.level == area_levels[name]).order_by(Area.code)
+        field.query = query
+        field._object_list = None  # drop any list computed before the scope was set
+
+
+def get_in_scope_or_404(model, pk):
+    obj = db.session.get(model, pk)
+    if obj is None or not row_in_scope(current_user, obj):
+        abort(404)
+    return obj

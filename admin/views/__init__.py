@@ -1,0 +1,1 @@
+"""Back-office views, one module per aggregate."""

@@ -1,0 +1,78 @@
+"""Areas: district, streets, communities and grids; a grid's page shows its team and counts."""
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from wtforms.validators import ValidationError
+
+from admin.base import OneGridModelView
+from admin.scoping import area_filters
+from app.extensions import db
+from app.models import Area, Building, GridRole, Household, Member, Resident
+from app.models.choices import (
+    AREA_CODE_LENGTH, AREA_LEVEL_LABELS, AREA_PARENT_LEVEL, GRID_ROLE_LABELS, AreaLevel, choices,
+)
+
+
+def area_code_problem(code: str, level: str, parent: Area | None) -> str | None:
+    """Why `code` cannot be an area of `level` under `parent`, or None when it can."""
+    length = AREA_CODE_LENGTH.get(level)
+    if length is None:
+        return _("Choose a level.")
+    if not code.isdigit() or len(code) != length:
+        return _("A %(level)s code has exactly %(n)d digits.", level=AREA_LEVEL_LABELS[level], n=length)
+    parent_level = AREA_PARENT_LEVEL.get(level)
+    if parent_level is None:
+        return _("A district has no parent area.") if parent is not None else None
+    if parent is None or parent.level != parent_level:
+        return _("A %(level)s lies under a %(parent)s; choose one as its parent.",
+                 level=AREA_LEVEL_LABELS[level], parent=AREA_LEVEL_LABELS[parent_level])
+    if not code.startswith(parent.code):
+        return _("The code must start with its parent's code %(code)s.", code=parent.code)
+    return None
+
+
+class AreaAdmin(OneGridModelView):
+    """Streets, communities and grids; admins add districts."""
+
+    column_list = ("code", "name", "level", "parent", "supervision_phone")
+    column_searchable_list = ("code", "name")
+    column_sortable_list = ("code", "name", "level")
+    column_default_sort = "code"
+    column_choices = {"level": choices(AREA_LEVEL_LABELS)}
+    form_choices = {"level": choices(AREA_LEVEL_LABELS)}
+    form_columns = ("code", "name", "level", "parent", "supervision_phone", "geojson")
+    column_details_list = ("code", "name", "level", "parent", "supervision_phone", "geojson", "created_at")
+    form_args = {"code": {"description": _l("District 6 digits; street +3; community +3; grid +3.")}}
+    details_template = "admin/area_details.html"
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = [FilterEqual(Area.level, _l("Level"), options=choices(AREA_LEVEL_LABELS))] + area_filters(Area.code)
+        super().__init__(*args, **kwargs)
+
+    def scaffold_form(self):
+        base = super().scaffold_form()
+
+        class AreaForm(base):
+            def validate_code(form, field):
+                problem = area_code_problem(field.data or "", form.level.data, form.parent.data)
+                if problem:
+                    raise ValidationError(problem)
+
+        return AreaForm
+
+    def details_extras(self, model):
+        if model.level != AreaLevel.GRID:
+            return {"children": model.children}
+
+        def count(m):
+            return db.session.scalar(select(func.count()).select_from(m).where(m.grid_code == model.code))
+
+        team = db.session.scalars(select(GridRole).where(GridRole.grid_code == model.code).order_by(GridRole.role)).all()
+        return {
+            "team": [(GRID_ROLE_LABELS.get(r.role, r.role), r) for r in team],
+            "buildings": db.session.scalars(select(Building).where(Building.grid_code == model.code)
+                                            .order_by(Building.name)).all(),
+            "counts": {_("Residents"): count(Resident), _("Households"): count(Household),
+                       _("Buildings"): count(Building), _("Checked-in members"): count(Member)},
+        }

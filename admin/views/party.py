@@ -1,0 +1,182 @@
+"""The vanguard and service circles: party organisations, check-in units, pledges, members, grid teams."""
+from datetime import date, timedelta
+
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import func, or_, select
+from wtforms.validators import ValidationError
+
+from admin.base import OneGridModelView, RevealMixin
+from admin.fields import CommaSetField, comma_set_formatter
+from admin.scoping import ScopedAjaxLoader, area_filters
+from admin.validators import phone_number
+from app.extensions import db
+from app.models import GridRole, Member, PartyOrg, Pledge, Unit, User
+from app.models.choices import (
+    GRID_ROLE_LABELS, MEMBER_DUTY_LABELS, PARTY_ORG_LEVEL_LABELS, PARTY_ORG_PARENT_LEVEL, PLEDGE_STATUS_LABELS,
+    SINGLE_GRID_ROLES, choices,
+)
+
+UNIT_VISIT_DAYS = 31  # a unit visits its community at least once a month
+MEMBER_VISIT_DAYS = 14  # a member visits households every two weeks
+
+
+class BehindFilter(BaseSQLAFilter):
+    """Rows whose last visit is older than the allowed interval (or never happened)."""
+
+    def __init__(self, column, name, days: int):
+        super().__init__(column, name, options=[("1", _l("Yes"))])
+        self.days = days
+
+    def apply(self, query, value, alias=None):
+        column = self.get_column(alias)
+        return query.filter(or_(column.is_(None), column < date.today() - timedelta(days=self.days)))
+
+    def operation(self):
+        return _l("is behind")
+
+
+def visit_formatter(days: int):
+    """Show a last-visit date, flagged when it is overdue."""
+
+    def format_(view, context, model, name):
+        value = getattr(model, name)
+        if value is not None and value >= date.today() - timedelta(days=days):
+            return value.isoformat()
+        text = value.isoformat() if value else _("never")
+        return Markup('<span class="badge badge-danger">%s · %s</span>') % (text, _("behind"))
+
+    return format_
+
+
+class PartyOrgAdmin(OneGridModelView):
+    column_list = ("name", "level", "parent", "area", "secretary")
+    column_searchable_list = ("name",)
+    column_sortable_list = ("name", "level", "area_code")
+    column_choices = {"level": choices(PARTY_ORG_LEVEL_LABELS)}
+    form_choices = {"level": choices(PARTY_ORG_LEVEL_LABELS)}
+    form_columns = ("name", "level", "parent", "area", "secretary")
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = [FilterEqual(PartyOrg.level, _l("Level"), options=choices(PARTY_ORG_LEVEL_LABELS))] \
+            + area_filters(PartyOrg.area_code)
+        super().__init__(*args, **kwargs)
+
+    def scaffold_form(self):
+        base = super().scaffold_form()
+
+        class PartyOrgForm(base):
+            def validate_parent(form, field):
+                wanted = PARTY_ORG_PARENT_LEVEL.get(form.level.data)
+                if wanted is None and field.data is not None:
+                    raise ValidationError(_("A street working committee has no parent organisation."))
+                if wanted is not None and (field.data is None or field.data.level != wanted):
+                    raise ValidationError(_("Choose a parent of level: %(level)s.", level=PARTY_ORG_LEVEL_LABELS[wanted]))
+
+        return PartyOrgForm
+
+
+class UnitAdmin(RevealMixin, OneGridModelView):
+    """Check-in units; a unit's page lists its pledges and members."""
+
+    masked_columns = ("contact_phone",)
+    column_list = ("name", "branch_name", "community", "agreement_date", "contact_name", "contact_phone", "last_visit_on")
+    column_searchable_list = ("name", "branch_name")
+    column_sortable_list = ("name", "community_code", "agreement_date", "last_visit_on")
+    form_columns = ("name", "branch_name", "community", "agreement_date", "contact_name", "contact_phone", "last_visit_on")
+    form_area_levels = {"community": "community"}
+    form_args = {"contact_phone": {"validators": [phone_number]}}
+    column_formatters = {"last_visit_on": visit_formatter(UNIT_VISIT_DAYS)}
+    details_template = "admin/unit_details.html"
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = area_filters(Unit.community_code)[:2] + [
+            BehindFilter(Unit.last_visit_on, _l("Behind on monthly visits"), UNIT_VISIT_DAYS)]
+        super().__init__(*args, **kwargs)
+
+    def details_extras(self, model):
+        hours = db.session.scalar(select(func.coalesce(func.sum(Member.service_hours), 0)).where(Member.unit_id == model.id))
+        return {"pledges": model.pledges, "members": model.members, "total_hours": hours,
+                "pledge_labels": PLEDGE_STATUS_LABELS}
+
+
+class MemberAdmin(RevealMixin, OneGridModelView):
+    masked_columns = ("phone",)
+    column_list = ("name", "unit", "grid", "duties", "checked_in_on", "service_hours", "last_household_visit_on", "active")
+    column_searchable_list = ("name",)
+    column_sortable_list = ("name", "grid_code", "checked_in_on", "service_hours", "last_household_visit_on")
+    form_columns = ("name", "phone", "user", "unit", "grid", "duties", "checked_in_on", "last_household_visit_on", "active")
+    form_area_levels = {"grid": "grid"}
+    form_overrides = {"duties": CommaSetField}
+    form_args = {"duties": {"choices": choices(MEMBER_DUTY_LABELS)}, "phone": {"validators": [phone_number]}}
+    column_formatters = {"duties": comma_set_formatter(MEMBER_DUTY_LABELS),
+                         "last_household_visit_on": visit_formatter(MEMBER_VISIT_DAYS)}
+    column_formatters_export = {"duties": comma_set_formatter(MEMBER_DUTY_LABELS)}
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = area_filters(Member.grid_code) + [
+            FilterEqual(Member.duties, _l("Duties"), options=choices(MEMBER_DUTY_LABELS)),
+            BehindFilter(Member.last_household_visit_on, _l("Behind on household visits"), MEMBER_VISIT_DAYS)]
+        self.form_ajax_refs = {
+            "user": ScopedAjaxLoader("user", User, fields=["username", "name"], page_size=20),
+            "unit": ScopedAjaxLoader("unit", Unit, fields=["name"], page_size=20),
+        }
+        super().__init__(*args, **kwargs)
+
+
+class PledgeAdmin(OneGridModelView):
+    column_list = ("title", "unit", "member", "period_start", "period_end", "status")
+    column_searchable_list = ("title",)
+    column_sortable_list = ("title", "period_start", "period_end", "status")
+    column_choices = {"status": choices(PLEDGE_STATUS_LABELS)}
+    form_choices = {"status": choices(PLEDGE_STATUS_LABELS)}
+    form_columns = ("title", "unit", "member", "content", "period_start", "period_end", "status", "evidence")
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = area_filters(Pledge.area_code) + [
+            FilterEqual(Pledge.status, _l("Status"), options=choices(PLEDGE_STATUS_LABELS))]
+        self.form_ajax_refs = {
+            "unit": ScopedAjaxLoader("unit", Unit, fields=["name"], page_size=20),
+            "member": ScopedAjaxLoader("member", Member, fields=["name"], page_size=20),
+        }
+        super().__init__(*args, **kwargs)
+
+    def before_save(self, form, model, is_created):
+        if (model.unit is None) == (model.member is None):
+            raise ValidationError(_("A pledge belongs either to a check-in unit or to a member: choose exactly one."))
+        if model.period_start and model.period_end and model.period_end < model.period_start:
+            raise ValidationError(_("The period ends before it starts."))
+        model.area_code = model.owner_area_code()
+
+
+class GridRoleAdmin(RevealMixin, OneGridModelView):
+    """The grid team: five-for-one, grid workers, building heads and red stewards."""
+
+    masked_columns = ("phone",)
+    column_list = ("grid", "role", "name", "phone", "duties", "since")
+    column_searchable_list = ("name",)
+    column_sortable_list = ("grid_code", "role", "name")
+    column_default_sort = "grid_code"
+    column_choices = {"role": choices(GRID_ROLE_LABELS)}
+    form_choices = {"role": choices(GRID_ROLE_LABELS)}
+    form_columns = ("grid", "role", "name", "phone", "member", "user", "duties", "since")
+    form_area_levels = {"grid": "grid"}
+    form_args = {"phone": {"validators": [phone_number]}}
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = area_filters(GridRole.grid_code) + [
+            FilterEqual(GridRole.role, _l("Role"), options=choices(GRID_ROLE_LABELS))]
+        self.form_ajax_refs = {
+            "member": ScopedAjaxLoader("member", Member, fields=["name"], page_size=20),
+            "user": ScopedAjaxLoader("user", User, fields=["username", "name"], page_size=20),
+        }
+        super().__init__(*args, **kwargs)
+
+    def before_save(self, form, model, is_created):
+        if model.role in SINGLE_GRID_ROLES and model.grid is not None:
+            taken = db.session.scalar(select(GridRole.id).where(
+                GridRole.grid_code == model.grid.code, GridRole.role == model.role, GridRole.id != model.id))
+            if taken is not None:
+                raise ValidationError(_("This grid already has a %(role)s.", role=GRID_ROLE_LABELS[model.role]))

@@ -1,0 +1,68 @@
+"""Users and the audit log."""
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
+from wtforms.validators import ValidationError
+
+from admin.base import ADMIN_ONLY, MANAGERS, OneGridModelView
+from admin.scoping import area_filters
+from app.extensions import db
+from app.models import AuditLog, User
+from app.models.choices import ROLE_LABELS, choices
+from app.services.users import UserError, check_password_policy, check_role_binding, ensure_profile
+
+
+class UserAdmin(OneGridModelView):
+    """Accounts: admins create them, pick role and scope, and set passwords (stored as scrypt hashes)."""
+
+    view_roles = ADMIN_ONLY
+    edit_roles = ADMIN_ONLY
+    column_list = ("username", "name", "role", "area", "department", "active", "last_login_at")
+    column_searchable_list = ("username", "name")
+    column_sortable_list = ("username", "role", "area_code", "last_login_at")
+    column_choices = {"role": choices(ROLE_LABELS)}
+    form_choices = {"role": choices(ROLE_LABELS), "locale": [("zh_Hans_CN", "简体中文"), ("en", "English")]}
+    form_columns = ("username", "name", "role", "area", "department", "active", "locale", "new_password")
+    form_extra_fields = {"new_password": PasswordField(_l("New password"),
+                                                       description=_l("At least 8 characters. Leave empty to keep the current password."))}
+    column_details_exclude_list = ("password_hash",)
+    column_export_exclude_list = ("password_hash",)
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = [FilterEqual(User.role, _l("Role"), options=choices(ROLE_LABELS))] + area_filters(User.area_code)
+        super().__init__(*args, **kwargs)
+
+    def before_save(self, form, model, is_created):
+        try:
+            check_role_binding(model.role, model.area, model.department)
+            if form.new_password.data:
+                check_password_policy(form.new_password.data)
+                model.set_password(form.new_password.data)
+            elif is_created:
+                raise UserError(_l("A new user needs a password."))
+        except UserError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def after_model_change(self, form, model, is_created):
+        ensure_profile(model)
+        db.session.commit()
+
+
+class AuditLogAdmin(OneGridModelView):
+    """Read-only: who changed or revealed what, when, before and after."""
+
+    view_roles = MANAGERS
+    can_create = False
+    can_edit = False
+    can_delete = False
+    column_list = ("at", "username", "action", "model", "object_id", "area_code", "before", "after")
+    column_searchable_list = ("username", "model", "object_id")
+    column_sortable_list = ("at", "username", "action", "model")
+    column_default_sort = ("at", True)
+    column_choices = {"action": [("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")),
+                                 ("reveal", _l("Reveal"))]}
+
+    def __init__(self, *args, **kwargs):
+        self.column_filters = [FilterEqual(AuditLog.action, _l("Action"), options=self.column_choices["action"]),
+                               FilterEqual(AuditLog.model, _l("Record type"))] + area_filters(AuditLog.area_code)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,40 @@
+"""Bearer tokens for the JSON API: issued at login, only their SHA-256 kept."""
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import ApiToken, User
+from app.models.base import utcnow
+
+
+def issue_token(user: User, ttl: timedelta | None = None) -> tuple[str, datetime]:
+    """A new raw token for `user` and its expiry; flushes, never commits.
+
+    The user's expired tokens are dropped on the way so the table does not grow without end.
+    """
+    now = utcnow()
+    expires_at = now + (ttl if ttl is not None else current_app.config["API_TOKEN_TTL"])
+    raw = secrets.token_urlsafe(32)
+    db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id, ApiToken.expires_at <= now))
+    db.session.add(ApiToken(user_id=user.id, token_hash=ApiToken.hash(raw), expires_at=expires_at))
+    db.session.flush()
+    return raw, expires_at
+
+
+def user_for_token(raw: str | None) -> User | None:
+    """The active user a raw token belongs to, or None when it is unknown or expired."""
+    if not raw:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(raw)))
+    if token is None or _as_utc(token.expires_at) <= utcnow():
+        return None
+    user = token.user
+    return user if user is not None and user.active else None
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes from DateTime(timezone=True); they were stored in UTC
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment

@@ -1,0 +1,92 @@
+"""Logging in and out, and resident self-registration."""
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.models.choices import Role
+from app.services.users import UserError, authenticate, create_user
+from marketplace import bp
+from marketplace.areas import grid_choices
+from marketplace.forms import LoginForm, RegisterForm
+from marketplace.navigation import landing_url, safe_target
+
+KEPT_ACROSS_LOGIN = ("lang",)  # everything else in the session is dropped when the user changes
+
+
+def _fresh_session() -> None:
+    """Empty the session except for the chosen language."""
+    kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def _start_session(user, remember: bool = False) -> None:
+    """Log `user` in on a fresh session and note the time."""
+    _fresh_session()
+    login_user(user, remember=remember)
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in with username and password; staff land in the back office."""
+    next_url = safe_target(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or landing_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.username.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Wrong username or password."))
+        elif user.role == Role.INTEGRATION:
+            form.form_errors.append(_("This account is for the API only and cannot log in here."))
+        else:
+            _start_session(user, remember=form.remember.data)
+            flash(_("Welcome, %(name)s.", name=user.name or user.username), "success")
+            return redirect(next_url or landing_url(user), 303)
+    return render_template("marketplace/login.html", form=form, next_url=next_url)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """POST logs out; GET only asks for confirmation, so a link or an image cannot log anyone out."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("marketplace.home"))
+        return render_template("marketplace/logout.html")
+    if current_user.is_authenticated:
+        _fresh_session()
+        logout_user()  # after the clear: it leaves the note that deletes a "keep me logged in" cookie
+        flash(_("You have logged out."), "info")
+    return redirect(url_for("marketplace.home"), 303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    """A resident creates an account under their home grid and is logged in."""
+    next_url = safe_target(request.args.get("next"))
+    if current_user.is_authenticated:
+        flash(_("You are already logged in."), "info")
+        return redirect(next_url or url_for("marketplace.home"))
+    form = RegisterForm()
+    form.grid_code.choices = grid_choices()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.username.data, Role.RESIDENT, form.password.data,
+                               area_code=form.grid_code.data, name=form.name.data, phone=form.phone.data)
+            db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        except IntegrityError:  # the same username registered a moment earlier by someone else
+            db.session.rollback()
+            form.username.errors.append(_("The username %(name)s is already taken.", name=form.username.data))
+        else:
+            _start_session(user)
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
+            return redirect(next_url or url_for("marketplace.home"), 303)
+    return render_template("marketplace/register.html", form=form, next_url=next_url)

@@ -1,0 +1,118 @@
+"""A scoped user sees and touches only their own part of the district, everywhere in the back office."""
+import csv
+import io
+import re
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Area, Household, Resident
+
+GRID_A = "610404001001001"  # the demo grid worker "grid"
+GRID_B = "610404001001002"  # the demo grid worker "grid2"
+OTHER_COMMUNITY_GRID = "610404001002001"
+
+
+def listed_ids(page: str) -> set[int]:
+    """The ids of the rows a back-office list page links to."""
+    return {int(i) for i in re.findall(r"/details/\?id=(\d+)", page)}
+
+
+def ids_in(grid_prefix: str) -> set[int]:
+    return set(db.session.scalars(select(Resident.id).where(Resident.grid_code.startswith(grid_prefix))))
+
+
+def resident_in(grid_code: str) -> Resident:
+    return db.session.scalars(select(Resident).where(Resident.grid_code == grid_code).order_by(Resident.id)).first()
+
+
+def test_grid_worker_lists_only_residents_of_their_grid(login_as):
+    client = login_as("grid")
+    page = client.get("/admin/resident/?page_size=100").get_data(as_text=True)
+    assert listed_ids(page) == ids_in(GRID_A)
+
+
+def test_grid_worker_cannot_open_or_edit_a_resident_of_another_grid(login_as):
+    client = login_as("grid")
+    other = resident_in(GRID_B)
+    assert client.get(f"/admin/resident/details/?id={other.id}").status_code == 404
+    assert client.get(f"/admin/resident/edit/?id={other.id}").status_code == 404
+    response = client.post(f"/admin/resident/edit/?id={other.id}", data={"name": "篡改", "grid": GRID_A})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Resident, other.id).name != "篡改"
+
+
+def test_grid_worker_cannot_delete_a_resident_of_another_grid(login_as):
+    client = login_as("grid")
+    other = resident_in(GRID_B)
+    client.post("/admin/resident/delete/", data={"id": other.id})
+    client.post("/admin/resident/action/", data={"action": "delete", "rowid": [other.id]})
+    db.session.expire_all()
+    assert db.session.get(Resident, other.id) is not None
+
+
+def test_grid_worker_export_contains_only_their_grid(login_as):
+    client = login_as("grid")
+    response = client.get("/admin/resident/export/csv/")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    own = db.session.scalar(select(func.count()).select_from(Resident).where(Resident.grid_code == GRID_A))
+    assert len(rows) - 1 == own
+    assert resident_in(GRID_B).name not in response.get_data(as_text=True) or \
+        resident_in(GRID_B).name in {r.name for r in db.session.scalars(select(Resident).where(Resident.grid_code == GRID_A))}
+
+
+def test_grid_worker_cannot_pick_another_grid_in_a_form(login_as):
+    client = login_as("grid")
+    form = client.get("/admin/resident/new/").get_data(as_text=True)
+    assert f'value="{db.session.scalar(select(Area.id).where(Area.code == GRID_A))}"' in form
+    grid_b_id = db.session.scalar(select(Area.id).where(Area.code == GRID_B))
+    assert f'value="{grid_b_id}"' not in form
+    before = db.session.scalar(select(func.count()).select_from(Resident))
+    response = client.post("/admin/resident/new/", data={"name": "越界", "grid": grid_b_id, "residence_type": "registered"})
+    assert response.status_code == 200  # the form comes back with an error
+    assert db.session.scalar(select(func.count()).select_from(Resident)) == before
+
+
+def test_grid_worker_ajax_lookup_offers_only_households_of_their_grid(login_as):
+    client = login_as("grid")
+    response = client.get("/admin/resident/ajax/lookup/?name=household&query=")
+    ids = {row[0] for row in response.get_json()}
+    assert ids
+    grids = {db.session.get(Household, i).grid_code for i in ids}
+    assert grids == {GRID_A}
+
+
+def test_grid_worker_filter_choices_list_only_their_grid(login_as):
+    client = login_as("grid")
+    page = client.get("/admin/resident/").get_data(as_text=True)
+    assert GRID_A in page
+    assert GRID_B not in page
+
+
+def test_community_admin_sees_all_grids_of_their_community_and_none_of_another(login_as):
+    client = login_as("community")
+    page = client.get("/admin/resident/?page_size=100").get_data(as_text=True)
+    assert listed_ids(page) == ids_in("610404001001")
+    assert ids_in(GRID_A) and ids_in(GRID_B) and not (listed_ids(page) & ids_in(OTHER_COMMUNITY_GRID))
+    assert client.get(f"/admin/resident/details/?id={resident_in(OTHER_COMMUNITY_GRID).id}").status_code == 404
+
+
+def test_scoped_home_counts_are_the_users_own(login_as):
+    client = login_as("grid")
+    page = client.get("/admin/").get_data(as_text=True)
+    own = db.session.scalar(select(func.count()).select_from(Resident).where(Resident.grid_code == GRID_A))
+    assert f'data-count="residents">{own}<' in page
+
+
+def test_filter_by_grid_narrows_the_list(login_as):
+    client = login_as("community")
+    page = client.get(f"/admin/resident/?flt0_2={GRID_B}&page_size=100").get_data(as_text=True)
+    assert listed_ids(page) == ids_in(GRID_B)
+
+
+def test_filter_outside_scope_shows_nothing_extra(login_as):
+    client = login_as("grid")
+    page = client.get(f"/admin/resident/?flt0_2={GRID_B}&page_size=100").get_data(as_text=True)
+    assert listed_ids(page) == set()
