@@ -3,7 +3,8 @@ from collections import OrderedDict
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
-from flask_admin.babel import gettext as admin_gettext
+from flask_admin.actions import action
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.filters import BaseFilter
 from flask_admin.model.helpers import get_mdict_item_or_list
@@ -110,7 +111,23 @@ class OneGridModelView(AccessMixin, ModelView):
             self.form_args = dict(self.form_args or {})
             for column in self.masked_columns:
                 self.form_args[column] = {**self.form_args.get(column, {}), "masker": MASKERS[column]}
+        area_columns = {"grid", "community", "area"} & set(self.column_list or ())
+        if area_columns:
+            short = {c: self._area_formatter(c) for c in area_columns if c not in (self.column_formatters or {})}
+            self.column_formatters = {**(self.column_formatters or {}), **short}
+            plain = {c: self._area_formatter(c, plain=True) for c in area_columns}
+            self.column_formatters_export = {**(self.column_formatters_export or {}), **plain}
         super().__init__(model, session or db, **kwargs)
+
+    @staticmethod
+    def _area_formatter(column, plain: bool = False):
+        def format_(view, context, model, name):
+            area = getattr(model, column)
+            if plain:
+                return f"{area.short_name} ({area.code})" if area is not None else ""
+            return Markup('<span title="%s">%s</span>') % (area.code, area.short_name) if area is not None else ""
+
+        return format_
 
     @staticmethod
     def _mask_formatter(column):
@@ -193,6 +210,12 @@ class OneGridModelView(AccessMixin, ModelView):
     def before_save(self, form, model, is_created):
         """Hook for views: derive columns (e.g. the grid from a building) before the scope check."""
 
+    @action("delete", admin_lazy_gettext("Delete"),
+            admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    def action_delete(self, ids):
+        # row ids arrive as strings; PostgreSQL will not compare an integer key with text
+        return super().action_delete([int(i) for i in ids if str(i).isdigit()])
+
     def on_model_delete(self, model):
         audit.record(current_user, "delete", model, audit.snapshot(model), None, ip=request.remote_addr)
 
@@ -204,6 +227,10 @@ class OneGridModelView(AccessMixin, ModelView):
             flash(_("Nothing was saved: the record is still used by other records, or it duplicates one."), "error")
             return True
         return super().handle_view_exception(exc)
+
+    def _get_list_value(self, *args, **kwargs):
+        value = super()._get_list_value(*args, **kwargs)
+        return "" if value is None else value  # an empty choice column shows blank, not "None"
 
     # --- extra context on the details page -----------------------------------------
     def details_extras(self, model) -> dict:

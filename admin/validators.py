@@ -1,7 +1,7 @@
 """Form validators for Chinese phone and ID numbers."""
 import re
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
 from app.services.idcard import id_number_error
@@ -12,7 +12,7 @@ PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 def phone_number(form, field):
     """A mainland mobile (11 digits) or a landline with its area code."""
     if field.data and not PHONE_RE.match(field.data.strip()):
-        raise ValidationError(_l("Enter an 11-digit mobile number or a landline such as 029-33211234."))
+        raise ValidationError(_("Enter an 11-digit mobile number or a landline such as 029-33211234."))
 
 
 def id_number(form, field):
@@ -21,8 +21,8 @@ def id_number(form, field):
         return
     problem = id_number_error(field.data.strip())
     if problem == "format":
-        raise ValidationError(_l("An ID number has 17 digits followed by a digit or X."))
+        raise ValidationError(_("An ID number has 17 digits followed by a digit or X."))
     if problem == "birth_date":
-        raise ValidationError(_l("The birth date inside the ID number is not a real date."))
+        raise ValidationError(_("The birth date inside the ID number is not a real date."))
     if problem == "checksum":
-        raise ValidationError(_l("The ID number's check digit is wrong; please check it."))
+        raise ValidationError(_("The ID number's check digit is wrong; please check it."))

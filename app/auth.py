@@ -14,6 +14,20 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def login_rate_limit() -> str:
+    """The configured limit on password attempts per client address."""
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def login_rate_limit_off() -> bool:
+    """Per-app switch (the Limiter object itself is shared by every app in a process)."""
+    from flask import current_app
+
+    return not current_app.config["LOGIN_RATE_LIMIT_ENABLED"]
+
+
 def roles_required(*roles: str):
     """View decorator: 401 for anonymous callers (login redirect), 403 for other roles."""
 

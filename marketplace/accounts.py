@@ -4,7 +4,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.auth import login_rate_limit, login_rate_limit_off
+from app.extensions import db, limiter
 from app.models.base import utcnow
 from app.models.choices import Role
 from app.services.users import UserError, authenticate, create_user
@@ -32,6 +33,7 @@ def _start_session(user, remember: bool = False) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"], exempt_when=login_rate_limit_off)
 def login():
     """Log in with username and password; staff land in the back office."""
     next_url = safe_target(request.args.get("next"))
@@ -66,6 +68,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"], exempt_when=login_rate_limit_off)
 def register():
     """A resident creates an account under their home grid and is logged in."""
     next_url = safe_target(request.args.get("next"))

@@ -132,3 +132,15 @@ def test_user_with_a_role_at_the_wrong_level_is_refused(login_as):
     })
     assert page.status_code == 200
     assert db.session.scalar(select(User.id).where(User.username == "badstreet")) is None
+
+
+def test_sla_policy_with_deadlines_out_of_order_is_refused(login_as):
+    from app.models import SlaPolicy
+
+    client = login_as("admin")
+    before = count(SlaPolicy)
+    page = client.post("/admin/slapolicy/new/", data={
+        "name": "乱序", "respond_minutes": 60, "reply_minutes": 30, "resolve_minutes": 1440,
+    }).get_data(as_text=True)
+    assert "is-invalid" in page
+    assert count(SlaPolicy) == before

@@ -116,3 +116,12 @@ def test_filter_outside_scope_shows_nothing_extra(login_as):
     client = login_as("grid")
     page = client.get(f"/admin/resident/?flt0_2={GRID_B}&page_size=100").get_data(as_text=True)
     assert listed_ids(page) == set()
+
+
+def test_grid_worker_bulk_deletes_a_resident_of_their_own_grid(login_as):
+    client = login_as("grid")
+    own, other = resident_in(GRID_A).id, resident_in(GRID_B).id
+    client.post("/admin/resident/action/", data={"action": "delete", "rowid": [own, other]})
+    db.session.expire_all()
+    assert db.session.get(Resident, own) is None
+    assert db.session.get(Resident, other) is not None

@@ -13,6 +13,26 @@ from app.models import Resident, User
 GRID = "610404001001002"  # 渭阳街道 / 文汇社区 / 第二网格 in the demo district
 
 
+@pytest.fixture(autouse=True)
+def english_by_default(app, request):
+    """These tests read English wording; the product default (Chinese) has its own tests below."""
+    if request.node.get_closest_marker("chinese"):
+        yield
+        return
+    default = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    yield
+    app.config["BABEL_DEFAULT_LOCALE"] = default
+
+
+@pytest.mark.chinese
+def test_site_speaks_chinese_by_default(client, demo):
+    page = client.get("/").get_data(as_text=True)
+    assert "网格" in page and "登录" in page
+    login = client.get("/login").get_data(as_text=True)
+    assert "用户名" in login and "密码" in login
+
+
 def registration(**overrides) -> dict:
     data = {
         "username": "xiaoming",
@@ -267,6 +287,7 @@ def test_account_page_needs_login(client):
 # --- language -------------------------------------------------------------------------------------
 
 
+@pytest.mark.chinese
 def test_chinese_is_the_default_language(client):
     assert '<html lang="zh-Hans-CN">' in text_of(client.get("/"))
 
@@ -336,7 +357,7 @@ def test_forbidden_on_api_path_is_not_an_html_page(app):
 def csrf_app(app):
     """An app with CSRF protection on, as in production (built before any test's app context)."""
     settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    csrf_app = create_app(settings | {"WTF_CSRF_ENABLED": True})
+    csrf_app = create_app(settings | {"WTF_CSRF_ENABLED": True, "BABEL_DEFAULT_LOCALE": "en"})
     with csrf_app.app_context():
         db.create_all()
     yield csrf_app

@@ -10,7 +10,7 @@ from admin.scoping import area_filters
 from app.extensions import db
 from app.models import Area, Building, GridRole, Household, Member, Resident
 from app.models.choices import (
-    AREA_CODE_LENGTH, AREA_LEVEL_LABELS, AREA_PARENT_LEVEL, GRID_ROLE_LABELS, AreaLevel, choices,
+    AREA_CODE_LENGTH, AREA_LEVEL_LABELS, AREA_PARENT_LEVEL, GRID_ROLE_LABELS, AreaLevel, GridRoleKind, choices,
 )
 
 
@@ -68,7 +68,9 @@ class AreaAdmin(OneGridModelView):
         def count(m):
             return db.session.scalar(select(func.count()).select_from(m).where(m.grid_code == model.code))
 
-        team = db.session.scalars(select(GridRole).where(GridRole.grid_code == model.code).order_by(GridRole.role)).all()
+        order = {kind.value: i for i, kind in enumerate(GridRoleKind)}
+        team = sorted(db.session.scalars(select(GridRole).where(GridRole.grid_code == model.code)),
+                      key=lambda r: (order.get(r.role, 99), r.name))
         return {
             "team": [(GRID_ROLE_LABELS.get(r.role, r.role), r) for r in team],
             "buildings": db.session.scalars(select(Building).where(Building.grid_code == model.code)

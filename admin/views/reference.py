@@ -1,5 +1,6 @@
 """District-wide reference data: departments, the matter list and SLA policies."""
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.base import ReferenceView
@@ -30,9 +31,9 @@ class SlaPolicyAdmin(ReferenceView):
             def validate_resolve_minutes(form, field):
                 values = [form.respond_minutes.data, form.reply_minutes.data, field.data]
                 if any(v is None or v <= 0 for v in values):
-                    raise ValidationError(_l("Every deadline is a positive number of minutes."))
+                    raise ValidationError(_("Every deadline is a positive number of minutes."))
                 if not values[0] <= values[1] <= values[2]:
-                    raise ValidationError(_l("Respond, reply and resolve deadlines must be in that order."))
+                    raise ValidationError(_("Respond, reply and resolve deadlines must be in that order."))
 
         return SlaPolicyForm
 

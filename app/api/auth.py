@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 
 from app.api import api_blueprint
 from app.api.errors import api_abort
-from app.extensions import db
+from app.auth import login_rate_limit, login_rate_limit_off
+from app.extensions import db, limiter
 from app.models import User
 from app.services.tokens import issue_token, user_for_token
 from app.services.users import MAX_PASSWORD_LENGTH, authenticate
@@ -33,6 +34,7 @@ class TokenSchema(ma.Schema):
 
 
 @bp.route("/auth/token", methods=["POST"])
+@limiter.limit(login_rate_limit, exempt_when=login_rate_limit_off)
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")

@@ -48,5 +48,12 @@ class Area(db.Model):
             node = node.parent
         return " / ".join(reversed(names)) or self.name
 
+    @property
+    def short_name(self) -> str:
+        """A grid with its community (文汇社区第一网格); other levels by their own name."""
+        if self.level == AreaLevel.GRID and self.parent is not None:
+            return self.parent.name + self.name
+        return self.name
+
     def __str__(self) -> str:
         return f"{self.full_name} ({self.code})"

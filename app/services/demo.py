@@ -104,8 +104,9 @@ def seed_areas() -> list[Area]:
 
 def _square(index: int) -> str:
     """A small square polygon per grid so the grid map has something true to draw."""
-    x, y = 108.70 + (index % 4) * 0.01, 34.33 + (index // 4) * 0.01
-    ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
+    x, y = 108.70 + (index % 4) / 100, 34.33 + (index // 4) / 100
+    ring = [[round(a, 4), round(b, 4)] for a, b in
+            [(x, y), (x + 0.01, y), (x + 0.01, y + 0.01), (x, y + 0.01), (x, y)]]
     return '{"type": "Polygon", "coordinates": [%s]}' % str(ring).replace(" ", "")
 
 
