@@ -42,7 +42,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 	touch $@ $(VENV)/.installed
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -f -d translations
+	$(BIN)/pybabel compile -f -d translations >/dev/null
 
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
