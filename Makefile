@@ -43,6 +43,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -f -d translations >/dev/null
+	$(BIN)/pybabel compile -f -D admin -d translations/admin >/dev/null
 
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade

@@ -157,7 +157,7 @@ def seed_people(grids: list[Area]) -> None:
                                       compound_id=compound.id, floors=6)
             for r in range(1, 4):
                 room = _get_or_create(Room, {"building_id": building.id, "number": f"{b}-{r // 3 + 1}-{r}01"},
-                                      grid_code=grid.code, floor=r, usage="residential")
+                                      grid_code=grid.code, floor=r, usage="住宅")
                 household = _get_or_create(
                     Household, {"number": f"{grid.code}-{b}{r:02d}"}, grid_code=grid.code, room_id=room.id,
                     care_tier=["assured", "assured", "warm", "close"][rng.randrange(4)],

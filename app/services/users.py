@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Department, Member, Resident, User
-from app.models.choices import ROLE_AREA_LEVEL, Role
+from app.models.choices import AREA_LEVEL_LABELS, ROLE_AREA_LEVEL, ROLE_LABELS, Role
 
 MIN_PASSWORD_LENGTH = 8  # OWASP ASVS 2.1.1; no composition rules (2.1.9)
 MAX_PASSWORD_LENGTH = 128
@@ -70,11 +70,12 @@ def check_role_binding(role: str, area: Area | None, department: Department | No
     needed_level = ROLE_AREA_LEVEL.get(Role(role))
     if needed_level is not None:
         if area is None:
-            raise UserError(_("The role %(role)s needs an area (--area).", role=role))
+            raise UserError(_("The role %(role)s needs an area (--area).", role=ROLE_LABELS[Role(role)]))
         if area.level != needed_level:
             raise UserError(
                 _("The role %(role)s needs an area of level %(level)s, but %(code)s is a %(actual)s.",
-                  role=role, level=needed_level, code=area.code, actual=area.level)
+                  role=ROLE_LABELS[Role(role)], level=AREA_LEVEL_LABELS[needed_level], code=area.code,
+                  actual=AREA_LEVEL_LABELS.get(area.level, area.level))
             )
     if role == Role.DEPARTMENT and department is None:
         raise UserError(_("The role department needs a department (--department)."))
