@@ -6,7 +6,6 @@ from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.model.filters import BaseFilter
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_babel import gettext as _
 from flask_login import current_user

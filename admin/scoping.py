@@ -1,5 +1,5 @@
 """Scoped pieces for Flask-Admin: area filters, ajax lookups and form choice lists."""
-from flask import abort, has_request_context
+from flask import has_request_context
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -71,10 +71,3 @@ def scope_form_choices(form, area_levels: dict[str, str]) -> None:
             query = query.filter(Area.level == area_levels[name]).order_by(Area.code)
         field.query = query
         field._object_list = None  # drop any list computed before the scope was set
-
-
-def get_in_scope_or_404(model, pk):
-    obj = db.session.get(model, pk)
-    if obj is None or not row_in_scope(current_user, obj):
-        abort(404)
-    return obj

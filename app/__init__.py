@@ -93,12 +93,6 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def babel_languages() -> dict:
-    from flask import current_app
-
-    return current_app.config["LANGUAGES"]
-
-
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (registers the tables on the metadata)
     from app.auth import load_user

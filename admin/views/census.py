@@ -6,7 +6,7 @@ from admin.base import AREA_STAFF, OneGridModelView, RevealMixin
 from admin.fields import CommaSetField, comma_set_formatter
 from admin.scoping import ScopedAjaxLoader, area_filters
 from admin.validators import id_number, phone_number
-from app.models import Building, Compound, Enterprise, Facility, Household, Resident, Room
+from app.models import Building, Compound, Facility, Household, Resident, Room
 from app.models.choices import (
     CARE_TIER_LABELS, FACILITY_CATEGORY_LABELS, FACILITY_STATUS_LABELS, GENDER_LABELS,
     RESIDENCE_TYPE_LABELS, RESIDENT_TAG_LABELS, choices,

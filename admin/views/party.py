@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import func, or_, select
 from wtforms.validators import ValidationError
 

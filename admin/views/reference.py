@@ -23,7 +23,7 @@ class SlaPolicyAdmin(ReferenceView):
     can_export = False
 
     def scaffold_form(self):
-        from wtforms.validators import NumberRange, ValidationError
+        from wtforms.validators import ValidationError
 
         base = super().scaffold_form()
 
