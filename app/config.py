@@ -30,6 +30,14 @@ class Config:
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
     ADMIN_EXPORT_MAX_ROWS = int(os.environ.get("ADMIN_EXPORT_MAX_ROWS", "10000"))
     API_TOKEN_TTL = timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
+    # micro-wishes: claims per member, who may claim ("community" or "district"), deadlines in hours
+    MAX_ACTIVE_CLAIMS = int(os.environ.get("MAX_ACTIVE_CLAIMS", "3"))
+    WISH_CLAIM_SCOPE = os.environ.get("WISH_CLAIM_SCOPE", "community")
+    WISH_REVIEW_HOURS = int(os.environ.get("WISH_REVIEW_HOURS", "24"))
+    WISH_CLAIM_HOURS = int(os.environ.get("WISH_CLAIM_HOURS", "72"))
+    WISH_RESOLVE_HOURS = int(os.environ.get("WISH_RESOLVE_HOURS", "168"))
+    WISH_AUTO_CONFIRM_HOURS = int(os.environ.get("WISH_AUTO_CONFIRM_HOURS", "72"))
+    BOARD_PAGE_SIZE = int(os.environ.get("BOARD_PAGE_SIZE", "20"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

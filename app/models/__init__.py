@@ -4,9 +4,10 @@ from app.models.area import Area
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
+from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
     "ApiToken", "Area", "AuditLog", "Building", "Compound", "Department", "Enterprise", "Facility",
     "GridRole", "Household", "Matter", "Member", "PartyOrg", "Pledge", "Resident", "Room",
-    "SlaPolicy", "Unit", "User",
+    "SlaPolicy", "Unit", "User", "Wish", "WishCategory", "WishStep",
 ]

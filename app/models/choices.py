@@ -239,3 +239,62 @@ def choice_check(column: str, values) -> CheckConstraint:
 def choices(labels: dict) -> list[tuple[str, object]]:
     """(value, label) pairs for a select field."""
     return [(str(k), v) for k, v in labels.items()]
+
+
+class WishStatus(StrEnum):
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    CLAIMED = "claimed"
+    DONE = "done"
+    CONFIRMED = "confirmed"
+
+
+WISH_STATUS_LABELS = {
+    WishStatus.SUBMITTED: _l("Awaiting review"),
+    WishStatus.PUBLISHED: _l("Published"),
+    WishStatus.REJECTED: _l("Rejected"),
+    WishStatus.CANCELLED: _l("Cancelled"),
+    WishStatus.CLAIMED: _l("Claimed"),
+    WishStatus.DONE: _l("Done, awaiting confirmation"),
+    WishStatus.CONFIRMED: _l("Confirmed"),
+}
+# what anyone may see on the public board and a wish's public page
+PUBLIC_WISH_STATUSES = (WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE, WishStatus.CONFIRMED)
+
+
+class Rating(StrEnum):
+    GOOD = "good"
+    AVERAGE = "average"
+    POOR = "poor"
+
+
+RATING_LABELS = {Rating.GOOD: _l("Good"), Rating.AVERAGE: _l("Average"), Rating.POOR: _l("Poor")}
+
+
+class WishAction(StrEnum):
+    POST = "post"
+    PUBLISH = "publish"
+    REJECT = "reject"
+    CANCEL = "cancel"
+    CLAIM = "claim"
+    RELEASE = "release"
+    COMPLETE = "complete"
+    CONFIRM = "confirm"
+    DISPUTE = "dispute"
+    AUTO_CONFIRM = "auto_confirm"
+
+
+WISH_ACTION_LABELS = {
+    WishAction.POST: _l("Posted"),
+    WishAction.PUBLISH: _l("Published"),
+    WishAction.REJECT: _l("Rejected"),
+    WishAction.CANCEL: _l("Cancelled"),
+    WishAction.CLAIM: _l("Claimed"),
+    WishAction.RELEASE: _l("Released"),
+    WishAction.COMPLETE: _l("Completed"),
+    WishAction.CONFIRM: _l("Confirmed"),
+    WishAction.DISPUTE: _l("Disputed"),
+    WishAction.AUTO_CONFIRM: _l("Confirmed automatically"),
+}
