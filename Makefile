@@ -8,6 +8,8 @@ FLASK := $(BIN)/flask --app wsgi
 PG_TEST_URL ?= postgresql://127.0.0.1:5432/test
 # System packages: Pango for WeasyPrint, a CJK font, poppler for reading PDFs back in tests.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-utils
+# Tests also drive the board in a headless browser at phone width.
+TEST_SYSTEM_PACKAGES := chromium
 
 .PHONY: run test system-deps translations migrate seed clean
 
@@ -16,6 +18,7 @@ run: system-deps $(VENV)/.installed translations
 	$(FLASK) seed demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+test: SYSTEM_PACKAGES += $(TEST_SYSTEM_PACKAGES)
 test: system-deps $(VENV)/.installed-dev translations
 	$(BIN)/pytest -q
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q

@@ -10,7 +10,7 @@ from app import PROJECT_ROOT
 from app.extensions import db
 from app.models import (
     Area, AuditLog, Building, Compound, Department, Enterprise, Facility, GridRole, Household, Matter, Member,
-    PartyOrg, Pledge, Resident, Room, SlaPolicy, Unit, User,
+    PartyOrg, Pledge, Resident, Room, SlaPolicy, Unit, User, Wish, WishCategory,
 )
 
 
@@ -24,6 +24,7 @@ def init_admin(app: Flask) -> Admin:
     from admin.views.party import GridRoleAdmin, MemberAdmin, PartyOrgAdmin, PledgeAdmin, UnitAdmin
     from admin.views.reference import DepartmentAdmin, MatterAdmin, SlaPolicyAdmin
     from admin.views.system import AuditLogAdmin, UserAdmin
+    from admin.views.wishes import WishAdmin, WishCategoryAdmin, WishReviewAdmin
 
     admin = Admin(
         app,
@@ -33,8 +34,8 @@ def init_admin(app: Flask) -> Admin:
         # fills the gaps in Flask-Admin's own Chinese catalogue
         translations_path=os.path.join(PROJECT_ROOT, "translations", "admin"),
     )
-    areas, census, party, reference, system = (
-        _l("Areas"), _l("People & places"), _l("Party & check-in"), _l("Matters"), _l("System"),
+    areas, census, party, wishes, reference, system = (
+        _l("Areas"), _l("People & places"), _l("Party & check-in"), _l("Micro-wishes"), _l("Matters"), _l("System"),
     )
     admin.add_view(AreaAdmin(Area, db, name=_l("Areas & grids"), category=areas))
     for view, model, name in [
@@ -55,6 +56,9 @@ def init_admin(app: Flask) -> Admin:
         (MemberAdmin, Member, _l("Checked-in members")),
     ]:
         admin.add_view(view(model, db, name=name, category=party))
+    admin.add_view(WishReviewAdmin(Wish, db, name=_l("Review queue"), category=wishes, endpoint="wish_review"))
+    admin.add_view(WishAdmin(Wish, db, name=_l("All wishes"), category=wishes))
+    admin.add_view(WishCategoryAdmin(WishCategory, db, name=_l("Wish categories"), category=wishes))
     for view, model, name in [
         (MatterAdmin, Matter, _l("Matter list")),
         (DepartmentAdmin, Department, _l("Departments")),

@@ -38,6 +38,10 @@ class Config:
     WISH_RESOLVE_HOURS = int(os.environ.get("WISH_RESOLVE_HOURS", "168"))
     WISH_AUTO_CONFIRM_HOURS = int(os.environ.get("WISH_AUTO_CONFIRM_HOURS", "72"))
     BOARD_PAGE_SIZE = int(os.environ.get("BOARD_PAGE_SIZE", "20"))
+    # visitors (not logged in) get the board as rendered at most this many seconds ago; 0 turns it off
+    BOARD_CACHE_SECONDS = int(os.environ.get("BOARD_CACHE_SECONDS", "5"))
+    CACHE_TYPE = "SimpleCache"  # per process: the board cache is short-lived, so workers need not share it
+    CACHE_THRESHOLD = 2000
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -63,3 +67,4 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, cheap enough for hundreds of test users
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
+    BOARD_CACHE_SECONDS = 0  # pages show each change at once; one test turns it on

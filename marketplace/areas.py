@@ -1,4 +1,4 @@
-"""The area tree as the public pages show it: districts, streets and communities with grid counts."""
+"""The area tree as the public pages show it: the district overview, grid choices and the board's area filter."""
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
 from app.models import Area, Member, Unit
-from app.models.choices import AreaLevel
+from app.models.base import under_area
+from app.models.choices import AREA_CODE_LENGTH, AreaLevel
 from app.services.stats import count_in_scope
 
 # the public pages show whole-deployment totals: a viewer with no scope restriction
@@ -69,3 +70,57 @@ def grid_choices() -> list[SelectChoice]:
     choices += [SelectChoice(code, name, optgroup=f"{street_name} · {community_name}")
                 for code, name, community_name, street_name in rows]
     return choices
+
+
+@dataclass
+class AreaFilter:
+    """The board's street → community → grid filter: what is chosen, and the options at each level."""
+
+    street: str = ""
+    community: str = ""
+    grid: str = ""
+    streets: list[Area] = field(default_factory=list)
+    communities: list[Area] = field(default_factory=list)
+    grids: list[Area] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        """The deepest area chosen, as a code prefix of the wishes' grids; empty when none is."""
+        return self.grid or self.community or self.street
+
+    def as_args(self) -> dict[str, str]:
+        """The chosen levels as query arguments, for links that keep the filter."""
+        return {name: code for name, code in
+                (("street", self.street), ("community", self.community), ("grid", self.grid)) if code}
+
+
+def _children(level: str, parent_code: str | None = None) -> list[Area]:
+    query = select(Area).where(Area.level == level).order_by(Area.code)
+    if parent_code:
+        query = query.where(under_area(Area.code, parent_code))
+    return list(db.session.scalars(query))
+
+
+def area_filter(street: str | None, community: str | None, grid: str | None) -> AreaFilter:
+    """Read the three selects top-down; a level that does not lie under the level above is dropped.
+
+    So changing the street (without script) drops the old community and grid, while a link with only
+    `?grid=…` fills in its street and community. Unknown codes are ignored, never an error.
+    """
+    chosen = ""
+    for value, level in ((street, AreaLevel.STREET), (community, AreaLevel.COMMUNITY), (grid, AreaLevel.GRID)):
+        value = (value or "").strip()
+        if (value.isdigit() and len(value) == AREA_CODE_LENGTH[level]
+                and value.startswith(chosen) and len(value) > len(chosen)):
+            chosen = value
+    result = AreaFilter(streets=_children(AreaLevel.STREET))
+    # each level is kept only when it exists, and its options are the children of the level above
+    if chosen[:9] in {a.code for a in result.streets}:
+        result.street = chosen[:9]
+        result.communities = _children(AreaLevel.COMMUNITY, result.street)
+        if len(chosen) >= 12 and chosen[:12] in {a.code for a in result.communities}:
+            result.community = chosen[:12]
+            result.grids = _children(AreaLevel.GRID, result.community)
+            if len(chosen) == 15 and chosen in {a.code for a in result.grids}:
+                result.grid = chosen
+    return result

@@ -1,11 +1,13 @@
-"""Forms of the public site: login and resident registration."""
+"""Forms of the public site: login, resident registration, posting a wish and the actions on a wish."""
 import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp, ValidationError
 
+from app.models.choices import RATING_LABELS, WishAction
+from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from app.services.users import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")  # mainland mobile numbers: 11 digits starting 13–19
@@ -82,3 +84,61 @@ class RegisterForm(FlaskForm):
         if not MOBILE_RE.fullmatch(field.data or ""):
             raise ValidationError(_l("Enter an 11-digit mainland mobile number, e.g. 13800138000."))
 
+
+
+# --- micro-wishes: the wish service checks every value, so its messages are the only ones shown ----
+
+
+class WishForm(FlaskForm):
+    """A resident's micro-wish: what, which kind, where, and the details."""
+
+    title = StringField(_l("Title"), filters=[strip], render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"})
+    category = SelectField(_l("Category"), validate_choice=False)
+    grid_code = SelectField(_l("Grid"), validate_choice=False, description=_l("Where the help is needed."))
+    description = TextAreaField(_l("Description"), filters=[strip],
+                                description=_l("What you need, when and where. No ID or phone numbers."),
+                                render_kw={"maxlength": DESCRIPTION_MAX, "rows": 5})
+
+
+class ActionForm(FlaskForm):
+    """An action on a wish that needs nothing but the button (claim): the CSRF token only."""
+
+
+class NoteForm(ActionForm):
+    """Cancel or release, with an optional note."""
+
+    note = TextAreaField(_l("Note"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 2})
+
+
+class CompleteForm(ActionForm):
+    """The claiming member reports what was done and how long it took."""
+
+    note = TextAreaField(_l("What was done"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 3})
+    hours = StringField(_l("Hours"), filters=[strip], description=_l("0.5 to 24, e.g. 1.5."),
+                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+
+
+class ConfirmForm(ActionForm):
+    """The owner rates the help 好/中/差, with an optional comment."""
+
+    rating = RadioField(_l("Rating"), validate_choice=False,
+                        choices=[(rating.value, label) for rating, label in RATING_LABELS.items()])
+    comment = TextAreaField(_l("Comment"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 2})
+
+
+class DisputeForm(ActionForm):
+    """The owner says the work is not done, and why."""
+
+    reason = TextAreaField(_l("Reason"), filters=[strip], description=_l("What is still not done?"),
+                           render_kw={"maxlength": NOTE_MAX, "rows": 2})
+
+
+# in the order the wish page offers them: the step forward first, the step back or out last
+ACTION_FORMS = {
+    WishAction.CLAIM: ActionForm,
+    WishAction.COMPLETE: CompleteForm,
+    WishAction.CONFIRM: ConfirmForm,
+    WishAction.DISPUTE: DisputeForm,
+    WishAction.RELEASE: NoteForm,
+    WishAction.CANCEL: NoteForm,
+}

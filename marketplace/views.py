@@ -1,14 +1,17 @@
-"""The home page, the account page and the language switch."""
+"""The home page (the wish board), the account page and the language switch."""
 from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import cache, db
 from app.models import Member, Resident
 from app.services.masking import mask_phone
+from app.services.wishes import active_categories
 from marketplace import bp
-from marketplace.areas import area_tree, overview_counts
+from marketplace.areas import area_filter, area_tree, overview_counts
 from marketplace.navigation import back_office_url, safe_referrer, safe_target
+from marketplace.wishes import board_page, claimable_ids
 
 
 @bp.app_context_processor
@@ -19,8 +22,37 @@ def inject_site_links():
 
 @bp.get("/")
 def home():
-    """The district at a glance, and how micro-wishes travel from resident to member."""
-    return render_template("marketplace/home.html", districts=area_tree(), counts=overview_counts())
+    """The public board: published wishes newest first, filtered by area and category, then the district.
+
+    Visitors share one rendering per language and filter for BOARD_CACHE_SECONDS: the board is the
+    busiest page of the site, and nothing on it is personal until someone logs in.
+    """
+    seconds = current_app.config["BOARD_CACHE_SECONDS"]
+    if seconds <= 0 or current_user.is_authenticated or session.get("_flashes"):
+        return render_board()
+    key = "board:%s:%s" % (get_locale(), sorted(request.args.items(multi=True)))
+    page = cache.get(key)
+    if page is None:
+        page = render_board()
+        cache.set(key, page, timeout=seconds)
+    return page
+
+
+def render_board() -> str:
+    """The board page for the current request's filters."""
+    area = area_filter(request.args.get("street"), request.args.get("community"), request.args.get("grid"))
+    categories = active_categories()
+    category = next((c for c in categories if c.code == request.args.get("category")), None)
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    board = board_page(area.prefix, category, page)
+    if page > board.pages:
+        abort(404)
+    filters = {**area.as_args(), **({"category": category.code} if category else {})}
+    return render_template("marketplace/home.html", board=board, area=area, categories=categories,
+                           category=category, filters=filters, claimable=claimable_ids(board.wishes),
+                           districts=area_tree(), counts=overview_counts())
 
 
 @bp.get("/account")

@@ -77,6 +77,21 @@ def _clean_database(app):
 
 
 @pytest.fixture
+def english(app, request):
+    """Tests that read English wording use it (`pytestmark = pytest.mark.usefixtures("english")`).
+
+    The product default is Chinese; tests marked `chinese` keep it.
+    """
+    if request.node.get_closest_marker("chinese"):
+        yield
+        return
+    default = app.config["BABEL_DEFAULT_LOCALE"]
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    yield
+    app.config["BABEL_DEFAULT_LOCALE"] = default
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -13,16 +13,7 @@ from app.models import Resident, User
 GRID = "610404001001002"  # 渭阳街道 / 文汇社区 / 第二网格 in the demo district
 
 
-@pytest.fixture(autouse=True)
-def english_by_default(app, request):
-    """These tests read English wording; the product default (Chinese) has its own tests below."""
-    if request.node.get_closest_marker("chinese"):
-        yield
-        return
-    default = app.config["BABEL_DEFAULT_LOCALE"]
-    app.config["BABEL_DEFAULT_LOCALE"] = "en"
-    yield
-    app.config["BABEL_DEFAULT_LOCALE"] = default
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.mark.chinese

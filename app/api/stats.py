@@ -35,5 +35,5 @@ class StatsSchema(ma.Schema):
 @bp.response(200, StatsSchema)
 def get_stats():
     """Residents, households, rooms, … in the caller's scope; events and wishes by status."""
-    # events and wishes stay empty until those models exist and scope_counts reports them
-    return {"events": {}, "wishes": {}, **scope_counts(current_api_user())}
+    # events stay empty until that model exists and scope_counts reports them
+    return {"events": {}, **scope_counts(current_api_user())}

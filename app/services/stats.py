@@ -2,9 +2,10 @@
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Area, Building, Enterprise, Facility, Household, Member, Resident, Room, Unit
-from app.models.choices import AreaLevel
+from app.models import Area, Building, Enterprise, Facility, Household, Member, Resident, Room, Unit, Wish
+from app.models.choices import AreaLevel, WishStatus
 from app.services.scope import apply_scope
+from app.services.wishes import visible_condition
 
 COUNTED = {
     "residents": Resident,
@@ -25,9 +26,18 @@ def count_in_scope(model, user, *conditions) -> int:
     return db.session.scalar(query) or 0
 
 
-def scope_counts(user) -> dict[str, int]:
-    """Residents, households, rooms, … and grids visible to `user`."""
+def wish_counts(user) -> dict[str, int]:
+    """Wishes `user` may read (staff: those of their area), by status; every status present, zero or not."""
+    rows = db.session.execute(
+        select(Wish.status, func.count()).where(visible_condition(user)).group_by(Wish.status)
+    )
+    return {str(status): 0 for status in WishStatus} | {status: n for status, n in rows}
+
+
+def scope_counts(user) -> dict:
+    """Residents, households, rooms, … and grids visible to `user`; wishes by status."""
     counts = {key: count_in_scope(model, user) for key, model in COUNTED.items()}
     counts["grids"] = count_in_scope(Area, user, Area.level == AreaLevel.GRID)
     counts["communities"] = count_in_scope(Area, user, Area.level == AreaLevel.COMMUNITY)
+    counts["wishes"] = wish_counts(user)
     return counts

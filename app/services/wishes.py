@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Area, Member, Resident, User, Wish, WishCategory, WishStep
 from app.models.base import utcnow
 from app.models.choices import (
-    PUBLIC_WISH_STATUSES, RATING_LABELS, STAFF_ROLES, WISH_ACTION_LABELS, WISH_STATUS_LABELS, AreaLevel, Rating,
+    PUBLIC_WISH_STATUSES, RATING_LABELS, STAFF_ROLES, WISH_STATUS_LABELS, AreaLevel, Rating,
     Role, WishAction, WishStatus,
 )
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
@@ -145,8 +145,13 @@ def visible_condition(user):
     return or_(public, *own)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a bigger one names no wish
+
+
 def get_visible_wish(user, wish_id: int) -> Wish | None:
     """The wish when `user` may read it, else None (the caller answers 404)."""
+    if not 0 < wish_id <= MAX_ID:
+        return None
     return db.session.scalar(select(Wish).where(Wish.id == wish_id, visible_condition(user)))
 
 
@@ -189,9 +194,12 @@ def can(user, wish: Wish, action: WishAction, member: Member | None = None) -> b
     return True
 
 
-def available_actions(user, wish: Wish) -> list[WishAction]:
-    """The actions `user` may take on `wish` now, in the order of the lifecycle."""
-    member = member_for(user)
+def available_actions(user, wish: Wish, member: Member | None = None) -> list[WishAction]:
+    """The actions `user` may take on `wish` now, in the order of the lifecycle.
+
+    Lists pass the user's `member` profile, looked up once, rather than once per wish.
+    """
+    member = member if member is not None else member_for(user)
     return [a for a in USER_ACTIONS if can(user, wish, a, member)]
 
 
@@ -199,15 +207,16 @@ def _conflict_message(wish: Wish, transition: Transition) -> str:
     if transition.action == WishAction.CLAIM and wish.status in (WishStatus.CLAIMED, WishStatus.DONE,
                                                                  WishStatus.CONFIRMED):
         return _("Someone else has already claimed this wish.")
-    return _("This wish is now “%(status)s”, so it cannot be %(action)s.",
-             status=WISH_STATUS_LABELS[WishStatus(wish.status)],
-             action=str(WISH_ACTION_LABELS[transition.action]).lower())
+    return _("This wish is now “%(status)s”; that step is not possible from there.",
+             status=WISH_STATUS_LABELS[WishStatus(wish.status)])
 
 
 # --- validation of values ------------------------------------------------------------------------
 def _text(errors: dict, field: str, value, max_length: int, required: bool, label: str) -> str | None:
     value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if required and not value:
+    if "\x00" in value:  # PostgreSQL cannot store it, and no person types it
+        errors[field] = _("%(field)s contains a character that is not allowed.", field=label)
+    elif required and not value:
         errors[field] = _("%(field)s is required.", field=label)
     elif len(value) > max_length:
         errors[field] = _("%(field)s must be at most %(n)d characters long.", field=label, n=max_length)
@@ -282,9 +291,9 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
     )
     db.session.add(wish)
     db.session.flush()
-    note = _("Posted on behalf of the resident.") if actor.id != owner_id else None
+    # whether it was posted on a resident's behalf is `wish.assisted`; notes stay the people's own words
     db.session.add(WishStep(wish_id=wish.id, actor_id=actor.id, action=WishAction.POST, from_status=None,
-                            to_status=WishStatus.SUBMITTED, note=note, at=now))
+                            to_status=WishStatus.SUBMITTED, at=now))
     db.session.flush()
     if publish:
         publish_wish(actor, wish)

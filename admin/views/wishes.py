@@ -1,0 +1,405 @@
+"""Micro-wishes in the back office: categories, every wish in scope, the review queue and the transitions."""
+from flask import abort, flash, has_request_context, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.fields import QuerySelectField
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.model.fields import AjaxSelectField
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.template import EndpointLinkRowAction
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import not_, or_
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+
+from admin.base import AREA_STAFF, OneGridModelView, ReferenceView
+from admin.scoping import ScopedAjaxLoader, area_filters
+from app.extensions import db
+from app.models import Area, Resident, Wish, WishCategory
+from app.models.base import utcnow
+from app.models.choices import (
+    RATING_LABELS, WISH_ACTION_LABELS, WISH_STATUS_LABELS, AreaLevel, Role, WishAction, WishStatus, choices,
+)
+from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
+from app.services import audit, wishes
+from app.services.masking import mask_name
+from app.services.scope import row_in_scope
+from app.services.wishes import WishError, WishInvalid
+
+# what staff may do to a wish in the back office; cancel, confirm and dispute only for a resident
+# without an account, whose grid staff act as the owner (wishes.is_owner decides)
+STAFF_ACTIONS = (WishAction.PUBLISH, WishAction.REJECT, WishAction.CANCEL, WishAction.CONFIRM, WishAction.DISPUTE)
+EDITABLE_STATUSES = (WishStatus.SUBMITTED, WishStatus.PUBLISHED)
+# the form fields each transition asks for (the service validates them)
+ACTION_FIELDS = {
+    WishAction.PUBLISH: (),
+    WishAction.REJECT: ("reason",),
+    WishAction.CANCEL: ("note",),
+    WishAction.CONFIRM: ("rating", "comment"),
+    WishAction.DISPUTE: ("reason",),
+}
+# the service's error keys → the create form's fields
+POST_FIELDS = {"resident_id": "resident", "grid_code": "grid", "category": "category", "title": "title",
+               "description": "description"}
+
+
+# --- display ---------------------------------------------------------------------------------------
+def when(value) -> str:
+    """A timestamp in the user's timezone, to the minute."""
+    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else ""
+
+
+def person(user) -> str:
+    """A user's name as staff see it on a wish: residents masked (张*), staff and members in full."""
+    if user is None:
+        return _("System")
+    name = user.name or user.username
+    return mask_name(name) if user.role == Role.RESIDENT else name
+
+
+def status_label(status) -> str:
+    return str(WISH_STATUS_LABELS.get(status, status or ""))
+
+
+def _deadline(view, context, model, name, plain: bool = False):
+    deadline = wishes.current_deadline(model)
+    if deadline is None:
+        return ""
+    if plain or not wishes.is_overdue(model):
+        return when(deadline)
+    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (when(deadline), _("overdue"))
+
+
+def _datetime(view, context, model, name):
+    return when(getattr(model, name))
+
+
+FORMATTERS = {
+    "status": lambda v, c, m, n: status_label(m.status),
+    "owner": lambda v, c, m, n: mask_name(m.owner_name),
+    "posted_by": lambda v, c, m, n: person(m.posted_by),
+    "claimed_by": lambda v, c, m, n: m.claimed_by.name if m.claimed_by else "",
+    "rating": lambda v, c, m, n: str(RATING_LABELS.get(m.rating, m.rating or "")),
+    "assisted": lambda v, c, m, n: _("Yes") if m.assisted else _("No"),
+    "deadline": _deadline,
+    **{c: _datetime for c in ("respond_by", "reply_by", "resolve_by", "created_at", "published_at", "claimed_at",
+                              "done_at", "confirmed_at")},
+}
+EXPORT_FORMATTERS = {**FORMATTERS, "deadline": lambda v, c, m, n: _deadline(v, c, m, n, plain=True)}
+
+
+# --- filters ---------------------------------------------------------------------------------------
+class CategoryFilter(BaseSQLAFilter):
+    """Wishes of one category (options: every category, active or not)."""
+
+    def __init__(self):
+        super().__init__(Wish.category_id, _l("Category"), options=self._options)
+
+    @staticmethod
+    def _options():
+        if not has_request_context():  # options are built per request; the view is built at start-up
+            return []
+        return [(str(c.id), c.name) for c in db.session.scalars(db.select(WishCategory).order_by(WishCategory.position))]
+
+    def validate(self, value):
+        return str(value).isdigit()
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias) == int(value))
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
+
+
+class AssistedFilter(BaseSQLAFilter):
+    """Wishes grid staff posted for a resident (帮办代办), or the residents' own."""
+
+    def __init__(self):
+        super().__init__(Wish.posted_by_id, _l("Assisted posting"), options=[("1", _l("Yes")), ("0", _l("No"))])
+
+    def apply(self, query, value, alias=None):
+        assisted = or_(Wish.owner_id.is_(None), Wish.owner_id != Wish.posted_by_id)
+        return query.filter(assisted if value == "1" else not_(assisted))
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
+
+
+class OverdueReviewFilter(BaseSQLAFilter):
+    """Submitted wishes whose review deadline has passed."""
+
+    def __init__(self):
+        super().__init__(Wish.respond_by, _l("Overdue"), options=[("1", _l("Yes"))])
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias) < utcnow())
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
+
+
+class ResidentLoader(ScopedAjaxLoader):
+    """Residents in scope, shown with their grid so two people of one name can be told apart."""
+
+    def format(self, model):
+        if model is None:
+            return None
+        grid = model.grid.short_name if model.grid is not None else model.grid_code
+        return getattr(model, self.pk), f"{model.name} · {grid}"
+
+
+# --- categories ------------------------------------------------------------------------------------
+class WishCategoryAdmin(ReferenceView):
+    """The kinds of wishes residents pick from; a category in use is deactivated, not deleted."""
+
+    column_list = ("code", "name", "position", "active")
+    column_sortable_list = ("code", "name", "position", "active")
+    column_default_sort = "position"
+    column_searchable_list = ("code", "name")
+    form_columns = ("code", "name", "position", "active")
+    form_args = {"code": {"validators": [InputRequired(), Regexp(r"^[a-z][a-z0-9_-]*$", message=_l(
+        "Use lowercase letters, digits, - and _ only, starting with a letter."))]}}
+    can_export = False
+
+
+# --- wishes ----------------------------------------------------------------------------------------
+class WishAdmin(OneGridModelView):
+    """Every wish in the user's area; staff post for residents (帮办代办) and move wishes along the lifecycle."""
+
+    edit_roles = AREA_STAFF
+    can_delete = False  # wishes are history: reject or cancel them instead
+    details_template = "admin/wish_details.html"
+    transition_template = "admin/wish_transition.html"
+    column_list = ("title", "category", "grid", "status", "owner", "claimed_by", "deadline", "created_at")
+    column_details_list = ("id", "title", "description", "category", "grid", "status", "owner", "assisted",
+                           "posted_by", "claimed_by", "hours", "completion_note", "rating", "comment",
+                           "reject_reason", "respond_by", "reply_by", "resolve_by", "created_at", "published_at",
+                           "claimed_at", "done_at", "confirmed_at")
+    column_export_list = column_list
+    column_sortable_list = ("title", ("grid", "grid_code"), "status", "created_at")
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ("title",)
+    form_columns = ("category", "title", "description")
+    form_area_levels = {"grid": AreaLevel.GRID}
+
+    def __init__(self, *args, **kwargs):
+        self.column_formatters = dict(FORMATTERS)
+        self.column_formatters_export = dict(EXPORT_FORMATTERS)
+        self.column_filters = self.filters()
+        self.form_ajax_refs = {"resident": ResidentLoader("resident", Resident, fields=["name"], page_size=20)}
+        self.form_args = {
+            "category": {"query_factory": _active_categories, "validators": [InputRequired()]},
+            "description": {"validators": [Optional(), Length(max=DESCRIPTION_MAX)]},
+        }
+        super().__init__(*args, **kwargs)
+
+    def filters(self) -> list:
+        return [FilterEqual(Wish.status, _l("Status"), options=choices(WISH_STATUS_LABELS)), CategoryFilter(),
+                *area_filters(Wish.grid_code), AssistedFilter()]
+
+    # --- posting on a resident's behalf (帮办代办) -----------------------------------------------
+    def get_create_form(self):
+        loader: QueryAjaxModelLoader = self._form_ajax_refs["resident"]
+
+        class WishPostForm(self.form_base_class):
+            resident = AjaxSelectField(loader, _l("Resident"), validators=[InputRequired()],
+                                       description=_l("The resident you are posting for."))
+            category = QuerySelectField(_l("Category"), query_factory=_active_categories, validators=[InputRequired()])
+            grid = QuerySelectField(_l("Grid"), query_factory=lambda: db.session.query(Area), allow_blank=True,
+                                    blank_text=_l("The resident's grid"))
+            title = StringField(_l("Title"), validators=[InputRequired(), Length(max=TITLE_MAX)])
+            description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+            publish = BooleanField(_l("Publish now"), description=_l("Put it on the public board at once."))
+
+        return WishPostForm
+
+    def create_model(self, form):
+        try:
+            wish = wishes.post_wish(
+                current_user, title=form.title.data, description=form.description.data,
+                category_code=form.category.data.code if form.category.data else None,
+                grid_code=form.grid.data.code if form.grid.data else None,
+                resident_id=form.resident.data.id if form.resident.data else None, publish=bool(form.publish.data))
+        except WishInvalid as error:
+            db.session.rollback()
+            for key, message in error.errors.items():
+                form[POST_FIELDS.get(key, "title")].errors.append(message)
+            flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
+            return False
+        except WishError as error:
+            db.session.rollback()
+            flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
+            return False
+        audit.record(current_user, "create", wish, None, audit.snapshot(wish), ip=request.remote_addr)
+        db.session.commit()
+        return wish
+
+    def get_save_return_url(self, model, is_created=False):
+        if is_created:
+            return self.get_url(".details_view", id=model.id)
+        return super().get_save_return_url(model, is_created)
+
+    # --- editing: the words only, and only before anyone has claimed the wish ----------------------
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        wish = self._wish_from_request()
+        if wish.status not in EDITABLE_STATUSES:
+            flash(_("Only wishes awaiting review or published can be edited."), "error")
+            return redirect(self.get_url(".details_view", id=wish.id))
+        return super().edit_view()
+
+    def before_save(self, form, model, is_created):
+        if model.status not in EDITABLE_STATUSES:  # claimed meanwhile
+            raise ValidationError(_("Only wishes awaiting review or published can be edited."))
+        model.updated_at = utcnow()
+
+    # --- transitions -----------------------------------------------------------------------------
+    @action("publish", _l("Publish"), _l("Publish the selected wishes on the public board?"))
+    def action_publish(self, ids):
+        published, failed = 0, []
+        for raw in ids:
+            wish = self._wish_or_none(raw)
+            if wish is None:
+                failed.append(_("#%(id)s: not found.", id=raw))
+                continue
+            title = wish.title
+            try:
+                self._transition(wish, WishAction.PUBLISH, {})
+            except WishError as error:
+                db.session.rollback()
+                failed.append(f"{title}: {error.message}")
+                continue
+            published += 1
+        if published:
+            flash(ngettext("%(num)d wish published.", "%(num)d wishes published.", published), "success")
+        if failed:
+            flash(_("Not published: %(reasons)s", reasons=" ".join(failed)), "error")
+
+    @expose("/transition/<action>/", methods=("GET", "POST"))
+    def transition_view(self, action):
+        """A confirmation page asking for the action's values (GET); the transition itself (POST)."""
+        if action not in STAFF_ACTIONS:
+            abort(404)
+        action = WishAction(action)
+        wish = self._wish_from_request()
+        details_url = self.get_url(".details_view", id=wish.id)
+        return_url = get_redirect_target() or self.after_transition_url(wish)
+        values = {f: (request.form.get(f) or "").strip() for f in ACTION_FIELDS[action]}
+        errors: dict = {}
+        if request.method == "POST":
+            try:
+                self._transition(wish, action, values)
+            except WishInvalid as error:
+                db.session.rollback()
+                errors = error.errors
+            except WishError as error:
+                db.session.rollback()
+                flash(error.message, "error")
+                return redirect(return_url)
+            else:
+                flash(_("The wish is now “%(status)s”.", status=status_label(wish.status)), "success")
+                return redirect(return_url)
+        else:
+            try:
+                wishes.check_action(current_user, wish, action)
+            except WishError as error:
+                flash(error.message, "error")
+                return redirect(details_url)
+        return self.render(self.transition_template, wish=wish, action=action, action_label=_action_verb(action),
+                           values=values, errors=errors, fields=ACTION_FIELDS[action],
+                           ratings=choices(RATING_LABELS), return_url=return_url, cancel_url=details_url,
+                           owner=mask_name(wish.owner_name))
+
+    def after_transition_url(self, wish: Wish) -> str:
+        """Where a transition returns to when the page that asked for it did not say."""
+        return self.get_url(".details_view", id=wish.id)
+
+    def _transition(self, wish: Wish, action: WishAction, values: dict) -> None:
+        """Run one transition through the service, audit it and commit; WishError propagates uncommitted."""
+        before = wish.status
+        wishes.perform(current_user, wish, action, **values)
+        after = {"status": wish.status, "step": str(action), **{k: v for k, v in values.items() if v}}
+        audit.record(current_user, "update", wish, {"status": before}, after, ip=request.remote_addr)
+        db.session.commit()
+
+    # --- loading ---------------------------------------------------------------------------------
+    def _wish_or_none(self, raw) -> Wish | None:
+        wish = db.session.get(Wish, int(raw)) if str(raw).isdigit() else None
+        return wish if wish is not None and row_in_scope(current_user, wish) else None
+
+    def _wish_from_request(self) -> Wish:
+        wish = self._wish_or_none(request.values.get("id", ""))
+        if wish is None:
+            abort(404)
+        return wish
+
+    def get_one(self, id):
+        wish = self._wish_or_none(id)
+        if wish is None:
+            abort(404)
+        return wish
+
+    # --- the details page ------------------------------------------------------------------------
+    def details_extras(self, model):
+        steps = [{
+            "action": str(WISH_ACTION_LABELS.get(s.action, s.action)),
+            "actor": person(s.actor),
+            "from": status_label(s.from_status) if s.from_status else "",
+            "to": status_label(s.to_status),
+            "at": when(s.at),
+            "note": s.note or "",
+        } for s in model.steps]
+        actions = [(a, _action_verb(a)) for a in wishes.available_actions(current_user, model) if a in STAFF_ACTIONS]
+        deadline = wishes.current_deadline(model)
+        return {"steps": steps, "wish_actions": actions, "deadline": when(deadline) if deadline else "",
+                "overdue": wishes.is_overdue(model), "editable": model.status in EDITABLE_STATUSES}
+
+
+class WishReviewAdmin(WishAdmin):
+    """Submitted wishes waiting for grid staff, oldest first, with their review deadline."""
+
+    can_create = False
+    can_export = False
+    column_list = ("title", "category", "grid", "owner", "posted_by", "created_at", "deadline")
+    column_sortable_list = ("title", ("grid", "grid_code"), "created_at", ("deadline", "respond_by"))
+    column_default_sort = ("created_at", False)
+    column_labels = {**WishAdmin.column_labels, "deadline": _l("Review by")}
+    column_extra_row_actions = [
+        EndpointLinkRowAction("fa fa-ban", ".transition_view", title=_l("Reject"), url_args={"action": "reject"}),
+    ]
+
+    def after_transition_url(self, wish: Wish) -> str:
+        return self.get_url(".index_view")  # back to the queue, to review the next one
+
+    def filters(self) -> list:
+        return [CategoryFilter(), *area_filters(Wish.grid_code), AssistedFilter(), OverdueReviewFilter()]
+
+    def get_query(self):
+        return super().get_query().filter(Wish.status == WishStatus.SUBMITTED)
+
+    def get_count_query(self):
+        return super().get_count_query().filter(Wish.status == WishStatus.SUBMITTED)
+
+
+def _active_categories():
+    return db.session.query(WishCategory).filter(WishCategory.active.is_(True)).order_by(WishCategory.position)
+
+
+def _action_verb(action: WishAction) -> str:
+    """The button text of a transition."""
+    return str({
+        WishAction.PUBLISH: _l("Publish"),
+        WishAction.REJECT: _l("Reject"),
+        WishAction.CANCEL: _l("Cancel the wish"),
+        WishAction.CONFIRM: _l("Confirm and rate"),
+        WishAction.DISPUTE: _l("Dispute"),
+    }[action])
+

@@ -1,0 +1,319 @@
+"""Micro-wishes over the API: categories, the list, posting, one wish with its history, its transitions."""
+from datetime import datetime, timezone
+
+import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.api import api_blueprint
+from app.api.auth import current_api_user, token_required
+from app.api.errors import api_abort
+from app.api.pagination import PageQuerySchema, page_schema, paginate
+from app.api.reference import AREA_CODE_PATTERN
+from app.extensions import db
+from app.models import Wish, WishCategory, WishStep
+from app.models.base import under_area
+from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
+from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
+from app.services import wishes as service
+from app.services.masking import mask_name
+from app.services.wishes import MAX_ID
+
+bp = api_blueprint("wishes", __name__, "Micro-wishes: post, publish, claim, complete, confirm.")
+
+CHOOSE_ONE = _l("Choose one of: {choices}.")
+AREA_CODE = ma.validate.Regexp(AREA_CODE_PATTERN, error=_l("An area code has 6, 9, 12 or 15 digits."))
+
+
+# --- shapes --------------------------------------------------------------------------------------
+class UtcDateTime(ma.fields.DateTime):
+    """ISO 8601 with its offset; SQLite hands back naive datetimes, stored in UTC."""
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Text(ma.fields.String):
+    """A string without NUL characters, which PostgreSQL cannot store: a clear 422 rather than a 500."""
+
+    default_error_messages = {"nul": _l("Contains a character that is not allowed.")}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
+
+
+class CategorySchema(ma.Schema):
+    """A kind of micro-wish."""
+
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
+class DeadlinesSchema(ma.Schema):
+    """When the wish should be reviewed (respond), claimed (reply) and done (resolve)."""
+
+    respond = UtcDateTime(required=True)
+    reply = UtcDateTime(required=True)
+    resolve = UtcDateTime(required=True)
+
+
+class StepSchema(ma.Schema):
+    """One transition of the wish."""
+
+    action = ma.fields.String(required=True, metadata={"enum": [a.value for a in WishAction]})
+    actor = ma.fields.String(allow_none=True, metadata={"description": "masked name; null for the system"})
+    from_status = ma.fields.String(data_key="from", allow_none=True)
+    to_status = ma.fields.String(data_key="to", required=True)
+    at = UtcDateTime(required=True)
+    note = ma.fields.String(allow_none=True, metadata={"description": "only for the people involved and staff"})
+
+
+class WishSchema(ma.Schema):
+    """A micro-wish; `history` only on the detail endpoint."""
+
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(allow_none=True)
+    category = ma.fields.String(required=True, metadata={"description": "category code"})
+    category_name = ma.fields.String(required=True)
+    grid_code = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": [s.value for s in WishStatus]})
+    owner = ma.fields.String(required=True, metadata={"description": "the resident helped, masked (张*)"})
+    assisted = ma.fields.Boolean(required=True, metadata={"description": "posted by staff on the resident's behalf"})
+    claimed_by = ma.fields.String(allow_none=True, metadata={"description": "the member, masked"})
+    hours = ma.fields.Float(allow_none=True)
+    rating = ma.fields.String(allow_none=True, metadata={"enum": [r.value for r in Rating]})
+    comment = ma.fields.String(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    published_at = UtcDateTime(allow_none=True)
+    claimed_at = UtcDateTime(allow_none=True)
+    done_at = UtcDateTime(allow_none=True)
+    confirmed_at = UtcDateTime(allow_none=True)
+    deadlines = ma.fields.Nested(DeadlinesSchema, required=True)
+    overdue = ma.fields.Boolean(required=True, metadata={"description": "past the deadline of its present status"})
+    actions = ma.fields.List(ma.fields.String(), required=True,
+                             metadata={"description": "what the caller may do now: POST /wishes/{id}/<action>"})
+    history = ma.fields.List(ma.fields.Nested(StepSchema))
+
+
+class WishQuerySchema(PageQuerySchema):
+    """Filters of the wish list."""
+
+    status = Text(validate=ma.validate.OneOf([s.value for s in WishStatus], error=CHOOSE_ONE))
+    area = Text(validate=AREA_CODE, metadata={"description": "a street, community or grid code"})
+    category = Text(validate=ma.validate.Length(max=20), metadata={"description": "category code"})
+    mine = ma.fields.Boolean(metadata={"description": "true: only wishes I own, posted or claimed"})
+
+
+class WishRequestSchema(ma.Schema):
+    """A new wish; staff post one for a resident (resident_id) and may publish it at once."""
+
+    title = Text(required=True, validate=ma.validate.Length(min=1, max=TITLE_MAX))
+    description = Text(allow_none=True, validate=ma.validate.Length(max=DESCRIPTION_MAX))
+    category = Text(required=True, validate=ma.validate.Length(min=1, max=20),
+                    metadata={"description": "category code, see GET /categories"})
+    grid_code = Text(allow_none=True, validate=AREA_CODE, metadata={"description": "default: the resident's home grid"})
+    resident_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID),
+                                    metadata={"description": "staff only: the resident helped"})
+    publish = ma.fields.Boolean(load_default=False, metadata={"description": "staff only: publish at once"})
+
+
+class ReasonRequestSchema(ma.Schema):
+    """Why (reject, dispute)."""
+
+    reason = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
+
+
+class NoteRequestSchema(ma.Schema):
+    """An optional note (cancel, release)."""
+
+    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
+
+
+class CompleteRequestSchema(ma.Schema):
+    """What was done and the hours it took."""
+
+    note = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
+    hours = ma.fields.Decimal(required=True, validate=ma.validate.Range(min=service.MIN_HOURS, max=service.MAX_HOURS),
+                              metadata={"description": "0.5 to 24, one decimal place"})
+
+
+class ConfirmRequestSchema(ma.Schema):
+    """The owner's rating (好/中/差) and an optional comment."""
+
+    rating = Text(required=True, validate=ma.validate.OneOf([r.value for r in Rating], error=CHOOSE_ONE))
+    comment = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
+
+
+# --- reading -------------------------------------------------------------------------------------
+LIST_OPTIONS = (joinedload(Wish.category), selectinload(Wish.owner), selectinload(Wish.resident),
+                selectinload(Wish.claimed_by))
+DETAIL_OPTIONS = (*LIST_OPTIONS, selectinload(Wish.steps).selectinload(WishStep.actor))
+
+
+def _masked_user(user) -> str | None:
+    return mask_name(user.name or user.username) if user is not None else None
+
+
+def present(wish: Wish, user, member, history: bool = False) -> dict:
+    """The API shape of `wish` for `user` (whose member profile is `member`), with its history on request."""
+    body = {
+        "id": wish.id, "title": wish.title, "description": wish.description,
+        "category": wish.category.code, "category_name": wish.category.name, "grid_code": wish.grid_code,
+        "status": wish.status, "owner": mask_name(wish.owner_name), "assisted": wish.assisted,
+        "claimed_by": mask_name(wish.claimed_by.name) if wish.claimed_by is not None else None,
+        "hours": wish.hours, "rating": wish.rating, "comment": wish.comment,
+        "created_at": wish.created_at, "published_at": wish.published_at, "claimed_at": wish.claimed_at,
+        "done_at": wish.done_at, "confirmed_at": wish.confirmed_at,
+        "deadlines": {"respond": wish.respond_by, "reply": wish.reply_by, "resolve": wish.resolve_by},
+        "overdue": service.is_overdue(wish),
+        # the member is looked up once per request, not once per wish and action
+        "actions": [str(a) for a in service.available_actions(user, wish, member)],
+    }
+    if history:
+        notes = service.can_see_notes(user, wish)
+        body["history"] = [
+            {"action": step.action, "actor": _masked_user(step.actor), "from_status": step.from_status,
+             "to_status": step.to_status, "at": step.at, "note": step.note if notes else None}
+            for step in wish.steps
+        ]
+    return body
+
+
+def _load_visible(user, wish_id: int, options=LIST_OPTIONS) -> Wish:
+    wish = None if wish_id > MAX_ID else db.session.scalar(
+        select(Wish).where(Wish.id == wish_id, service.visible_condition(user)).options(*options)
+    )
+    if wish is None:
+        api_abort(404, "not_found", _("Not found."))
+    return wish
+
+
+def _abort_for(error: service.WishError):
+    """The JSON error for a refused wish action; the caller has rolled back."""
+    if isinstance(error, service.WishInvalid):
+        api_abort(422, error.code, error.message, errors={k: [v] for k, v in error.errors.items()})
+    api_abort(error.status, error.code, error.message)
+
+
+def _commit_or_abort(change):
+    """Run `change()`; commit what it did, or roll all of it back and answer the WishError as JSON."""
+    try:
+        result = change()
+    except service.WishError as error:
+        db.session.rollback()
+        _abort_for(error)
+    db.session.commit()
+    return result
+
+
+@bp.route("/categories")
+@token_required()
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, page_schema(CategorySchema))
+def list_categories(query):
+    """The wish categories residents may choose, in display order."""
+    return paginate(service.active_categories(), query)
+
+
+@bp.route("/wishes")
+@token_required()
+@bp.arguments(WishQuerySchema, location="query")
+@bp.response(200, page_schema(WishSchema))
+def list_wishes(query):
+    """Wishes visible to the caller, newest first: the board, their own, and all in a staff scope."""
+    user = current_api_user()
+    member = service.member_for(user)
+    wishes = (select(Wish).where(service.visible_condition(user)).options(*LIST_OPTIONS)
+              .order_by(Wish.created_at.desc(), Wish.id.desc()))
+    if "status" in query:
+        wishes = wishes.where(Wish.status == query["status"])
+    if "area" in query:
+        wishes = wishes.where(under_area(Wish.grid_code, query["area"]))
+    if "category" in query:
+        wishes = wishes.where(Wish.category_id.in_(
+            select(WishCategory.id).where(WishCategory.code == query["category"])))
+    if query.get("mine"):
+        mine = [Wish.owner_id == user.id, Wish.posted_by_id == user.id]
+        if member is not None:
+            mine.append(Wish.claimed_by_id == member.id)
+        wishes = wishes.where(or_(*mine))
+    page = paginate(wishes, query)
+    page["items"] = [present(wish, user, member) for wish in page["items"]]
+    return page
+
+
+@bp.route("/wishes", methods=["POST"])
+@token_required()
+@bp.arguments(WishRequestSchema)
+@bp.response(201, WishSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+def post_wish(values):
+    """Post a wish: a resident for themself, grid staff for a resident in their area (帮办代办)."""
+    user = current_api_user()
+    if user.role not in STAFF_ROLES and values.get("resident_id") is not None:
+        api_abort(422, "validation_error", _("Only grid staff post on a resident's behalf."),
+                  errors={"resident_id": [_("Only grid staff post on a resident's behalf.")]})
+    wish = _commit_or_abort(lambda: service.post_wish(
+        user, title=values["title"], description=values.get("description"), category_code=values["category"],
+        grid_code=values.get("grid_code"), resident_id=values.get("resident_id"), publish=values["publish"],
+    ))
+    return present(_load_visible(user, wish.id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
+
+
+@bp.route("/wishes/<int:wish_id>")
+@token_required()
+@bp.response(200, WishSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_wish(wish_id):
+    """One wish with its history; 404 when the caller may not see it."""
+    user = current_api_user()
+    wish = _load_visible(user, wish_id, DETAIL_OPTIONS)
+    return present(wish, user, service.member_for(user), history=True)
+
+
+# --- the transitions: one endpoint per action, all through services.wishes.perform -----------------
+ACTION_ENDPOINTS = {
+    WishAction.PUBLISH: (None, "Grid staff put a submitted wish on the public board."),
+    WishAction.REJECT: (ReasonRequestSchema, "Grid staff turn a submitted wish down, saying why."),
+    WishAction.CANCEL: (NoteRequestSchema, "The owner withdraws a wish nobody has claimed."),
+    WishAction.CLAIM: (None, "A checked-in member takes a published wish on; 409 when someone was quicker."),
+    WishAction.RELEASE: (NoteRequestSchema, "The claiming member gives the wish back to the board."),
+    WishAction.COMPLETE: (CompleteRequestSchema, "The claiming member reports the wish done, with the hours."),
+    WishAction.CONFIRM: (ConfirmRequestSchema, "The owner confirms the help and rates it; the member's hours grow."),
+    WishAction.DISPUTE: (ReasonRequestSchema, "The owner says the work is not done: back to the member, claimed."),
+}
+
+
+def _act(action: WishAction, wish_id: int, values: dict) -> dict:
+    user = current_api_user()
+    wish = _load_visible(user, wish_id)
+    _commit_or_abort(lambda: service.perform(user, wish, action, **values))
+    return present(_load_visible(user, wish_id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
+
+
+def _action_view(action: WishAction, body: type[ma.Schema] | None, summary: str):
+    def view(*args, wish_id):
+        return _act(action, wish_id, args[0] if args else {})
+
+    view.__name__ = view.__qualname__ = f"{action}_wish"
+    view.__doc__ = summary
+    # the decorators of the endpoints above, applied from the innermost out
+    for status, response in ((403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT")):
+        view = bp.alt_response(status, response=response)(view)
+    view = bp.response(200, WishSchema)(view)
+    if body is not None:  # a body of optional fields may be left out altogether
+        view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
+    view = token_required()(view)
+    bp.route(f"/wishes/<int:wish_id>/{action}", methods=["POST"], endpoint=f"{action}_wish")(view)
+
+
+for _action, (_body, _summary) in ACTION_ENDPOINTS.items():
+    _action_view(_action, _body, _summary)
