@@ -194,7 +194,8 @@ class WishAdmin(OneGridModelView):
         self.column_formatters = dict(FORMATTERS)
         self.column_formatters_export = dict(EXPORT_FORMATTERS)
         self.column_filters = self.filters()
-        self.form_ajax_refs = {"resident": ResidentLoader("resident", Resident, fields=["name"], page_size=20)}
+        self.form_ajax_refs = {"resident": ResidentLoader("resident", Resident, fields=["name"], page_size=20,
+                                                       placeholder=_l("Type a name to search…"))}
         self.form_args = {
             "category": {"query_factory": _active_categories, "validators": [InputRequired()]},
             "description": {"validators": [Optional(), Length(max=DESCRIPTION_MAX)]},
@@ -213,6 +214,7 @@ class WishAdmin(OneGridModelView):
             resident = AjaxSelectField(loader, _l("Resident"), validators=[InputRequired()],
                                        description=_l("The resident you are posting for."))
             category = QuerySelectField(_l("Category"), query_factory=_active_categories, validators=[InputRequired()])
+            # scope_form_choices confines it to the grids of the user's area (form_area_levels)
             grid = QuerySelectField(_l("Grid"), query_factory=lambda: db.session.query(Area), allow_blank=True,
                                     blank_text=_l("The resident's grid"))
             title = StringField(_l("Title"), validators=[InputRequired(), Length(max=TITLE_MAX)])
