@@ -72,7 +72,7 @@ def ago(moment) -> str:
 
 def refused(message: str):
     """A 403 page that says why, in the site's layout."""
-    return render_template("marketplace/refused.html", message=message), 403
+    return render_template("errors/403.html", message=message), 403
 
 
 # --- the board -----------------------------------------------------------------------------------

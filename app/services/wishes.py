@@ -98,7 +98,11 @@ def member_for(user) -> Member | None:
     """The active member profile of a logged-in member user, or None."""
     if user is None or not getattr(user, "is_authenticated", True) or user.role != Role.MEMBER:
         return None
-    return db.session.scalar(select(Member).where(Member.user_id == user.id, Member.active.is_(True)))
+    # one lookup per user object (a request's): visibility, the checks and the answer all ask for it
+    if "_member_profile" not in user.__dict__:
+        user.__dict__["_member_profile"] = db.session.scalar(
+            select(Member).where(Member.user_id == user.id, Member.active.is_(True)))
+    return user.__dict__["_member_profile"]
 
 
 def claim_prefix(member: Member) -> str:
@@ -223,6 +227,15 @@ def _text(errors: dict, field: str, value, max_length: int, required: bool, labe
     return value or None
 
 
+def _single_text(field: str, value, label: str, required: bool = False) -> str | None:
+    """One free-text value, stripped and checked; WishInvalid naming `field` when it does not pass."""
+    errors: dict[str, str] = {}
+    value = _text(errors, field, value, NOTE_MAX, required, label)
+    if errors:
+        raise WishInvalid(errors)
+    return value
+
+
 def parse_hours(value) -> Decimal:
     """Service hours from a form or JSON value: 0.5 to 24, at most one decimal place."""
     try:
@@ -332,20 +345,14 @@ def publish_wish(actor: User, wish: Wish) -> Wish:
 def reject_wish(actor: User, wish: Wish, reason) -> Wish:
     """Grid staff turn a submitted wish down, saying why."""
     check_action(actor, wish, WishAction.REJECT)
-    errors: dict[str, str] = {}
-    reason = _text(errors, "reason", reason, NOTE_MAX, True, _("Reason"))
-    if errors:
-        raise WishInvalid(errors)
+    reason = _single_text("reason", reason, _("Reason"), required=True)
     return _move(wish, actor, WishAction.REJECT, note=reason, reject_reason=reason)
 
 
 def cancel_wish(actor: User, wish: Wish, note=None) -> Wish:
     """The owner withdraws a wish nobody has claimed yet."""
     check_action(actor, wish, WishAction.CANCEL)
-    errors: dict[str, str] = {}
-    note = _text(errors, "note", note, NOTE_MAX, False, _("Note"))
-    if errors:
-        raise WishInvalid(errors)
+    note = _single_text("note", note, _("Note"))
     return _move(wish, actor, WishAction.CANCEL, note=note)
 
 
@@ -378,10 +385,7 @@ def release_wish(actor: User, wish: Wish, note=None) -> Wish:
     """The claiming member gives the wish back to the board."""
     member = member_for(actor)
     check_action(actor, wish, WishAction.RELEASE, member)
-    errors: dict[str, str] = {}
-    note = _text(errors, "note", note, NOTE_MAX, False, _("Note"))
-    if errors:
-        raise WishInvalid(errors)
+    note = _single_text("note", note, _("Note"))
     return _move(wish, actor, WishAction.RELEASE, note=note, guard=(Wish.claimed_by_id == member.id,),
                  claimed_by_id=None, claimed_at=None)
 
@@ -430,10 +434,7 @@ def _confirm(wish: Wish, actor: User | None, action: WishAction, **values) -> Wi
 def dispute_wish(actor: User, wish: Wish, reason) -> Wish:
     """The owner says the work is not done: the wish goes back to its member, claimed."""
     check_action(actor, wish, WishAction.DISPUTE)
-    errors: dict[str, str] = {}
-    reason = _text(errors, "reason", reason, NOTE_MAX, True, _("Reason"))
-    if errors:
-        raise WishInvalid(errors)
+    reason = _single_text("reason", reason, _("Reason"), required=True)
     return _move(wish, actor, WishAction.DISPUTE, note=reason, done_at=None)
 
 
