@@ -29,6 +29,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_blueprints(app)
     register_admin(app)
     register_cli(app)
+    register_jobs(app)
     return app
 
 
@@ -138,5 +139,18 @@ def register_admin(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.cli import register_commands
+    from app.jobs.cli import jobs_cli
 
     register_commands(app)
+    app.cli.add_command(jobs_cli)
+
+
+def register_jobs(app: Flask) -> None:
+    """Load the job handlers; in the embedded mode, run the periodic tasks from the web process."""
+    from app.jobs import load_handlers
+    from app.jobs.scheduler import start_embedded_scheduler
+
+    load_handlers()
+    if app.config["JOBS_EMBEDDED_SCHEDULER"] and not app.config.get("REDIS_URL"):
+        # on the first request, so `flask db upgrade` and other commands never start it
+        app.before_request(lambda: start_embedded_scheduler(app))

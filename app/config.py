@@ -19,6 +19,12 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     REDIS_URL = os.environ.get("REDIS_URL")  # None: jobs run in-process
+    JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", "300"))
+    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "10"))
+    # a pushed job not finished after this long is pushed again (its worker may have died)
+    JOB_RELAY_GRACE_SECONDS = int(os.environ.get("JOB_RELAY_GRACE_SECONDS", "300"))
+    # without Redis, the web process runs the periodic tasks (relay, auto-confirm, …) in a thread
+    JOBS_EMBEDDED_SCHEDULER = _bool("JOBS_EMBEDDED_SCHEDULER", True)
     # login, registration and token requests per client address (Flask-Limiter syntax)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
@@ -68,3 +74,5 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, cheap enough for hundreds of test users
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     BOARD_CACHE_SECONDS = 0  # pages show each change at once; one test turns it on
+    JOBS_EMBEDDED_SCHEDULER = False  # tests run periodic tasks themselves
+    REDIS_URL = None  # embedded jobs unless a test points an app at Redis

@@ -1,8 +1,9 @@
 """`/healthz`: is the database reachable, and the queue when one is configured."""
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from app.extensions import db
+from app.jobs.queue import queue_state
 
 bp = Blueprint("health", __name__)
 
@@ -16,23 +17,10 @@ def _database_state() -> dict:
         return {"ok": False, "backend": db.engine.dialect.name, "error": exc.__class__.__name__}
 
 
-def _queue_state() -> dict:
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        return {"ok": True, "mode": "in-process"}
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
-        return {"ok": True, "mode": "redis"}
-    except Exception as exc:
-        return {"ok": False, "mode": "redis", "error": exc.__class__.__name__}
-
-
 @bp.get("/healthz")
 def healthz():
     """200 while the database answers (a queue outage only degrades: jobs wait in the outbox)."""
-    database, queue = _database_state(), _queue_state()
+    database, queue = _database_state(), queue_state()
     if not database["ok"]:
         status = "unavailable"
     else:

@@ -45,9 +45,9 @@ def _at(people, status: WishStatus) -> Wish:
 
 
 ACTOR = {"publish": "grid", "reject": "grid", "cancel": "resident", "claim": "member", "release": "member",
-         "complete": "member", "confirm": "resident", "dispute": "resident"}
+         "complete": "member", "confirm": "resident", "dispute": "resident", "reopen": "grid"}
 VALUES = {"reject": {"reason": "不属于微心愿"}, "complete": {"note": "已完成", "hours": "2"},
-          "confirm": {"rating": "good"}, "dispute": {"reason": "灯还是不亮"}}
+          "confirm": {"rating": "good"}, "dispute": {"reason": "灯还是不亮"}, "reopen": {"reason": "回访不满意"}}
 
 
 def _act(people, wish, action):
@@ -213,3 +213,19 @@ def test_visibility_follows_status_and_scope(people):
     assert submitted.id in visible(people["grid"]) and submitted.id not in visible(people["grid2"])
     assert submitted.id not in visible(people["member"])
     assert db.session.scalar(select(func.count()).select_from(WishStep).where(WishStep.wish_id == submitted.id)) == 1
+
+
+def test_an_unsatisfied_callback_reopens_a_confirmed_wish_and_takes_the_hours_back(people):
+    before = _hours(people)
+    wish = _at(people, WishStatus.CONFIRMED)
+    with pytest.raises(WishForbidden):
+        wishes.reopen_wish(people["grid2"], wish, "回访不满意")
+    with pytest.raises(WishInvalid):
+        wishes.reopen_wish(people["grid"], wish, "")
+    wishes.reopen_wish(people["grid"], wish, "回访不满意：灯又坏了")
+    assert wish.status == WishStatus.CLAIMED and wish.rating is None and wish.confirmed_at is None
+    assert _hours(people) == before
+    assert WishAction.REOPEN not in wishes.USER_ACTIONS
+    wishes.complete_wish(people["member"], wish, "换了新灯", "1")
+    wishes.confirm_wish(people["resident"], wish, "good")
+    assert _hours(people) == before + 1

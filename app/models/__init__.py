@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic and the app factory load this)."""
 from app.models.accounts import ApiToken, AuditLog, User
 from app.models.area import Area
+from app.models.jobs import OutboxMessage
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
@@ -8,6 +9,6 @@ from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
     "ApiToken", "Area", "AuditLog", "Building", "Compound", "Department", "Enterprise", "Facility",
-    "GridRole", "Household", "Matter", "Member", "PartyOrg", "Pledge", "Resident", "Room",
+    "GridRole", "Household", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
     "SlaPolicy", "Unit", "User", "Wish", "WishCategory", "WishStep",
 ]

@@ -284,6 +284,7 @@ class WishAction(StrEnum):
     CONFIRM = "confirm"
     DISPUTE = "dispute"
     AUTO_CONFIRM = "auto_confirm"
+    REOPEN = "reopen"
 
 
 WISH_ACTION_LABELS = {
@@ -297,4 +298,5 @@ WISH_ACTION_LABELS = {
     WishAction.CONFIRM: _l("Confirmed"),
     WishAction.DISPUTE: _l("Disputed"),
     WishAction.AUTO_CONFIRM: _l("Confirmed automatically"),
+    WishAction.REOPEN: _l("Reopened after the callback"),
 }

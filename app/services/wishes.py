@@ -5,7 +5,7 @@ many people act on one wish at once exactly one wins and the others get a `WishC
 Functions flush and never commit: the caller owns the transaction.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
@@ -14,13 +14,14 @@ from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.models import Area, Member, Resident, User, Wish, WishCategory, WishStep
-from app.models.base import utcnow
+from app.models.base import aware, utcnow
 from app.models.choices import (
     PUBLIC_WISH_STATUSES, RATING_LABELS, STAFF_ROLES, WISH_STATUS_LABELS, AreaLevel, Rating,
     Role, WishAction, WishStatus,
 )
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from app.services.scope import code_in_scope, scope_condition
+from app.services.signals import wish_changed
 
 MIN_HOURS, MAX_HOURS = Decimal("0.5"), Decimal("24")
 # the area code length that must match between a member's grid and a wish's grid, per claim scope
@@ -85,8 +86,11 @@ TRANSITIONS = {t.action: t for t in (
     Transition(WishAction.CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "owner"),
     Transition(WishAction.DISPUTE, (WishStatus.DONE,), WishStatus.CLAIMED, "owner"),
     Transition(WishAction.AUTO_CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "system"),
+    # a callback (回访) found the resident unsatisfied: the work goes back to its member
+    Transition(WishAction.REOPEN, (WishStatus.CONFIRMED,), WishStatus.CLAIMED, "staff"),
 )}
-USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
+# what people do on the board, the back office and the API; reopening happens through a callback
+USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system" and a != WishAction.REOPEN)
 
 
 def _setting(name: str):
@@ -308,6 +312,7 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
     db.session.add(WishStep(wish_id=wish.id, actor_id=actor.id, action=WishAction.POST, from_status=None,
                             to_status=WishStatus.SUBMITTED, at=now))
     db.session.flush()
+    wish_changed.send(wish, action=WishAction.POST, actor=actor)
     if publish:
         publish_wish(actor, wish)
     return wish
@@ -333,6 +338,7 @@ def _move(wish: Wish, actor: User | None, action: WishAction, note: str | None =
                             from_status=source, to_status=transition.target, note=note, at=now))
     db.session.flush()
     db.session.refresh(wish)
+    wish_changed.send(wish, action=action, actor=actor)
     return wish
 
 
@@ -438,6 +444,22 @@ def dispute_wish(actor: User, wish: Wish, reason) -> Wish:
     return _move(wish, actor, WishAction.DISPUTE, note=reason, done_at=None)
 
 
+def reopen_wish(actor: User, wish: Wish, reason) -> Wish:
+    """Grid staff reopen a confirmed wish after an unsatisfied callback: back to its member, hours taken back."""
+    check_action(actor, wish, WishAction.REOPEN)
+    reason = _single_text("reason", reason, _("Reason"), required=True)
+    credited = wish.hours or 0
+    _move(wish, actor, WishAction.REOPEN, note=reason, confirmed_at=None, done_at=None, rating=None, comment=None)
+    db.session.execute(
+        update(Member).where(Member.id == wish.claimed_by_id)
+        .values(service_hours=func.max(Member.service_hours - credited, 0)
+                if db.engine.dialect.name == "sqlite" else func.greatest(Member.service_hours - credited, 0))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return wish
+
+
 def auto_confirm_stale_wishes(now: datetime | None = None) -> list[int]:
     """Confirm (without a rating) every wish left `done` longer than WISH_AUTO_CONFIRM_HOURS; the ids confirmed.
 
@@ -467,6 +489,7 @@ ACTIONS = {
     WishAction.COMPLETE: complete_wish,
     WishAction.CONFIRM: confirm_wish,
     WishAction.DISPUTE: dispute_wish,
+    WishAction.REOPEN: reopen_wish,
 }
 
 
@@ -475,7 +498,7 @@ def perform(actor: User, wish: Wish, action: str, **values) -> Wish:
     if action not in ACTIONS:
         raise WishConflict(_("Unknown action."), code="unknown_action")
     function = ACTIONS[WishAction(action)]
-    if action in (WishAction.REJECT, WishAction.DISPUTE):
+    if action in (WishAction.REJECT, WishAction.DISPUTE, WishAction.REOPEN):
         return function(actor, wish, values.get("reason"))
     if action == WishAction.COMPLETE:
         return function(actor, wish, values.get("note"), values.get("hours"))
@@ -501,9 +524,5 @@ def current_deadline(wish: Wish) -> datetime | None:
 
 
 def is_overdue(wish: Wish, now: datetime | None = None) -> bool:
-    deadline = current_deadline(wish)
-    if deadline is None:
-        return False
-    if deadline.tzinfo is None:  # SQLite hands back naive UTC
-        deadline = deadline.replace(tzinfo=timezone.utc)
-    return (now or utcnow()) > deadline
+    deadline = aware(current_deadline(wish))
+    return deadline is not None and (now or utcnow()) > deadline

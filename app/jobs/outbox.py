@@ -1,0 +1,149 @@
+"""The outbox: record a job with the change that causes it; after the commit, push it to RQ or run it.
+
+With REDIS_URL unset (the embedded default) a committed job runs in-process straight away, in an app
+context of its own. With Redis, it is pushed to the queue; when Redis is down the push is skipped
+and the periodic relay pushes it later. A job that fails is retried with growing delays up to
+JOB_MAX_ATTEMPTS, then marked failed for the operations page.
+"""
+import logging
+import random
+import traceback
+from datetime import timedelta
+
+from flask import current_app
+from flask_sqlalchemy.session import Session
+from redis.exceptions import RedisError
+from sqlalchemy import event, or_, select, update
+
+from app.extensions import db
+from app.jobs import HANDLERS
+from app.jobs.queue import get_queue
+from app.models import OutboxMessage
+from app.models.base import utcnow
+from app.models.jobs import OutboxStatus
+
+log = logging.getLogger(__name__)
+_NEW = "onegrid_outbox_new"  # Session.info key: ids of messages to dispatch once this transaction commits
+
+
+def add_job(kind: str, *, key: str | None = None, delay: timedelta | None = None, **payload) -> OutboxMessage | None:
+    """Record a job in the current transaction; None when a job with this `key` exists already."""
+    if kind not in HANDLERS:
+        raise KeyError(f"no handler for job kind {kind!r}")
+    if key is not None and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
+        return None
+    message = OutboxMessage(kind=kind, key=key, payload=payload, status=OutboxStatus.PENDING,
+                            run_after=utcnow() + (delay or timedelta(0)))
+    db.session.add(message)
+    db.session.flush()
+    if not delay:
+        db.session.info.setdefault(_NEW, []).append(message.id)
+    return message
+
+
+@event.listens_for(Session, "after_commit")
+def _dispatch_committed(session) -> None:
+    ids = session.info.pop(_NEW, None)
+    if ids:
+        dispatch(ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session) -> None:
+    session.info.pop(_NEW, None)
+
+
+def dispatch(ids: list[int]) -> None:
+    """Hand committed messages to RQ, or run them here and now in the embedded mode."""
+    app = current_app._get_current_object()
+    queue = get_queue(app)
+    if queue is None:
+        for message_id in ids:
+            with app.app_context():  # a session of its own: the caller's may be mid-commit
+                run_message(message_id)
+        return
+    try:
+        for message_id in ids:
+            # the job id makes a second push of the same message replace, not duplicate, the queued job
+            queue.enqueue_call("app.jobs.outbox.run_message", args=(message_id,), job_id=f"outbox-{message_id}",
+                               result_ttl=3600, failure_ttl=7 * 86400, job_timeout=app.config["JOB_TIMEOUT_SECONDS"])
+    except RedisError as exc:
+        log.warning("queue unreachable (%s); %d job(s) wait in the outbox for the relay", exc, len(ids))
+        return
+    with db.engine.begin() as connection:  # its own transaction: the caller's has just ended
+        connection.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(pushed_at=utcnow()))
+
+
+def run_message(message_id: int) -> str:
+    """Run one outbox message if it is still pending (RQ calls this); 'done', 'failed', 'retry' or 'skipped'."""
+    try:
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+            .with_for_update()  # PostgreSQL: a second runner of the same message waits, then skips it
+        )
+        if message is None:
+            return "skipped"
+        kind, payload = message.kind, dict(message.payload)
+        try:
+            HANDLERS[kind](**payload)
+            message.status, message.done_at, message.last_error = OutboxStatus.DONE, utcnow(), None
+            message.attempts += 1
+            db.session.commit()
+            return "done"
+        except Exception as exc:  # any failure is recorded and retried later, never lost
+            db.session.rollback()
+            log.exception("job %s #%s failed", kind, message_id)
+            return _record_failure(message_id, exc)
+    finally:
+        db.session.remove()
+
+
+def _record_failure(message_id: int, exc: Exception) -> str:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.status != OutboxStatus.PENDING:
+        return "skipped"
+    message.attempts += 1
+    message.last_error = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+    if message.attempts >= current_app.config["JOB_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.FAILED
+        outcome = "failed"
+    else:
+        message.run_after = utcnow() + retry_delay(message.attempts)
+        message.pushed_at = None  # due for the relay once run_after passes
+        outcome = "retry"
+    db.session.commit()
+    return outcome
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter: up to 30 s, 1 min, 2 min, … capped at 1 h."""
+    ceiling = min(3600, 30 * 2 ** (attempts - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def relay_outbox(limit: int = 500) -> int:
+    """Push (or run) pending messages that are due and were never pushed, or pushed long ago; how many."""
+    now = utcnow()
+    grace = timedelta(seconds=current_app.config["JOB_RELAY_GRACE_SECONDS"])
+    ids = list(db.session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.run_after <= now,
+               or_(OutboxMessage.pushed_at.is_(None), OutboxMessage.pushed_at <= now - grace))
+        .order_by(OutboxMessage.id).limit(limit)
+    ))
+    db.session.commit()  # end the read before pushing: in-process runs write from their own sessions
+    if ids:
+        dispatch(ids)
+    return len(ids)
+
+
+def retry_failed(message_id: int) -> bool:
+    """Put a failed message back in line (the operations page's retry button); flushes."""
+    changed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.PENDING, attempts=0, run_after=utcnow(), pushed_at=None)
+    ).rowcount
+    if changed:
+        db.session.info.setdefault(_NEW, []).append(message_id)
+    return bool(changed)

@@ -1,0 +1,98 @@
+"""Support for tests that need their own database, a real Redis or a real worker process.
+
+The session app's in-memory SQLite has one shared connection, which neither threads nor other
+processes can use: such tests build an app of their own on a temporary SQLite file, or on a
+PostgreSQL schema of their own when TEST_DATABASE_URL names PostgreSQL.
+"""
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+
+import pytest
+import redis
+from sqlalchemy import create_engine, text
+
+from app import PROJECT_ROOT
+from app.config import TestConfig
+from conftest import require_service
+
+REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+@contextlib.contextmanager
+def separate_database(kind: str, schema: str):
+    """Yield the URL of a fresh, empty database: a temporary SQLite file, or a new PostgreSQL schema."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield "sqlite:///" + os.path.join(tmp, f"{schema}.db")
+        return
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("TEST_DATABASE_URL does not point at PostgreSQL (this case runs in the PostgreSQL pass)")
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception:
+        engine.dispose()
+        require_service(False, "PostgreSQL is not reachable at TEST_DATABASE_URL")
+    try:
+        yield url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+def app_settings(database_url: str, **overrides) -> dict:
+    """TestConfig's settings on another database (and whatever else the test needs)."""
+    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    options = {"pool_pre_ping": True} if database_url.startswith("postgresql") else {}
+    return {**settings, "SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": options,
+            "BABEL_DEFAULT_LOCALE": "en", **overrides}
+
+
+def fresh_redis(index: int) -> str:
+    """The URL of Redis database `index`, emptied; fails under CI=true (skips on a laptop) without Redis."""
+    url = f"{REDIS_BASE_URL}/{index}"
+    try:
+        connection = redis.Redis.from_url(url, socket_connect_timeout=1)
+        connection.flushdb()
+        connection.close()
+    except redis.exceptions.RedisError:
+        require_service(False, f"Redis is not reachable at {REDIS_BASE_URL}")
+    return url
+
+
+def worker_environment(app, **extra) -> dict:
+    """The environment a `flask jobs …` process needs to work on the same database and Redis as `app`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "TEST_"))}
+    env.update(
+        DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+        REDIS_URL=app.config["REDIS_URL"] or "",
+        SECRET_KEY=app.config["SECRET_KEY"],
+        PYTHONPATH=PROJECT_ROOT,
+        **{k: str(v) for k, v in extra.items()},
+    )
+    return env
+
+
+def flask_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+
+
+def run_worker_burst(app, timeout: float = 120, **extra) -> subprocess.CompletedProcess:
+    """Run a real worker process until the queue is empty (`flask jobs worker --burst`)."""
+    result = subprocess.run(flask_command("jobs", "worker", "--burst"), cwd=PROJECT_ROOT, timeout=timeout,
+                            env=worker_environment(app, **extra), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def start_worker(app, **extra) -> subprocess.Popen:
+    """Start a real worker process that keeps running (stop it with .terminate() or .kill())."""
+    return subprocess.Popen(flask_command("jobs", "worker"), cwd=PROJECT_ROOT, env=worker_environment(app, **extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
