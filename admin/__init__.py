@@ -12,18 +12,25 @@ from app.models import (
     Area, AuditLog, Building, Compound, Department, Enterprise, Facility, GridRole, Household, Matter, Member,
     PartyOrg, Pledge, Resident, Room, SlaPolicy, Unit, User, Wish, WishCategory,
 )
+from app.models.callbacks import CallbackTask
+from app.models.certificates import Certificate, HonourBatch
 
 
 def init_admin(app: Flask) -> Admin:
     """Build the Admin object and its views for this app (tests build many apps)."""
     from admin.base import HomeView
     from admin.views.areas import AreaAdmin
+    from admin.views.callbacks import CallbackAdmin
+    from admin.views.certificates import CertificateAdmin, HonourBatchAdmin
     from admin.views.census import (
         BuildingAdmin, CompoundAdmin, EnterpriseAdmin, FacilityAdmin, HouseholdAdmin, ResidentAdmin, RoomAdmin,
     )
+    from admin.views.operations import OperationsView
     from admin.views.party import GridRoleAdmin, MemberAdmin, PartyOrgAdmin, PledgeAdmin, UnitAdmin
     from admin.views.reference import DepartmentAdmin, MatterAdmin, SlaPolicyAdmin
     from admin.views.system import AuditLogAdmin, UserAdmin
+    from admin.views.webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
+    from app.models.webhooks import WebhookDelivery, WebhookEndpoint
     from admin.views.wishes import WishAdmin, WishCategoryAdmin, WishReviewAdmin
 
     admin = Admin(
@@ -59,6 +66,10 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(WishReviewAdmin(Wish, db, name=_l("Review queue"), category=wishes, endpoint="wish_review"))
     admin.add_view(WishAdmin(Wish, db, name=_l("All wishes"), category=wishes))
     admin.add_view(WishCategoryAdmin(WishCategory, db, name=_l("Wish categories"), category=wishes))
+    certificates = _l("Certificates")
+    admin.add_view(CertificateAdmin(Certificate, db, name=_l("All certificates"), category=certificates))
+    admin.add_view(HonourBatchAdmin(HonourBatch, db, name=_l("Honour batches"), category=certificates))
+    admin.add_view(CallbackAdmin(CallbackTask, db, name=_l("Callbacks"), category=wishes, endpoint="callback"))
     for view, model, name in [
         (MatterAdmin, Matter, _l("Matter list")),
         (DepartmentAdmin, Department, _l("Departments")),
@@ -67,4 +78,8 @@ def init_admin(app: Flask) -> Admin:
         admin.add_view(view(model, db, name=name, category=reference))
     admin.add_view(UserAdmin(User, db, name=_l("Users"), category=system))
     admin.add_view(AuditLogAdmin(AuditLog, db, name=_l("Audit log"), category=system))
+    admin.add_view(OperationsView(name=_l("Operations"), category=system, endpoint="operations"))
+    integrations = _l("Integrations")
+    admin.add_view(WebhookEndpointAdmin(WebhookEndpoint, db, name=_l("Webhook endpoints"), category=integrations))
+    admin.add_view(WebhookDeliveryAdmin(WebhookDelivery, db, name=_l("Webhook deliveries"), category=integrations))
     return admin

@@ -50,8 +50,20 @@ class HomeView(AccessMixin, AdminIndexView):
 
     @expose("/")
     def index(self):
-        counts = scope_counts(current_user) if current_user.role in STAFF_ROLES else None
-        return self.render("admin/home.html", counts=counts)
+        staff = current_user.role in STAFF_ROLES
+        counts = scope_counts(current_user) if staff else None
+        return self.render("admin/home.html", counts=counts, todo=to_do(current_user) if staff else None)
+
+
+def to_do(user) -> dict[str, int]:
+    """What waits for the user in their area: wishes to review, callbacks fallen due."""
+    from app.models import Wish
+    from app.models.choices import WishStatus
+    from app.services.callbacks import due_count
+    from app.services.stats import count_in_scope
+
+    return {"reviews": count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED),
+            "callbacks": due_count(user)}
 
 
 class MaskedField(StringField):

@@ -1,5 +1,6 @@
 """Configuration classes; every setting can come from an environment variable."""
 import os
+import tempfile
 from datetime import timedelta
 
 
@@ -48,6 +49,17 @@ class Config:
     BOARD_CACHE_SECONDS = int(os.environ.get("BOARD_CACHE_SECONDS", "5"))
     CACHE_TYPE = "SimpleCache"  # per process: the board cache is short-lived, so workers need not share it
     CACHE_THRESHOLD = 2000
+    # certificates: where PDFs are kept (relative paths are under instance/), the address the QR code
+    # points at, and the issuing body printed on them (default: the district's grid centre)
+    CERTIFICATE_DIR = os.environ.get("CERTIFICATE_DIR", "certificates")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "")
+    # 回访: a callback falls due this long after a confirmation, and is overdue this long after that
+    CALLBACK_DELAY_HOURS = int(os.environ.get("CALLBACK_DELAY_HOURS", "24"))
+    CALLBACK_OVERDUE_HOURS = int(os.environ.get("CALLBACK_OVERDUE_HOURS", "24"))
+    # outbound webhooks: per-request timeout, and whether private/loopback addresses may receive them
+    WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+    WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -75,4 +87,5 @@ class TestConfig(Config):
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     BOARD_CACHE_SECONDS = 0  # pages show each change at once; one test turns it on
     JOBS_EMBEDDED_SCHEDULER = False  # tests run periodic tasks themselves
+    CERTIFICATE_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-certificates")  # never instance/
     REDIS_URL = None  # embedded jobs unless a test points an app at Redis

@@ -94,5 +94,6 @@ def run_worker_burst(app, timeout: float = 120, **extra) -> subprocess.Completed
 
 def start_worker(app, **extra) -> subprocess.Popen:
     """Start a real worker process that keeps running (stop it with .terminate() or .kill())."""
+    # its log goes nowhere: an unread pipe would fill up and stall the worker after a few hundred jobs
     return subprocess.Popen(flask_command("jobs", "worker"), cwd=PROJECT_ROOT, env=worker_environment(app, **extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

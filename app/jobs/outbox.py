@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_sqlalchemy.session import Session
 from redis.exceptions import RedisError
+from rq import Queue
 from sqlalchemy import event, or_, select, update
 
 from app.extensions import db
@@ -63,12 +64,16 @@ def dispatch(ids: list[int]) -> None:
                 run_message(message_id)
         return
     try:
-        for message_id in ids:
-            # the job id makes a second push of the same message replace, not duplicate, the queued job
-            queue.enqueue_call("app.jobs.outbox.run_message", args=(message_id,), job_id=f"outbox-{message_id}",
-                               result_ttl=3600, failure_ttl=7 * 86400, job_timeout=app.config["JOB_TIMEOUT_SECONDS"])
-    except RedisError as exc:
-        log.warning("queue unreachable (%s); %d job(s) wait in the outbox for the relay", exc, len(ids))
+        # one round trip for the lot; the job id makes a second push of a message replace, not
+        # duplicate, its queued job
+        queue.enqueue_many([
+            Queue.prepare_data("app.jobs.outbox.run_message", args=(message_id,), job_id=f"outbox-{message_id}",
+                               timeout=app.config["JOB_TIMEOUT_SECONDS"], result_ttl=3600, failure_ttl=7 * 86400)
+            for message_id in ids
+        ])
+    except Exception as exc:  # the change is committed whatever happens here; the relay pushes it later
+        level = logging.WARNING if isinstance(exc, RedisError) else logging.ERROR
+        log.log(level, "could not push %d job(s) (%s); they wait in the outbox for the relay", len(ids), exc)
         return
     with db.engine.begin() as connection:  # its own transaction: the caller's has just ended
         connection.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(pushed_at=utcnow()))

@@ -37,7 +37,7 @@ def enqueue_due(app: Flask) -> list[str]:
         # SET NX EX: the first scheduler to get here in this interval queues the task, the others skip it
         if connection.set(f"onegrid:periodic:{task.name}", int(time.time()), nx=True, ex=task.seconds):
             queue.enqueue_call("app.jobs.scheduler.run_periodic", args=(task.name,),
-                               result_ttl=3600, failure_ttl=7 * 86400, job_timeout=app.config["JOB_TIMEOUT_SECONDS"])
+                               result_ttl=3600, failure_ttl=7 * 86400, timeout=app.config["JOB_TIMEOUT_SECONDS"])
             queued.append(task.name)
     return queued
 

@@ -1,14 +1,17 @@
 """All models, importable from one place (Alembic and the app factory load this)."""
 from app.models.accounts import ApiToken, AuditLog, User
 from app.models.area import Area
-from app.models.jobs import OutboxMessage
+from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
+from app.models.certificates import Certificate, HonourBatch
+from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
+from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
-    "ApiToken", "Area", "AuditLog", "Building", "Compound", "Department", "Enterprise", "Facility",
-    "GridRole", "Household", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
-    "SlaPolicy", "Unit", "User", "Wish", "WishCategory", "WishStep",
+    "ApiToken", "Area", "AuditLog", "Building", "CallbackTask", "Certificate", "Compound", "Department", "Enterprise", "Facility",
+    "GridRole", "HonourBatch", "Household", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
+    "SlaPolicy", "Unit", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Wish", "WishCategory", "WishStep",
 ]

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import AuditLog
 from app.services.masking import MASKERS
 
-SECRET_COLUMNS = {"password_hash", "token_hash"}
+SECRET_COLUMNS = {"password_hash", "token_hash", "secret"}
 
 
 def _plain(value):

@@ -1,0 +1,171 @@
+"""Callbacks (回访): a task falls due when a wish is confirmed; staff record whether the requester is satisfied.
+
+"Unsatisfied" sends the wish back to its member (services.wishes.reopen_wish). Functions flush and
+never commit: the caller owns the transaction.
+"""
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import User, Wish, WishStep
+from app.models.base import aware, utcnow
+from app.models.callbacks import CallbackOutcome, CallbackStatus, CallbackSubject, CallbackTask
+from app.models.choices import STAFF_ROLES, Role, WishAction
+from app.models.wishes import NOTE_MAX
+from app.services import wishes
+from app.services.scope import code_in_scope, scope_condition
+from app.services.signals import wish_changed
+from app.services.wishes import WishConflict, WishForbidden, WishInvalid
+
+DEFAULT_DELAY_HOURS = 24  # CALLBACK_DELAY_HOURS: from the confirmation to the call
+DEFAULT_OVERDUE_HOURS = 24  # CALLBACK_OVERDUE_HOURS: from due to overdue
+
+
+def _hours(name: str, default: float) -> timedelta:
+    return timedelta(hours=float(current_app.config.get(name, default)))
+
+
+# --- scheduling ------------------------------------------------------------------------------------
+def grid_worker_of(grid_code: str) -> int | None:
+    """The id of the active grid worker of a grid (the first, when it has several), or None."""
+    return db.session.scalar(
+        select(User.id).where(User.role == Role.GRID_WORKER, User.area_code == grid_code, User.active.is_(True))
+        .order_by(User.id).limit(1)
+    )
+
+
+def schedule_callback(subject_type: str, subject_id: int, grid_code: str, *, wish_id: int | None = None,
+                      now: datetime | None = None) -> CallbackTask:
+    """Open the next callback task of a subject, due CALLBACK_DELAY_HOURS from now, for its grid worker."""
+    now = now or utcnow()
+    cycle = db.session.scalar(select(func.max(CallbackTask.cycle)).where(
+        CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id)) or 0
+    task = CallbackTask(subject_type=subject_type, subject_id=subject_id, cycle=cycle + 1, wish_id=wish_id,
+                        grid_code=grid_code, assignee_id=grid_worker_of(grid_code), status=CallbackStatus.DUE,
+                        due_at=now + _hours("CALLBACK_DELAY_HOURS", DEFAULT_DELAY_HOURS), created_at=now)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+def open_task(subject_type: str, subject_id: int) -> CallbackTask | None:
+    return db.session.scalar(select(CallbackTask).where(
+        CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id,
+        CallbackTask.status == CallbackStatus.DUE))
+
+
+@wish_changed.connect
+def _on_wish_changed(wish: Wish, action=None, actor=None, **_kwargs) -> None:
+    """A confirmed wish gets a callback; a wish reopened some other way closes its open one."""
+    if action in (WishAction.CONFIRM, WishAction.AUTO_CONFIRM):
+        schedule_callback(CallbackSubject.WISH, wish.id, wish.grid_code, wish_id=wish.id)
+    elif action == WishAction.REOPEN:
+        task = open_task(CallbackSubject.WISH, wish.id)
+        if task is not None:  # record_callback closes its task before reopening; anything else lands here
+            reason = db.session.scalar(select(WishStep.note).where(
+                WishStep.wish_id == wish.id, WishStep.action == WishAction.REOPEN).order_by(WishStep.id.desc()))
+            _close(task, actor, CallbackOutcome.UNSATISFIED, reason or "-")
+
+
+# --- reading ---------------------------------------------------------------------------------------
+def can_record(user, task: CallbackTask) -> bool:
+    """Staff whose scope covers the task's grid: its grid worker, community, street or district staff."""
+    return user is not None and user.role in STAFF_ROLES and code_in_scope(user, task.grid_code)
+
+
+def get_task(user, task_id) -> CallbackTask | None:
+    """The task when it lies in `user`'s scope, else None (the caller answers 404)."""
+    if not str(task_id).isdigit() or not 0 < int(task_id) <= wishes.MAX_ID:
+        return None
+    task = db.session.get(CallbackTask, int(task_id))
+    return task if task is not None and can_record(user, task) else None
+
+
+def is_due(task: CallbackTask, now: datetime | None = None) -> bool:
+    """Open, and its time has come."""
+    return task.status == CallbackStatus.DUE and (now or utcnow()) >= aware(task.due_at)
+
+
+def is_overdue(task: CallbackTask, now: datetime | None = None) -> bool:
+    """Open, and still not made CALLBACK_OVERDUE_HOURS after it fell due."""
+    return is_due(task, now) and (now or utcnow()) >= aware(task.due_at) + _hours(
+        "CALLBACK_OVERDUE_HOURS", DEFAULT_OVERDUE_HOURS)
+
+
+def overdue_cutoff(now: datetime | None = None) -> datetime:
+    """Open tasks due before this moment are overdue."""
+    return (now or utcnow()) - _hours("CALLBACK_OVERDUE_HOURS", DEFAULT_OVERDUE_HOURS)
+
+
+def due_count(user, now: datetime | None = None) -> int:
+    """How many open callbacks in `user`'s scope have fallen due (for the back-office home)."""
+    query = select(func.count()).select_from(CallbackTask).where(
+        CallbackTask.status == CallbackStatus.DUE, CallbackTask.due_at <= (now or utcnow()))
+    condition = scope_condition(CallbackTask, user)
+    return db.session.scalar(query if condition is None else query.where(condition)) or 0
+
+
+# --- recording -------------------------------------------------------------------------------------
+def _note(value, required: bool) -> str | None:
+    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if "\x00" in value:
+        raise WishInvalid({"note": _("%(field)s contains a character that is not allowed.", field=_("Note"))})
+    if required and not value:
+        raise WishInvalid({"note": _("Say what the resident is unsatisfied with.")})
+    if len(value) > NOTE_MAX:
+        raise WishInvalid({"note": _("%(field)s must be at most %(n)d characters long.", field=_("Note"), n=NOTE_MAX)})
+    return value or None
+
+
+def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None) -> None:
+    """Mark an open task recorded; WishConflict when someone recorded it first."""
+    result = db.session.execute(
+        update(CallbackTask).where(CallbackTask.id == task.id, CallbackTask.status == CallbackStatus.DUE)
+        .values(status=CallbackStatus.DONE, outcome=outcome, note=note, recorded_at=utcnow(),
+                recorded_by_id=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(task)
+    if result.rowcount != 1:
+        raise WishConflict(_("This callback has already been recorded."))
+
+
+def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> CallbackTask:
+    """Record how the callback went; "unsatisfied" (with a note) reopens the wish: back to its member, hours back."""
+    if not can_record(actor, task):
+        raise WishForbidden(_("Only the grid staff responsible for this grid may record its callbacks."))
+    if task.status != CallbackStatus.DUE:
+        raise WishConflict(_("This callback has already been recorded."))
+    note = _note(note, required=not satisfied)
+    outcome = CallbackOutcome.SATISFIED if satisfied else CallbackOutcome.UNSATISFIED
+    _close(task, actor, outcome, note)
+    if not satisfied:
+        REOPEN[CallbackSubject(task.subject_type)](actor, task, note)
+    db.session.flush()
+    return task
+
+
+def _reopen_wish(actor, task: CallbackTask, note: str) -> None:
+    wishes.reopen_wish(actor, db.session.get(Wish, task.wish_id), note)
+
+
+# what an unsatisfied callback does to its subject (events add theirs)
+REOPEN = {CallbackSubject.WISH: _reopen_wish}
+
+
+# --- reminders -------------------------------------------------------------------------------------
+def remind_due_callbacks(now: datetime | None = None) -> int:
+    """Mark the open tasks that have fallen due since the last sweep; how many (idempotent)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(CallbackTask)
+        .where(CallbackTask.status == CallbackStatus.DUE, CallbackTask.due_at <= now,
+               CallbackTask.reminded_at.is_(None))
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return result.rowcount

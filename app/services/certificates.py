@@ -1,0 +1,370 @@
+"""Certificates: issued when a wish is confirmed or in an honour batch, rendered by a job, revoked, verified.
+
+Issuing records a pending certificate and its render job in the caller's transaction; the job renders
+the PDF, stores it atomically and marks the certificate ready, once, however often it runs. Like every
+domain service, these functions flush and never commit.
+"""
+import base64
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import false, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.jobs.outbox import add_job
+from app.models import Area, Member, Unit, Wish
+from app.models.base import under_area, utcnow
+from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
+from app.models.choices import STAFF_ROLES, AreaLevel, Role, WishAction, WishStatus
+from app.services.certificate_pdf import district_name, local_date, render_certificate_pdf, verify_url
+from app.services.masking import mask_name
+from app.services.scope import apply_scope, code_in_scope
+from app.services.signals import certificate_issued, wish_changed
+
+RENDER_JOB = "certificate.render"
+SERIAL_PATTERN = re.compile(r"^OG-[A-Z2-7]{16}$")
+REASON_MAX = 1000
+BATCH_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
+
+
+class CertificateError(Exception):
+    """A certificate action was refused; `message` says why."""
+
+    status = 409
+    code = "state_conflict"
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status or self.status
+        self.code = code or self.code
+
+
+def invalid(message: str) -> CertificateError:
+    return CertificateError(message, status=422, code="validation_error")
+
+
+# --- settings --------------------------------------------------------------------------------------
+def certificate_dir() -> str:
+    """Where PDFs are stored: CERTIFICATE_DIR (relative to the instance folder), default instance/certificates."""
+    directory = current_app.config["CERTIFICATE_DIR"] or "certificates"
+    return os.path.join(current_app.instance_path, directory)  # an absolute CERTIFICATE_DIR wins the join
+
+
+def issuer_for(grid_code: str) -> str:
+    """The issuing body printed on certificates: CERTIFICATE_ISSUER, else the district's grid service centre."""
+    configured = current_app.config["CERTIFICATE_ISSUER"]
+    if configured:
+        return configured
+    return f"{district_name(grid_code) or '渭城区'}网格化管理服务中心"
+
+
+def new_serial() -> str:
+    """OG- and 16 base32 characters: 80 random bits, unguessable."""
+    return "OG-" + base64.b32encode(secrets.token_bytes(10)).decode()
+
+
+# --- issuing -----------------------------------------------------------------------------------------
+def _new_certificate(member: Member, issuers: dict, **values) -> Certificate:
+    """A pending certificate of `member`, added and flushed later by the caller, rendered by its job."""
+    if member.grid_code not in issuers:
+        issuers[member.grid_code] = issuer_for(member.grid_code)
+    return Certificate(serial=new_serial(), member_id=member.id, grid_code=member.grid_code,
+                       holder_name=member.name, issuer=issuers[member.grid_code],
+                       status=CertificateStatus.PENDING, **values)
+
+
+def _enqueue_render(certificate: Certificate) -> None:
+    add_job(RENDER_JOB, key=f"certificate:{certificate.id}", certificate_id=certificate.id)
+
+
+def in_force_for_wish(wish_id: int) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(
+        Certificate.wish_id == wish_id, Certificate.status != CertificateStatus.REVOKED))
+
+
+def issue_service_certificate(wish: Wish) -> Certificate | None:
+    """Record the certificate of a confirmed wish and its render job; None when it has one already."""
+    if wish.status != WishStatus.CONFIRMED or wish.claimed_by_id is None or in_force_for_wish(wish.id):
+        return None
+    member = db.session.get(Member, wish.claimed_by_id)
+    certificate = _new_certificate(member, {}, kind=CertificateKind.SERVICE, wish_id=wish.id, subject=wish.title,
+                                   hours=wish.hours or Decimal("0"), issued_at=wish.confirmed_at or utcnow())
+    db.session.add(certificate)
+    db.session.flush()
+    _enqueue_render(certificate)
+    return certificate
+
+
+@wish_changed.connect
+def _on_wish_changed(wish: Wish, action=None, actor=None, **_extra) -> None:
+    """A confirmed wish earns its member a certificate; a reopened one loses it (its hours were taken back)."""
+    if action in (WishAction.CONFIRM, WishAction.AUTO_CONFIRM):
+        issue_service_certificate(wish)
+    elif action == WishAction.REOPEN:
+        certificate = in_force_for_wish(wish.id)
+        if certificate is not None:
+            revoke_certificate(actor, certificate, _("The wish was reopened after a callback."))
+
+
+# --- rendering (the job) -------------------------------------------------------------------------------
+def store_pdf(certificate: Certificate, pdf: bytes) -> str:
+    """Write the PDF as <serial>.pdf through a temporary file and a rename: never half a file; its relative path."""
+    directory = certificate_dir()
+    os.makedirs(directory, exist_ok=True)
+    name = f"{certificate.serial}.pdf"
+    fd, temporary = tempfile.mkstemp(prefix=f".{certificate.serial}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, os.path.join(directory, name))
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return name
+
+
+def render_pending(certificate_id: int) -> str:
+    """Render and store a pending certificate, mark it ready and announce it; 'ready', or why nothing was done."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        return "missing"
+    if certificate.status != CertificateStatus.PENDING:
+        return "skipped"  # rendered by an earlier run, or revoked before it was delivered
+    path = store_pdf(certificate, render_certificate_pdf(certificate))
+    marked = db.session.execute(
+        update(Certificate).where(Certificate.id == certificate_id, Certificate.status == CertificateStatus.PENDING)
+        .values(status=CertificateStatus.READY, pdf_path=path, rendered_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if marked != 1:
+        return "skipped"
+    db.session.refresh(certificate)
+    if certificate.batch_id is not None:
+        refresh_batch_progress(certificate.batch_id)
+    certificate_issued.send(certificate)
+    return "ready"
+
+
+def pdf_file(certificate: Certificate) -> str | None:
+    """The stored PDF's path, rendered again first if the file went missing; None while pending."""
+    if certificate.pdf_path is None:
+        return None
+    path = os.path.join(certificate_dir(), certificate.pdf_path)
+    if not os.path.isfile(path):  # a lost disk or a moved folder: the document can be made again, identical
+        store_pdf(certificate, render_certificate_pdf(certificate))
+    return path
+
+
+# --- access and verification ------------------------------------------------------------------------
+def find_certificate(serial: str) -> Certificate | None:
+    """The certificate with this serial (letters in any case), or None; malformed serials never reach the database."""
+    serial = (serial or "").strip().upper()
+    if not SERIAL_PATTERN.match(serial):
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.serial == serial))
+
+
+def is_holder(user, certificate: Certificate) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or user.role != Role.MEMBER:
+        return False
+    return certificate.member is not None and certificate.member.user_id == user.id
+
+
+def is_staff_for(user, certificate: Certificate) -> bool:
+    return (user is not None and getattr(user, "is_authenticated", False) and user.role in STAFF_ROLES
+            and code_in_scope(user, certificate.grid_code))
+
+
+def may_see(user, certificate: Certificate) -> bool:
+    """Its holder and staff whose area covers the holder's grid; to anyone else it does not exist."""
+    return is_holder(user, certificate) or is_staff_for(user, certificate)
+
+
+def may_download(user, certificate: Certificate) -> bool:
+    """A ready PDF: its holder and staff in scope. A revoked one: staff only (it must not circulate)."""
+    if certificate.status == CertificateStatus.READY:
+        return may_see(user, certificate)
+    return certificate.status == CertificateStatus.REVOKED and is_staff_for(user, certificate)
+
+
+def holder_certificates(user):
+    """select() of the certificates a member holds, newest first (empty for anyone else)."""
+    if user.role != Role.MEMBER:
+        return select(Certificate).where(false())
+    member_ids = select(Member.id).where(Member.user_id == user.id)
+    return (select(Certificate).where(Certificate.member_id.in_(member_ids))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc()))
+
+
+def verification(serial: str) -> dict | None:
+    """What the public may learn from a serial: valid or revoked, the holder masked, hours, date, issuer.
+
+    None for an unknown serial, and for one still pending (no document bears it yet).
+    """
+    certificate = find_certificate(serial)
+    if certificate is None or certificate.status == CertificateStatus.PENDING:
+        return None
+    revoked = certificate.status == CertificateStatus.REVOKED
+    return {
+        "serial": certificate.serial,
+        "status": "revoked" if revoked else "valid",
+        "kind": certificate.kind,
+        "holder": mask_name(certificate.holder_name),
+        "hours": certificate.hours,
+        "issued_at": certificate.issued_at,
+        "issued_on": local_date(certificate.issued_at),
+        "issuer": certificate.issuer,
+        "period_start": certificate.period_start,
+        "period_end": certificate.period_end,
+        "revoked_at": certificate.revoked_at if revoked else None,
+        "verify_url": verify_url(certificate.serial),
+    }
+
+
+def revoke_certificate(actor, certificate: Certificate, reason) -> Certificate:
+    """Withdraw a certificate, saying why; verification answers "revoked" from now on."""
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        raise invalid(_("Say why the certificate is revoked."))
+    if len(reason) > REASON_MAX or "\x00" in reason:
+        raise invalid(_("The reason is too long (at most %(n)d characters).", n=REASON_MAX))
+    changed = db.session.execute(
+        update(Certificate).where(Certificate.id == certificate.id, Certificate.status != CertificateStatus.REVOKED)
+        .values(status=CertificateStatus.REVOKED, revoked_at=utcnow(), revoked_reason=reason,
+                revoked_by_id=getattr(actor, "id", None))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(certificate)
+    if changed != 1:
+        raise CertificateError(_("This certificate has already been revoked."))
+    if certificate.batch_id is not None:
+        refresh_batch_progress(certificate.batch_id)
+    return certificate
+
+
+# --- honour batches ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BatchScope:
+    """Whose members a batch covers: an area (district, street or community) or a check-in unit."""
+
+    key: str  # "area:<code>" or "unit:<id>"
+    area_code: str
+    unit_id: int | None
+    label: str
+
+    def member_condition(self):
+        if self.unit_id is not None:
+            return Member.unit_id == self.unit_id
+        return under_area(Member.grid_code, self.area_code)
+
+
+def batch_scopes(user) -> list[BatchScope]:
+    """The scopes `user` may start a batch for: areas of the batch levels and units, inside their area."""
+    areas = db.session.scalars(apply_scope(select(Area), Area, user).where(Area.level.in_(BATCH_LEVELS))
+                               .order_by(Area.code))
+    units = db.session.scalars(apply_scope(select(Unit), Unit, user).order_by(Unit.name))
+    return ([BatchScope(f"area:{a.code}", a.code, None, f"{a.name} ({a.code})") for a in areas]
+            + [BatchScope(f"unit:{u.id}", u.community_code, u.id, u.name) for u in units])
+
+
+def resolve_scope(user, key: str) -> BatchScope:
+    for scope in batch_scopes(user):
+        if scope.key == key:
+            return scope
+    raise invalid(_("Choose a unit, community or district from the list."))
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants a period of local calendar days covers: [start 00:00, the day after end 00:00)."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
+    return (datetime.combine(start, time(), zone), datetime.combine(end + timedelta(days=1), time(), zone))
+
+
+def members_with_hours(scope: BatchScope, start: date, end: date) -> list[tuple[Member, Decimal]]:
+    """Members of the scope and their confirmed service hours in the period, those with hours > 0."""
+    since, until = period_bounds(start, end)
+    hours = func.sum(Wish.hours).label("hours")
+    return [(member, total) for member, total in db.session.execute(
+        select(Member, hours).join(Wish, Wish.claimed_by_id == Member.id)
+        .where(scope.member_condition(), Wish.status == WishStatus.CONFIRMED,
+               Wish.confirmed_at >= since, Wish.confirmed_at < until)
+        .group_by(Member.id).having(hours > 0).order_by(Member.id)
+    )]
+
+
+def check_period(start, end) -> None:
+    if not isinstance(start, date) or not isinstance(end, date):
+        raise invalid(_("Give the first and the last day of the period."))
+    if end < start:
+        raise invalid(_("The period ends before it starts."))
+    if end > local_date(utcnow()):
+        raise invalid(_("The period must have ended: its last day is today at the latest."))
+
+
+def start_honour_batch(actor, scope_key: str, start: date, end: date) -> tuple[HonourBatch, int]:
+    """Find or create the batch of this scope and period, add the certificates still missing; (batch, added)."""
+    scope = resolve_scope(actor, scope_key)
+    check_period(start, end)
+    batch = _find_or_create_batch(actor, scope, start, end)
+    existing = set(db.session.scalars(select(Certificate.member_id).where(Certificate.batch_id == batch.id)))
+    now, issuers = utcnow(), {}
+    added = [
+        _new_certificate(member, issuers, kind=CertificateKind.HONOUR, batch_id=batch.id, hours=hours,
+                         period_start=start, period_end=end, issued_at=now)
+        for member, hours in members_with_hours(scope, start, end) if member.id not in existing
+    ]
+    db.session.add_all(added)
+    db.session.flush()
+    for certificate in added:
+        _enqueue_render(certificate)
+    batch.requested_by_id, batch.last_run_at = getattr(actor, "id", None), now
+    refresh_batch_progress(batch.id)
+    return batch, len(added)
+
+
+def _find_or_create_batch(actor, scope: BatchScope, start: date, end: date) -> HonourBatch:
+    lookup = select(HonourBatch).where(HonourBatch.scope_key == scope.key, HonourBatch.period_start == start,
+                                       HonourBatch.period_end == end)
+    batch = db.session.scalar(lookup)
+    if batch is None:
+        try:
+            with db.session.begin_nested():  # someone else may be starting the same batch right now
+                batch = HonourBatch(scope_key=scope.key, area_code=scope.area_code, unit_id=scope.unit_id,
+                                    period_start=start, period_end=end, requested_by_id=getattr(actor, "id", None))
+                db.session.add(batch)
+        except IntegrityError:
+            batch = db.session.scalar(lookup)
+    # PostgreSQL: two runs of one batch take turns, so neither adds a certificate the other is adding
+    db.session.execute(select(HonourBatch.id).where(HonourBatch.id == batch.id).with_for_update())
+    return batch
+
+
+def refresh_batch_progress(batch_id: int) -> None:
+    """Recount a batch's certificates (total) and those rendered or revoked (done); a recount, never +1."""
+    # lock first: a count taken after the lock sees every render committed before it (PostgreSQL)
+    db.session.execute(select(HonourBatch.id).where(HonourBatch.id == batch_id).with_for_update())
+    counts = select(func.count()).select_from(Certificate).where(Certificate.batch_id == batch_id)
+    total = db.session.scalar(counts)
+    done = db.session.scalar(counts.where(Certificate.status != CertificateStatus.PENDING))
+    db.session.execute(update(HonourBatch).where(HonourBatch.id == batch_id).values(total=total, done=done)
+                       .execution_options(synchronize_session=False))
+    batch = db.session.get(HonourBatch, batch_id)
+    if batch is not None:
+        db.session.refresh(batch)
+
+
+def batch_progress(batch: HonourBatch) -> dict:
+    return {"id": batch.id, "done": batch.done, "total": batch.total, "finished": batch.done >= batch.total}
