@@ -2,6 +2,7 @@
 from flask import has_request_context
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -30,6 +31,28 @@ def _scoped_area_options(level: str):
     if not has_request_context() or not current_user.is_authenticated:
         return []
     return area_choices(current_user, level)
+
+
+class RowFilter(BaseSQLAFilter):
+    """"Is this row": a foreign key equal to one of the rows `select` lists (id, label), built per request."""
+
+    def __init__(self, column, name, select, label=str):
+        super().__init__(column, name, options=self._options)
+        self.select, self.label = select, label
+
+    def _options(self):
+        if not has_request_context():  # options are built per request; the view is built at start-up
+            return []
+        return [(str(row.id), self.label(row)) for row in db.session.scalars(self.select)]
+
+    def validate(self, value):
+        return str(value).isdigit()
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias) == int(value))
+
+    def operation(self):
+        return admin_lazy_gettext("equals")
 
 
 def area_filters(column) -> list[AreaFilter]:

@@ -106,7 +106,7 @@ def run_batch(app, period: tuple[date, date], timeout: float) -> tuple[int, floa
         admin = db.session.scalar(select(User).where(User.username == "admin"))
         district = db.session.scalar(select(Area.code).where(Area.level == "district"))
         started = time.monotonic()
-        batch, added = start_honour_batch(admin, district, *period)
+        batch, added = start_honour_batch(admin, f"area:{district}", *period)
         batch_id = batch.id
         db.session.commit()  # the render jobs are pushed to Redis right after this commit
         while True:

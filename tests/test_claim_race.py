@@ -5,22 +5,19 @@ their own app on a temporary SQLite file (and, when TEST_DATABASE_URL names Post
 its own there), serve it with werkzeug in a background thread and fire the claims from real threads.
 """
 import json
-import os
-import tempfile
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
 import pytest
-from conftest import require_service
+from support import app_settings, separate_database
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.models import Member, User, Wish, WishStep
 from app.services import wishes as service
@@ -92,43 +89,21 @@ class RaceServer:
         return results
 
 
-def _settings(url: str, pool: int) -> dict:
-    settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    engine_options = {"pool_size": pool, "max_overflow": 5}  # one connection per racing request
-    if url.startswith("postgresql"):
-        engine_options["pool_pre_ping"] = True
-    return {**settings, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
-            "BABEL_DEFAULT_LOCALE": "en"}
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def database_url(request):
     """A fresh, empty database for the race: a temporary SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield "sqlite:///" + os.path.join(tmp, "race.db")
-        return
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        pytest.skip("TEST_DATABASE_URL does not point at PostgreSQL")
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    except Exception:
-        engine.dispose()
-        require_service(False, "PostgreSQL is not reachable at TEST_DATABASE_URL")
-    yield url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{SCHEMA}"
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-    engine.dispose()
+    with separate_database(request.param, SCHEMA) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def server(database_url):
     """The demo district migrated into the race database, 21 fresh members with tokens, served over HTTP."""
-    app = create_app(_settings(database_url, CLAIMERS + 5))
+    # one connection per racing request
+    engine_options = {"pool_size": CLAIMERS + 5, "max_overflow": 5}
+    if database_url.startswith("postgresql"):
+        engine_options["pool_pre_ping"] = True
+    app = create_app(app_settings(database_url, SQLALCHEMY_ENGINE_OPTIONS=engine_options))
     with app.app_context():
         upgrade()
         seed_demo()

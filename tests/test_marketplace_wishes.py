@@ -452,10 +452,19 @@ def test_my_wishes_shows_an_overdue_review(login_as):
     assert "Overdue since" in text_of(login_as("resident").get("/my/wishes"))
 
 
-def test_my_claims_shows_sections_hours_and_an_honest_certificate_section(login_as):
+def test_my_claims_shows_sections_hours_and_the_members_certificates(login_as):
     page = text_of(login_as("member").get("/my/claims"))
     assert "孩子周末数学辅导" in page and "楼道声控灯不亮" in page and "帮父亲买降压药" in page
     assert "1.5" in page  # the confirmed demo wish's hours
+    assert 'data-serial="OG-' in page  # its service certificate, with a download link
+    assert "Service certificates appear here when residents confirm your work." not in page
+
+
+def test_a_member_without_certificates_is_told_where_they_will_appear(client, auth, demo):
+    create_user("new-member", "member", "a-long-password", area_code="610404001001001")
+    db.session.commit()
+    auth.login("new-member", "a-long-password")
+    page = text_of(client.get("/my/claims"))
     assert "Service certificates appear here when residents confirm your work." in page
 
 

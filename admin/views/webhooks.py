@@ -4,13 +4,12 @@ import json
 from flask import abort, flash, redirect, request, session
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import Select2Widget
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from wtforms import SelectMultipleField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from admin.base import ADMIN_ONLY, OneGridModelView
+from admin.scoping import RowFilter
 from app.extensions import db
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.services import audit
@@ -163,30 +163,6 @@ class WebhookEndpointAdmin(OneGridModelView):
                                     for status, label in DELIVERY_STATUS_LABELS.items()]}
 
 
-class EndpointFilter(BaseSQLAFilter):
-    """Deliveries of one endpoint (options: every endpoint)."""
-
-    def __init__(self):
-        super().__init__(WebhookDelivery.endpoint_id, _l("Endpoint"), options=self._options)
-
-    @staticmethod
-    def _options():
-        from flask import has_request_context
-
-        if not has_request_context():  # options are built per request; the view is built at start-up
-            return []
-        return [(str(e.id), str(e)) for e in db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id))]
-
-    def validate(self, value):
-        return str(value).isdigit()
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.get_column(alias) == int(value))
-
-    def operation(self):
-        return admin_lazy_gettext("equals")
-
-
 def _payload(view, context, model, name):
     return Markup("<pre class='mb-0 og-webhook-payload'>%s</pre>") % json.dumps(model.payload, ensure_ascii=False,
                                                                                  indent=2)
@@ -223,7 +199,7 @@ class WebhookDeliveryAdmin(OneGridModelView):
             FilterEqual(WebhookDelivery.status, _l("Status"),
                         options=[(s.value, label) for s, label in DELIVERY_STATUS_LABELS.items()]),
             FilterEqual(WebhookDelivery.topic, _l("Event type"), options=[(t, t) for t in service.TOPICS]),
-            EndpointFilter(),
+            RowFilter(WebhookDelivery.endpoint_id, _l("Endpoint"), select(WebhookEndpoint).order_by(WebhookEndpoint.id)),
         ]
         super().__init__(*args, **kwargs)
 

@@ -1,5 +1,5 @@
 """Micro-wishes in the back office: categories, every wish in scope, the review queue and the transitions."""
-from flask import abort, flash, has_request_context, redirect, request
+from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
@@ -21,7 +21,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from admin.base import AREA_STAFF, OneGridModelView, ReferenceView
-from admin.scoping import ScopedAjaxLoader, area_filters
+from admin.scoping import RowFilter, ScopedAjaxLoader, area_filters
 from app.extensions import db
 from app.models import Area, Resident, Wish, WishCategory
 from app.models.base import utcnow
@@ -97,26 +97,10 @@ EXPORT_FORMATTERS = {**FORMATTERS, "deadline": lambda v, c, m, n: _deadline(v, c
 
 
 # --- filters ---------------------------------------------------------------------------------------
-class CategoryFilter(BaseSQLAFilter):
+def category_filter() -> RowFilter:
     """Wishes of one category (options: every category, active or not)."""
-
-    def __init__(self):
-        super().__init__(Wish.category_id, _l("Category"), options=self._options)
-
-    @staticmethod
-    def _options():
-        if not has_request_context():  # options are built per request; the view is built at start-up
-            return []
-        return [(str(c.id), c.name) for c in db.session.scalars(db.select(WishCategory).order_by(WishCategory.position))]
-
-    def validate(self, value):
-        return str(value).isdigit()
-
-    def apply(self, query, value, alias=None):
-        return query.filter(self.get_column(alias) == int(value))
-
-    def operation(self):
-        return admin_lazy_gettext("equals")
+    return RowFilter(Wish.category_id, _l("Category"), db.select(WishCategory).order_by(WishCategory.position),
+                     lambda category: category.name)
 
 
 class AssistedFilter(BaseSQLAFilter):
@@ -203,7 +187,7 @@ class WishAdmin(OneGridModelView):
         super().__init__(*args, **kwargs)
 
     def filters(self) -> list:
-        return [FilterEqual(Wish.status, _l("Status"), options=choices(WISH_STATUS_LABELS)), CategoryFilter(),
+        return [FilterEqual(Wish.status, _l("Status"), options=choices(WISH_STATUS_LABELS)), category_filter(),
                 *area_filters(Wish.grid_code), AssistedFilter()]
 
     # --- posting on a resident's behalf (帮办代办) -----------------------------------------------
@@ -382,7 +366,7 @@ class WishReviewAdmin(WishAdmin):
         return self.get_url(".index_view")  # back to the queue, to review the next one
 
     def filters(self) -> list:
-        return [CategoryFilter(), *area_filters(Wish.grid_code), AssistedFilter(), OverdueReviewFilter()]
+        return [category_filter(), *area_filters(Wish.grid_code), AssistedFilter(), OverdueReviewFilter()]
 
     def get_query(self):
         return super().get_query().filter(Wish.status == WishStatus.SUBMITTED)
