@@ -400,3 +400,23 @@ def test_the_longest_wish_title_and_a_long_name_still_fit_on_one_page(demo, tmp_
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"^Pages:\s+1$", info, re.M)
     assert "帮" * 100 in pdf_text(path)
+
+
+def test_half_written_files_of_killed_renders_are_cleaned_up_after_an_hour(app, tmp_path):
+    import os
+    import time
+
+    from app.jobs.scheduler import run_periodic
+
+    app.config["CERTIFICATE_DIR"], before = str(tmp_path), app.config["CERTIFICATE_DIR"]
+    try:
+        stale, fresh, kept = tmp_path / ".OG-AAAA.x1.tmp", tmp_path / ".OG-BBBB.x2.tmp", tmp_path / "OG-CCCC.pdf"
+        for path in (stale, fresh, kept):
+            path.write_bytes(b"%PDF-")
+        two_hours_ago = time.time() - 7200
+        os.utime(stale, (two_hours_ago, two_hours_ago))
+        os.utime(kept, (two_hours_ago, two_hours_ago))
+        assert run_periodic("certificate_cleanup") == "certificate_cleanup: 1"
+        assert not stale.exists() and fresh.exists() and kept.exists()
+    finally:
+        app.config["CERTIFICATE_DIR"] = before

@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import tempfile
+import time as time_module
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -134,6 +135,20 @@ def store_pdf(certificate: Certificate, pdf: bytes) -> str:
             os.unlink(temporary)
         raise
     return name
+
+
+def remove_stale_partial_files(older_than: timedelta = timedelta(hours=1)) -> int:
+    """Delete temporary files a killed render left behind (never served); how many were removed."""
+    directory = certificate_dir()
+    if not os.path.isdir(directory):
+        return 0
+    cutoff = time_module.time() - older_than.total_seconds()
+    removed = 0
+    for entry in os.scandir(directory):
+        if entry.name.startswith(".OG-") and entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
+            os.unlink(entry.path)
+            removed += 1
+    return removed
 
 
 def render_pending(certificate_id: int) -> str:
