@@ -121,3 +121,28 @@ def test_the_cli_runs_a_periodic_task_once(runner, demo):
     assert result.exit_code == 0 and "relay_outbox: 0" in result.output
     assert runner.invoke(args=["jobs", "run", "nope"]).exit_code != 0
     assert "REDIS_URL is not set" in runner.invoke(args=["jobs", "worker", "--burst"]).output
+
+
+def test_the_embedded_scheduler_runs_the_periodic_tasks_in_a_thread(app, demo):
+    import threading
+    import time
+
+    from app.jobs.scheduler import run_embedded
+
+    wish = db.session.scalar(select(Wish).where(Wish.status == "done"))
+    wish.done_at, wish_id = utcnow() - timedelta(hours=80), wish.id
+    db.session.commit()
+    stop = threading.Event()
+    thread = threading.Thread(target=run_embedded, args=(app, stop, 0.05), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            db.session.expire_all()
+            if db.session.get(Wish, wish_id).status == "confirmed":
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert db.session.get(Wish, wish_id).status == "confirmed"

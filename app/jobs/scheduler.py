@@ -58,7 +58,7 @@ def run_embedded(app: Flask, stop: threading.Event, tick: float = 5.0) -> None:
     while not stop.wait(tick):
         now = time.monotonic()
         for task in PERIODIC.values():
-            if now - last_run.get(task.name, 0.0) < task.seconds:
+            if now - last_run.get(task.name, float("-inf")) < task.seconds:  # each runs at the first tick
                 continue
             last_run[task.name] = now
             with app.app_context():
