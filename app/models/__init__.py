@@ -4,6 +4,7 @@ from app.models.area import Area
 from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
+from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
 from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
@@ -11,7 +12,7 @@ from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
-    "ApiToken", "Area", "AuditLog", "Building", "CallbackTask", "Certificate", "Compound", "Department", "Enterprise", "Facility",
+    "ApiToken", "Area", "AuditLog", "Building", "CallbackTask", "Campaign", "Certificate", "Compound", "Department", "Dispatch", "Enterprise", "Event", "EventStep", "Facility",
     "GridRole", "HonourBatch", "Household", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
-    "SlaPolicy", "Unit", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Wish", "WishCategory", "WishStep",
+    "SlaPolicy", "Supervision", "Unit", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Wish", "WishCategory", "WishStep",
 ]

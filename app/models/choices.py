@@ -300,3 +300,120 @@ WISH_ACTION_LABELS = {
     WishAction.AUTO_CONFIRM: _l("Confirmed automatically"),
     WishAction.REOPEN: _l("Reopened after the callback"),
 }
+
+
+# --- events (一网统管, SPEC §5) -------------------------------------------------------------------------
+class EventStatus(StrEnum):
+    REPORTED = "reported"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    VERIFIED = "verified"
+    CLOSED = "closed"
+    ARCHIVED = "archived"
+
+
+EVENT_STATUS_LABELS = {
+    EventStatus.REPORTED: _l("Reported"),
+    EventStatus.ACCEPTED: _l("Accepted"),
+    EventStatus.IN_PROGRESS: _l("In progress"),
+    EventStatus.RESOLVED: _l("Resolved, awaiting verification"),
+    EventStatus.VERIFIED: _l("Verified, awaiting callback"),
+    EventStatus.CLOSED: _l("Closed"),
+    EventStatus.ARCHIVED: _l("Archived"),
+}
+# still being worked on: the resolve deadline runs
+OPEN_EVENT_STATUSES = (EventStatus.REPORTED, EventStatus.ACCEPTED, EventStatus.IN_PROGRESS)
+
+
+class EventLevel(StrEnum):
+    GRID = "grid"
+    COMMUNITY = "community"
+    STREET = "street"
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+
+
+EVENT_LEVEL_LABELS = {
+    EventLevel.GRID: _l("Grid"),
+    EventLevel.COMMUNITY: _l("Community"),
+    EventLevel.STREET: _l("Street"),
+    EventLevel.DEPARTMENT: _l("Departments"),
+    EventLevel.DISTRICT: _l("District"),
+}
+
+
+class EventSource(StrEnum):
+    PATROL = "patrol"
+    RESIDENT = "resident"
+    HOTLINE = "hotline"
+    E_PATROL = "e_patrol"
+    DEPARTMENT = "department"
+
+
+EVENT_SOURCE_LABELS = {
+    EventSource.PATROL: _l("Grid patrol"),
+    EventSource.RESIDENT: _l("Resident"),
+    EventSource.HOTLINE: _l("12345 hotline"),
+    EventSource.E_PATROL: _l("Electronic patrol"),
+    EventSource.DEPARTMENT: _l("Department"),
+}
+
+
+class DispatchStatus(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    DONE = "done"
+
+
+DISPATCH_STATUS_LABELS = {
+    DispatchStatus.PENDING: _l("Awaiting the department"),
+    DispatchStatus.ANSWERED: _l("Answered"),
+    DispatchStatus.DONE: _l("Done"),
+}
+
+
+class SlaDeadline(StrEnum):
+    RESPOND = "respond"
+    REPLY = "reply"
+    RESOLVE = "resolve"
+
+
+SLA_DEADLINE_LABELS = {
+    SlaDeadline.RESPOND: _l("Respond"),
+    SlaDeadline.REPLY: _l("Reply"),
+    SlaDeadline.RESOLVE: _l("Resolve"),
+}
+
+
+class EventAction(StrEnum):
+    REPORT = "report"
+    ACCEPT = "accept"
+    START = "start"
+    ESCALATE = "escalate"
+    AUTO_ESCALATE = "auto_escalate"
+    DISPATCH = "dispatch"
+    ANSWER = "answer"
+    RESOLVE = "resolve"
+    VERIFY = "verify"
+    VERIFY_FAIL = "verify_fail"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    ARCHIVE = "archive"
+
+
+EVENT_ACTION_LABELS = {
+    EventAction.REPORT: _l("Reported"),
+    EventAction.ACCEPT: _l("Accepted"),
+    EventAction.START: _l("Work started"),
+    EventAction.ESCALATE: _l("Escalated"),
+    EventAction.AUTO_ESCALATE: _l("Escalated for being overdue"),
+    EventAction.DISPATCH: _l("Dispatched to departments"),
+    EventAction.ANSWER: _l("Department answered"),
+    EventAction.RESOLVE: _l("Resolved"),
+    EventAction.VERIFY: _l("Verified"),
+    EventAction.VERIFY_FAIL: _l("Sent back after verification"),
+    EventAction.CLOSE: _l("Closed after the callback"),
+    EventAction.REOPEN: _l("Reopened after the callback"),
+    EventAction.ARCHIVE: _l("Archived"),
+}

@@ -142,8 +142,9 @@ def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> Ca
     note = _note(note, required=not satisfied)
     outcome = CallbackOutcome.SATISFIED if satisfied else CallbackOutcome.UNSATISFIED
     _close(task, actor, outcome, note)
-    if not satisfied:
-        REOPEN[CallbackSubject(task.subject_type)](actor, task, note)
+    follow_up = (SATISFIED if satisfied else REOPEN).get(CallbackSubject(task.subject_type))
+    if follow_up is not None:
+        follow_up(actor, task, note)
     db.session.flush()
     return task
 
@@ -152,8 +153,10 @@ def _reopen_wish(actor, task: CallbackTask, note: str) -> None:
     wishes.reopen_wish(actor, db.session.get(Wish, task.wish_id), note)
 
 
-# what an unsatisfied callback does to its subject (events add theirs)
+# what an unsatisfied callback does to its subject, and what a satisfied one does (events add theirs:
+# a satisfied callback closes an event; a wish was confirmed already and stays so)
 REOPEN = {CallbackSubject.WISH: _reopen_wish}
+SATISFIED: dict = {}
 
 
 # --- reminders -------------------------------------------------------------------------------------

@@ -252,6 +252,13 @@ def seed_wishes() -> None:
                          publish=True)
 
 
+def seed_events() -> None:
+    """A few events of the one-network ladder at different stages (see app.services.events)."""
+    from app.services.events import seed_events as seed
+
+    seed()
+
+
 def seed_demo() -> None:
     """Create (or complete) the demo district; flushes, the caller commits."""
     grids = seed_areas()
@@ -260,3 +267,4 @@ def seed_demo() -> None:
     seed_people(grids)
     seed_accounts()
     seed_wishes()
+    seed_events()

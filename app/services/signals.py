@@ -28,3 +28,24 @@ WISH_TOPICS = {
     WishAction.AUTO_CONFIRM: "wish.confirmed",
     WishAction.REOPEN: "wish.reopened",
 }
+
+# sender: the Event, after a transition was flushed; keyword arguments: action (EventAction), actor (User or None)
+event_changed = _signals.signal("event-changed")
+
+# the public name of each event transition, for webhooks and logs (the sweep adds "event.overdue")
+EVENT_TOPICS = {
+    "report": "event.reported",
+    "accept": "event.accepted",
+    "start": "event.started",
+    "escalate": "event.escalated",
+    "auto_escalate": "event.escalated",
+    "dispatch": "event.dispatched",
+    "answer": "event.answered",
+    "resolve": "event.resolved",
+    "verify": "event.verified",
+    "verify_fail": "event.returned",
+    "close": "event.closed",
+    "reopen": "event.reopened",
+    "archive": "event.archived",
+}
+EVENT_OVERDUE = "event.overdue"
