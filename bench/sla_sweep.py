@@ -56,7 +56,10 @@ def add_events(count: int, overdue_share: float, seed: int = 67) -> int:
             "accepted_at": reported + timedelta(minutes=5) if status != "reported" else None,
             "replied_at": reported + timedelta(minutes=10) if finished else None,
             "resolved_at": reported + timedelta(hours=3) if finished else None,
+            "verified_at": reported + timedelta(hours=5) if finished else None,
             "closed_at": reported + timedelta(hours=30) if finished else None,
+            "archived_at": reported + timedelta(days=3) if status == "archived" else None,
+            "score": rng.randint(3, 5) if status == "archived" else None,
         })
     for start in range(0, len(rows), 10_000):
         db.session.execute(insert(Event), rows[start:start + 10_000])

@@ -101,8 +101,9 @@ def _sweep(now: datetime) -> SweepResult:
             .on_conflict_do_nothing(index_elements=["event_id", "deadline"])
             .returning(Supervision.id, Supervision.event_id)
         ).all()
-        db.session.execute(update(Event).where(*conditions).values({FLAG[deadline]: True})
-                           .execution_options(synchronize_session=False))
+        if created:  # nothing new (the usual minute) means nothing to flag: one statement, not two
+            db.session.execute(update(Event).where(Event.id.in_([eid for _sid, eid in created]))
+                               .values({FLAG[deadline]: True}).execution_options(synchronize_session=False))
         result.created[deadline.value] = len(created)
         new.extend((sid, eid, deadline.value) for sid, eid in created)
     resolve_breaches = [eid for _sid, eid, d in new if d == SlaDeadline.RESOLVE]
