@@ -33,7 +33,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
 
 def register_api(app: Flask) -> None:
     """Attach the API to `app`: one Api (and one OpenAPI document) per app, blueprints under /api/v1."""
-    from app.api import auth, certificates, reference, stats, wishes
+    from app.api import auth, certificates, events, reference, stats, wishes
 
     api = OneGridApi(app)
     api.spec.components.security_scheme(
@@ -41,7 +41,7 @@ def register_api(app: Flask) -> None:
         {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token."},
     )
     prefix = app.config["OPENAPI_URL_PREFIX"].rstrip("/")
-    for blueprint in (auth.bp, certificates.bp, reference.bp, stats.bp, wishes.bp):
+    for blueprint in (auth.bp, certificates.bp, events.bp, reference.bp, stats.bp, wishes.bp):
         csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing for a forged form to ride on
         api.register_blueprint(blueprint, url_prefix=prefix)
     app.before_request(answer_routing_errors_in_json)

@@ -1,17 +1,17 @@
 """Micro-wishes over the API: categories, the list, posting, one wish with its history, its transitions."""
-from datetime import datetime, timezone
 
 import marshmallow as ma
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
+from app.api.common import (
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, masked_user,
+)
 from app.api.errors import api_abort
 from app.api.pagination import PageQuerySchema, page_schema, paginate
-from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
 from app.models import Wish, WishCategory, WishStep
 from app.models.base import under_area
@@ -23,45 +23,14 @@ from app.services.wishes import MAX_ID
 
 bp = api_blueprint("wishes", __name__, "Micro-wishes: post, publish, claim, complete, confirm.")
 
-CHOOSE_ONE = _l("Choose one of: {choices}.")
-AREA_CODE = ma.validate.Regexp(AREA_CODE_PATTERN, error=_l("An area code has 6, 9, 12 or 15 digits."))
 
 
 # --- shapes --------------------------------------------------------------------------------------
-class UtcDateTime(ma.fields.DateTime):
-    """ISO 8601 with its offset; SQLite hands back naive datetimes, stored in UTC."""
-
-    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return super()._serialize(value, attr, obj, **kwargs)
-
-
-class Text(ma.fields.String):
-    """A string without NUL characters, which PostgreSQL cannot store: a clear 422 rather than a 500."""
-
-    default_error_messages = {"nul": _l("Contains a character that is not allowed.")}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
-            raise self.make_error("nul")
-        return text
-
-
 class CategorySchema(ma.Schema):
     """A kind of micro-wish."""
 
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
-
-
-class DeadlinesSchema(ma.Schema):
-    """When the wish should be reviewed (respond), claimed (reply) and done (resolve)."""
-
-    respond = UtcDateTime(required=True)
-    reply = UtcDateTime(required=True)
-    resolve = UtcDateTime(required=True)
 
 
 class StepSchema(ma.Schema):
@@ -158,10 +127,6 @@ LIST_OPTIONS = (joinedload(Wish.category), selectinload(Wish.owner), selectinloa
 DETAIL_OPTIONS = (*LIST_OPTIONS, selectinload(Wish.steps).selectinload(WishStep.actor))
 
 
-def _masked_user(user) -> str | None:
-    return mask_name(user.name or user.username) if user is not None else None
-
-
 def present(wish: Wish, user, member, history: bool = False) -> dict:
     """The API shape of `wish` for `user` (whose member profile is `member`), with its history on request."""
     body = {
@@ -180,7 +145,7 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
     if history:
         notes = service.can_see_notes(user, wish)
         body["history"] = [
-            {"action": step.action, "actor": _masked_user(step.actor), "from_status": step.from_status,
+            {"action": step.action, "actor": masked_user(step.actor), "from_status": step.from_status,
              "to_status": step.to_status, "at": step.at, "note": step.note if notes else None}
             for step in wish.steps
         ]
@@ -194,24 +159,6 @@ def _load_visible(user, wish_id: int, options=LIST_OPTIONS) -> Wish:
     if wish is None:
         api_abort(404, "not_found", _("Not found."))
     return wish
-
-
-def _abort_for(error: service.WishError):
-    """The JSON error for a refused wish action; the caller has rolled back."""
-    if isinstance(error, service.WishInvalid):
-        api_abort(422, error.code, error.message, errors={k: [v] for k, v in error.errors.items()})
-    api_abort(error.status, error.code, error.message)
-
-
-def _commit_or_abort(change):
-    """Run `change()`; commit what it did, or roll all of it back and answer the WishError as JSON."""
-    try:
-        result = change()
-    except service.WishError as error:
-        db.session.rollback()
-        _abort_for(error)
-    db.session.commit()
-    return result
 
 
 @bp.route("/categories")
@@ -261,7 +208,7 @@ def post_wish(values):
     if user.role not in STAFF_ROLES and values.get("resident_id") is not None:
         api_abort(422, "validation_error", _("Only grid staff post on a resident's behalf."),
                   errors={"resident_id": [_("Only grid staff post on a resident's behalf.")]})
-    wish = _commit_or_abort(lambda: service.post_wish(
+    wish = commit_or_abort(lambda: service.post_wish(
         user, title=values["title"], description=values.get("description"), category_code=values["category"],
         grid_code=values.get("grid_code"), resident_id=values.get("resident_id"), publish=values["publish"],
     ))
@@ -295,7 +242,7 @@ ACTION_ENDPOINTS = {
 def _act(action: WishAction, wish_id: int, values: dict) -> dict:
     user = current_api_user()
     wish = _load_visible(user, wish_id)
-    _commit_or_abort(lambda: service.perform(user, wish, action, **values))
+    commit_or_abort(lambda: service.perform(user, wish, action, **values))
     return present(_load_visible(user, wish_id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
 
 

@@ -1,0 +1,360 @@
+"""Events over the API: the list, reporting (with the hotline's Idempotency-Key), one event, its transitions."""
+import marshmallow as ma
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.api import api_blueprint
+from app.api.auth import current_api_user, token_required
+from app.api.errors import api_abort
+from app.api.pagination import PageQuerySchema, page_schema, paginate
+from app.api.common import (
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, masked_user,
+)
+from app.api.wishes import StepSchema
+from app.extensions import db
+from app.models import Matter
+from app.models.base import under_area
+from app.models.choices import STAFF_ROLES, DispatchStatus, EventAction, EventLevel, EventSource, EventStatus
+from app.models.events import (
+    ACTING_FOR_MAX, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, NOTE_MAX, TITLE_MAX, Dispatch, Event, EventStep,
+)
+from app.services import events as service
+from app.services.event_sla import is_overdue, next_deadline
+from app.services.wishes import MAX_ID
+
+bp = api_blueprint("events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive.")
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_DEPARTMENTS = 20
+
+
+# --- shapes --------------------------------------------------------------------------------------
+class EventDeadlinesSchema(DeadlinesSchema):
+    """When the event must be accepted (respond), answered (reply) and solved (resolve)."""
+
+
+class EventStepSchema(StepSchema):
+    """One step of the event: who, what, from which status and level to which."""
+
+    action = ma.fields.String(required=True, metadata={"enum": [a.value for a in EventAction]})
+    from_level = ma.fields.String(allow_none=True)
+    to_level = ma.fields.String(required=True)
+    department = ma.fields.String(allow_none=True, metadata={"description": "department code (answers)"})
+
+
+class AnswerSchema(ma.Schema):
+    """One answer of a department to its dispatch (报到)."""
+
+    note = ma.fields.String(allow_none=True)
+    at = UtcDateTime(required=True)
+
+
+class DispatchSchema(ma.Schema):
+    """The event whistled to one department (吹哨) and what it answered."""
+
+    department = ma.fields.String(required=True, metadata={"description": "department code"})
+    department_name = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": [s.value for s in DispatchStatus]})
+    dispatched_at = UtcDateTime(required=True)
+    answered_at = UtcDateTime(allow_none=True)
+    done_at = UtcDateTime(allow_none=True)
+    answers = ma.fields.List(ma.fields.Nested(AnswerSchema), required=True)
+
+
+class EventSchema(ma.Schema):
+    """An event; `dispatches` and `history` only on the detail endpoint."""
+
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(allow_none=True)
+    matter = ma.fields.String(required=True, metadata={"description": "matter code"})
+    matter_name = ma.fields.String(required=True)
+    grid_code = ma.fields.String(required=True)
+    location_text = ma.fields.String(allow_none=True)
+    source = ma.fields.String(required=True, metadata={"enum": [s.value for s in EventSource]})
+    reporter = ma.fields.String(required=True, metadata={"description": "masked name"})
+    acting_for = ma.fields.String(allow_none=True, metadata={"description": "staff only: whom it was reported for"})
+    level = ma.fields.String(required=True, metadata={"enum": [lv.value for lv in EventLevel]})
+    status = ma.fields.String(required=True, metadata={"enum": [s.value for s in EventStatus]})
+    major = ma.fields.Boolean(required=True)
+    external_ref = ma.fields.String(allow_none=True, metadata={"description": "the hotline ticket id"})
+    score = ma.fields.Integer(allow_none=True)
+    created_at = UtcDateTime(required=True)
+    accepted_at = UtcDateTime(allow_none=True)
+    resolved_at = UtcDateTime(allow_none=True)
+    verified_at = UtcDateTime(allow_none=True)
+    closed_at = UtcDateTime(allow_none=True)
+    archived_at = UtcDateTime(allow_none=True)
+    deadlines = ma.fields.Nested(EventDeadlinesSchema, required=True)
+    next_deadline = UtcDateTime(allow_none=True, metadata={"description": "the deadline that runs now"})
+    overdue = ma.fields.Boolean(required=True)
+    actions = ma.fields.List(ma.fields.String(), required=True,
+                             metadata={"description": "what the caller may do now: POST /events/{id}/<action>"})
+    dispatches = ma.fields.List(ma.fields.Nested(DispatchSchema))
+    history = ma.fields.List(ma.fields.Nested(EventStepSchema))
+
+
+class EventQuerySchema(PageQuerySchema):
+    """Filters of the event list."""
+
+    status = Text(validate=ma.validate.OneOf([s.value for s in EventStatus], error=CHOOSE_ONE))
+    level = Text(validate=ma.validate.OneOf([lv.value for lv in EventLevel], error=CHOOSE_ONE))
+    area = Text(validate=AREA_CODE, metadata={"description": "a street, community or grid code"})
+    matter = Text(validate=ma.validate.Length(max=20), metadata={"description": "matter code"})
+    source = Text(validate=ma.validate.OneOf([s.value for s in EventSource], error=CHOOSE_ONE))
+
+
+class PersonField(ma.fields.Field):
+    """A name (text), or the id of a census record (a whole number)."""
+
+    default_error_messages = {"invalid": _l("Give a name or a resident id.")}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            if not 0 < value <= MAX_ID:
+                raise self.make_error("invalid")
+            return value
+        if isinstance(value, str):
+            return Text(validate=ma.validate.Length(max=ACTING_FOR_MAX)).deserialize(value)
+        raise self.make_error("invalid")
+
+
+class EventRequestSchema(ma.Schema):
+    """A new event, at grid level of its grid; the matter must be admitted to the grid's list (准入)."""
+
+    title = Text(required=True, validate=ma.validate.Length(min=1, max=TITLE_MAX))
+    description = Text(allow_none=True, validate=ma.validate.Length(max=DESCRIPTION_MAX))
+    matter = Text(required=True, validate=ma.validate.Length(min=1, max=20),
+                  metadata={"description": "matter code, see GET /matters"})
+    grid_code = Text(allow_none=True, validate=AREA_CODE,
+                     metadata={"description": "a grid (15 digits); residents: default their home grid"})
+    location_text = Text(allow_none=True, validate=ma.validate.Length(max=LOCATION_MAX))
+    source = Text(allow_none=True, validate=ma.validate.OneOf([s.value for s in EventSource], error=CHOOSE_ONE),
+                  metadata={"description": "default by role: patrol, resident, hotline, department"})
+    acting_for = PersonField(allow_none=True, metadata={
+        "description": "staff only: the person reported for, a name or a resident id",
+        "oneOf": [{"type": "string"}, {"type": "integer"}]})
+
+
+class IdempotencySchema(ma.Schema):
+    """The hotline's ticket id: the same key returns the same event."""
+
+    class Meta:
+        unknown = ma.EXCLUDE  # every other header
+
+    key = Text(data_key=IDEMPOTENCY_HEADER, validate=ma.validate.Length(min=1, max=EXTERNAL_REF_MAX),
+               metadata={"description": "integration users only: the 12345 ticket id"})
+
+
+class EscalateRequestSchema(ma.Schema):
+    """Why the event goes up; a major event goes straight to the district."""
+
+    reason = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
+    major = ma.fields.Boolean(load_default=False)
+
+
+class DispatchRequestSchema(ma.Schema):
+    """The departments called in (吹哨), by code (see GET /departments)."""
+
+    departments = ma.fields.List(Text(validate=ma.validate.Length(min=1, max=20)), required=True,
+                                 validate=ma.validate.Length(min=1, max=MAX_DEPARTMENTS))
+
+
+class AnswerRequestSchema(ma.Schema):
+    """A department's answer to its dispatch, and whether its part is done."""
+
+    note = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
+    done = ma.fields.Boolean(load_default=False)
+
+
+class ResolveRequestSchema(ma.Schema):
+    """What was done."""
+
+    note = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
+
+
+class VerifyRequestSchema(ma.Schema):
+    """The on-the-spot check: passed, or failed with a note (back to work)."""
+
+    passed = ma.fields.Boolean(required=True)
+    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX),
+                metadata={"description": "required when the check failed"})
+
+
+class CallbackRequestSchema(ma.Schema):
+    """The callback (回访): satisfied closes the event, unsatisfied (with a note) reopens it."""
+
+    satisfied = ma.fields.Boolean(required=True)
+    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX),
+                metadata={"description": "required when unsatisfied"})
+
+
+class ArchiveRequestSchema(ma.Schema):
+    """The community's score (社区考评)."""
+
+    score = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=5))
+
+
+# --- reading -------------------------------------------------------------------------------------
+LIST_OPTIONS = (joinedload(Event.matter), selectinload(Event.reporter))
+DETAIL_OPTIONS = (*LIST_OPTIONS, selectinload(Event.steps).selectinload(EventStep.actor),
+                  selectinload(Event.steps).selectinload(EventStep.department),
+                  selectinload(Event.dispatches).selectinload(Dispatch.department))
+
+
+def present(event: Event, user, detail: bool = False) -> dict:
+    """The API shape of `event` for `user`, with its dispatches and history on request."""
+    body = {
+        "id": event.id, "title": event.title, "description": event.description,
+        "matter": event.matter.code, "matter_name": event.matter.name, "grid_code": event.grid_code,
+        "location_text": event.location_text, "source": event.source,
+        "reporter": masked_user(event.reporter) or "",
+        "acting_for": event.acting_for if user.role in STAFF_ROLES else None,
+        "level": event.level, "status": event.status, "major": event.major, "external_ref": event.external_ref,
+        "score": event.score, "created_at": event.created_at, "accepted_at": event.accepted_at,
+        "resolved_at": event.resolved_at, "verified_at": event.verified_at, "closed_at": event.closed_at,
+        "archived_at": event.archived_at,
+        "deadlines": {"respond": event.respond_by, "reply": event.reply_by, "resolve": event.resolve_by},
+        "next_deadline": next_deadline(event), "overdue": is_overdue(event),
+        "actions": [str(a) for a in _interface_actions(user, event)],
+    }
+    if detail:
+        answers = {}
+        for step in event.steps:
+            if step.action == EventAction.ANSWER and step.department_id is not None:
+                answers.setdefault(step.department_id, []).append({"note": step.note, "at": step.at})
+        body["dispatches"] = [
+            {"department": d.department.code, "department_name": d.department.name, "status": d.status,
+             "dispatched_at": d.dispatched_at, "answered_at": d.answered_at, "done_at": d.done_at,
+             "answers": answers.get(d.department_id, [])}
+            for d in event.dispatches
+        ]
+        body["history"] = [
+            {"action": step.action, "actor": masked_user(step.actor), "from_status": step.from_status,
+             "to_status": step.to_status, "from_level": step.from_level, "to_level": step.to_level,
+             "department": step.department.code if step.department is not None else None,
+             "at": step.at, "note": step.note}
+            for step in event.steps
+        ]
+    return body
+
+
+# the state machine's verbs as the API names them: a failed check and an unsatisfied callback are
+# the same endpoint as their happy twin
+INTERFACE_ACTION = {EventAction.VERIFY_FAIL: "verify", EventAction.CLOSE: "callback", EventAction.REOPEN: "callback"}
+
+
+def _interface_actions(user, event: Event) -> list[str]:
+    names = [INTERFACE_ACTION.get(a, str(a)) for a in service.available_actions(user, event)]
+    return [name for name in dict.fromkeys(names) if name in service.ACTIONS]
+
+
+def _load_visible(user, event_id: int, options=LIST_OPTIONS) -> Event:
+    event = None if event_id > MAX_ID else db.session.scalar(
+        select(Event).where(Event.id == event_id, service.visible_condition(user)).options(*options)
+    )
+    if event is None:
+        api_abort(404, "not_found", _("Not found."))
+    return event
+
+
+@bp.route("/events")
+@token_required()
+@bp.arguments(EventQuerySchema, location="query")
+@bp.response(200, page_schema(EventSchema))
+def list_events(query):
+    """Events visible to the caller, newest first: staff their scope, departments their dispatches, others their own."""
+    user = current_api_user()
+    events = (select(Event).where(service.visible_condition(user)).options(*LIST_OPTIONS)
+              .order_by(Event.created_at.desc(), Event.id.desc()))
+    for name in ("status", "level", "source"):
+        if name in query:
+            events = events.where(getattr(Event, name) == query[name])
+    if "area" in query:
+        events = events.where(under_area(Event.grid_code, query["area"]))
+    if "matter" in query:
+        events = events.where(Event.matter_id.in_(select(Matter.id).where(Matter.code == query["matter"])))
+    page = paginate(events, query)
+    page["items"] = [present(event, user) for event in page["items"]]
+    return page
+
+
+@bp.route("/events", methods=["POST"])
+@token_required()
+@bp.arguments(IdempotencySchema, location="headers")
+@bp.arguments(EventRequestSchema)
+@bp.response(201, EventSchema)
+@bp.alt_response(200, schema=EventSchema, description="The same Idempotency-Key again: the first event, unchanged.")
+@bp.alt_response(409, response="CONFLICT")
+def report_event(headers, values):
+    """Report an event at grid level; the 12345 hotline sends its ticket id as the Idempotency-Key."""
+    user = current_api_user()
+
+    def report():
+        try:
+            return service.report_event(
+                user, title=values["title"], description=values.get("description"), matter_code=values["matter"],
+                grid_code=values.get("grid_code"), location_text=values.get("location_text"),
+                source=values.get("source"), acting_for=values.get("acting_for"), external_ref=headers.get("key"))
+        except service.EventInvalid as error:  # the ticket id arrived as a header: name it so
+            if "external_ref" in error.errors:
+                error.errors[IDEMPOTENCY_HEADER] = error.errors.pop("external_ref")
+            raise
+
+    event, created = commit_or_abort(report)
+    return present(_load_visible(user, event.id, DETAIL_OPTIONS), user, detail=True), 201 if created else 200
+
+
+@bp.route("/events/<int:event_id>")
+@token_required()
+@bp.response(200, EventSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_event(event_id):
+    """One event with its deadlines, dispatches and history; 404 when the caller may not see it."""
+    user = current_api_user()
+    return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
+
+
+# --- the transitions: one endpoint per action, all through services.events.perform ---------------
+ACTION_ENDPOINTS = {
+    "accept": (None, "The handler at the event's level takes it on (meets the respond deadline)."),
+    "escalate": (EscalateRequestSchema, "The handler hands the event one level up, or to the district when major."),
+    "dispatch": (DispatchRequestSchema, "Street staff call one or more departments in (吹哨)."),
+    "answer": (AnswerRequestSchema, "A department answers its dispatch (报到), saying whether its part is done."),
+    "resolve": (ResolveRequestSchema, "The handler reports the event solved, once every department is done."),
+    "verify": (VerifyRequestSchema, "The grid worker checks on the spot: passed, or failed and back to work."),
+    "callback": (CallbackRequestSchema, "The callback (回访): satisfied closes the event, unsatisfied reopens it."),
+    "archive": (ArchiveRequestSchema, "The community scores the closed event 1–5 and archives it."),
+}
+
+
+def _act(action: str, event_id: int, values: dict) -> dict:
+    user = current_api_user()
+    event = _load_visible(user, event_id)
+    commit_or_abort(lambda: service.perform(user, event, action, **values))
+    return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
+
+
+def _action_view(action: str, body: type[ma.Schema] | None, summary: str):
+    def view(*args, event_id):
+        return _act(action, event_id, args[0] if args else {})
+
+    view.__name__ = view.__qualname__ = f"{action}_event"
+    view.__doc__ = summary
+    # the decorators of the endpoints above, applied from the innermost out
+    for status, response in ((403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT"),
+                             (422, "UNPROCESSABLE_ENTITY")):
+        view = bp.alt_response(status, response=response)(view)
+    view = bp.response(200, EventSchema)(view)
+    if body is not None:
+        view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
+    view = token_required()(view)
+    bp.route(f"/events/<int:event_id>/{action}", methods=["POST"], endpoint=f"{action}_event")(view)
+
+
+for _action, (_body, _summary) in ACTION_ENDPOINTS.items():
+    _action_view(_action, _body, _summary)
