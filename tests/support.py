@@ -74,9 +74,10 @@ def worker_environment(app, **extra) -> dict:
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         REDIS_URL=app.config["REDIS_URL"] or "",
         SECRET_KEY=app.config["SECRET_KEY"],
+        CERTIFICATE_DIR=app.config["CERTIFICATE_DIR"],  # the test's, never the checkout's instance/
         PYTHONPATH=PROJECT_ROOT,
-        **{k: str(v) for k, v in extra.items()},
     )
+    env.update({k: str(v) for k, v in extra.items()})
     return env
 
 
