@@ -14,8 +14,8 @@ from app.models import User, Wish, WishStep
 from app.models.base import aware, utcnow
 from app.models.callbacks import CallbackOutcome, CallbackStatus, CallbackSubject, CallbackTask
 from app.models.choices import STAFF_ROLES, Role, WishAction
-from app.models.wishes import NOTE_MAX
 from app.services import wishes
+from app.services.text import single_text
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import wish_changed
 from app.services.wishes import WishConflict, WishForbidden, WishInvalid
@@ -110,14 +110,10 @@ def due_count(user, now: datetime | None = None) -> int:
 
 # --- recording -------------------------------------------------------------------------------------
 def _note(value, required: bool) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if "\x00" in value:
-        raise WishInvalid({"note": _("%(field)s contains a character that is not allowed.", field=_("Note"))})
-    if required and not value:
+    note = single_text("note", value, _("Note"), WishInvalid)
+    if required and not note:
         raise WishInvalid({"note": _("Say what the resident is unsatisfied with.")})
-    if len(value) > NOTE_MAX:
-        raise WishInvalid({"note": _("%(field)s must be at most %(n)d characters long.", field=_("Note"), n=NOTE_MAX)})
-    return value or None
+    return note
 
 
 def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None) -> None:

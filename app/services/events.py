@@ -21,14 +21,15 @@ from app.models.choices import (
     EventStatus, Role, SlaDeadline,
 )
 from app.models.events import (
-    ACTING_FOR_MAX, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, NOTE_MAX, TITLE_MAX, Dispatch, Event,
+    ACTING_FOR_MAX, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, TITLE_MAX, Dispatch, Event,
     EventStep, Supervision,
 )
 from app.services import callbacks
 from app.services.event_sla import deadlines_for
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import event_changed
-from app.services.wishes import MAX_ID, WishError, WishInvalid, _text
+from app.services.text import check_text, single_text
+from app.services.wishes import MAX_ID, WishError, WishInvalid
 
 
 class EventError(WishError):
@@ -225,11 +226,7 @@ def get_visible_event(user, event_id: int) -> Event | None:
 
 # --- validation of values ------------------------------------------------------------------------
 def _single_text(field: str, value, label: str, required: bool = False) -> str | None:
-    errors: dict[str, str] = {}
-    value = _text(errors, field, value, NOTE_MAX, required, label)
-    if errors:
-        raise EventInvalid(errors)
-    return value
+    return single_text(field, value, label, EventInvalid, required)
 
 
 def _flag(field: str, value) -> bool:
@@ -252,7 +249,7 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
     """
     now = now or utcnow()
     errors: dict[str, str] = {}
-    external_ref = _text(errors, "external_ref", external_ref, EXTERNAL_REF_MAX, False, _("Ticket id"))
+    external_ref = check_text(errors, "external_ref", external_ref, EXTERNAL_REF_MAX, False, _("Ticket id"))
     if external_ref is not None and actor.role != Role.INTEGRATION:
         errors["external_ref"] = _("Only the hotline integration gives ticket ids.")
     if errors:
@@ -262,9 +259,9 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
         if existing is not None:
             return existing, False
 
-    title = _text(errors, "title", title, TITLE_MAX, True, _("Title"))
-    description = _text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
-    location_text = _text(errors, "location_text", location_text, LOCATION_MAX, False, _("Location"))
+    title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
+    description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
+    location_text = check_text(errors, "location_text", location_text, LOCATION_MAX, False, _("Location"))
     matter = db.session.scalar(select(Matter).where(Matter.code == str(matter_code or "")))
     if matter is None:
         errors["matter"] = _("Choose a matter from the matter list.")
@@ -343,7 +340,7 @@ def _acting_for(errors: dict, actor: User, value) -> str | None:
             errors["acting_for"] = _("Choose a resident from your own area.")
             return None
         return f"resident:{resident.id}"
-    return _text(errors, "acting_for", value, ACTING_FOR_MAX, False, _("Reported for"))
+    return check_text(errors, "acting_for", value, ACTING_FOR_MAX, False, _("Reported for"))
 
 
 # --- the transitions -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.models.choices import (
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import wish_changed
+from app.services.text import check_text, single_text
 
 MIN_HOURS, MAX_HOURS = Decimal("0.5"), Decimal("24")
 # the area code length that must match between a member's grid and a wish's grid, per claim scope
@@ -220,24 +221,8 @@ def _conflict_message(wish: Wish, transition: Transition) -> str:
 
 
 # --- validation of values ------------------------------------------------------------------------
-def _text(errors: dict, field: str, value, max_length: int, required: bool, label: str) -> str | None:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if "\x00" in value:  # PostgreSQL cannot store it, and no person types it
-        errors[field] = _("%(field)s contains a character that is not allowed.", field=label)
-    elif required and not value:
-        errors[field] = _("%(field)s is required.", field=label)
-    elif len(value) > max_length:
-        errors[field] = _("%(field)s must be at most %(n)d characters long.", field=label, n=max_length)
-    return value or None
-
-
 def _single_text(field: str, value, label: str, required: bool = False) -> str | None:
-    """One free-text value, stripped and checked; WishInvalid naming `field` when it does not pass."""
-    errors: dict[str, str] = {}
-    value = _text(errors, field, value, NOTE_MAX, required, label)
-    if errors:
-        raise WishInvalid(errors)
-    return value
+    return single_text(field, value, label, WishInvalid, required)
 
 
 def parse_hours(value) -> Decimal:
@@ -270,8 +255,8 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
     if actor.role not in (Role.RESIDENT, *STAFF_ROLES):
         raise WishForbidden(_("Only residents, and grid staff on a resident's behalf, may post wishes."))
     errors: dict[str, str] = {}
-    title = _text(errors, "title", title, TITLE_MAX, True, _("Title"))
-    description = _text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
+    title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
+    description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == (category_code or ""),
                                                             WishCategory.active.is_(True)))
     if category is None:
@@ -401,7 +386,7 @@ def complete_wish(actor: User, wish: Wish, note, hours) -> Wish:
     member = member_for(actor)
     check_action(actor, wish, WishAction.COMPLETE, member)
     errors: dict[str, str] = {}
-    note = _text(errors, "note", note, NOTE_MAX, True, _("What was done"))
+    note = check_text(errors, "note", note, NOTE_MAX, True, _("What was done"))
     try:
         hours = parse_hours(hours)
     except WishInvalid as error:
@@ -419,7 +404,7 @@ def confirm_wish(actor: User, wish: Wish, rating, comment=None) -> Wish:
     errors: dict[str, str] = {}
     if rating not in {r.value for r in Rating}:
         errors["rating"] = _("Choose a rating: %(choices)s.", choices="、".join(str(v) for v in RATING_LABELS.values()))
-    comment = _text(errors, "comment", comment, NOTE_MAX, False, _("Comment"))
+    comment = check_text(errors, "comment", comment, NOTE_MAX, False, _("Comment"))
     if errors:
         raise WishInvalid(errors)
     return _confirm(wish, actor, WishAction.CONFIRM, rating=rating, comment=comment)

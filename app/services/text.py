@@ -1,0 +1,26 @@
+"""Free-text values from forms and JSON: stripped, required or not, bounded, and free of NUL characters."""
+from flask_babel import gettext as _
+
+from app.models.wishes import NOTE_MAX
+
+
+def check_text(errors: dict, field: str, value, max_length: int, required: bool, label: str) -> str | None:
+    """`value` stripped (None when empty); a message for `field` in `errors` when it does not pass."""
+    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
+    if "\x00" in value:  # PostgreSQL cannot store it, and no person types it
+        errors[field] = _("%(field)s contains a character that is not allowed.", field=label)
+    elif required and not value:
+        errors[field] = _("%(field)s is required.", field=label)
+    elif len(value) > max_length:
+        errors[field] = _("%(field)s must be at most %(n)d characters long.", field=label, n=max_length)
+    return value or None
+
+
+def single_text(field: str, value, label: str, invalid, required: bool = False,
+                max_length: int = NOTE_MAX) -> str | None:
+    """One free-text value (a note, a reason), checked; raises `invalid({field: message})` when it does not pass."""
+    errors: dict[str, str] = {}
+    value = check_text(errors, field, value, max_length, required, label)
+    if errors:
+        raise invalid(errors)
+    return value
