@@ -2,13 +2,16 @@
 from datetime import datetime, timezone
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from app.api.auth import token_required
 from app.api.errors import api_abort
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
 from app.services.masking import mask_name
-from app.services.wishes import WishError, WishInvalid
+from app.services.wishes import MAX_ID, WishError, WishInvalid
 
 CHOOSE_ONE = _l("Choose one of: {choices}.")
 AREA_CODE = ma.validate.Regexp(AREA_CODE_PATTERN, error=_l("An area code has 6, 9, 12 or 15 digits."))
@@ -63,3 +66,32 @@ def commit_or_abort(change):
         abort_for(error)
     db.session.commit()
     return result
+
+
+def load_visible_or_404(model, object_id: int, visible, options=()):
+    """The `model` row with this id when the `visible` condition admits it; else a JSON 404."""
+    row = None if object_id > MAX_ID else db.session.scalar(
+        select(model).where(model.id == object_id, visible).options(*options))
+    if row is None:
+        api_abort(404, "not_found", _("Not found."))
+    return row
+
+
+def register_actions(bp, collection: str, noun: str, schema, actions: dict, act, responses=()) -> None:
+    """One documented `POST /<collection>/<id>/<action>` endpoint per entry of `actions` ({action: (body schema
+    or None, summary)}); `act(action, id, values)` does the work and returns the answer. `responses` adds
+    (status, name) pairs to the documented refusals (403, 404, 409)."""
+    for action, (body, summary) in actions.items():
+        def view(*args, _action=action, **kwargs):
+            return act(_action, kwargs[f"{noun}_id"], args[0] if args else {})
+
+        view.__name__ = view.__qualname__ = f"{action}_{noun}"
+        view.__doc__ = summary
+        # the decorators a hand-written endpoint would carry, applied from the innermost out
+        for status, response in ((403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT"), *responses):
+            view = bp.alt_response(status, response=response)(view)
+        view = bp.response(200, schema)(view)
+        if body is not None:  # a body of optional fields may be left out altogether
+            view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
+        view = token_required()(view)
+        bp.route(f"/{collection}/<int:{noun}_id>/{action}", methods=["POST"], endpoint=f"{action}_{noun}")(view)

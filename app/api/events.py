@@ -1,19 +1,17 @@
 """Events over the API: the list, reporting (with the hotline's Idempotency-Key), one event, its transitions."""
 import marshmallow as ma
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.errors import api_abort
 from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, masked_user,
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404, masked_user,
+    register_actions,
 )
 from app.api.wishes import StepSchema
-from app.extensions import db
 from app.models import Matter
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, DispatchStatus, EventAction, EventLevel, EventSource, EventStatus
@@ -254,12 +252,7 @@ def _interface_actions(user, event: Event) -> list[str]:
 
 
 def _load_visible(user, event_id: int, options=LIST_OPTIONS) -> Event:
-    event = None if event_id > MAX_ID else db.session.scalar(
-        select(Event).where(Event.id == event_id, service.visible_condition(user)).options(*options)
-    )
-    if event is None:
-        api_abort(404, "not_found", _("Not found."))
-    return event
+    return load_visible_or_404(Event, event_id, service.visible_condition(user), options)
 
 
 @bp.route("/events")
@@ -339,22 +332,6 @@ def _act(action: str, event_id: int, values: dict) -> dict:
     return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
 
 
-def _action_view(action: str, body: type[ma.Schema] | None, summary: str):
-    def view(*args, event_id):
-        return _act(action, event_id, args[0] if args else {})
-
-    view.__name__ = view.__qualname__ = f"{action}_event"
-    view.__doc__ = summary
-    # the decorators of the endpoints above, applied from the innermost out
-    for status, response in ((403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT"),
-                             (422, "UNPROCESSABLE_ENTITY")):
-        view = bp.alt_response(status, response=response)(view)
-    view = bp.response(200, EventSchema)(view)
-    if body is not None:
-        view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
-    view = token_required()(view)
-    bp.route(f"/events/<int:event_id>/{action}", methods=["POST"], endpoint=f"{action}_event")(view)
-
-
-for _action, (_body, _summary) in ACTION_ENDPOINTS.items():
-    _action_view(_action, _body, _summary)
+# every event action may meet a value the state machine refuses (422), a body or not
+register_actions(bp, "events", "event", EventSchema, ACTION_ENDPOINTS, _act,
+                 responses=((422, "UNPROCESSABLE_ENTITY"),))

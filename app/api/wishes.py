@@ -8,11 +8,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, masked_user,
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404, masked_user,
+    register_actions,
 )
 from app.api.errors import api_abort
 from app.api.pagination import PageQuerySchema, page_schema, paginate
-from app.extensions import db
 from app.models import Wish, WishCategory, WishStep
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
@@ -153,12 +153,7 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
 
 
 def _load_visible(user, wish_id: int, options=LIST_OPTIONS) -> Wish:
-    wish = None if wish_id > MAX_ID else db.session.scalar(
-        select(Wish).where(Wish.id == wish_id, service.visible_condition(user)).options(*options)
-    )
-    if wish is None:
-        api_abort(404, "not_found", _("Not found."))
-    return wish
+    return load_visible_or_404(Wish, wish_id, service.visible_condition(user), options)
 
 
 @bp.route("/categories")
@@ -246,21 +241,4 @@ def _act(action: WishAction, wish_id: int, values: dict) -> dict:
     return present(_load_visible(user, wish_id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
 
 
-def _action_view(action: WishAction, body: type[ma.Schema] | None, summary: str):
-    def view(*args, wish_id):
-        return _act(action, wish_id, args[0] if args else {})
-
-    view.__name__ = view.__qualname__ = f"{action}_wish"
-    view.__doc__ = summary
-    # the decorators of the endpoints above, applied from the innermost out
-    for status, response in ((403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT")):
-        view = bp.alt_response(status, response=response)(view)
-    view = bp.response(200, WishSchema)(view)
-    if body is not None:  # a body of optional fields may be left out altogether
-        view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
-    view = token_required()(view)
-    bp.route(f"/wishes/<int:wish_id>/{action}", methods=["POST"], endpoint=f"{action}_wish")(view)
-
-
-for _action, (_body, _summary) in ACTION_ENDPOINTS.items():
-    _action_view(_action, _body, _summary)
+register_actions(bp, "wishes", "wish", WishSchema, ACTION_ENDPOINTS, _act)
