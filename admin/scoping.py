@@ -78,10 +78,10 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return obj if obj is not None and row_in_scope(current_user, obj) else None
 
 
-def scope_form_choices(form, area_levels: dict[str, str]) -> None:
+def scope_form_choices(form, area_levels: dict[str, str | tuple]) -> None:
     """Confine every foreign-key choice list of a form to the user's scope.
 
-    `area_levels` maps a field name to the Area level it may pick (e.g. grid).
+    `area_levels` maps a field name to the Area level it may pick (e.g. grid), or a tuple of levels.
     A value posted from outside the list fails validation ("Not a valid choice").
     """
     for name, field in form._fields.items():
@@ -91,6 +91,8 @@ def scope_form_choices(form, area_levels: dict[str, str]) -> None:
         model = query.column_descriptions[0]["entity"]
         query = apply_scope(query, model, current_user)
         if model is Area and name in area_levels:
-            query = query.filter(Area.level == area_levels[name]).order_by(Area.code)
+            levels = area_levels[name]
+            levels = levels if isinstance(levels, tuple) else (levels,)
+            query = query.filter(Area.level.in_(levels)).order_by(Area.code)
         field.query = query
         field._object_list = None  # drop any list computed before the scope was set

@@ -8,6 +8,8 @@ from app import create_app
 from app.config import TestConfig
 from app.extensions import db
 from app.models import ApiToken, Area, Department, Matter, Resident, User
+from app.models.choices import EventStatus
+from app.models.events import Event
 from app.services.demo import DEMO_PASSWORDS
 from app.services.stats import COUNTED
 from app.services.tokens import issue_token, user_for_token
@@ -334,7 +336,10 @@ def test_grid_workers_resident_count_is_their_grids(client, demo):
     in_grid = db.session.scalar(select(func.count()).select_from(Resident).where(Resident.grid_code == GRID))
     assert stats["residents"] == in_grid > 0
     assert stats["grids"] == 1
-    assert stats["events"] == {}
+    in_grid_events = dict(db.session.execute(select(Event.status, func.count()).where(Event.grid_code == GRID)
+                                             .group_by(Event.status)).all())
+    assert {k: v for k, v in stats["events"].items() if v} == in_grid_events
+    assert set(stats["events"]) == {s.value for s in EventStatus}
 
 
 def test_admins_resident_count_is_everyone(client, demo):

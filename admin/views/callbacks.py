@@ -16,7 +16,8 @@ from app.models.base import utcnow
 from app.models.callbacks import (
     CALLBACK_OUTCOME_LABELS, CALLBACK_STATUS_LABELS, CallbackStatus, CallbackSubject, CallbackTask,
 )
-from app.models.choices import RATING_LABELS, choices
+from app.models.choices import EVENT_STATUS_LABELS, RATING_LABELS, choices
+from app.models.events import Event
 from app.services import audit, callbacks
 from app.services.masking import mask_name
 from app.services.wishes import WishError, WishInvalid
@@ -52,10 +53,18 @@ class CallbackStateFilter(BaseSQLAFilter):
         return admin_lazy_gettext("equals")
 
 
-def _subject(view, context, task, name):
+def _event(task: CallbackTask) -> Event | None:
+    return db.session.get(Event, task.subject_id) if task.subject_type == CallbackSubject.EVENT else None
+
+
+def _subject(view, context, task, name, plain: bool = False):
     if task.subject_type == CallbackSubject.WISH and task.wish is not None:
-        return Markup('<a href="%s">%s</a>') % (url_for("wish.details_view", id=task.wish_id), task.wish.title)
-    return f"{task.subject_type} #{task.subject_id}"
+        title, url = task.wish.title, url_for("wish.details_view", id=task.wish_id)
+    elif (event := _event(task)) is not None:
+        title, url = _("Event: %(title)s", title=event.title), url_for("event.details_view", id=event.id)
+    else:
+        return f"{task.subject_type} #{task.subject_id}"
+    return title if plain else Markup('<a href="%s">%s</a>') % (url, title)
 
 
 def _due(view, context, task, name, plain: bool = False):
@@ -85,7 +94,7 @@ FORMATTERS = {
 }
 EXPORT_FORMATTERS = {
     **FORMATTERS,
-    "subject": lambda v, c, m, n: m.wish.title if m.wish is not None else f"{m.subject_type} #{m.subject_id}",
+    "subject": lambda v, c, m, n: _subject(v, c, m, n, plain=True),
     "due_at": lambda v, c, m, n: _due(v, c, m, n, plain=True),
     "status": lambda v, c, m, n: str(CALLBACK_STATUS_LABELS.get(m.status, m.status)),
 }
@@ -106,7 +115,7 @@ class CallbackAdmin(OneGridModelView):
     column_export_list = column_list
     column_sortable_list = (("grid", "grid_code"), "due_at", "status", "outcome", "recorded_at")
     column_default_sort = ("due_at", False)
-    column_labels = {**OneGridModelView.column_labels, "subject": _l("Wish"), "assignee": _l("Grid worker"),
+    column_labels = {**OneGridModelView.column_labels, "subject": _l("Wish or event"), "assignee": _l("Grid worker"),
                      "due_at": _l("Due"), "status": _l("State"), "outcome": _l("Outcome"),
                      "recorded_by": _l("Recorded by"), "recorded_at": _l("Recorded")}
 
@@ -168,17 +177,25 @@ class CallbackAdmin(OneGridModelView):
                     return redirect(list_url)
                 else:
                     flash(_("Callback recorded.") if values["outcome"] == "satisfied" else
-                          _("Callback recorded; the wish went back to its member."), "success")
+                          _("Callback recorded; the event was reopened.") if task.subject_type == CallbackSubject.EVENT
+                          else _("Callback recorded; the wish went back to its member."), "success")
                     return redirect(list_url)
         elif request.method == "POST":
             flash(_("This callback has already been recorded."), "error")
-        return self.render(self.record_template, task=task, wish=task.wish, values=values, errors=errors,
+        return self.render(self.record_template, task=task, wish=task.wish, event=_event(task), values=values,
+                           errors=errors,
                            list_url=list_url, **self._facts(task))
 
     def _record(self, task: CallbackTask, satisfied: bool, note: str) -> None:
         """Record through the service, audit the task (and the reopened wish) and commit."""
         wish_status = task.wish.status if task.wish is not None else None
+        event = _event(task)
+        event_before = {"status": event.status, "level": event.level} if event is not None else None
         callbacks.record_callback(current_user, task, satisfied, note)
+        if event is not None:
+            db.session.refresh(event)
+            audit.record(current_user, "update", event, event_before,
+                         {"status": event.status, "step": "callback", "note": note}, ip=request.remote_addr)
         audit.record(current_user, "update", task, {"status": CallbackStatus.DUE},
                      {"status": task.status, "outcome": task.outcome, "note": task.note}, ip=request.remote_addr)
         if task.wish is not None and task.wish.status != wish_status:
@@ -194,6 +211,11 @@ class CallbackAdmin(OneGridModelView):
                  "outcome": str(CALLBACK_OUTCOME_LABELS.get(task.outcome, "")),
                  "recorded_by": person(task.recorded_by) if task.recorded_by else "",
                  "recorded_at": when(task.recorded_at)}
+        event = _event(task)
+        if event is not None:
+            facts.update(event_status=str(EVENT_STATUS_LABELS.get(event.status, event.status)),
+                         resolution=event.resolution_note or "", matter=event.matter.name,
+                         location=event.location_text or "")
         if wish is not None:
             facts.update(owner=mask_name(wish.owner_name), member=wish.claimed_by.name if wish.claimed_by else "",
                          wish_status=status_label(wish.status), hours=wish.hours or "",

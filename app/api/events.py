@@ -218,7 +218,7 @@ def present(event: Event, user, detail: bool = False) -> dict:
         "archived_at": event.archived_at,
         "deadlines": {"respond": event.respond_by, "reply": event.reply_by, "resolve": event.resolve_by},
         "next_deadline": next_deadline(event), "overdue": is_overdue(event),
-        "actions": [str(a) for a in _interface_actions(user, event)],
+        "actions": service.interface_actions(user, event),
     }
     if detail:
         answers = {}
@@ -239,16 +239,6 @@ def present(event: Event, user, detail: bool = False) -> dict:
             for step in event.steps
         ]
     return body
-
-
-# the state machine's verbs as the API names them: a failed check and an unsatisfied callback are
-# the same endpoint as their happy twin
-INTERFACE_ACTION = {EventAction.VERIFY_FAIL: "verify", EventAction.CLOSE: "callback", EventAction.REOPEN: "callback"}
-
-
-def _interface_actions(user, event: Event) -> list[str]:
-    names = [INTERFACE_ACTION.get(a, str(a)) for a in service.available_actions(user, event)]
-    return [name for name in dict.fromkeys(names) if name in service.ACTIONS]
 
 
 def _load_visible(user, event_id: int, options=LIST_OPTIONS) -> Event:

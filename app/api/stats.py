@@ -35,5 +35,4 @@ class StatsSchema(ma.Schema):
 @bp.response(200, StatsSchema)
 def get_stats():
     """Residents, households, rooms, … in the caller's scope; events and wishes by status."""
-    # events stay empty until that model exists and scope_counts reports them
-    return {"events": {}, **scope_counts(current_api_user())}
+    return scope_counts(current_api_user())

@@ -4,7 +4,8 @@ from datetime import date, datetime
 from sqlalchemy import (
     Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import case
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, grid_code_column, utcnow
@@ -106,6 +107,9 @@ class Event(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    # the deadline the event races now, for sorting queues: respond until someone accepts it, then resolve
+    due_by: Mapped[datetime] = column_property(case((status == EventStatus.REPORTED.value, respond_by),
+                                                    else_=resolve_by))
 
     matter = relationship("Matter")
     grid = relationship("Area")
@@ -207,6 +211,7 @@ class Supervision(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     event: Mapped[Event] = relationship(back_populates="supervisions")
+    grid = relationship("Area", viewonly=True)
 
     @property
     def notified_area_code(self) -> str:

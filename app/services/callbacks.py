@@ -57,6 +57,13 @@ def open_task(subject_type: str, subject_id: int) -> CallbackTask | None:
         CallbackTask.status == CallbackStatus.DUE))
 
 
+def latest_task(subject_type: str, subject_id: int) -> CallbackTask | None:
+    """The subject's most recent callback, open or recorded."""
+    return db.session.scalar(select(CallbackTask).where(
+        CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id)
+        .order_by(CallbackTask.cycle.desc()).limit(1))
+
+
 @wish_changed.connect
 def _on_wish_changed(wish: Wish, action=None, actor=None, **_kwargs) -> None:
     """A confirmed wish gets a callback; a wish reopened some other way closes its open one."""

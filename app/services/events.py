@@ -21,7 +21,7 @@ from app.models.choices import (
     EventStatus, Role, SlaDeadline,
 )
 from app.models.events import (
-    ACTING_FOR_MAX, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, TITLE_MAX, Dispatch, Event,
+    ACTING_FOR_MAX, Campaign, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, TITLE_MAX, Dispatch, Event,
     EventStep, Supervision,
 )
 from app.services import callbacks
@@ -282,6 +282,7 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
         errors["grid_code"] = _("You can only report events in your own area.")
 
     acting_for = _acting_for(errors, actor, acting_for)
+    campaign_id = _campaign(errors, campaign_id, matter, grid, now)
     if errors:
         raise EventInvalid(errors)
 
@@ -341,6 +342,34 @@ def _acting_for(errors: dict, actor: User, value) -> str | None:
             return None
         return f"resident:{resident.id}"
     return check_text(errors, "acting_for", value, ACTING_FOR_MAX, False, _("Reported for"))
+
+
+def _campaign(errors: dict, campaign_id, matter: Matter | None, grid: Area | None, now: datetime) -> int | None:
+    """A campaign (专项治理) the event belongs to: running today, covering its grid, of its matter if it names one."""
+    if campaign_id in (None, ""):
+        return None
+    if isinstance(campaign_id, str) and campaign_id.strip().isdigit():
+        campaign_id = int(campaign_id.strip())
+    campaign = (db.session.get(Campaign, campaign_id)
+                if isinstance(campaign_id, int) and not isinstance(campaign_id, bool) and 0 < campaign_id <= MAX_ID
+                else None)
+    if campaign is None:
+        errors["campaign"] = _("Choose an existing campaign.")
+    elif not campaign_running(campaign, now):
+        errors["campaign"] = _("This campaign is not running today.")
+    elif grid is not None and not grid.code.startswith(campaign.area_code):
+        errors["campaign"] = _("This campaign does not cover the event's grid.")
+    elif matter is not None and campaign.matter_id not in (None, matter.id):
+        errors["campaign"] = _("This campaign is about another matter.")
+    else:
+        return campaign.id
+    return None
+
+
+def campaign_running(campaign: Campaign, now: datetime | None = None) -> bool:
+    """Whether `campaign`'s period covers today."""
+    today = (now or utcnow()).date()
+    return campaign.starts_on <= today and (campaign.ends_on is None or today <= campaign.ends_on)
 
 
 # --- the transitions -----------------------------------------------------------------------------
@@ -552,6 +581,17 @@ ACTIONS = {
     "callback": lambda a, e, v: callback_event(a, e, v.get("satisfied"), v.get("note")),
     "archive": lambda a, e, v: archive_event(a, e, v.get("score")),
 }
+
+
+# the state machine's verbs as interfaces name them: a failed check and an unsatisfied callback are
+# the same verb as their happy twin
+INTERFACE_ACTION = {EventAction.VERIFY_FAIL: "verify", EventAction.CLOSE: "callback", EventAction.REOPEN: "callback"}
+
+
+def interface_actions(user, event: Event) -> list[str]:
+    """The interface verbs (keys of ACTIONS) `user` may use on `event` now, in lifecycle order."""
+    names = [INTERFACE_ACTION.get(a, str(a)) for a in available_actions(user, event)]
+    return [name for name in dict.fromkeys(names) if name in ACTIONS]
 
 
 def perform(actor: User, event: Event, action: str, **values):

@@ -3,7 +3,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Area, Building, Enterprise, Facility, Household, Member, Resident, Room, Unit, Wish
-from app.models.choices import AreaLevel, WishStatus
+from app.models.choices import AreaLevel, EventStatus, WishStatus
+from app.models.events import Event
 from app.services.scope import apply_scope
 from app.services.wishes import visible_condition
 
@@ -34,10 +35,21 @@ def wish_counts(user) -> dict[str, int]:
     return {str(status): 0 for status in WishStatus} | {status: n for status, n in rows}
 
 
+def event_counts(user) -> dict[str, int]:
+    """Events `user` may read (staff: those of their area), by status; every status present, zero or not."""
+    from app.services.events import visible_condition as event_visible
+
+    rows = db.session.execute(
+        select(Event.status, func.count()).where(event_visible(user)).group_by(Event.status)
+    )
+    return {str(status): 0 for status in EventStatus} | {status: n for status, n in rows}
+
+
 def scope_counts(user) -> dict:
-    """Residents, households, rooms, … and grids visible to `user`; wishes by status."""
+    """Residents, households, rooms, … and grids visible to `user`; wishes and events by status."""
     counts = {key: count_in_scope(model, user) for key, model in COUNTED.items()}
     counts["grids"] = count_in_scope(Area, user, Area.level == AreaLevel.GRID)
     counts["communities"] = count_in_scope(Area, user, Area.level == AreaLevel.COMMUNITY)
     counts["wishes"] = wish_counts(user)
+    counts["events"] = event_counts(user)
     return counts
