@@ -4,4 +4,4 @@ from flask import Blueprint
 bp = Blueprint("marketplace", __name__)
 
 # the route modules attach themselves to `bp`; imported last so they can import it
-from marketplace import accounts, certificates, errors, views, wishes  # noqa: E402,F401
+from marketplace import accounts, certificates, errors, events, views, wishes  # noqa: E402,F401
