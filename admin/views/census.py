@@ -1,12 +1,14 @@
 """People and places under a grid: compounds, buildings, rooms, households, residents, enterprises, facilities."""
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from admin.base import AREA_STAFF, OneGridModelView, RevealMixin
 from admin.fields import CommaSetField, comma_set_formatter
 from admin.scoping import ScopedAjaxLoader, area_filters
+from admin.search import PrefixSearchMixin
 from admin.validators import id_number, phone_number
-from app.models import Building, Compound, Facility, Household, Resident, Room
+from app.models import Area, Building, Compound, Facility, Household, Resident, Room
 from app.models.choices import (
     CARE_TIER_LABELS, FACILITY_CATEGORY_LABELS, FACILITY_STATUS_LABELS, GENDER_LABELS,
     RESIDENCE_TYPE_LABELS, RESIDENT_TAG_LABELS, choices,
@@ -28,6 +30,20 @@ class CensusView(OneGridModelView):
     def extra_filters(self):
         return []
 
+    # The page's rows come from the table alone, its related rows by id (selectinload) in a few small
+    # queries: joined into the page query, they tempt PostgreSQL into walking the primary key backwards
+    # through the whole table to find one grid's 20 newest rows (≈ 100 ms instead of 1 ms).
+    column_auto_select_related = False
+
+    def get_query(self):
+        # each row's grid shows with its community's name (Area.short_name)
+        return super().get_query().options(selectinload(self.model.grid).selectinload(Area.parent),
+                                           *self.list_loads())
+
+    def list_loads(self) -> tuple:
+        """Further many-to-one paths the list shows (a room's building and compound …), loaded with the page."""
+        return ()
+
 
 class CompoundAdmin(CensusView):
     column_list = ("name", "grid", "address", "property_company")
@@ -42,16 +58,22 @@ class BuildingAdmin(CensusView):
     column_sortable_list = ("name", "grid_code")
     form_columns = ("name", "grid", "compound", "floors", "address")
 
+    def list_loads(self):
+        return (selectinload(Building.compound),)
+
     def __init__(self, *args, **kwargs):
         self.form_ajax_refs = {"compound": ScopedAjaxLoader("compound", Compound, fields=["name"], page_size=20)}
         super().__init__(*args, **kwargs)
 
 
-class RoomAdmin(CensusView):
+class RoomAdmin(PrefixSearchMixin, CensusView):
     column_list = ("number", "building", "grid", "floor", "area_m2", "usage")
     column_searchable_list = ("number",)
     column_sortable_list = ("number", "grid_code")
     form_columns = ("building", "number", "floor", "area_m2", "usage")
+
+    def list_loads(self):
+        return (selectinload(Room.building).selectinload(Building.compound),)
 
     def __init__(self, *args, **kwargs):
         self.form_ajax_refs = {"building": ScopedAjaxLoader("building", Building, fields=["name"], page_size=20)}
@@ -62,13 +84,16 @@ class RoomAdmin(CensusView):
             model.grid_code = model.building.grid_code
 
 
-class HouseholdAdmin(CensusView):
+class HouseholdAdmin(PrefixSearchMixin, CensusView):
     column_list = ("number", "head_name", "grid", "room", "care_tier", "is_member_household")
     column_searchable_list = ("number", "head_name")
     column_sortable_list = ("number", "head_name", "grid_code", "care_tier")
     column_choices = {"care_tier": choices(CARE_TIER_LABELS)}
     form_choices = {"care_tier": choices(CARE_TIER_LABELS)}
     form_columns = ("number", "head_name", "grid", "room", "care_tier", "is_member_household", "note")
+
+    def list_loads(self):
+        return (selectinload(Household.room).selectinload(Room.building).selectinload(Building.compound),)
 
     def __init__(self, *args, **kwargs):
         self.form_ajax_refs = {"room": ScopedAjaxLoader("room", Room, fields=["number"], page_size=20)}
@@ -84,9 +109,14 @@ class HouseholdAdmin(CensusView):
             model.grid_code = model.room.grid_code
 
 
-class ResidentAdmin(RevealMixin, CensusView):
-    """Residents: ID number and phone masked in lists, forms and exports; reveal is audited."""
+class ResidentAdmin(PrefixSearchMixin, RevealMixin, CensusView):
+    """Residents: ID number and phone masked in lists, forms and exports; reveal is audited.
 
+    At district scale (296,166 rows) every list page is index work: the search matches names from
+    their beginning, sorting by name or birth date walks an index, the grid filter is a code range.
+    """
+
+    list_template = "admin/resident_list.html"  # adds the "Import" tab
     masked_columns = ("id_number", "phone")
     column_list = ("name", "gender", "grid", "household", "id_number", "phone", "birth_date", "tags")
     column_searchable_list = ("name",)
@@ -112,6 +142,9 @@ class ResidentAdmin(RevealMixin, CensusView):
             "household": ScopedAjaxLoader("household", Household, fields=["number", "head_name"], page_size=20)
         }
         super().__init__(*args, **kwargs)
+
+    def list_loads(self):
+        return (selectinload(Resident.household),)
 
     def extra_filters(self):
         tag_options = choices(RESIDENT_TAG_LABELS)

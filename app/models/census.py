@@ -1,7 +1,7 @@
 """People, places and things recorded under a grid (人、地、物、组织)."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -14,6 +14,17 @@ from app.models.choices import (
     choice_check,
     FACILITY_CATEGORY_LABELS,
 )
+
+
+def prefix_search_index(table: str, column: str) -> Index:
+    """PostgreSQL's index for the back office's "starts with" search (LIKE 'term%'), whatever the collation.
+
+    text_pattern_ops serves LIKE prefixes; the plain index beside it keeps serving ORDER BY. SQLite
+    answers the same search with a range on the plain index (admin/search.py), so there this
+    index is a partial one that holds no rows and costs nothing.
+    """
+    return Index(f"ix_{table}_{column}_prefix", column, postgresql_ops={column: "text_pattern_ops"},
+                 sqlite_where=text("0"))
 
 
 class Compound(db.Model):
@@ -64,13 +75,14 @@ class Room(db.Model):
     """A room or flat (房间) in a building."""
 
     __tablename__ = "room"
-    __table_args__ = (UniqueConstraint("building_id", "number", name="uq_room_building_number"),)
+    __table_args__ = (UniqueConstraint("building_id", "number", name="uq_room_building_number"),
+                      prefix_search_index("room", "number"))
     scope_column_name = "grid_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     grid_code: Mapped[str] = grid_code_column()
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), nullable=False, index=True)
-    number: Mapped[str] = mapped_column(String(20), nullable=False)
+    number: Mapped[str] = mapped_column(String(20), nullable=False, index=True)  # search and sort at scale
     floor: Mapped[int | None] = mapped_column(Integer)
     area_m2: Mapped[float | None] = mapped_column(Numeric(8, 2))
     usage: Mapped[str | None] = mapped_column(String(20))
@@ -87,7 +99,8 @@ class Household(db.Model):
     """A household (户), with its care tier (放心户/暖心户/连心户)."""
 
     __tablename__ = "household"
-    __table_args__ = (choice_check("care_tier", [c.value for c in CareTier]),)
+    __table_args__ = (choice_check("care_tier", [c.value for c in CareTier]),
+                      prefix_search_index("household", "number"), prefix_search_index("household", "head_name"))
     scope_column_name = "grid_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,6 +128,7 @@ class Resident(db.Model):
     __table_args__ = (
         choice_check("gender", [g.value for g in Gender]),
         choice_check("residence_type", [r.value for r in ResidenceType]),
+        prefix_search_index("resident", "name"),
     )
     scope_column_name = "grid_code"
 
@@ -126,7 +140,7 @@ class Resident(db.Model):
     gender: Mapped[str | None] = mapped_column(String(10))
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)  # the list sorts by it
     ethnicity: Mapped[str | None] = mapped_column(String(20))
     residence_type: Mapped[str] = mapped_column(String(12), default=ResidenceType.REGISTERED, nullable=False)
     relation_to_head: Mapped[str | None] = mapped_column(String(20))
