@@ -1,12 +1,10 @@
 """Form validators for Chinese phone and ID numbers."""
-import re
-
 from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
 from app.services.idcard import id_number_error
+from app.services.text import PHONE_RE
 
-PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def phone_number(form, field):

@@ -1,7 +1,12 @@
 """Free-text values from forms and JSON: stripped, required or not, bounded, and free of NUL characters."""
+import re
+
 from flask_babel import gettext as _
 
 from app.models.wishes import NOTE_MAX
+
+# a mainland mobile number, or a landline with its area code (029-12345678)
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 
 def check_text(errors: dict, field: str, value, max_length: int, required: bool, label: str) -> str | None:
