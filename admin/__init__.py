@@ -14,6 +14,7 @@ from app.models import (
 )
 from app.models.callbacks import CallbackTask
 from app.models.certificates import Certificate, HonourBatch
+from app.models.events import Campaign, Event, Supervision
 
 
 def init_admin(app: Flask) -> Admin:
@@ -25,7 +26,9 @@ def init_admin(app: Flask) -> Admin:
     from admin.views.census import (
         BuildingAdmin, CompoundAdmin, EnterpriseAdmin, FacilityAdmin, HouseholdAdmin, ResidentAdmin, RoomAdmin,
     )
+    from admin.views.events import EventAdmin, EventQueueAdmin
     from admin.views.operations import OperationsView
+    from admin.views.oversight import CampaignAdmin, SupervisionAdmin
     from admin.views.party import GridRoleAdmin, MemberAdmin, PartyOrgAdmin, PledgeAdmin, UnitAdmin
     from admin.views.reference import DepartmentAdmin, MatterAdmin, SlaPolicyAdmin
     from admin.views.system import AuditLogAdmin, UserAdmin
@@ -45,6 +48,8 @@ def init_admin(app: Flask) -> Admin:
         _l("Areas"), _l("People & places"), _l("Party & check-in"), _l("Micro-wishes"), _l("Matters"), _l("System"),
     )
     admin.add_view(AreaAdmin(Area, db, name=_l("Areas & grids"), category=areas))
+    from admin.views.gridmap import GridMapView  # also serves admin/static (ECharts, the dashboard's scripts)
+    admin.add_view(GridMapView(name=_l("Grid map"), category=areas, endpoint="grid_map"))
     for view, model, name in [
         (ResidentAdmin, Resident, _l("Residents")),
         (HouseholdAdmin, Household, _l("Households")),
@@ -55,6 +60,8 @@ def init_admin(app: Flask) -> Admin:
         (FacilityAdmin, Facility, _l("Facilities")),
     ]:
         admin.add_view(view(model, db, name=name, category=census))
+    from admin.views.imports import ResidentImportView  # after the census views: it sits under them in the menu
+    admin.add_view(ResidentImportView(name=_l("Import residents"), category=census, endpoint="resident_import"))
     for view, model, name in [
         (GridRoleAdmin, GridRole, _l("Grid teams")),
         (PartyOrgAdmin, PartyOrg, _l("Party organisations")),
@@ -66,6 +73,12 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(WishReviewAdmin(Wish, db, name=_l("Review queue"), category=wishes, endpoint="wish_review"))
     admin.add_view(WishAdmin(Wish, db, name=_l("All wishes"), category=wishes))
     admin.add_view(WishCategoryAdmin(WishCategory, db, name=_l("Wish categories"), category=wishes))
+    events = _l("Events")
+    admin.add_view(EventQueueAdmin(Event, db, name=_l("My queue"), category=events, endpoint="event_queue"))
+    admin.add_view(EventAdmin(Event, db, name=_l("All events"), category=events, endpoint="event"))
+    admin.add_view(SupervisionAdmin(Supervision, db, name=_l("Supervision notices"), category=events,
+                                    endpoint="supervision"))
+    admin.add_view(CampaignAdmin(Campaign, db, name=_l("Campaigns"), category=events))
     certificates = _l("Certificates")
     admin.add_view(CertificateAdmin(Certificate, db, name=_l("All certificates"), category=certificates))
     admin.add_view(HonourBatchAdmin(HonourBatch, db, name=_l("Honour batches"), category=certificates))

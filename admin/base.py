@@ -1,7 +1,7 @@
 """The base of every back-office view: access by role, scoping, masking and the audit log."""
 from collections import OrderedDict
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
@@ -11,9 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from wtforms.validators import StopValidation, ValidationError
 from wtforms import StringField
 
+from admin.exports import ExportMixin
 from admin.labels import LABELS
 from admin.scoping import AreaFilter, scope_form_choices
 from app.extensions import db
@@ -22,7 +24,6 @@ from app.models.choices import BACK_OFFICE_ROLES, STAFF_ROLES, Role
 from app.services import audit
 from app.services.masking import MASKERS
 from app.services.scope import apply_scope, row_in_scope
-from app.services.stats import scope_counts
 
 ADMIN_ONLY = (Role.ADMIN,)
 AREA_STAFF = STAFF_ROLES
@@ -44,26 +45,35 @@ class AccessMixin:
 
 
 class HomeView(AccessMixin, AdminIndexView):
-    """The back-office home: the counts of the main records in the user's scope."""
+    """The back-office home: what waits for the user, then the dashboard (治理分析图) of their scope."""
 
     view_roles = BACK_OFFICE_ROLES
 
     @expose("/")
     def index(self):
-        staff = current_user.role in STAFF_ROLES
-        counts = scope_counts(current_user) if staff else None
-        return self.render("admin/home.html", counts=counts, todo=to_do(current_user) if staff else None)
+        from admin.dashboard import chart_spec, home_context, period_label
+
+        context = home_context(current_user, request.args)
+        return self.render("admin/home.html", todo=to_do(current_user), chart_spec=chart_spec,
+                           period_label=period_label(context["period"]), **context)
 
 
 def to_do(user) -> dict[str, int]:
-    """What waits for the user in their area: wishes to review, callbacks fallen due."""
+    """What waits for the user in their area: events to act on (and how many are overdue), supervision
+    notices, wishes to review, callbacks fallen due."""
     from app.models import Wish
     from app.models.choices import WishStatus
     from app.services.callbacks import due_count
+    from app.services.event_queues import open_supervisions, queue_counts
     from app.services.stats import count_in_scope
 
-    return {"reviews": count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED),
-            "callbacks": due_count(user)}
+    events = queue_counts(user)
+    todo = {"events": events["waiting"], "overdue": events["overdue"]}
+    if user.role in STAFF_ROLES:
+        todo.update(supervisions=open_supervisions(user),
+                    reviews=count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED),
+                    callbacks=due_count(user))
+    return todo
 
 
 class MaskedField(StringField):
@@ -94,7 +104,7 @@ class MaskedField(StringField):
             setattr(obj, name, self.data or None)
 
 
-class OneGridModelView(AccessMixin, ModelView):
+class OneGridModelView(AccessMixin, ExportMixin, ModelView):
     """A ModelView confined to the user's area, masking personal data and auditing every change."""
 
     edit_roles: tuple = MANAGERS
@@ -122,6 +132,8 @@ class OneGridModelView(AccessMixin, ModelView):
             self.form_args = dict(self.form_args or {})
             for column in self.masked_columns:
                 self.form_args[column] = {**self.form_args.get(column, {}), "masker": MASKERS[column]}
+        if self.eager_paths:
+            self.column_auto_select_related = False
         area_columns = {"grid", "community", "area"} & set(self.column_list or ())
         if area_columns:
             short = {c: self._area_formatter(c) for c in area_columns if c not in (self.column_formatters or {})}
@@ -158,13 +170,22 @@ class OneGridModelView(AccessMixin, ModelView):
     def can_delete(self):
         return self.can_create
 
-    @property
-    def export_max_rows(self):
-        return current_app.config["ADMIN_EXPORT_MAX_ROWS"]
-
     # --- scoping ------------------------------------------------------------------
+    # relationship paths a list shows ("grid.parent"), loaded by id with the page in a few small
+    # queries instead of one per row, and instead of joins (which turn a scope's page into a scan)
+    eager_paths: tuple = ()
+
     def get_query(self):
-        return apply_scope(super().get_query(), self.model, current_user)
+        query = apply_scope(super().get_query(), self.model, current_user)
+        return query.options(*(self._eager(path) for path in self.eager_paths)) if self.eager_paths else query
+
+    def _eager(self, path: str):
+        model, option = self.model, None
+        for name in path.split("."):
+            attribute = getattr(model, name)
+            option = selectinload(attribute) if option is None else option.selectinload(attribute)
+            model = attribute.property.mapper.class_
+        return option
 
     def get_count_query(self):
         return apply_scope(super().get_count_query(), self.model, current_user)

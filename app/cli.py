@@ -47,5 +47,11 @@ def seed_demo_command():
 
 
 def register_commands(app: Flask) -> None:
+    from app.cli_scale import scale_command
+
+    seed_cli.add_command(scale_command)  # `seed scale`: the synthetic district at full size
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_cli)
+    from app.cli_import import import_cli
+
+    app.cli.add_command(import_cli)

@@ -30,12 +30,17 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT_ENABLED = _bool("LOGIN_RATE_LIMIT_ENABLED", True)
+    LOGIN_RATE_LIMIT_ENABLED = _bool("LOGIN_RATE_LIMIT_ENABLED", True)  # also switches the report limit below
+    # events one resident or member may report from the site (随手拍); only reports made count
+    EVENT_REPORT_RATE_LIMIT = os.environ.get("EVENT_REPORT_RATE_LIMIT", "10 per hour")
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front (X-Forwarded-For)
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_Hans_CN")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
     ADMIN_EXPORT_MAX_ROWS = int(os.environ.get("ADMIN_EXPORT_MAX_ROWS", "10000"))
+    # bulk import of residents: rows and bytes one file may hold (a bigger file is refused with a message)
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
+    IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
     API_TOKEN_TTL = timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
     # micro-wishes: claims per member, who may claim ("community" or "district"), deadlines in hours
     MAX_ACTIVE_CLAIMS = int(os.environ.get("MAX_ACTIVE_CLAIMS", "3"))
@@ -47,6 +52,8 @@ class Config:
     BOARD_PAGE_SIZE = int(os.environ.get("BOARD_PAGE_SIZE", "20"))
     # visitors (not logged in) get the board as rendered at most this many seconds ago; 0 turns it off
     BOARD_CACHE_SECONDS = int(os.environ.get("BOARD_CACHE_SECONDS", "5"))
+    # the dashboard's and grid map's figures are kept this long per (scope, period); 0 computes them every time
+    DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "300"))
     CACHE_TYPE = "SimpleCache"  # per process: the board cache is short-lived, so workers need not share it
     CACHE_THRESHOLD = 2000
     # certificates: where PDFs are kept (relative paths are under instance/), the address the QR code
@@ -86,6 +93,7 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, cheap enough for hundreds of test users
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True
     BOARD_CACHE_SECONDS = 0  # pages show each change at once; one test turns it on
+    DASHBOARD_CACHE_SECONDS = 0  # likewise for the dashboard and the grid map
     JOBS_EMBEDDED_SCHEDULER = False  # tests run periodic tasks themselves
     CERTIFICATE_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-certificates")  # never instance/
     REDIS_URL = None  # embedded jobs unless a test points an app at Redis

@@ -104,6 +104,7 @@ class UnitAdmin(RevealMixin, OneGridModelView):
 
 class MemberAdmin(RevealMixin, OneGridModelView):
     masked_columns = ("phone",)
+    eager_paths = ("unit", "grid.parent")
     column_list = ("name", "unit", "grid", "duties", "checked_in_on", "service_hours", "last_household_visit_on", "active")
     column_searchable_list = ("name",)
     column_sortable_list = ("name", "grid_code", "checked_in_on", "service_hours", "last_household_visit_on")

@@ -163,6 +163,7 @@ class WishAdmin(OneGridModelView):
     details_template = "admin/wish_details.html"
     transition_template = "admin/wish_transition.html"
     column_list = ("title", "category", "grid", "status", "owner", "claimed_by", "deadline", "created_at")
+    eager_paths = ("category", "grid.parent", "owner", "resident", "claimed_by", "posted_by")
     column_details_list = ("id", "title", "description", "category", "grid", "status", "owner", "assisted",
                            "posted_by", "claimed_by", "hours", "completion_note", "rating", "comment",
                            "reject_reason", "respond_by", "reply_by", "resolve_by", "created_at", "published_at",

@@ -51,8 +51,12 @@ def areas_in_scope(user, level: str | None = None, parent: str | None = None) ->
 
 
 def area_choices(user, level: str) -> list[tuple[str, str]]:
-    """(code, label) pairs of the areas of one level in the user's scope, for filters."""
-    return [(a.code, f"{a.name} ({a.code})") for a in areas_in_scope(user, level)]
+    """(code, label) pairs of the areas of one level in the user's scope, for filters.
+
+    Only the two columns: a list page builds these three times, and full rows carry their boundaries.
+    """
+    query = apply_scope(select(Area.code, Area.name), Area, user).filter(Area.level == level)
+    return [(code, f"{name} ({code})") for code, name in db.session.execute(query.order_by(Area.code))]
 
 
 def grid_levels() -> tuple[str, ...]:
