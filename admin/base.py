@@ -76,6 +76,29 @@ def to_do(user) -> dict[str, int]:
     return todo
 
 
+REFUSED = None  # what run_step answers when the service refused the step (the refusal is flashed)
+
+
+def run_step(step) -> tuple[bool | None, dict]:
+    """Run `step`, a transition through a service that commits; (True, {}) when it was taken,
+    (False, field errors) when values did not pass, (REFUSED, {}) when it was refused — rolled back
+    and the refusal flashed for the next page."""
+    from flask import flash
+
+    from app.services.wishes import WishError, WishInvalid  # the base of every service refusal
+
+    try:
+        step()
+    except WishInvalid as error:
+        db.session.rollback()
+        return False, error.errors
+    except WishError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return REFUSED, {}
+    return True, {}
+
+
 class MaskedField(StringField):
     """A text field showing personal data masked; left untouched, the stored value is kept."""
 

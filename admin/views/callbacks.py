@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from admin.base import AREA_STAFF, OneGridModelView
+from admin.base import AREA_STAFF, REFUSED, OneGridModelView, run_step
 from admin.scoping import area_filters
 from admin.views.wishes import person, status_label, when
 from app.extensions import db
@@ -20,7 +20,6 @@ from app.models.choices import EVENT_STATUS_LABELS, RATING_LABELS, choices
 from app.models.events import Event
 from app.services import audit, callbacks
 from app.services.masking import mask_name
-from app.services.wishes import WishError, WishInvalid
 
 OPEN, DUE, OVERDUE, RECORDED, ALL = "open", "due", "overdue", "recorded", "all"
 
@@ -166,16 +165,10 @@ class CallbackAdmin(OneGridModelView):
             if values["outcome"] not in ("satisfied", "unsatisfied"):
                 errors["outcome"] = _("Choose whether the resident is satisfied.")
             else:
-                try:
-                    self._record(task, values["outcome"] == "satisfied", values["note"])
-                except WishInvalid as error:
-                    db.session.rollback()
-                    errors = error.errors
-                except WishError as error:
-                    db.session.rollback()
-                    flash(error.message, "error")
+                done, errors = run_step(lambda: self._record(task, values["outcome"] == "satisfied", values["note"]))
+                if done is REFUSED:
                     return redirect(list_url)
-                else:
+                if done:
                     flash(_("Callback recorded.") if values["outcome"] == "satisfied" else
                           _("Callback recorded; the event was reopened.") if task.subject_type == CallbackSubject.EVENT
                           else _("Callback recorded; the wish went back to its member."), "success")

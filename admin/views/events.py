@@ -15,7 +15,7 @@ from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from admin.base import AREA_STAFF, OneGridModelView
+from admin.base import AREA_STAFF, REFUSED, OneGridModelView, run_step
 from admin.scoping import RowFilter, area_filters
 from admin.views.wishes import person, when
 from app.extensions import db
@@ -32,7 +32,7 @@ from app.services import events as service
 from app.services.event_queues import queue_condition
 from app.services.event_sla import is_overdue, next_deadline
 from app.services.scope import apply_scope
-from app.services.wishes import WishError, WishInvalid
+from app.services.wishes import WishError
 
 # the values each interface verb asks for (the service validates them)
 ACTION_FIELDS = {
@@ -241,16 +241,10 @@ class EventAdmin(OneGridModelView):
             flash(self._refusal(event, verb), "error")
             return redirect(details_url)
         if request.method == "POST":
-            try:
-                self._transition(event, verb, values)
-            except WishInvalid as error:
-                db.session.rollback()
-                errors = error.errors
-            except WishError as error:
-                db.session.rollback()
-                flash(error.message, "error")
+            done, errors = run_step(lambda: self._transition(event, verb, values))
+            if done is REFUSED:
                 return redirect(details_url)
-            else:
+            if done:
                 flash(_("The event is now “%(status)s” at %(level)s level.", status=status_label(event.status),
                         level=level_label(event.level)), "success")
                 return redirect(return_url)

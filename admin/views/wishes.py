@@ -20,7 +20,7 @@ from sqlalchemy import not_, or_
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from admin.base import AREA_STAFF, OneGridModelView, ReferenceView
+from admin.base import AREA_STAFF, REFUSED, OneGridModelView, ReferenceView, run_step
 from admin.scoping import RowFilter, ScopedAjaxLoader, area_filters
 from app.extensions import db
 from app.models import Area, Resident, Wish, WishCategory
@@ -282,16 +282,10 @@ class WishAdmin(OneGridModelView):
         values = {f: (request.form.get(f) or "").strip() for f in ACTION_FIELDS[action]}
         errors: dict = {}
         if request.method == "POST":
-            try:
-                self._transition(wish, action, values)
-            except WishInvalid as error:
-                db.session.rollback()
-                errors = error.errors
-            except WishError as error:
-                db.session.rollback()
-                flash(error.message, "error")
+            done, errors = run_step(lambda: self._transition(wish, action, values))
+            if done is REFUSED:
                 return redirect(return_url)
-            else:
+            if done:
                 flash(_("The wish is now “%(status)s”.", status=status_label(wish.status)), "success")
                 return redirect(return_url)
         else:
