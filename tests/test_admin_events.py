@@ -226,6 +226,13 @@ def test_a_missed_deadline_reaches_the_community_as_a_notice(people, login_as):
     assert f"?id={event.id}" in grid_page and f"?id={other.id}" not in grid_page
     assert login_as("street").get("/admin/supervision/").status_code == 200
 
+    service.accept_event(people["grid"], reload(event))  # meets the respond deadline: that notice settles
+    service.start_event(people["grid"], reload(event), "已到现场")  # and the reply deadline
+    db.session.commit()
+    client = login_as("community")
+    assert f"?id={event.id}" not in text(client.get("/admin/supervision/"))
+    assert f"?id={event.id}" in text(client.get("/admin/supervision/?flt0_0=resolved"))
+
 
 # --- campaigns -------------------------------------------------------------------------------------
 def test_a_community_runs_a_campaign_and_events_join_it(people, login_as):

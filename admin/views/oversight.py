@@ -29,7 +29,7 @@ class SupervisionStateFilter(BaseSQLAFilter):
 
     def __init__(self):
         super().__init__(Supervision.resolved_at, _l("State"),
-                         options=[(OPEN, _l("Open")), (RESOLVED, _l("Resolved")), (ALL, _l("All"))])
+                         options=[(OPEN, _l("Not settled")), (RESOLVED, _l("Settled")), (ALL, _l("All"))])
 
     def validate(self, value):
         return value in (OPEN, RESOLVED, ALL)
@@ -60,7 +60,7 @@ FORMATTERS = {
     "due_at": lambda v, c, m, n: when(m.due_at),
     "created_at": lambda v, c, m, n: when(m.created_at),
     "resolved_at": lambda v, c, m, n: when(m.resolved_at) if m.resolved_at else Markup(
-        '<span class="badge badge-danger og-overdue">%s</span>') % _("open"),
+        '<span class="badge badge-danger og-overdue">%s</span>') % _("not settled"),
 }
 
 
