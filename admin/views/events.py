@@ -132,6 +132,7 @@ class EventAdmin(OneGridModelView):
     column_default_sort = ("created_at", True)
     column_searchable_list = ("title", "external_ref")
     column_labels = {**OneGridModelView.column_labels, "due_by": _l("Deadline"), "level": _l("Level"),
+                     "matter": _l("Matter"), "source": _l("Source"), "campaign": _l("Campaign"),
                      "location_text": _l("Location"), "acting_for": _l("Reported for"),
                      "external_ref": _l("Hotline ticket"), "major": _l("Major event"), "score": _l("Score"),
                      "resolution_note": _l("Resolution"), "reporter": _l("Reported by"),

@@ -120,6 +120,7 @@ class CampaignAdmin(OneGridModelView):
     column_default_sort = ("starts_on", True)
     column_searchable_list = ("name",)
     column_labels = {**OneGridModelView.column_labels, "starts_on": _l("Starts"), "ends_on": _l("Ends"),
+                     "matter": _l("Matter"),
                      "events": _l("Events"), "running": _l("Running")}
     form_columns = ("name", "matter", "area", "starts_on", "ends_on", "description")
     form_area_levels = {"area": (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)}
