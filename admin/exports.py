@@ -1,10 +1,13 @@
-"""CSV/XLSX exports of back-office lists: capped, Excel-friendly, safe to open, and logged."""
+"""CSV/XLSX exports of back-office lists: capped, Excel-friendly, safe to open, and audited."""
 import time
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app, flash, stream_with_context
+from flask import current_app, flash, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
+
+from app.extensions import db
+from app.services import audit
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice read as the start of a formula
 
@@ -41,8 +44,14 @@ class ExportMixin:
         if cap and count is not None and count > cap:
             flash(_("The export holds the first %(n)s of %(total)s rows; narrow the list with filters to export "
                     "the rest.", n=f"{cap:,}", total=f"{count:,}"), "warning")
+        exported = min(count or 0, cap or count or 0)
         current_app.logger.info("export %s by %s: %s of %s rows", self.endpoint,
-                                getattr(current_user, "username", None), min(count or 0, cap or count or 0), count)
+                                getattr(current_user, "username", None), exported, count)
+        # personal data leaving the system is audited like a reveal: who, which list, which filters, how many
+        audit.record_bulk(current_user, "export", self.model, current_user.scope_prefix or None,
+                          {"list": self.endpoint, "query": request.query_string.decode()[:500], "rows": exported,
+                           "of": count}, ip=request.remote_addr)
+        db.session.commit()
         return count, data
 
     def _export_csv(self, return_url):

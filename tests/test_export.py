@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from admin.exports import neutralise_formula
 from app.extensions import db
-from app.models import Department, Enterprise, GridRole, Member, Resident, Unit
+from app.models import AuditLog, Department, Enterprise, GridRole, Member, Resident, Unit
 from app.services.masking import MASKERS
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -83,6 +83,14 @@ def test_a_grid_workers_resident_export_holds_every_row_of_their_grid_and_no_oth
     assert len(rows) - 1 == own
     xlsx = xlsx_rows(login_as("grid").get("/admin/resident/export/xlsx/"))
     assert len(xlsx) - 1 == own
+
+
+def test_every_export_is_audited_with_its_list_filters_and_row_count(login_as):
+    rows = csv_rows(login_as("grid").get("/admin/resident/export/csv/", query_string={"search": "陈"}))
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.action == "export")).one()
+    assert (entry.username, entry.model, entry.area_code) == ("grid", "Resident", GRID_A)
+    assert entry.after["list"] == "resident" and "search=" in entry.after["query"]
+    assert entry.after["rows"] == len(rows) - 1
 
 
 def test_the_export_follows_the_lists_search(login_as):

@@ -88,6 +88,7 @@ def test_a_good_csv_file_imports_every_row_whatever_its_encoding(login_as, encod
     assert imported.grid_code == GRID_A and imported.birth_date == date(1985, 5, 5)
     assert imported.ethnicity == "汉族" and imported.gender in ("male", "female")
     entry = db.session.scalars(select(AuditLog).where(AuditLog.model == "Resident", AuditLog.username == "grid")).one()
+    assert (entry.action, entry.area_code) == ("import", GRID_A)
     assert entry.after["imported"] == 25 and entry.after["refused"] == 0
 
 

@@ -49,7 +49,7 @@ class UserAdmin(OneGridModelView):
 
 
 class AuditLogAdmin(OneGridModelView):
-    """Read-only: who changed or revealed what, when, before and after."""
+    """Read-only: who changed, revealed, imported or exported what, when, before and after."""
 
     view_roles = MANAGERS
     can_create = False
@@ -60,7 +60,7 @@ class AuditLogAdmin(OneGridModelView):
     column_sortable_list = ("at", "username", "action", "model")
     column_default_sort = ("at", True)
     column_choices = {"action": [("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")),
-                                 ("reveal", _l("Reveal"))]}
+                                 ("reveal", _l("Reveal")), ("import", _l("Import")), ("export", _l("Export"))]}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = [FilterEqual(AuditLog.action, _l("Action"), options=self.column_choices["action"]),

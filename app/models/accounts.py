@@ -100,11 +100,15 @@ class ApiToken(db.Model):
         return hashlib.sha256(raw.encode()).hexdigest()
 
 
+# import and export concern many rows at once: their entry names the record type and the counts
+AUDIT_ACTIONS = ("create", "update", "delete", "reveal", "import", "export")
+
+
 class AuditLog(db.Model):
-    """One change or reveal made in the back office: who, when, what, before and after."""
+    """One change, reveal, import or export made in the back office: who, when, what, before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (choice_check("action", ["create", "update", "delete", "reveal"]),)
+    __table_args__ = (choice_check("action", AUDIT_ACTIONS),)
     scope_column_name = "area_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -56,6 +56,14 @@ def area_of(obj) -> str | None:
     return getattr(obj, column_name) if column_name else None
 
 
+def record_bulk(actor, action: str, model, area_code: str | None, details: dict, ip: str | None = None) -> AuditLog:
+    """Add one audit row for an import or export of many `model` rows within `area_code` (None: everywhere)."""
+    entry = AuditLog(user_id=getattr(actor, "id", None), username=getattr(actor, "username", None), action=action,
+                     model=model.__name__, area_code=area_code, after=details, ip=ip)
+    db.session.add(entry)
+    return entry
+
+
 def record(actor, action: str, obj, before: dict | None = None, after: dict | None = None, ip: str | None = None) -> AuditLog:
     """Add one audit row to the session (the caller's commit writes it with the change)."""
     entry = AuditLog(

@@ -327,10 +327,10 @@ def import_residents(filename: str, data: bytes, actor=None, good_rows_only: boo
         resident["created_at"] = now
     db.session.execute(insert(Resident.__table__), good)
     result.imported = len(good)
-    audit.record(actor or types.SimpleNamespace(id=None, username="cli"), "create",
-                 Resident(grid_code=getattr(actor, "scope_prefix", None) or None), None,
-                 {"import": filename, "rows": result.total, "imported": result.imported,
-                  "refused": result.refused_rows, "households_created": result.households_created}, ip=ip)
+    audit.record_bulk(actor or types.SimpleNamespace(id=None, username="cli"), "import", Resident,
+                      getattr(actor, "scope_prefix", None) or None,
+                      {"file": filename, "rows": result.total, "imported": result.imported,
+                       "refused": result.refused_rows, "households_created": result.households_created}, ip=ip)
     db.session.flush()
     return result
 
