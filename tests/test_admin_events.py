@@ -254,5 +254,5 @@ def test_a_community_runs_a_campaign_and_events_join_it(people, login_as):
     with pytest.raises(service.EventInvalid) as wrong_matter:
         service.report_event(people["grid"], title="垃圾", description=None, matter_code="HW-001",
                              grid_code=GRID_A, campaign_id=campaign.id)
-    assert "campaign" in wrong_matter.value.errors
+    assert "campaign_id" in wrong_matter.value.errors
     assert login_as("grid").get("/admin/campaign/new/").status_code in (302, 403)

@@ -1,11 +1,13 @@
 """Events through the JSON API: the ladder, scope, the hotline's idempotent intake, validation, the document."""
+from datetime import date, timedelta
+
 import pytest
 from sqlalchemy import func, select
 from test_api_wishes import Caller, assert_error
 
 from app.extensions import db
-from app.models import User
-from app.models.events import Event, EventStep
+from app.models import Matter, User
+from app.models.events import Campaign, Event, EventStep
 from app.services.masking import mask_name
 from app.services.users import create_user
 
@@ -176,6 +178,8 @@ def test_a_ticket_id_used_by_another_client_is_refused(as_user, client):
     ({"grid_code": "12345"}, "grid_code"),  # not an area code at all
     ({"title": ""}, "title"),
     ({"source": "rumour"}, "source"),
+    ({"campaign_id": 999_999}, "campaign_id"),  # no such campaign
+    ({"campaign_id": "3"}, "campaign_id"),  # not a number
 ])
 def test_bad_reports_name_the_field_and_write_nothing(as_user, change, field):
     events_before, steps_before = count(), count(EventStep)
@@ -184,6 +188,16 @@ def test_bad_reports_name_the_field_and_write_nothing(as_user, change, field):
 
     assert field in error["fields"]
     assert (count(), count(EventStep)) == (events_before, steps_before)
+
+
+def test_a_report_joins_a_running_campaign_of_its_area(as_user):
+    campaign = Campaign(name="垃圾清运专项", matter_id=db.session.scalar(select(Matter.id).where(Matter.code == "HW-001")),
+                        area_code=GRID[:12], starts_on=date.today() - timedelta(days=1))
+    db.session.add(campaign)
+    db.session.commit()
+    body = ok(as_user("grid").post("/api/v1/events", json={**REPORT, "campaign_id": campaign.id}), 201)
+    assert body["campaign_id"] == campaign.id
+    assert db.session.get(Event, body["id"]).campaign_id == campaign.id
 
 
 def test_bad_action_bodies_are_refused_with_the_field_and_change_nothing(as_user):

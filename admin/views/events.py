@@ -49,7 +49,7 @@ ACTION_VERBS = {
 ONE_CLICK = ("accept",)
 # the service's error keys → the report form's fields
 REPORT_FIELDS = {"grid_code": "grid", "matter": "matter", "title": "title", "description": "description",
-                 "location_text": "location_text", "acting_for": "acting_for", "campaign": "campaign"}
+                 "location_text": "location_text", "acting_for": "acting_for", "campaign_id": "campaign"}
 
 
 def status_label(status) -> str:

@@ -78,6 +78,7 @@ class EventSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"enum": [s.value for s in EventStatus]})
     major = ma.fields.Boolean(required=True)
     external_ref = ma.fields.String(allow_none=True, metadata={"description": "the hotline ticket id"})
+    campaign_id = ma.fields.Integer(allow_none=True)
     score = ma.fields.Integer(allow_none=True)
     created_at = UtcDateTime(required=True)
     accepted_at = UtcDateTime(allow_none=True)
@@ -136,6 +137,8 @@ class EventRequestSchema(ma.Schema):
     acting_for = PersonField(allow_none=True, metadata={
         "description": "staff only: the person reported for, a name or a resident id",
         "oneOf": [{"type": "string"}, {"type": "integer"}]})
+    campaign_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_ID),
+                                    metadata={"description": "a running campaign (专项治理) covering the grid"})
 
 
 class IdempotencySchema(ma.Schema):
@@ -213,6 +216,7 @@ def present(event: Event, user, detail: bool = False) -> dict:
         "reporter": masked_user(event.reporter) or "",
         "acting_for": event.acting_for if user.role in STAFF_ROLES else None,
         "level": event.level, "status": event.status, "major": event.major, "external_ref": event.external_ref,
+        "campaign_id": event.campaign_id,
         "score": event.score, "created_at": event.created_at, "accepted_at": event.accepted_at,
         "resolved_at": event.resolved_at, "verified_at": event.verified_at, "closed_at": event.closed_at,
         "archived_at": event.archived_at,
@@ -282,7 +286,8 @@ def report_event(headers, values):
             return service.report_event(
                 user, title=values["title"], description=values.get("description"), matter_code=values["matter"],
                 grid_code=values.get("grid_code"), location_text=values.get("location_text"),
-                source=values.get("source"), acting_for=values.get("acting_for"), external_ref=headers.get("key"))
+                source=values.get("source"), acting_for=values.get("acting_for"), external_ref=headers.get("key"),
+                campaign_id=values.get("campaign_id"))
         except service.EventInvalid as error:  # the ticket id arrived as a header: name it so
             if "external_ref" in error.errors:
                 error.errors[IDEMPOTENCY_HEADER] = error.errors.pop("external_ref")

@@ -354,13 +354,13 @@ def _campaign(errors: dict, campaign_id, matter: Matter | None, grid: Area | Non
                 if isinstance(campaign_id, int) and not isinstance(campaign_id, bool) and 0 < campaign_id <= MAX_ID
                 else None)
     if campaign is None:
-        errors["campaign"] = _("Choose an existing campaign.")
+        errors["campaign_id"] = _("Choose an existing campaign.")
     elif not campaign_running(campaign, now):
-        errors["campaign"] = _("This campaign is not running today.")
+        errors["campaign_id"] = _("This campaign is not running today.")
     elif grid is not None and not grid.code.startswith(campaign.area_code):
-        errors["campaign"] = _("This campaign does not cover the event's grid.")
+        errors["campaign_id"] = _("This campaign does not cover the event's grid.")
     elif matter is not None and campaign.matter_id not in (None, matter.id):
-        errors["campaign"] = _("This campaign is about another matter.")
+        errors["campaign_id"] = _("This campaign is about another matter.")
     else:
         return campaign.id
     return None
