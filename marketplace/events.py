@@ -30,7 +30,6 @@ from marketplace.navigation import back_office_url
 
 REPORTERS = (Role.RESIDENT, Role.MEMBER)
 MY_EVENTS_PAGE_SIZE = 20
-DERIVED_SUMMARY_CHARS = 16  # the words of the description a blank title borrows
 # who is working on it, in a resident's words (while the event is open)
 HANDLED_BY = {
     EventLevel.GRID: _l("Your grid worker is handling it."),
@@ -75,16 +74,6 @@ def matter_choices() -> list[SelectChoice]:
     return [SelectChoice("", _l("Choose the kind of problem…"))] + [
         SelectChoice(m.code, m.name, optgroup=str(MATTER_CATEGORY_LABELS.get(m.category, m.category)))
         for m in matters]
-
-
-def derive_title(matter_code: str | None, description: str | None) -> str:
-    """The matter's name, '：' and the description's first words, at most TITLE_MAX characters ('' without either)."""
-    matter = db.session.scalar(select(Matter).where(Matter.code == (matter_code or "")))
-    words = " ".join((description or "").split())
-    if len(words) > DERIVED_SUMMARY_CHARS:
-        words = words[:DERIVED_SUMMARY_CHARS].rstrip() + "…"
-    parts = [p for p in ((matter.name if matter else ""), words) if p]
-    return "：".join(parts)[:TITLE_MAX]
 
 
 def _home_grid(user) -> Area | None:
@@ -165,7 +154,7 @@ def new_event():
     if request.method == "GET" or not form.validate_on_submit():
         return _render_form(form, grid=grid)
     typed_title = form.title.data
-    title = typed_title or derive_title(form.matter.data, form.description.data)
+    title = typed_title or service.default_title(form.matter.data, form.description.data)
     # the service lets staff leave these out; a resident's report needs both
     missing = {name: message for name, message in (
         ("description", _("Say what is wrong.")),

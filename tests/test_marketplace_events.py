@@ -7,7 +7,6 @@ from app.models import Event, EventStep, User
 from app.models.choices import EventAction, EventLevel, EventSource, EventStatus, Role
 from app.services import events as service
 from app.services.users import create_user
-from marketplace.events import derive_title
 from tests import test_board_phone as on_a_phone
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -75,8 +74,8 @@ def test_a_typed_title_is_kept(login_as):
 
 
 def test_derived_title_never_exceeds_the_limit(demo):
-    assert len(derive_title("HW-001", "很" * 500)) <= 100
-    assert derive_title("NOPE", "") == ""
+    assert len(service.default_title("HW-001", "很" * 500)) <= 100
+    assert service.default_title("NOPE", "") == ""
 
 
 def test_member_reports_too(login_as):

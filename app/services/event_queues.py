@@ -15,15 +15,15 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.choices import OPEN_EVENT_STATUSES, STAFF_ROLES, DispatchStatus, EventLevel, EventStatus, Role
 from app.models.events import Dispatch, Event, Supervision
+from app.services.event_sla import NOTIFIED_LEVEL
+from app.services.events import HANDLER_ROLE
 from app.services.scope import scope_condition
 
-# the levels each staff role handles (departments are handled through their dispatches)
-LEVELS_BY_ROLE = {
-    Role.GRID_WORKER: (EventLevel.GRID,),
-    Role.COMMUNITY_ADMIN: (EventLevel.COMMUNITY,),
-    Role.STREET_ADMIN: (EventLevel.STREET, EventLevel.DEPARTMENT),
-    Role.ADMIN: (EventLevel.DISTRICT,),
-}
+# the levels each staff role handles: the state machine's handler table read the other way round
+# (the street keeps the department level: departments act through their dispatches)
+LEVELS_BY_ROLE: dict[Role, tuple[EventLevel, ...]] = {}
+for _level, _role in HANDLER_ROLE.items():
+    LEVELS_BY_ROLE[_role] = LEVELS_BY_ROLE.get(_role, ()) + (_level,)
 
 
 def _in_scope(model, user):
@@ -63,10 +63,10 @@ def queue_counts(user, now: datetime | None = None) -> dict[str, int]:
 
 
 def notified_levels(user) -> tuple[EventLevel, ...]:
-    """The levels whose breaches are reported to `user`'s level (the grid's to the community, and so on)."""
-    own = {Role.COMMUNITY_ADMIN: EventLevel.COMMUNITY, Role.STREET_ADMIN: EventLevel.STREET,
-           Role.ADMIN: EventLevel.DISTRICT}.get(Role(user.role))
-    return (own,) if own is not None else ()
+    """The notified levels `user` stands for: the ones they handle that the sweep tells about breaches below
+    (a community hears of its grids', a street of its communities'; nobody tells the grid)."""
+    notified = set(NOTIFIED_LEVEL.values())
+    return tuple(level for level in LEVELS_BY_ROLE.get(Role(user.role), ()) if level in notified)
 
 
 def supervision_condition(user):

@@ -239,6 +239,20 @@ def _flag(field: str, value) -> bool:
 
 
 # --- reporting -----------------------------------------------------------------------------------
+SUMMARY_CHARS = 16  # the words of the description a blank title borrows
+
+
+def default_title(matter_code: str | None, description: str | None) -> str:
+    """A title for a report given without one: the matter's name, '：' and the description's first words,
+    at most TITLE_MAX characters ('' without either)."""
+    matter = db.session.scalar(select(Matter).where(Matter.code == (matter_code or "")))
+    words = " ".join((description or "").split())
+    if len(words) > SUMMARY_CHARS:
+        words = words[:SUMMARY_CHARS].rstrip() + "…"
+    parts = [p for p in ((matter.name if matter else ""), words) if p]
+    return "：".join(parts)[:TITLE_MAX]
+
+
 def report_event(actor: User, *, title, description, matter_code, grid_code=None, location_text=None,
                  source=None, external_ref=None, acting_for=None, campaign_id=None,
                  now: datetime | None = None) -> tuple[Event, bool]:

@@ -17,6 +17,7 @@ from app.models.events import Dispatch, Event, EventStep, Supervision
 from app.services.event_sla import DEFAULT_MINUTES, NOTIFIED_LEVEL
 from app.services.events import NEXT_LEVEL
 from app.services.scale.bulk import Writer
+from app.services.scale.people import pick
 
 STATUSES = (("reported", 0.02), ("accepted", 0.03), ("in_progress", 0.07), ("resolved", 0.03),
             ("verified", 0.03), ("closed", 0.12), ("archived", 0.70))
@@ -37,15 +38,6 @@ TITLES = {
     "civil_affairs": ("困难群众救助申请", "高龄老人生活困难", "残疾人补贴咨询"),
 }
 ESCALATE_NOTE = {"grid": "网格无法处置，提请社区协调。", "community": "需街道协调。", "street": "需区级统筹。"}
-
-
-def pick(rng: random.Random, table):
-    roll = rng.random()
-    for value, share in table:
-        if roll < share:
-            return value
-        roll -= share
-    return table[0][0]
 
 
 def _matters() -> list[dict]:

@@ -30,13 +30,18 @@ def phone(rng: random.Random) -> str:
     return rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**8):08d}"
 
 
-def ethnicity(rng: random.Random) -> str:
+def pick(rng: random.Random, table):
+    """A value of `table` ((value, share) pairs, shares adding up to 1) drawn by its share, with one roll."""
     roll = rng.random()
-    for name, share in ETHNICITIES:
+    for value, share in table:
         if roll < share:
-            return name
+            return value
         roll -= share
-    return ETHNICITIES[0][0]
+    return table[0][0]
+
+
+def ethnicity(rng: random.Random) -> str:
+    return pick(rng, ETHNICITIES)
 
 
 def birth_date(rng: random.Random, as_of: date, age: int) -> date:

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Member, Wish, WishCategory, WishStep
 from app.services.demo import DEMO_WISHES, WISH_CATEGORIES
 from app.services.scale.bulk import Writer
+from app.services.scale.people import pick
 
 # (status, share): most wishes are done and confirmed; every status present
 STATUSES = (("submitted", 0.06), ("published", 0.14), ("rejected", 0.04), ("cancelled", 0.05),
@@ -28,15 +29,6 @@ def ensure_categories() -> list[int]:
     return list(db.session.scalars(select(WishCategory.id).order_by(WishCategory.position)))
 
 
-def _pick(rng: random.Random, table) -> object:
-    roll = rng.random()
-    for value, share in table:
-        if roll < share:
-            return value
-        roll -= share
-    return table[0][0]
-
-
 # how long ago each status was reached (hours): fresh reviews, claims before the auto-confirm, old history
 LAST_STEP_AGO = {"submitted": (0.2, 30), "published": (1, 240), "claimed": (1, 120), "done": (1, 60),
                  "rejected": (24, 4000), "cancelled": (24, 4000), "confirmed": (24, 4000)}
@@ -53,7 +45,7 @@ def build_wishes(writer: Writer, count: int, census: list, communities: dict[str
     rows, steps = [], []
     for n in range(count):
         grid = census[rng.randrange(len(census))]
-        status = STATUSES[n][0] if n < len(STATUSES) else _pick(rng, STATUSES)  # every status, however few
+        status = STATUSES[n][0] if n < len(STATUSES) else pick(rng, STATUSES)  # every status, however few
         pool = staff.members.get(communities[grid.code]) or []
         if status in ("claimed", "done", "confirmed") and not pool:
             status = "published"  # nobody checked in to this community could have claimed it
@@ -87,7 +79,7 @@ def build_wishes(writer: Writer, count: int, census: list, communities: dict[str
                 row.update(hours=Decimal(rng.randint(1, 8)) / 2, completion_note="已按约定完成。")
                 trail.append(("complete", "claimed", "done", user_id, moment, row["completion_note"]))
             if status == "confirmed":
-                rating = _pick(rng, RATINGS)
+                rating = pick(rng, RATINGS)
                 moment += rng.uniform(1, 70) if rating else 72 + rng.uniform(0, 1)
                 row.update(rating=rating, comment="非常感谢！" if rating == "good" else None)
                 trail.append(("confirm" if rating else "auto_confirm", "done", "confirmed",
