@@ -17,7 +17,6 @@ from app.models.callbacks import (
     CALLBACK_OUTCOME_LABELS, CALLBACK_STATUS_LABELS, CallbackStatus, CallbackSubject, CallbackTask,
 )
 from app.models.choices import EVENT_STATUS_LABELS, RATING_LABELS, choices
-from app.models.events import Event
 from app.services import audit, callbacks
 from app.services.masking import mask_name
 
@@ -52,14 +51,10 @@ class CallbackStateFilter(BaseSQLAFilter):
         return admin_lazy_gettext("equals")
 
 
-def _event(task: CallbackTask) -> Event | None:
-    return db.session.get(Event, task.subject_id) if task.subject_type == CallbackSubject.EVENT else None
-
-
 def _subject(view, context, task, name, plain: bool = False):
     if task.subject_type == CallbackSubject.WISH and task.wish is not None:
         title, url = task.wish.title, url_for("wish.details_view", id=task.wish_id)
-    elif (event := _event(task)) is not None:
+    elif (event := task.event) is not None:
         title, url = _("Event: %(title)s", title=event.title), url_for("event.details_view", id=event.id)
     else:
         return f"{task.subject_type} #{task.subject_id}"
@@ -111,6 +106,7 @@ class CallbackAdmin(OneGridModelView):
     list_template = "admin/callback_list.html"
     record_template = "admin/callback_record.html"
     column_list = ("subject", "grid", "assignee", "due_at", "status", "outcome", "recorded_by", "recorded_at")
+    eager_paths = ("wish", "event", "grid.parent", "assignee", "recorded_by")
     column_export_list = column_list
     column_sortable_list = (("grid", "grid_code"), "due_at", "status", "outcome", "recorded_at")
     column_default_sort = ("due_at", False)
@@ -175,14 +171,14 @@ class CallbackAdmin(OneGridModelView):
                     return redirect(list_url)
         elif request.method == "POST":
             flash(_("This callback has already been recorded."), "error")
-        return self.render(self.record_template, task=task, wish=task.wish, event=_event(task), values=values,
+        return self.render(self.record_template, task=task, wish=task.wish, event=task.event, values=values,
                            errors=errors,
                            list_url=list_url, **self._facts(task))
 
     def _record(self, task: CallbackTask, satisfied: bool, note: str) -> None:
         """Record through the service, audit the task (and the reopened wish) and commit."""
         wish_status = task.wish.status if task.wish is not None else None
-        event = _event(task)
+        event = task.event
         event_before = {"status": event.status, "level": event.level} if event is not None else None
         callbacks.record_callback(current_user, task, satisfied, note)
         if event is not None:
@@ -204,7 +200,7 @@ class CallbackAdmin(OneGridModelView):
                  "outcome": str(CALLBACK_OUTCOME_LABELS.get(task.outcome, "")),
                  "recorded_by": person(task.recorded_by) if task.recorded_by else "",
                  "recorded_at": when(task.recorded_at)}
-        event = _event(task)
+        event = task.event
         if event is not None:
             facts.update(event_status=str(EVENT_STATUS_LABELS.get(event.status, event.status)),
                          resolution=event.resolution_note or "", matter=event.matter.name,

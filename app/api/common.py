@@ -50,6 +50,12 @@ def masked_user(user) -> str | None:
     return mask_name(user.name or user.username) if user is not None else None
 
 
+def step_body(step, note: bool = True) -> dict:
+    """One history step as the API shows it (app.api.wishes.StepSchema; events add their levels)."""
+    return {"action": step.action, "actor": masked_user(step.actor), "from_status": step.from_status,
+            "to_status": step.to_status, "at": step.at, "note": step.note if note else None}
+
+
 def abort_for(error: WishError):
     """The JSON error for a refused action (wishes, events); the caller has rolled back."""
     if isinstance(error, WishInvalid):

@@ -9,7 +9,7 @@ from app.api.auth import current_api_user, token_required
 from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.common import (
     AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404, masked_user,
-    register_actions,
+    register_actions, step_body,
 )
 from app.api.wishes import StepSchema
 from app.models import Matter
@@ -236,10 +236,8 @@ def present(event: Event, user, detail: bool = False) -> dict:
             for d in event.dispatches
         ]
         body["history"] = [
-            {"action": step.action, "actor": masked_user(step.actor), "from_status": step.from_status,
-             "to_status": step.to_status, "from_level": step.from_level, "to_level": step.to_level,
-             "department": step.department.code if step.department is not None else None,
-             "at": step.at, "note": step.note}
+            {**step_body(step), "from_level": step.from_level, "to_level": step.to_level,
+             "department": step.department.code if step.department is not None else None}
             for step in event.steps
         ]
     return body

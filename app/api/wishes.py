@@ -8,8 +8,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404, masked_user,
-    register_actions,
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404,
+    register_actions, step_body,
 )
 from app.api.errors import api_abort
 from app.api.pagination import PageQuerySchema, page_schema, paginate
@@ -144,11 +144,7 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
     }
     if history:
         notes = service.can_see_notes(user, wish)
-        body["history"] = [
-            {"action": step.action, "actor": masked_user(step.actor), "from_status": step.from_status,
-             "to_status": step.to_status, "at": step.at, "note": step.note if notes else None}
-            for step in wish.steps
-        ]
+        body["history"] = [step_body(step, notes) for step in wish.steps]
     return body
 
 

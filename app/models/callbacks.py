@@ -76,6 +76,9 @@ class CallbackTask(db.Model):
     created_at: Mapped[datetime] = created_at_column()
 
     wish = relationship("Wish")
+    # an event subject has no foreign key column (subject_id serves both kinds): read-only, by join condition
+    event = relationship("Event", primaryjoin="and_(CallbackTask.subject_type == 'event', "
+                                              "foreign(CallbackTask.subject_id) == Event.id)", viewonly=True)
     grid = relationship("Area")
     assignee = relationship("User", foreign_keys=[assignee_id])
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])
