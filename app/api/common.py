@@ -10,8 +10,9 @@ from app.api.auth import token_required
 from app.api.errors import api_abort
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
+from app.ids import MAX_ID
 from app.services.masking import mask_name
-from app.services.wishes import MAX_ID, WishError, WishInvalid
+from app.services.wishes import WishError, WishInvalid
 
 CHOOSE_ONE = _l("Choose one of: {choices}.")
 AREA_CODE = ma.validate.Regexp(AREA_CODE_PATTERN, error=_l("An area code has 6, 9, 12 or 15 digits."))

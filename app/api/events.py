@@ -12,6 +12,7 @@ from app.api.common import (
     register_actions, step_body,
 )
 from app.api.wishes import StepSchema
+from app.ids import MAX_ID
 from app.models import Matter
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, DispatchStatus, EventAction, EventLevel, EventSource, EventStatus
@@ -20,7 +21,6 @@ from app.models.events import (
 )
 from app.services import events as service
 from app.services.event_sla import is_overdue, next_deadline
-from app.services.wishes import MAX_ID
 
 bp = api_blueprint("events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive.")
 

@@ -13,13 +13,13 @@ from app.api.common import (
 )
 from app.api.errors import api_abort
 from app.api.pagination import PageQuerySchema, page_schema, paginate
+from app.ids import MAX_ID
 from app.models import Wish, WishCategory, WishStep
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from app.services import wishes as service
 from app.services.masking import mask_name
-from app.services.wishes import MAX_ID
 
 bp = api_blueprint("wishes", __name__, "Micro-wishes: post, publish, claim, complete, confirm.")
 

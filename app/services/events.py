@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
+from app.ids import MAX_ID
 from app.models import Area, Department, Matter, Resident, User
 from app.models.base import utcnow
 from app.models.callbacks import CallbackSubject
@@ -29,7 +30,7 @@ from app.services.event_sla import deadlines_for
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import event_changed
 from app.services.text import check_text, single_text
-from app.services.wishes import MAX_ID, WishError, WishInvalid
+from app.services.wishes import WishError, WishInvalid
 
 
 class EventError(WishError):

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
+from app.ids import MAX_ID
 from app.models import Area, Member, Resident, User, Wish, WishCategory, WishStep
 from app.models.base import aware, utcnow
 from app.models.choices import (
@@ -154,7 +155,6 @@ def visible_condition(user):
     return or_(public, *own)
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL; a bigger one names no wish
 
 
 def get_visible_wish(user, wish_id: int) -> Wish | None:
