@@ -123,9 +123,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api import register_api
+    from app.ids import IdConverter
     from app.health import bp as health_bp
     from marketplace import bp as marketplace_bp
 
+    app.url_map.converters["int"] = IdConverter  # before any rule: every `<int:id>` of every interface
     app.register_blueprint(health_bp)
     app.register_blueprint(marketplace_bp)
     register_api(app)

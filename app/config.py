@@ -30,8 +30,9 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT_ENABLED = _bool("LOGIN_RATE_LIMIT_ENABLED", True)  # also switches the report limit below
-    # events one resident or member may report from the site (随手拍); only reports made count
+    LOGIN_RATE_LIMIT_ENABLED = _bool("LOGIN_RATE_LIMIT_ENABLED", True)
+    # events one resident or member may report (随手拍), from the site and the API alike; only reports made
+    # count; empty: no limit
     EVENT_REPORT_RATE_LIMIT = os.environ.get("EVENT_REPORT_RATE_LIMIT", "10 per hour")
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front (X-Forwarded-For)
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_Hans_CN")
@@ -89,6 +90,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     LOGIN_RATE_LIMIT_ENABLED = False  # one test turns it on
+    EVENT_REPORT_RATE_LIMIT = ""  # likewise
     RATELIMIT_STORAGE_URI = "memory://"
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # still scrypt, cheap enough for hundreds of test users
     FLASK_ADMIN_RAISE_ON_VIEW_EXCEPTION = True

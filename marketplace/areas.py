@@ -56,14 +56,15 @@ def overview_counts() -> dict[str, int]:
     }
 
 
-def grid_choices() -> list[SelectChoice]:
-    """Every grid as a select option, grouped by "street · community" so phones need no script."""
+def grid_choices(prefix: str | None = None) -> list[SelectChoice]:
+    """Every grid (under the area code `prefix`, when given) as a select option, grouped by "street · community"
+    so phones need no script."""
     community, street = aliased(Area), aliased(Area)
     rows = db.session.execute(
         select(Area.code, Area.name, community.name, street.name)
         .join(community, Area.parent_id == community.id)
         .join(street, community.parent_id == street.id)
-        .where(Area.level == AreaLevel.GRID)
+        .where(Area.level == AreaLevel.GRID, Area.code.startswith(prefix or "", autoescape=True))
         .order_by(Area.code)
     ).all()
     choices = [SelectChoice("", _l("Choose your grid…"))]

@@ -1,7 +1,7 @@
 """随手拍 on the public site: residents and members report a problem, list their reports and follow each one."""
 from datetime import datetime
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import format_datetime, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +13,8 @@ from werkzeug.routing import BuildError
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
-from app.extensions import db, limiter
+from app.extensions import db
+from app.ids import parse_page
 from app.models import Area, Event, EventStep, Matter
 from app.models.base import aware, utcnow
 from app.models.choices import (
@@ -22,13 +23,14 @@ from app.models.choices import (
 )
 from app.models.events import DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX
 from app.services import events as service
+from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
 from marketplace import bp
 from marketplace.areas import grid_choices
 from marketplace.forms import strip
 from marketplace.navigation import back_office_url
 
-REPORTERS = (Role.RESIDENT, Role.MEMBER)
+REPORTERS = REPORTER_ROLES
 MY_EVENTS_PAGE_SIZE = 20
 # who is working on it, in a resident's words (while the event is open)
 HANDLED_BY = {
@@ -96,22 +98,6 @@ def when_text(moment: datetime) -> str:
     return format_datetime(aware(moment), "short")
 
 
-# --- rate limit: per reporter, counted on reports actually made --------------------------------------
-def _report_limit() -> str:
-    return current_app.config["EVENT_REPORT_RATE_LIMIT"]
-
-
-def _report_limit_off() -> bool:
-    """Follows the site's rate-limit switch (tests turn it off)."""
-    return not current_app.config["LOGIN_RATE_LIMIT_ENABLED"]
-
-
-def _reporter_key() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"addr:{request.remote_addr}"
-
-
 # --- reporting -------------------------------------------------------------------------------------
 def _report_form(**kwargs) -> tuple[EventReportForm, Area | None]:
     """The report form for the current user, and their home grid (the grid select only for those without one)."""
@@ -119,7 +105,7 @@ def _report_form(**kwargs) -> tuple[EventReportForm, Area | None]:
     form = EventReportForm(**kwargs)
     form.matter.choices = matter_choices()
     if grid is None:
-        form.grid_code.choices = grid_choices()
+        form.grid_code.choices = grid_choices(current_user.area_code)  # the service takes grids of their area only
     else:
         del form.grid_code
     return form, grid
@@ -129,19 +115,7 @@ def _render_form(form, status: int = 200, grid: Area | None = None):
     return render_template("marketplace/event_new.html", form=form, grid=grid), status
 
 
-def _too_many_reports(_limit):
-    """Too many reports in a while: say so on the form itself (Flask-Limiter sends it with status 429)."""
-    if not current_user.is_authenticated:
-        return None  # Flask-Limiter's plain 429
-    form, grid = _report_form(formdata=None)
-    form.form_errors.append(_("You have sent many reports in a short time. Please try again later, "
-                              "or call your grid worker if it is urgent."))
-    return make_response(render_template("marketplace/event_new.html", form=form, grid=grid), 429)
-
-
 @bp.route("/events/new", methods=["GET", "POST"])
-@limiter.limit(_report_limit, key_func=_reporter_key, methods=["POST"], exempt_when=_report_limit_off,
-               deduct_when=lambda response: response.status_code == 303, on_breach=_too_many_reports)
 @login_required
 def new_event():
     """随手拍: a resident or member reports a problem; it lands with the grid worker of their grid."""
@@ -155,26 +129,23 @@ def new_event():
         return _render_form(form, grid=grid)
     typed_title = form.title.data
     title = typed_title or service.default_title(form.matter.data, form.description.data)
-    # the service lets staff leave these out; a resident's report needs both
-    missing = {name: message for name, message in (
-        ("description", _("Say what is wrong.")),
-        ("location_text", _("Say where it is, so the grid worker can find it."))) if not form[name].data}
     try:
         event, _created = service.report_event(
             user, title=title, description=form.description.data, matter_code=form.matter.data,
             location_text=form.location_text.data, grid_code=grid.code if grid else form.grid_code.data)
-        if missing:  # checked after the service, so one answer lists every field's problem
-            raise service.EventInvalid(missing)
         db.session.commit()
     except service.EventError as error:
         db.session.rollback()
-        errors = {**missing, **(getattr(error, "errors", None) or {"": error.message})}
+        errors = dict(getattr(error, "errors", None) or {"": error.message})
         if not typed_title and len(errors) > 1:
             errors.pop("title", None)  # the title was to be derived: the other fields' errors explain it
         for name, message in errors.items():
             target = form._fields.get(name)
             (target.errors if target is not None else form.form_errors).append(message)
-        return _render_form(form, error.status, grid)
+        response = make_response(*_render_form(form, error.status, grid))
+        if isinstance(error, service.EventLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
     flash(_("Reported. Your grid worker will respond by %(time)s.", time=when_text(event.respond_by)), "success")
     return redirect(url_for("marketplace.event_page", event_id=event.id), 303)
 
@@ -186,8 +157,8 @@ def my_events():
     """The events I reported, newest first, a page at a time."""
     if current_user.role not in REPORTERS:
         abort(403)
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
+    page = parse_page(request.args.get("page"))
+    if page is None:
         abort(404)
     query = (select(Event).where(Event.reporter_id == current_user.id)
              .options(joinedload(Event.matter), joinedload(Event.grid))

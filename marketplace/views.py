@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import cache, db
+from app.ids import parse_page
 from app.models import Member, Resident
 from app.services.masking import mask_phone
 from app.services.wishes import active_categories
@@ -43,8 +44,8 @@ def render_board() -> str:
     area = area_filter(request.args.get("street"), request.args.get("community"), request.args.get("grid"))
     categories = active_categories()
     category = next((c for c in categories if c.code == request.args.get("category")), None)
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
+    page = parse_page(request.args.get("page"))
+    if page is None:
         abort(404)
     board = board_page(area.prefix, category, page)
     if page > board.pages:

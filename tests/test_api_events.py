@@ -4,6 +4,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 from test_api_wishes import Caller, assert_error
+from test_marketplace_events import age_demo_reports
 
 from app.extensions import db
 from app.models import Matter, User
@@ -234,6 +235,38 @@ def test_a_resident_sees_only_what_they_reported(as_user):
     reporter_ids = set(db.session.scalars(select(Event.reporter_id).where(Event.id.in_([e["id"] for e in listed]))))
     assert mine["id"] in [e["id"] for e in listed]
     assert reporter_ids == {db.session.scalar(select(User.id).where(User.username == "resident"))}
+
+
+def test_a_resident_reports_through_the_api_only_into_their_own_grid_and_with_the_site_s_required_fields(as_user):
+    resident, before = as_user("resident"), count()
+    other_street = assert_error(resident.post("/api/v1/events", json={**REPORT, "grid_code": "610404002001001"}), 422)
+    assert "own grid" in other_street["fields"]["grid_code"][0]
+    bare = assert_error(resident.post("/api/v1/events", json={"title": "路灯不亮", "matter": "HW-001"}), 422)
+    assert {"description", "location_text"} <= set(bare["fields"])
+    assert count() == before
+    grid = as_user("grid")  # staff may still leave both out (a quick note from patrol)
+    ok(grid.post("/api/v1/events", json={"title": "路灯不亮", "matter": "HW-001", "grid_code": GRID}), 201)
+
+
+def test_the_report_limit_counts_the_site_and_the_api_together(app, as_user, login_as):
+    app.config["EVENT_REPORT_RATE_LIMIT"] = "2 per hour"
+    age_demo_reports()
+    try:
+        site = login_as("resident")
+        assert site.post("/events/new", data={"matter": "HW-001", "description": "楼道堆放杂物",
+                                              "location_text": "3号楼"}).status_code == 303
+        resident = as_user("resident")
+        ok(resident.post("/api/v1/events", json=REPORT), 201)
+        before = count()
+        refused = resident.post("/api/v1/events", json=REPORT)
+        assert_error(refused, 429, "too_many_reports")
+        assert 0 < int(refused.headers["Retry-After"]) <= 3600
+        on_site = site.post("/events/new", data={"matter": "HW-001", "description": "又堆上了", "location_text": "3号楼"})
+        assert on_site.status_code == 429 and on_site.headers["Retry-After"]
+        assert count() == before
+        ok(as_user("member").post("/api/v1/events", json={**REPORT, "grid_code": None}), 201)  # per reporter
+    finally:
+        app.config["EVENT_REPORT_RATE_LIMIT"] = ""
 
 
 def test_the_openapi_document_lists_the_event_endpoints(client):

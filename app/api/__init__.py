@@ -1,10 +1,12 @@
 """The JSON API at /api/v1 (flask-smorest: schemas, validation and the OpenAPI document)."""
 from flask import Flask
 from flask_smorest import Api, Blueprint
+from flask_smorest.spec.plugins import integerconverter2paramschema
 from werkzeug.exceptions import default_exceptions
 
 from app.api.errors import ErrorSchema, answer_routing_errors_in_json, error_response, is_api_request
 from app.extensions import csrf
+from app.ids import IdConverter
 
 
 class OneGridApi(Api):
@@ -36,6 +38,7 @@ def register_api(app: Flask) -> None:
     from app.api import auth, certificates, events, reference, stats, wishes
 
     api = OneGridApi(app)
+    api.register_converter(IdConverter, integerconverter2paramschema)  # ids documented with their bounds
     api.spec.components.security_scheme(
         "bearerAuth",
         {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token."},

@@ -61,7 +61,9 @@ def abort_for(error: WishError):
     """The JSON error for a refused action (wishes, events); the caller has rolled back."""
     if isinstance(error, WishInvalid):
         api_abort(422, error.code, error.message, errors={k: [v] for k, v in error.errors.items()})
-    api_abort(error.status, error.code, error.message)
+    retry_after = getattr(error, "retry_after", None)
+    api_abort(error.status, error.code, error.message,
+              **({"headers": {"Retry-After": str(retry_after)}} if retry_after else {}))
 
 
 def commit_or_abort(change):

@@ -275,6 +275,8 @@ def list_events(query):
 @bp.response(201, EventSchema)
 @bp.alt_response(200, schema=EventSchema, description="The same Idempotency-Key again: the first event, unchanged.")
 @bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS",
+                 description="A resident or member reported too often; `Retry-After` says when to try again.")
 def report_event(headers, values):
     """Report an event at grid level; the 12345 hotline sends its ticket id as the Idempotency-Key."""
     user = current_api_user()

@@ -26,6 +26,7 @@ from app.models.events import (
     EventStep, Supervision,
 )
 from app.services import callbacks
+from app.services.event_reporting import REPORTER_ROLES, seconds_until_next_report
 from app.services.event_sla import deadlines_for
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import event_changed
@@ -56,6 +57,17 @@ class EventForbidden(EventError):
 
 class EventInvalid(EventError, WishInvalid):
     """The values given do not pass validation; `errors` maps field names to messages: HTTP 422."""
+
+
+class EventLimited(EventError):
+    """Too many reports in a short time: HTTP 429; another is accepted in `retry_after` seconds."""
+
+    status = 429
+    code = "too_many_reports"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -274,9 +286,18 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
         if existing is not None:
             return existing, False
 
+    reporter = actor.role in REPORTER_ROLES
+    if reporter and (retry_after := seconds_until_next_report(actor, now)):
+        raise EventLimited(_("You have sent many reports in a short time. Please try again later, "
+                             "or call your grid worker if it is urgent."), retry_after)
     title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
     description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
     location_text = check_text(errors, "location_text", location_text, LOCATION_MAX, False, _("Location"))
+    if reporter:  # staff may leave these out (a quick note from patrol); a resident's report needs both
+        if description is None and "description" not in errors:
+            errors["description"] = _("Say what is wrong.")
+        if location_text is None and "location_text" not in errors:
+            errors["location_text"] = _("Say where it is, so the grid worker can find it.")
     matter = db.session.scalar(select(Matter).where(Matter.code == str(matter_code or "")))
     if matter is None:
         errors["matter"] = _("Choose a matter from the matter list.")
@@ -288,13 +309,15 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
     if source not in allowed:
         errors["source"] = _("Choose one of the sources: %(choices)s.", choices=", ".join(allowed))
 
-    if actor.role in (Role.RESIDENT, Role.MEMBER) and not grid_code:
+    if reporter and not grid_code:
         grid_code = actor.area_code
     grid = db.session.scalar(select(Area).where(Area.code == str(grid_code or ""), Area.level == AreaLevel.GRID))
     if grid is None:
         errors["grid_code"] = _("Choose an existing grid.")
     elif actor.role in (*STAFF_ROLES, Role.INTEGRATION) and not code_in_scope(actor, grid.code):
         errors["grid_code"] = _("You can only report events in your own area.")
+    elif reporter and not grid.code.startswith(actor.area_code or "-"):
+        errors["grid_code"] = _("You can report only in your own grid.")
 
     acting_for = _acting_for(errors, actor, acting_for)
     campaign_id = _campaign(errors, campaign_id, matter, grid, now)
