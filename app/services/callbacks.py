@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.ids import parse_id
 from app.models import User, Wish, WishStep
 from app.models.base import aware, utcnow
 from app.models.callbacks import CallbackOutcome, CallbackStatus, CallbackSubject, CallbackTask
@@ -85,9 +86,8 @@ def can_record(user, task: CallbackTask) -> bool:
 
 def get_task(user, task_id) -> CallbackTask | None:
     """The task when it lies in `user`'s scope, else None (the caller answers 404)."""
-    if not str(task_id).isdigit() or not 0 < int(task_id) <= wishes.MAX_ID:
-        return None
-    task = db.session.get(CallbackTask, int(task_id))
+    task_id = parse_id(task_id)
+    task = db.session.get(CallbackTask, task_id) if task_id is not None else None
     return task if task is not None and can_record(user, task) else None
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
-from app.ids import MAX_ID
+from app.ids import parse_id
 from app.models import Area, Department, Matter, Resident, User
 from app.models.base import utcnow
 from app.models.callbacks import CallbackSubject
@@ -232,7 +232,8 @@ def visible_condition(user):
 
 def get_visible_event(user, event_id: int) -> Event | None:
     """The event when `user` may read it, else None (the caller answers 404)."""
-    if not isinstance(event_id, int) or not 0 < event_id <= MAX_ID:
+    event_id = parse_id(event_id)
+    if event_id is None:
         return None
     return db.session.scalar(select(Event).where(Event.id == event_id, visible_condition(user)))
 
@@ -374,7 +375,7 @@ def _acting_for(errors: dict, actor: User, value) -> str | None:
         errors["acting_for"] = _("Only grid staff report on someone's behalf.")
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        resident = db.session.get(Resident, value) if 0 < value <= MAX_ID else None
+        resident = db.session.get(Resident, value) if parse_id(value) else None
         if resident is None or not code_in_scope(actor, resident.grid_code):
             errors["acting_for"] = _("Choose a resident from your own area.")
             return None
@@ -386,11 +387,8 @@ def _campaign(errors: dict, campaign_id, matter: Matter | None, grid: Area | Non
     """A campaign (专项治理) the event belongs to: running today, covering its grid, of its matter if it names one."""
     if campaign_id in (None, ""):
         return None
-    if isinstance(campaign_id, str) and campaign_id.strip().isdigit():
-        campaign_id = int(campaign_id.strip())
-    campaign = (db.session.get(Campaign, campaign_id)
-                if isinstance(campaign_id, int) and not isinstance(campaign_id, bool) and 0 < campaign_id <= MAX_ID
-                else None)
+    campaign_id = parse_id(campaign_id)
+    campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
     if campaign is None:
         errors["campaign_id"] = _("Choose an existing campaign.")
     elif not campaign_running(campaign, now):

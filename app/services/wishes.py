@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
-from app.ids import MAX_ID
+from app.ids import parse_id
 from app.models import Area, Member, Resident, User, Wish, WishCategory, WishStep
 from app.models.base import aware, utcnow
 from app.models.choices import (
@@ -159,7 +159,8 @@ def visible_condition(user):
 
 def get_visible_wish(user, wish_id: int) -> Wish | None:
     """The wish when `user` may read it, else None (the caller answers 404)."""
-    if not 0 < wish_id <= MAX_ID:
+    wish_id = parse_id(wish_id)
+    if wish_id is None:
         return None
     return db.session.scalar(select(Wish).where(Wish.id == wish_id, visible_condition(user)))
 
