@@ -2,13 +2,14 @@
 import time
 from decimal import Decimal, InvalidOperation
 
-from flask import current_app, flash, request, stream_with_context
+from flask import current_app, flash, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
 from app.services import audit
 
+BOM = "\ufeff"  # a byte-order mark makes Excel read a CSV file as UTF-8 (without it, Chinese comes out garbled)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice read as the start of a formula
 
 
@@ -51,17 +52,24 @@ class ExportMixin:
         audit.record_bulk(current_user, "export", self.model, current_user.scope_prefix or None,
                           {"list": self.endpoint, "query": request.query_string.decode()[:500], "rows": exported,
                            "of": count}, ip=request.remote_addr)
-        db.session.commit()
         return count, data
 
     def _export_csv(self, return_url):
         response = super()._export_csv(return_url)
-        # a byte-order mark makes Excel read the file as UTF-8 (without it, Chinese comes out garbled)
-        rows = response.response
+        # written out now, not streamed: a stream runs after the request's context has ended and closed
+        # its database session, when neither the rows nor the user (the locale) can be loaded any more
+        response.set_data(BOM + "".join(response.response))
+        return self._audited(response)
 
-        def with_bom():
-            yield "\ufeff"
-            yield from rows
+    def _export_tablib(self, export_type, return_url):
+        return self._audited(super()._export_tablib(export_type, return_url))
 
-        response.response = stream_with_context(with_bom())
+    @staticmethod
+    def _audited(response):
+        """Commit the export's audit entry once the file is written (a commit expires the rows, and
+        reading them after it would load each again), or drop it when no file came out."""
+        if response.status_code == 200:
+            db.session.commit()
+        else:
+            db.session.rollback()
         return response

@@ -1,12 +1,11 @@
 """Who the caller is and what their role lets them reach."""
-from app.extensions import db
 from app.models import User
+from app.services.sessions import user_for_session
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: active users only."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader (session and remember-me cookies alike): active users of a live login session only."""
+    return user_for_session(session_id)
 
 
 def login_rate_limit() -> str:

@@ -1,4 +1,4 @@
-"""Command-line interface: `flask --app wsgi users create …`, `seed demo`."""
+"""Command-line interface: `flask --app wsgi users create …`, `users set-password …`, `seed demo`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.choices import Role
-from app.services.users import UserError, create_user
+from app.services.users import UserError, create_user, set_password
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 seed_cli = AppGroup("seed", help="Load demo or synthetic data.")
@@ -28,6 +28,26 @@ def create_user_command(username, role, password, area_code, department_code, na
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created user {user.username} ({user.role}{', ' + user.area_code if user.area_code else ''}).")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 8 characters (asked for when left out).")
+def set_password_command(username, password):
+    """Give a user a new password (they forgot theirs); ends all their sessions and API tokens."""
+    from app.models import User
+
+    user = db.session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        raise click.ClickException(f"No user named {username}.")
+    try:
+        ended = set_password(user, password)
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"New password set for {user.username}; {ended} session(s) and API token(s) ended.")
 
 
 @seed_cli.command("demo")

@@ -72,6 +72,12 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # a login ("keep me logged in": its remember-me cookie) ends on the server after this long, logout or
+    # a password change ending it sooner
+    REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_COOKIE_DAYS", "14")))
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    LOGIN_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("LOGIN_SESSION_HOURS", "24")))
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     FLASK_ADMIN_SWATCH = "default"
     # flask-smorest: the OpenAPI document lives under the API prefix

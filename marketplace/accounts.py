@@ -8,6 +8,7 @@ from app.auth import login_rate_limit, login_rate_limit_off
 from app.extensions import db, limiter
 from app.models.base import utcnow
 from app.models.choices import Role
+from app.services.sessions import end_session, start_session
 from app.services.users import UserError, authenticate, create_user
 from marketplace import bp
 from marketplace.areas import grid_choices
@@ -25,8 +26,9 @@ def _fresh_session() -> None:
 
 
 def _start_session(user, remember: bool = False) -> None:
-    """Log `user` in on a fresh session and note the time."""
+    """Log `user` in on a fresh session (a login session on the server too) and note the time."""
     _fresh_session()
+    start_session(user, remember=remember)
     login_user(user, remember=remember)
     user.last_login_at = utcnow()
     db.session.commit()
@@ -61,6 +63,8 @@ def logout():
             return redirect(url_for("marketplace.home"))
         return render_template("marketplace/logout.html")
     if current_user.is_authenticated:
+        end_session(current_user)  # the session cookie, or a copy of it, no longer logs anyone in
+        db.session.commit()
         _fresh_session()
         logout_user()  # after the clear: it leaves the note that deletes a "keep me logged in" cookie
         flash(_("You have logged out."), "info")

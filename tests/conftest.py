@@ -1,4 +1,5 @@
 """Fixtures: one app per session, a clean database per test, clients logged in as each demo role."""
+import contextvars
 import os
 
 import pytest
@@ -35,11 +36,14 @@ class IsolatedClient(FlaskClient):
 
     The test itself holds an app context open (to use `db.session`); without this,
     requests would share its `g`, its logged-in user and its database session.
+    As under a WSGI server, a request starts with no context open, its context ends (closing
+    its database session) when the view returns, and only then is the body read, whole:
+    a streamed body meets the state it would meet in production.
     """
 
     def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
+        kwargs.setdefault("buffered", True)
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Users and the audit log."""
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_login import current_user
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
 from wtforms.validators import ValidationError
@@ -9,11 +10,12 @@ from admin.scoping import area_filters
 from app.extensions import db
 from app.models import AuditLog, User
 from app.models.choices import ROLE_LABELS, choices
-from app.services.users import UserError, check_password_policy, check_role_binding, ensure_profile
+from app.services.users import UserError, check_role_binding, deactivate, ensure_profile, set_password
 
 
 class UserAdmin(OneGridModelView):
-    """Accounts: admins create them, pick role and scope, and set passwords (stored as scrypt hashes)."""
+    """Accounts: admins create them, pick role and scope, set passwords (stored as scrypt hashes) and deactivate
+    them; a new password or a deactivation ends the user's sessions and API tokens (app/services/users.py)."""
 
     view_roles = ADMIN_ONLY
     edit_roles = ADMIN_ONLY
@@ -36,10 +38,12 @@ class UserAdmin(OneGridModelView):
         try:
             check_role_binding(model.role, model.area, model.department)
             if form.new_password.data:
-                check_password_policy(form.new_password.data)
-                model.set_password(form.new_password.data)
+                # ends the user's sessions and tokens; an admin changing their own keeps the session in use
+                set_password(model, form.new_password.data, keep_session=current_user.login_session_key)
             elif is_created:
                 raise UserError(_l("A new user needs a password."))
+            if not model.active and not is_created:
+                deactivate(model)
         except UserError as exc:
             raise ValidationError(str(exc)) from exc
 

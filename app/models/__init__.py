@@ -1,5 +1,5 @@
 """All models, importable from one place (Alembic and the app factory load this)."""
-from app.models.accounts import ApiToken, AuditLog, User
+from app.models.accounts import ApiToken, AuditLog, LoginSession, User
 from app.models.area import Area
 from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
@@ -13,6 +13,6 @@ from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
     "ApiToken", "Area", "AuditLog", "Building", "CallbackTask", "Campaign", "Certificate", "Compound", "Department", "Dispatch", "Enterprise", "Event", "EventStep", "Facility",
-    "GridRole", "HonourBatch", "Household", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
+    "GridRole", "HonourBatch", "Household", "LoginSession", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
     "SlaPolicy", "Supervision", "Unit", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Wish", "WishCategory", "WishStep",
 ]

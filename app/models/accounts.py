@@ -1,4 +1,4 @@
-"""Users, API tokens and the audit log."""
+"""Users, their login sessions and API tokens, and the audit log."""
 import hashlib
 from datetime import datetime
 
@@ -44,6 +44,13 @@ class User(UserMixin, db.Model):
     area = relationship("Area")
     department = relationship("Department")
 
+    # the login session this instance was loaded for (set at login and by the loader); never stored
+    login_session_key = None
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and remember-me cookies: the user and their login session."""
+        return f"{self.id}:{self.login_session_key}"
+
     def set_password(self, password: str) -> None:
         from flask import current_app
 
@@ -82,6 +89,24 @@ class User(UserMixin, db.Model):
         return f"{self.name or self.username} ({self.username})"
 
 
+def sha256_hex(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class LoginSession(db.Model):
+    """One login on the site; its session and remember-me cookies work only while this row lives."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)  # SHA-256 of the cookie's key
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+
+    hash = staticmethod(sha256_hex)
+
+
 class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
 
@@ -95,9 +120,7 @@ class ApiToken(db.Model):
 
     user: Mapped[User] = relationship()
 
-    @staticmethod
-    def hash(raw: str) -> str:
-        return hashlib.sha256(raw.encode()).hexdigest()
+    hash = staticmethod(sha256_hex)
 
 
 # import and export concern many rows at once: their entry names the record type and the counts

@@ -1,4 +1,4 @@
-"""Creating accounts, with the member or resident profile their role needs."""
+"""Accounts: creating them (with the member or resident profile their role needs), passwords, deactivation."""
 from datetime import date
 
 from flask_babel import gettext as _
@@ -7,6 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Area, Department, Member, Resident, User
 from app.models.choices import AREA_LEVEL_LABELS, ROLE_AREA_LEVEL, ROLE_LABELS, Role
+from app.services.sessions import end_all_sessions
+from app.services.tokens import revoke_tokens
 
 MIN_PASSWORD_LENGTH = 8  # OWASP ASVS 2.1.1; no composition rules (2.1.9)
 MAX_PASSWORD_LENGTH = 128
@@ -106,3 +108,29 @@ def authenticate(username: str, password: str) -> User | None:
     if not user.active or not user.check_password(password or ""):
         return None
     return user
+
+
+def set_password(user: User, password: str, keep_session: str | None = None) -> int:
+    """Give `user` a new password and end their other ways in: every login session (remember-me cookies
+    included) but the one whose key is `keep_session`, and every API token. The number ended; never commits.
+
+    Whoever learnt the old password, or holds a cookie or token obtained with it, is out from now on.
+    """
+    check_password_policy(password)
+    user.set_password(password)
+    return revoke_access(user, keep_session=keep_session)
+
+
+def deactivate(user: User) -> int:
+    """Disable `user`'s account and end all their sessions and tokens (re-activating revives none)."""
+    user.active = False
+    return revoke_access(user)
+
+
+def revoke_access(user: User, keep_session: str | None = None) -> int:
+    """End `user`'s login sessions (but `keep_session`) and API tokens; the number ended. Never commits."""
+    if user.id is None:  # not saved yet: nothing was ever issued
+        return 0
+    # no autoflush: a back-office save computes its audit entry from the user's unflushed changes afterwards
+    with db.session.no_autoflush:
+        return end_all_sessions(user, keep=keep_session) + revoke_tokens(user)
