@@ -42,6 +42,10 @@ class Config:
     # bulk import of residents: rows and bytes one file may hold (a bigger file is refused with a message)
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "50000"))
     IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+    # request bodies, in bytes: every page's cap leaves room for the largest import file and its form; the JSON
+    # API's is far lower (its largest body, a wish or an event, is a few kilobytes); over a cap: 413, unread
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(IMPORT_MAX_BYTES + 1024 * 1024)))
+    API_MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_CONTENT_LENGTH", str(1024 * 1024)))
     API_TOKEN_TTL = timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
     # micro-wishes: claims per member, who may claim ("community" or "district"), deadlines in hours
     MAX_ACTIVE_CLAIMS = int(os.environ.get("MAX_ACTIVE_CLAIMS", "3"))

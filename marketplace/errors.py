@@ -24,10 +24,10 @@ def _api_error(error: HTTPException):
     return jsonify(error={"code": code, "message": error.description}), error.code
 
 
-def _page(template: str, error: HTTPException):
+def _page(template: str, error: HTTPException, **context):
     if _is_api_request():
         return _api_error(error)
-    return render_template(template, error=error), error.code
+    return render_template(template, error=error, **context), error.code
 
 
 @bp.app_errorhandler(403)
@@ -38,6 +38,13 @@ def forbidden(error):
 @bp.app_errorhandler(404)
 def not_found(error):
     return _page("errors/404.html", error)
+
+
+@bp.app_errorhandler(413)
+def too_large(error):
+    """A body over the request cap (MAX_CONTENT_LENGTH): say how much the site takes, in the site's layout."""
+    max_mb = f"{(request.max_content_length or 0) / 1_048_576:.0f}"
+    return _page("errors/413.html", error, max_mb=max_mb)
 
 
 @bp.app_errorhandler(CSRFError)

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.errors import api_abort
+from app.api.errors import ErrorSchema, api_abort
 from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.wishes import UtcDateTime
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus
@@ -60,6 +60,13 @@ class VerificationSchema(ma.Schema):
     period_start = ma.fields.Date(allow_none=True)
     period_end = ma.fields.Date(allow_none=True)
     revoked_at = UtcDateTime(allow_none=True)
+
+
+class UnknownSerialSchema(ErrorSchema):
+    """The answer for a serial never issued: the API's error, plus the status a verification page shows."""
+
+    status = ma.fields.String(required=True, metadata={"enum": ["unknown"]})
+    serial = ma.fields.String(required=True, metadata={"description": "the serial asked about (at most 40 characters)"})
 
 
 def present(certificate: Certificate, user) -> dict:
@@ -124,7 +131,7 @@ def certificate_pdf(serial):
 
 @bp.route("/certificates/<serial>/verify")
 @bp.response(200, VerificationSchema)
-@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(404, schema=UnknownSerialSchema, description="No certificate with this serial was issued.")
 @bp.doc(security=[])
 def verify_certificate(serial):
     """Public, no token: valid, revoked, or unknown (404 with `{"status": "unknown"}`)."""

@@ -8,10 +8,12 @@ from sqlalchemy import select
 
 from app.api.auth import token_required
 from app.api.errors import api_abort
+from app.api.parsing import NOT_ALLOWED
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
 from app.ids import MAX_ID
 from app.services.masking import mask_name
+from app.services.text import has_unstorable_character
 from app.services.wishes import WishError, WishInvalid
 
 CHOOSE_ONE = _l("Choose one of: {choices}.")
@@ -28,13 +30,17 @@ class UtcDateTime(ma.fields.DateTime):
 
 
 class Text(ma.fields.String):
-    """A string without NUL characters, which PostgreSQL cannot store: a clear 422 rather than a 500."""
+    """A string without NUL or lone surrogates, which no database stores: a clear 422 rather than a 500.
 
-    default_error_messages = {"nul": _l("Contains a character that is not allowed.")}
+    The API's parser (app/api/parsing.py) refuses them in every field already; this keeps a schema loaded
+    elsewhere just as safe.
+    """
+
+    default_error_messages = {"nul": NOT_ALLOWED}
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text:
+        if has_unstorable_character(text):
             raise self.make_error("nul")
         return text
 

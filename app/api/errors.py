@@ -16,6 +16,7 @@ MESSAGES = {
     404: _l("Not found."),
     405: _l("This method is not allowed here."),
     409: _l("This conflicts with the current state of the record."),
+    413: _l("The request body is too large."),
     422: _l("The request did not pass validation."),
     500: _l("Something went wrong on our side; please try again later."),
 }

@@ -1,4 +1,4 @@
-"""Free-text values from forms and JSON: stripped, required or not, bounded, and free of NUL characters."""
+"""Free-text values from forms and JSON: stripped, required or not, bounded, and free of unstorable characters."""
 import re
 
 from flask_babel import gettext as _
@@ -7,12 +7,20 @@ from app.models.wishes import NOTE_MAX
 
 # a mainland mobile number, or a landline with its area code (029-12345678)
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+# NUL, which PostgreSQL cannot store, and lone UTF-16 surrogates (JSON's "\ud800"), which cannot be encoded as
+# UTF-8 at all: no person types either, and either would fail in the database driver
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def has_unstorable_character(value: str) -> bool:
+    """Whether `value` holds a character no database (or UTF-8 encoder) accepts."""
+    return _UNSTORABLE.search(value) is not None
 
 
 def check_text(errors: dict, field: str, value, max_length: int, required: bool, label: str) -> str | None:
     """`value` stripped (None when empty); a message for `field` in `errors` when it does not pass."""
     value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if "\x00" in value:  # PostgreSQL cannot store it, and no person types it
+    if has_unstorable_character(value):
         errors[field] = _("%(field)s contains a character that is not allowed.", field=label)
     elif required and not value:
         errors[field] = _("%(field)s is required.", field=label)
