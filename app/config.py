@@ -26,8 +26,12 @@ class Config:
     JOB_RELAY_GRACE_SECONDS = int(os.environ.get("JOB_RELAY_GRACE_SECONDS", "300"))
     # without Redis, the web process runs the periodic tasks (relay, auto-confirm, …) in a thread
     JOBS_EMBEDDED_SCHEDULER = _bool("JOBS_EMBEDDED_SCHEDULER", True)
-    # login, registration and token requests per client address (Flask-Limiter syntax)
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour")
+    # login, registration and token requests per client address (Flask-Limiter syntax): a ceiling generous
+    # enough for a community centre's members all logging in over its one Wi-Fi address
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "60 per minute;600 per hour")
+    # failed passwords per account, from any address, before its logins are refused for a while (429);
+    # successful logins are not counted; empty: no limit
+    LOGIN_ACCOUNT_FAILURE_LIMIT = os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "5 per 5 minutes")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT_ENABLED = _bool("LOGIN_RATE_LIMIT_ENABLED", True)

@@ -1,5 +1,7 @@
 """Logging in and out, and resident self-registration."""
-from flask import flash, redirect, render_template, request, session, url_for
+import math
+
+from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
@@ -8,8 +10,9 @@ from app.auth import login_rate_limit, login_rate_limit_off
 from app.extensions import db, limiter
 from app.models.base import utcnow
 from app.models.choices import Role
+from app.services.login_limits import TooManyFailedLogins, check_credentials
 from app.services.sessions import end_session, start_session
-from app.services.users import UserError, authenticate, create_user
+from app.services.users import UserError, create_user
 from marketplace import bp
 from marketplace.areas import grid_choices
 from marketplace.forms import LoginForm, RegisterForm
@@ -34,8 +37,24 @@ def _start_session(user, remember: bool = False) -> None:
     db.session.commit()
 
 
+def _refused_login(form, message: str, retry_after: int | None = None):
+    """The login form again, saying why no password was checked: status 429, with Retry-After when known."""
+    form.form_errors.append(message)
+    response = make_response(render_template("marketplace/login.html", form=form,
+                                             next_url=safe_target(request.args.get("next"))), 429)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _too_many_from_this_address(_limit):
+    """Flask-Limiter's breach of the per-address ceiling, told on the form (it adds Retry-After itself)."""
+    return _refused_login(LoginForm(), _("Too many logins from your network just now. Please try again in a minute."))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, methods=["POST"], exempt_when=login_rate_limit_off)
+@limiter.limit(login_rate_limit, methods=["POST"], exempt_when=login_rate_limit_off,
+               on_breach=_too_many_from_this_address)
 def login():
     """Log in with username and password; staff land in the back office."""
     next_url = safe_target(request.args.get("next"))
@@ -43,7 +62,12 @@ def login():
         return redirect(next_url or landing_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.username.data, form.password.data)
+        try:
+            user = check_credentials(form.username.data, form.password.data)
+        except TooManyFailedLogins as exc:
+            return _refused_login(form, _("Too many wrong passwords for this account. Please try again in "
+                                          "%(minutes)d minutes.", minutes=math.ceil(exc.retry_after / 60)),
+                                  exc.retry_after)
         if user is None:
             form.form_errors.append(_("Wrong username or password."))
         elif user.role == Role.INTEGRATION:

@@ -12,7 +12,8 @@ from app.auth import login_rate_limit, login_rate_limit_off
 from app.extensions import db, limiter
 from app.models import User
 from app.services.tokens import issue_token, user_for_token
-from app.services.users import MAX_PASSWORD_LENGTH, authenticate
+from app.services.login_limits import TooManyFailedLogins, check_credentials
+from app.services.users import MAX_PASSWORD_LENGTH
 
 bp = api_blueprint("auth", __name__, "Bearer tokens for API clients.")
 
@@ -38,10 +39,19 @@ class TokenSchema(ma.Schema):
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
 @bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @bp.doc(security=[])
 def create_token(credentials):
-    """Exchange a username and password for a bearer token."""
-    user = authenticate(credentials["username"], credentials["password"])
+    """Exchange a username and password for a bearer token.
+
+    After a few wrong passwords for one account (from any address) its requests are refused for a while:
+    429, with `Retry-After` in seconds.
+    """
+    try:
+        user = check_credentials(credentials["username"], credentials["password"])
+    except TooManyFailedLogins as exc:
+        api_abort(429, "too_many_attempts", _("Too many wrong passwords for this account; try again later."),
+                  headers={"Retry-After": str(exc.retry_after)})
     if user is None:
         api_abort(401, "invalid_credentials", _("Wrong username or password, or the account is disabled."))
     raw, expires_at = issue_token(user)
