@@ -1,9 +1,9 @@
-"""Logging in and out, and resident self-registration."""
+"""Logging in and out, changing one's password, and resident self-registration."""
 import math
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from app.auth import login_rate_limit, login_rate_limit_off
@@ -12,10 +12,10 @@ from app.models.base import utcnow
 from app.models.choices import Role
 from app.services.login_limits import TooManyFailedLogins, check_credentials
 from app.services.sessions import end_session, start_session
-from app.services.users import UserError, create_user
+from app.services.users import UserError, create_user, set_password
 from marketplace import bp
 from marketplace.areas import grid_choices
-from marketplace.forms import LoginForm, RegisterForm
+from marketplace.forms import ChangePasswordForm, LoginForm, RegisterForm
 from marketplace.navigation import landing_url, safe_target
 
 KEPT_ACROSS_LOGIN = ("lang",)  # everything else in the session is dropped when the user changes
@@ -37,14 +37,23 @@ def _start_session(user, remember: bool = False) -> None:
     db.session.commit()
 
 
-def _refused_login(form, message: str, retry_after: int | None = None):
-    """The login form again, saying why no password was checked: status 429, with Retry-After when known."""
+def _refused(template: str, form, message: str, retry_after: int | None = None, **context):
+    """The form again, saying why no password was checked: status 429, with Retry-After when known."""
     form.form_errors.append(message)
-    response = make_response(render_template("marketplace/login.html", form=form,
-                                             next_url=safe_target(request.args.get("next"))), 429)
+    response = make_response(render_template(template, form=form, **context), 429)
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def _refused_login(form, message: str, retry_after: int | None = None):
+    return _refused("marketplace/login.html", form, message, retry_after,
+                    next_url=safe_target(request.args.get("next")))
+
+
+def _too_many_failures(retry_after: int) -> str:
+    return _("Too many wrong passwords for this account. Please try again in %(minutes)d minutes.",
+             minutes=math.ceil(retry_after / 60))
 
 
 def _too_many_from_this_address(_limit):
@@ -65,9 +74,7 @@ def login():
         try:
             user = check_credentials(form.username.data, form.password.data)
         except TooManyFailedLogins as exc:
-            return _refused_login(form, _("Too many wrong passwords for this account. Please try again in "
-                                          "%(minutes)d minutes.", minutes=math.ceil(exc.retry_after / 60)),
-                                  exc.retry_after)
+            return _refused_login(form, _too_many_failures(exc.retry_after), exc.retry_after)
         if user is None:
             form.form_errors.append(_("Wrong username or password."))
         elif user.role == Role.INTEGRATION:
@@ -93,6 +100,33 @@ def logout():
         logout_user()  # after the clear: it leaves the note that deletes a "keep me logged in" cookie
         flash(_("You have logged out."), "info")
     return redirect(url_for("marketplace.home"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Choose a new password; every other session, remember-me cookie and API token of the account ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            # a wrong current password counts against the account, as at login
+            confirmed = check_credentials(user.username, form.current_password.data)
+        except TooManyFailedLogins as exc:
+            return _refused("marketplace/password.html", form, _too_many_failures(exc.retry_after), exc.retry_after)
+        if confirmed is None:
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            try:
+                set_password(user, form.password.data, keep_session=user.login_session_key)
+            except UserError as exc:
+                form.password.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(_("Your password is changed. Everywhere else you were logged in, you are logged out."),
+                      "success")
+                return redirect(url_for("marketplace.account"), 303)
+    return render_template("marketplace/password.html", form=form)
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Forms of the public site: login, resident registration, posting a wish and the actions on a wish."""
+"""Forms of the public site: login, resident registration, password change, posting a wish and its actions."""
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +28,28 @@ def normalise_phone(value: str | None) -> str | None:
 
 def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def new_password_field(label=_l("Password")) -> PasswordField:
+    """A password being chosen: the length rule shown and checked in the browser and on the server."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
+                   message=_l("The password must be %(min)d to %(max)d characters long.")),
+        ],
+        description=_l("At least %(n)d characters. A phrase of several words is easy to remember.",
+                       n=MIN_PASSWORD_LENGTH),
+        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH,
+                   "maxlength": MAX_PASSWORD_LENGTH},
+    )
+
+
+def repeat_password_field(label=_l("Repeat the password")) -> PasswordField:
+    return PasswordField(label, validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"})
 
 
 class LoginForm(FlaskForm):
@@ -62,28 +84,22 @@ class RegisterForm(FlaskForm):
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     grid_code = SelectField(_l("Home grid"), validators=[InputRequired()],
                             description=_l("Choose your street, community and grid."))
-    password = PasswordField(
-        _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
-                   message=_l("The password must be %(min)d to %(max)d characters long.")),
-        ],
-        description=_l("At least %(n)d characters. A phrase of several words is easy to remember.",
-                       n=MIN_PASSWORD_LENGTH),
-        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH,
-                   "maxlength": MAX_PASSWORD_LENGTH},
-    )
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field()
+    confirm = repeat_password_field()
 
     def validate_phone(self, field) -> None:
         if not MOBILE_RE.fullmatch(field.data or ""):
             raise ValidationError(_l("Enter an 11-digit mainland mobile number, e.g. 13800138000."))
 
+
+class ChangePasswordForm(FlaskForm):
+    """A logged-in user chooses a new password, proving they know the current one."""
+
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+                                     render_kw={"autocomplete": "current-password"})
+    password = new_password_field(_l("New password"))
+    confirm = repeat_password_field(_l("Repeat the new password"))
 
 
 # --- micro-wishes: the wish service checks every value, so its messages are the only ones shown ----

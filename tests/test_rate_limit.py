@@ -151,6 +151,16 @@ def test_successful_logins_are_not_counted(default_limits_app):
     assert_retry_after(site_login(default_limits_app.test_client(), "busy", PASSWORD))
 
 
+def test_wrong_current_passwords_on_the_password_page_count_like_wrong_logins(default_limits_app):
+    """Else whoever finds a session left open could guess its password there without limit."""
+    add_users(default_limits_app, "target")
+    client = default_limits_app.test_client()
+    assert site_login(client, "target", PASSWORD).status_code == 303
+    change = {"current_password": "wrong-password", "password": "a-new-password", "confirm": "a-new-password"}
+    assert [client.post("/account/password", data=change).status_code for _ in range(5)] == [200] * 5
+    assert_retry_after(client.post("/account/password", data={**change, "current_password": PASSWORD}))
+
+
 def test_unknown_usernames_are_counted_like_known_ones(default_limits_app):
     """The answers must not tell an attacker which usernames exist."""
     client = default_limits_app.test_client()

@@ -171,6 +171,47 @@ def test_deactivating_a_user_ends_their_sessions_and_tokens_for_good(app, demo):
     assert logged_in(log_in(app, "resident"))
 
 
+# --- changing one's own password on the site ---------------------------------------------------------
+
+
+def change_own_password(client, current: str, new: str = NEW_PASSWORD):
+    return client.post("/account/password", data={"current_password": current, "password": new, "confirm": new})
+
+
+def test_a_user_changing_their_own_password_stays_logged_in_while_other_sessions_and_tokens_end(app, demo):
+    here, phone = log_in(app, "resident"), log_in(app, "resident", remember=True)
+    remembered = copy_of(app, phone, "remember_token")
+    token = token_for(here, "resident")
+    assert 'href="/account/password"' in here.get("/account").get_data(as_text=True)
+    response = change_own_password(here, DEMO_PASSWORDS["resident"][0])
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    assert logged_in(here)
+    assert not logged_in(phone) and not logged_in(remembered) and not token_works(here, token)
+    assert resident().check_password(NEW_PASSWORD)
+
+
+def test_a_wrong_current_password_changes_nothing(app, demo):
+    here, phone = log_in(app, "resident"), log_in(app, "resident")
+    response = change_own_password(here, "not-my-password")
+    assert response.status_code == 200 and "当前密码不正确" in response.get_data(as_text=True)
+    assert resident().check_password(DEMO_PASSWORDS["resident"][0])
+    assert logged_in(phone)
+
+
+def test_the_new_password_must_be_long_enough_and_typed_twice_alike(app, demo):
+    here = log_in(app, "resident")
+    assert change_own_password(here, DEMO_PASSWORDS["resident"][0], "short").status_code == 200
+    mismatch = here.post("/account/password", data={"current_password": DEMO_PASSWORDS["resident"][0],
+                                                    "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
+    assert mismatch.status_code == 200
+    assert resident().check_password(DEMO_PASSWORDS["resident"][0])
+
+
+def test_changing_a_password_needs_a_login(client):
+    response = client.get("/account/password")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
 # --- users set-password (the command line) ----------------------------------------------------------
 
 
