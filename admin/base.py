@@ -21,6 +21,7 @@ from admin.scoping import AreaFilter, scope_form_choices
 from app.extensions import db
 from app.models.base import sync_foreign_keys
 from app.models.choices import BACK_OFFICE_ROLES, STAFF_ROLES, Role
+from app.security import forbid_storing
 from app.services import audit
 from app.services.masking import MASKERS
 from app.services.scope import apply_scope, row_in_scope
@@ -314,5 +315,6 @@ class RevealMixin:
         values = {str(self.column_labels.get(c, c)): getattr(model, c) or "" for c in self.masked_columns}
         audit.record(current_user, "reveal", model, None, {"fields": list(self.masked_columns)}, ip=request.remote_addr)
         db.session.commit()
+        forbid_storing()  # the values in full must not stay in a browser's or a proxy's cache
         return self.render("admin/reveal.html", model=model, values=values,
                            return_url=self.get_url(".details_view", id=model.id))

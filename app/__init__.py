@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from app.config import Config
 from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from app.security import register_security_headers
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,6 +27,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         app.config.from_object(config)
     configure_defaults(app)
     register_extensions(app)
+    register_security_headers(app)
     register_blueprints(app)
     register_admin(app)
     register_cli(app)

@@ -86,6 +86,16 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     LOGIN_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("LOGIN_SESSION_HOURS", "24")))
+    # security headers (app/security.py). The content security policy: every script from a file of the site (the
+    # request's nonce is added to script-src), inline styles (ECharts and the date picker set them), data: images
+    # (Bootstrap's icons); CSP_REPORT_ONLY trials a changed policy. HSTS is sent only while cookies are secure.
+    CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY") or (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    CSP_REPORT_ONLY = _bool("CSP_REPORT_ONLY", False)
+    HSTS_MAX_AGE = int(os.environ.get("HSTS_MAX_AGE", str(365 * 24 * 3600)))
+    HSTS_INCLUDE_SUBDOMAINS = _bool("HSTS_INCLUDE_SUBDOMAINS", False)
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     FLASK_ADMIN_SWATCH = "default"
     # flask-smorest: the OpenAPI document lives under the API prefix
