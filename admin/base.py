@@ -1,7 +1,7 @@
 """The base of every back-office view: access by role, scoping, masking and the audit log."""
 from collections import OrderedDict
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
@@ -17,8 +17,9 @@ from wtforms import StringField
 
 from admin.exports import ExportMixin
 from admin.labels import LABELS
-from admin.scoping import AreaFilter, scope_form_choices
+from admin.scoping import AreaFilter, filter_accepts, scope_form_choices
 from app.extensions import db
+from app.ids import MAX_PAGE, parse_id, parse_ids
 from app.models.base import sync_foreign_keys
 from app.models.choices import BACK_OFFICE_ROLES, STAFF_ROLES, Role
 from app.security import forbid_storing
@@ -215,10 +216,18 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
         return apply_scope(super().get_count_query(), self.model, current_user)
 
     def get_one(self, id):
-        obj = super().get_one(id)
-        if obj is None or not row_in_scope(current_user, obj):
+        """The record `id` names when the user may see it, else 404: for text, 0, a number too big for the
+        database (never a 500) and another area's row alike (details, edit, delete and every page of a view)."""
+        obj = self.find_visible(parse_id(id))
+        if obj is None:
             abort(404)
         return obj
+
+    def find_visible(self, id: int | None):
+        """The row with this id (None: no id) when the user may see it, else None; views whose rows are
+        visible by a rule of their own override it."""
+        obj = db.session.get(self.model, id) if id is not None else None
+        return obj if obj is not None and row_in_scope(current_user, obj) else None
 
     def create_form(self, obj=None):
         return self._scoped(super().create_form(obj))
@@ -229,6 +238,29 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
     def _scoped(self, form):
         scope_form_choices(form, self.form_area_levels)
         return form
+
+    def _get_list_extra_args(self):
+        view_args = super()._get_list_extra_args()
+        if not 0 <= view_args.page < MAX_PAGE:  # (counted from 0) past any list, or an OFFSET the database refuses
+            abort(404)
+        return view_args
+
+    def _get_list_filter_args(self):
+        """The list's filters (`flt<position>_<key>=value`) as Flask-Admin reads them, keeping a value only
+        when the filter accepts it (see `filter_accepts`); any other is dropped with Flask-Admin's message."""
+        if not self._filters:
+            return None
+        filters = []
+        for arg, value in request.args.items():
+            position, _sep, key = arg[3:].partition("_")
+            if not arg.startswith("flt") or key not in self._filter_args:
+                continue
+            index, flt = self._filter_args[key]
+            if filter_accepts(self, flt, value):
+                filters.append((position, (index, str(flt.name), value)))
+            else:
+                flash(self.get_invalid_value_msg(value, flt), "error")
+        return [flt for _position, flt in sorted(filters, key=lambda f: f[0])]
 
     def _get_filter_groups(self):
         """Filter options computed per request (they depend on the user), empty area filters hidden."""
@@ -270,7 +302,7 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
             admin_lazy_gettext("Are you sure you want to delete selected records?"))
     def action_delete(self, ids):
         # row ids arrive as strings; PostgreSQL will not compare an integer key with text
-        return super().action_delete([int(i) for i in ids if str(i).isdigit()])
+        return super().action_delete(parse_ids(ids))
 
     def on_model_delete(self, model):
         audit.record(current_user, "delete", model, audit.snapshot(model), None, ip=request.remote_addr)

@@ -1,4 +1,7 @@
-"""Scoped pieces for Flask-Admin: area filters, ajax lookups and form choice lists."""
+"""Scoped pieces for Flask-Admin: area filters, ajax lookups, form choice lists and the filter values a list takes."""
+import math
+from decimal import Decimal
+
 from flask import has_request_context
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
@@ -6,8 +9,10 @@ from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger
 
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Area
 from app.models.base import under_area
 from app.services.scope import apply_scope, area_choices, row_in_scope
@@ -46,13 +51,44 @@ class RowFilter(BaseSQLAFilter):
         return [(str(row.id), self.label(row)) for row in db.session.scalars(self.select)]
 
     def validate(self, value):
-        return str(value).isdigit()
+        return parse_id(value) is not None
 
     def apply(self, query, value, alias=None):
-        return query.filter(self.get_column(alias) == int(value))
+        return query.filter(self.get_column(alias) == parse_id(value))
 
     def operation(self):
         return admin_lazy_gettext("equals")
+
+
+def filter_accepts(view, flt, value: str) -> bool:
+    """Whether a list may filter by `value`: one of the choices the filter offers the user when it offers
+    any (so never another area's row), a value the filter can read, and no number the column cannot hold
+    (the database would fail on it)."""
+    if flt.options is not None and value not in {str(key) for key, _label in flt.get_options(view) or ()}:
+        return False
+    try:
+        if not flt.validate(value):
+            return False
+        cleaned = flt.clean(value)
+    except (ValueError, OverflowError, TypeError):
+        return False
+    column = getattr(flt, "column", None)
+    numbers = [n for n in (cleaned if isinstance(cleaned, list) else [cleaned])
+               if isinstance(n, (int, float, Decimal)) and not isinstance(n, bool)]
+    return all(fits_column(column, number) for number in numbers)
+
+
+def fits_column(column, number) -> bool:
+    """Whether the database column can hold `number` (PostgreSQL's integer types; a numeric's precision)."""
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, Integer):
+        bits = 64 if isinstance(column_type, BigInteger) else 16 if isinstance(column_type, SmallInteger) else 32
+        return -(2 ** (bits - 1)) <= number < 2 ** (bits - 1)
+    if isinstance(number, (float, Decimal)) and not math.isfinite(number):
+        return False
+    if isinstance(column_type, Numeric) and column_type.precision is not None:
+        return abs(number) < 10 ** (column_type.precision - (column_type.scale or 0))
+    return True
 
 
 def area_filters(column) -> list[AreaFilter]:
@@ -74,7 +110,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return apply_scope(super().get_query(), self.model, current_user)
 
     def get_one(self, pk):
-        obj = super().get_one(pk)
+        pk = parse_id(pk)
+        obj = super().get_one(pk) if pk is not None else None
         return obj if obj is not None and row_in_scope(current_user, obj) else None
 
 

@@ -7,7 +7,10 @@ from app.api.errors import is_api_request
 
 
 def csp_nonce() -> str:
-    """This request's nonce for an inline <script> that cannot live in a file (made on first use)."""
+    """This request's nonce for an inline <script> that cannot live in a file (made on first use).
+
+    Only the response it was made for allows it: a page kept as rendered HTML (the visitors' board) must not use it.
+    """
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce

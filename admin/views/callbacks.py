@@ -1,5 +1,5 @@
 """Callbacks (回访) in the back office: the tasks in scope, soonest due first, and the page that records one."""
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
@@ -144,11 +144,8 @@ class CallbackAdmin(OneGridModelView):
                 for value, label in ((OPEN, _("Open")), (DUE, _("Due now")), (OVERDUE, _("Overdue")),
                                      (RECORDED, _("Recorded")), (ALL, _("All")))]
 
-    def get_one(self, id):
-        task = callbacks.get_task(current_user, id)
-        if task is None:
-            abort(404)
-        return task
+    def find_visible(self, id):
+        return callbacks.get_task(current_user, id)
 
     @expose("/record/", methods=("GET", "POST"))
     def record_view(self):

@@ -22,7 +22,6 @@ from app.models.choices import choices
 from app.services import audit
 from app.services import certificates as service
 from app.services.certificate_pdf import local_date, pdf_response
-from app.services.scope import row_in_scope
 
 KIND_LABELS = {CertificateKind.SERVICE: _l("Service certificate"), CertificateKind.HONOUR: _l("Honour certificate")}
 STATUS_LABELS = {CertificateStatus.PENDING: _l("Being prepared"), CertificateStatus.READY: _l("Ready"),
@@ -101,17 +100,7 @@ class CertificateAdmin(OneGridModelView):
         return current_user.is_authenticated and current_user.role in self.edit_roles
 
     def _certificate_from_request(self) -> Certificate:
-        raw = request.values.get("id", "")
-        certificate = db.session.get(Certificate, int(raw)) if raw.isdigit() and len(raw) < 12 else None
-        if certificate is None or not row_in_scope(current_user, certificate):
-            abort(404)
-        return certificate
-
-    def get_one(self, id):
-        certificate = db.session.get(Certificate, int(id)) if str(id).isdigit() and len(str(id)) < 12 else None
-        if certificate is None or not row_in_scope(current_user, certificate):
-            abort(404)
-        return certificate
+        return self.get_one(request.values.get("id", ""))
 
     def details_extras(self, model):
         return {"can_revoke": self.can_revoke and model.status != CertificateStatus.REVOKED,
@@ -182,12 +171,6 @@ class HonourBatchAdmin(OneGridModelView):
         "created_at": _time,
         "last_run_at": _time,
     }
-
-    def get_one(self, id):
-        batch = db.session.get(HonourBatch, int(id)) if str(id).isdigit() and len(str(id)) < 12 else None
-        if batch is None or not row_in_scope(current_user, batch):
-            abort(404)
-        return batch
 
     def details_extras(self, model):
         return {"progress": service.batch_progress(model),

@@ -164,11 +164,8 @@ class EventAdmin(OneGridModelView):
     def get_count_query(self):
         return ModelView.get_count_query(self).filter(service.visible_condition(current_user))
 
-    def get_one(self, id):
-        event = service.get_visible_event(current_user, int(id)) if str(id).isdigit() else None
-        if event is None:
-            abort(404)
-        return event
+    def find_visible(self, id):
+        return service.get_visible_event(current_user, id)
 
     def edit_view(self):
         abort(404)  # an event changes only through its transitions

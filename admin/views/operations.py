@@ -17,6 +17,7 @@ from sqlalchemy import func, or_, select
 from admin.base import ADMIN_ONLY, AccessMixin
 from admin.views.wishes import when
 from app.extensions import db
+from app.ids import parse_id
 from app.jobs import PERIODIC
 from app.jobs.outbox import retry_failed
 from app.jobs.queue import get_queue, queue_state
@@ -108,8 +109,8 @@ class OperationsView(AccessMixin, BaseView):
     @expose("/retry/", methods=("POST",))
     def retry_view(self):
         """Put one failed outbox message back in line; it runs (or is pushed) once this commits."""
-        raw = request.form.get("id", "")
-        message = db.session.get(OutboxMessage, int(raw)) if raw.isdigit() and int(raw) < 2**31 else None
+        message_id = parse_id(request.form.get("id"))
+        message = db.session.get(OutboxMessage, message_id) if message_id is not None else None
         if message is None:
             abort(404)
         if retry_failed(message.id):

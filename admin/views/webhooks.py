@@ -1,7 +1,7 @@
 """Outbound webhooks in the back office (administrators only): endpoints, their deliveries, re-sending."""
 import json
 
-from flask import abort, flash, redirect, request, session
+from flask import flash, redirect, request, session
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, StopValidation, ValidationError
 from admin.base import ADMIN_ONLY, OneGridModelView
 from admin.scoping import RowFilter
 from app.extensions import db
+from app.ids import parse_id
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.services import audit
 from app.services import webhooks as service
@@ -145,12 +146,6 @@ class WebhookEndpointAdmin(OneGridModelView):
         flash(_("A new secret was generated: give it to the receiver now."), "success")
         return redirect(self.get_url(".details_view", id=endpoint.id))
 
-    def get_one(self, id):
-        endpoint = db.session.get(WebhookEndpoint, int(id)) if str(id).isdigit() else None
-        if endpoint is None:
-            abort(404)
-        return endpoint
-
     def details_extras(self, model):
         show = session.get(_SHOW_SECRET) == model.id
         if show:
@@ -203,12 +198,6 @@ class WebhookDeliveryAdmin(OneGridModelView):
         ]
         super().__init__(*args, **kwargs)
 
-    def get_one(self, id):
-        delivery = db.session.get(WebhookDelivery, int(id)) if str(id).isdigit() else None
-        if delivery is None:
-            abort(404)
-        return delivery
-
     def _resend(self, delivery: WebhookDelivery) -> None:
         """Queue the delivery again, audit it and commit; WebhookError propagates uncommitted."""
         before = delivery.status
@@ -221,7 +210,7 @@ class WebhookDeliveryAdmin(OneGridModelView):
     def action_resend(self, ids):
         done, failed = 0, []
         for raw in ids:
-            delivery = db.session.get(WebhookDelivery, int(raw)) if str(raw).isdigit() else None
+            delivery = self.find_visible(parse_id(raw))
             if delivery is None:
                 failed.append(_("#%(id)s: not found.", id=raw))
                 continue

@@ -23,6 +23,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 from admin.base import AREA_STAFF, REFUSED, OneGridModelView, ReferenceView, run_step
 from admin.scoping import RowFilter, ScopedAjaxLoader, area_filters
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Area, Resident, Wish, WishCategory
 from app.models.base import utcnow
 from app.models.choices import (
@@ -31,7 +32,6 @@ from app.models.choices import (
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
 from app.services import audit, wishes
 from app.services.masking import mask_name
-from app.services.scope import row_in_scope
 from app.services.wishes import WishError, WishInvalid
 
 # what staff may do to a wish in the back office; cancel, confirm and dispute only for a resident
@@ -253,7 +253,7 @@ class WishAdmin(OneGridModelView):
     def action_publish(self, ids):
         published, failed = 0, []
         for raw in ids:
-            wish = self._wish_or_none(raw)
+            wish = self.find_visible(parse_id(raw))
             if wish is None:
                 failed.append(_("#%(id)s: not found.", id=raw))
                 continue
@@ -312,21 +312,8 @@ class WishAdmin(OneGridModelView):
         db.session.commit()
 
     # --- loading ---------------------------------------------------------------------------------
-    def _wish_or_none(self, raw) -> Wish | None:
-        wish = db.session.get(Wish, int(raw)) if str(raw).isdigit() else None
-        return wish if wish is not None and row_in_scope(current_user, wish) else None
-
     def _wish_from_request(self) -> Wish:
-        wish = self._wish_or_none(request.values.get("id", ""))
-        if wish is None:
-            abort(404)
-        return wish
-
-    def get_one(self, id):
-        wish = self._wish_or_none(id)
-        if wish is None:
-            abort(404)
-        return wish
+        return self.get_one(request.values.get("id", ""))
 
     # --- the details page ------------------------------------------------------------------------
     def details_extras(self, model):
