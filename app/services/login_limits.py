@@ -36,7 +36,7 @@ def check_credentials(username: str, password: str) -> User | None:
         if wait:
             raise TooManyFailedLogins(wait)
     user = authenticate(username, password)
-    if user is None:
+    if user is None and limits:
         strategy = _strategy()
         for limit in limits:
             strategy.hit(limit, NAMESPACE, key)
