@@ -15,7 +15,7 @@ from app.extensions import db
 from app.ids import parse_id
 from app.models import Area
 from app.models.base import under_area
-from app.services.scope import apply_scope, area_choices, row_in_scope
+from app.services.scope import apply_reach, apply_scope, area_choices, row_in_scope
 
 
 class AreaFilter(BaseSQLAFilter):
@@ -39,16 +39,19 @@ def _scoped_area_options(level: str):
 
 
 class RowFilter(BaseSQLAFilter):
-    """"Is this row": a foreign key equal to one of the rows `select` lists (id, label), built per request."""
+    """"Is this row": a foreign key equal to one of the rows `select` lists (id, label), built per request
+    from the rows that reach into the user's scope (never another area's campaign)."""
 
     def __init__(self, column, name, select, label=str):
         super().__init__(column, name, options=self._options)
         self.select, self.label = select, label
 
     def _options(self):
-        if not has_request_context():  # options are built per request; the view is built at start-up
+        if not has_request_context() or not current_user.is_authenticated:  # the view is built at start-up
             return []
-        return [(str(row.id), self.label(row)) for row in db.session.scalars(self.select)]
+        model = self.select.column_descriptions[0]["entity"]
+        return [(str(row.id), self.label(row)) for row in db.session.scalars(apply_reach(self.select, model,
+                                                                                         current_user))]
 
     def validate(self, value):
         return parse_id(value) is not None

@@ -1,13 +1,19 @@
 """A scoped user sees and touches only their own part of the district, everywhere in the back office."""
 import csv
 import io
+import json
 import re
+from datetime import date
 
 import pytest
+from flask_admin.model import BaseModelView
 from sqlalchemy import func, select
 
+from admin.scoping import AreaFilter, RowFilter
 from app.extensions import db
-from app.models import Area, Household, Resident
+from app.models import Area, Household, Resident, User
+from app.models.events import Campaign
+from app.services.scope import code_in_scope
 
 GRID_A = "610404001001001"  # the demo grid worker "grid"
 GRID_B = "610404001001002"  # the demo grid worker "grid2"
@@ -118,6 +124,50 @@ def test_filter_outside_scope_shows_nothing_extra_and_is_dropped_as_invalid(logi
     client = login_as("grid")
     page = client.get(f"/admin/resident/?flt0_2={GRID_B}&page_size=100").get_data(as_text=True)
     assert listed_ids(page) <= ids_in(GRID_A) and f"Invalid Filter Value: {GRID_B}" in page
+
+
+def filter_choices(page: str) -> dict[int, list[tuple[str, str]]]:
+    """The choices each filter of a list page offers, by the filter's index."""
+    found = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    groups = json.loads(found.group(1)) if found else {}
+    return {entry["index"]: entry["options"] or [] for entries in groups.values() for entry in entries}
+
+
+def reaches(user: User, code: str) -> bool:
+    """An area inside the user's scope, or above it (a district-wide campaign covers every grid)."""
+    return code_in_scope(user, code) or user.scope_prefix.startswith(code)
+
+
+@pytest.mark.parametrize("username", ["grid", "community", "street"])
+def test_no_list_offers_a_filter_choice_from_outside_the_users_area(app, login_as, username):
+    today = date.today()
+    db.session.add_all([Campaign(name=name, area_code=code, starts_on=today) for name, code in (
+        ("全区创卫专项", "610404"), ("渭阳街道控违专项", "610404001"), ("渭滨社区停车专项", "610404001002"),
+        ("人民路街道占道专项", "610404002"))])
+    db.session.commit()
+    user = db.session.scalar(select(User).where(User.username == username))
+    client, checked = login_as(username), 0
+    for view in (v for v in app.extensions["admin"][0]._views if isinstance(v, BaseModelView) and v._filters):
+        response = client.get(f"{view.url}/")
+        if response.status_code == 403:
+            continue
+        for index, options in filter_choices(response.get_data(as_text=True)).items():
+            flt = view._filters[index]
+            if isinstance(flt, AreaFilter):
+                assert all(code_in_scope(user, code) for code, _label in options), (view.endpoint, flt.name)
+            elif isinstance(flt, RowFilter):
+                model = flt.select.column_descriptions[0]["entity"]
+                for key, label in options:
+                    row = db.session.get(model, int(key))
+                    column = getattr(model, "scope_column_name", None)
+                    assert column is None or reaches(user, getattr(row, column)), (view.endpoint, label)
+            checked += 1
+    assert checked >= 20
+    events = filter_choices(client.get("/admin/event/").get_data(as_text=True))
+    campaigns = {label for _key, label in events[4]}  # the 专项治理 filter (flt0_4)
+    expected = {"grid": {"全区创卫专项", "渭阳街道控违专项"}, "community": {"全区创卫专项", "渭阳街道控违专项"},
+                "street": {"全区创卫专项", "渭阳街道控违专项", "渭滨社区停车专项"}}[username]
+    assert campaigns == expected
 
 
 def test_grid_worker_bulk_deletes_a_resident_of_their_own_grid(login_as):

@@ -1,5 +1,5 @@
 """Area scoping: which rows a user may see, by the prefix of their area code."""
-from sqlalchemy import false, select
+from sqlalchemy import false, or_, select
 
 from app.extensions import db
 from app.models import Area
@@ -21,6 +21,26 @@ def scope_condition(model, user):
 def apply_scope(query, model, user):
     """Filter a select()/Query to the rows of `model` that `user` may see."""
     condition = scope_condition(model, user)
+    return query if condition is None else query.filter(condition)
+
+
+def reach_condition(model, user):
+    """A WHERE condition confining `model` rows to those that reach into `user`'s scope: set inside it, or
+    for an area above it (a district-wide campaign covers every grid); None when unrestricted."""
+    column_name = getattr(model, "scope_column_name", None)
+    prefix = user.scope_prefix
+    if column_name is None or prefix is None:
+        return None
+    if not prefix:
+        return false()
+    column = getattr(model, column_name)
+    above = [prefix[:length] for length in range(1, len(prefix))]  # area codes extend their parent's
+    return or_(under_area(column, prefix), column.in_(above))
+
+
+def apply_reach(query, model, user):
+    """Filter a select()/Query to the rows of `model` that reach into `user`'s scope (see `reach_condition`)."""
+    condition = reach_condition(model, user)
     return query if condition is None else query.filter(condition)
 
 
