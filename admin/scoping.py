@@ -7,12 +7,13 @@ from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger
 
 from app.extensions import db
-from app.ids import parse_id
+from app.ids import MAX_ID, parse_id
 from app.models import Area
 from app.models.base import under_area
 from app.services.scope import apply_reach, apply_scope, area_choices, row_in_scope
@@ -111,6 +112,13 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
 
     def get_query(self):
         return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_list(self, term, offset=0, limit=None):
+        # offset and limit come from the query string: at most a page, from an offset the database can take
+        offset = offset if offset is not None and 0 <= offset <= MAX_ID else 0
+        page_size = self.options.get("page_size", DEFAULT_PAGE_SIZE)
+        limit = limit if limit is not None and 0 < limit <= page_size else page_size
+        return super().get_list(term, offset, limit)
 
     def get_one(self, pk):
         pk = parse_id(pk)

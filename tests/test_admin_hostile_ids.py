@@ -102,3 +102,20 @@ def test_a_lists_page_number_or_size_too_big_for_the_database_is_no_error(app, l
         for arguments in ({"page": HUGE}, {"page_size": HUGE}, {"sort": HUGE}, {"page": "-" + HUGE}):
             response = client.get(f"{view.url}/", query_string=arguments)
             assert response.status_code in (200, 404), (view.endpoint, arguments, response.status_code)
+
+
+def test_an_ajax_lookup_and_its_form_field_given_anything_but_an_id_are_no_error(app, login_as):
+    client = login_as("admin")
+    looked_up = 0
+    for view in model_views(app):
+        for name, loader in (view._form_ajax_refs or {}).items():
+            for arguments in ({"offset": HUGE}, {"offset": "-1"}, {"limit": HUGE}, {"limit": "-1"}):
+                response = client.get(f"{view.url}/ajax/lookup/", query_string={"name": name, "query": "", **arguments})
+                assert response.status_code == 200, (view.endpoint, name, arguments, response.status_code)
+                assert len(response.json) <= loader.options["page_size"], (view.endpoint, name, arguments)
+            for value in NOT_IDS:
+                response = client.post(f"{view.url}/new/", data={name: value})
+                # the form again with its errors (302: no creating here)
+                assert response.status_code in (200, 302), (view.endpoint, name, value, response.status_code)
+            looked_up += 1
+    assert looked_up >= 5
