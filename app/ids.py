@@ -31,10 +31,12 @@ MAX_PAGE = 1_000_000
 
 
 def parse_page(value) -> int | None:
-    """A `?page=` value: 1 when absent, the page number when it is one (1 … MAX_PAGE), else None."""
-    if value is None or value == "":
+    """A `?page=` value: the page number (1 … MAX_PAGE); 1 when absent or not a number (a nonsense filter is
+    ignored, like the others); None for a number past either end (the caller answers 404)."""
+    text = str(value if value is not None else "").strip()
+    if not re.fullmatch(r"-?[0-9]+", text):
         return 1
-    number = parse_id(value)
+    number = parse_id(text)
     return number if number is not None and number <= MAX_PAGE else None
 
 

@@ -15,12 +15,12 @@ def test_only_a_plain_number_in_the_id_range_is_an_id(raw, expected):
     assert parse_id(raw) == expected
 
 
-def test_a_missing_page_is_the_first_and_a_huge_one_is_none():
-    assert (parse_page(None), parse_page(""), parse_page("3"), parse_page(HUGE), parse_page("x")) == (1, 1, 3, None, None)
+def test_a_missing_or_nonsense_page_is_the_first_and_one_past_either_end_is_none():
+    assert [parse_page(v) for v in (None, "", "x", "²", "3", HUGE, "0", "-1")] == [1, 1, 1, 1, 3, None, None, None]
 
 
 @pytest.mark.parametrize("url", [
-    f"/?page={HUGE}", "/?page=-1", "/?page=abc", f"/wishes/{HUGE}", f"/wishes/{MAX_ID + 1}",
+    f"/?page={HUGE}", "/?page=-1", f"/wishes/{HUGE}", f"/wishes/{MAX_ID + 1}",
 ])
 def test_the_board_answers_not_found_for_numbers_past_any_row(client, demo, url):
     assert client.get(url).status_code == 404
