@@ -131,6 +131,9 @@ def test_an_admin_password_change_ends_the_users_sessions_remember_cookies_and_t
     fresh = app.test_client()
     assert fresh.post("/login", data={"username": "resident", "password": NEW_PASSWORD}).status_code == 303
     assert logged_in(fresh)
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.model == "User", AuditLog.action == "update",
+                                                      AuditLog.object_id == str(user.id))).one()
+    assert entry.after == {"password_hash": "(changed)"} and NEW_PASSWORD not in str(entry.before)
 
 
 def test_saving_a_user_without_a_new_password_keeps_their_sessions(app, demo):

@@ -9,6 +9,7 @@ from app.models import AuditLog
 from app.services.masking import MASKERS
 
 SECRET_COLUMNS = {"password_hash", "token_hash", "secret"}
+SECRET_HIDDEN, SECRET_CHANGED = "(hidden)", "(changed)"  # what the log shows of a secret that changed
 
 
 def _plain(value):
@@ -39,9 +40,11 @@ def changes(obj) -> tuple[dict, dict]:
     state = inspect(obj)
     before, after = {}, {}
     for attr in state.mapper.column_attrs:
-        if attr.key in SECRET_COLUMNS:
-            continue
         history = state.attrs[attr.key].history
+        if attr.key in SECRET_COLUMNS:
+            if history.has_changes() and state.has_identity:  # that it changed, never the value
+                before[attr.key], after[attr.key] = SECRET_HIDDEN, SECRET_CHANGED
+            continue
         if history.has_changes():
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
