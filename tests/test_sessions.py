@@ -246,3 +246,19 @@ def test_users_set_password_refuses_an_unknown_user_and_a_short_password(app, de
     assert short.exit_code != 0 and "8" in short.output
     assert resident().check_password(DEMO_PASSWORDS["resident"][0])
     assert logged_in(browser)  # a refused change ends nothing
+
+
+def test_the_hourly_cleanup_removes_expired_sessions_and_tokens_only(app, demo):
+    from app.jobs.scheduler import run_periodic
+
+    stale, live = log_in(app, "resident"), log_in(app, "member")
+    token_for(stale, "resident")
+    token_for(live, "member")
+    gone = select(User.id).where(User.username == "resident").scalar_subquery()
+    for table in (LoginSession, ApiToken):
+        db.session.execute(update(table).where(table.user_id == gone).values(expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert run_periodic("access_cleanup") == "access_cleanup: 2"
+    assert db.session.scalar(select(LoginSession.id).where(LoginSession.user_id == gone)) is None
+    assert logged_in(live) and not logged_in(stale)
+    assert run_periodic("access_cleanup") == "access_cleanup: 0"

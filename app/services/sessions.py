@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.ids import parse_id
-from app.models import LoginSession, User
+from app.models import ApiToken, LoginSession, User
 from app.models.base import utcnow
 
 
@@ -54,3 +54,10 @@ def end_all_sessions(user: User, keep: str | None = None) -> int:
     if keep:
         statement = statement.where(LoginSession.key_hash != LoginSession.hash(keep))
     return db.session.execute(statement).rowcount
+
+
+def remove_expired_access() -> int:
+    """Delete every expired login session and API token (of users who never came back); how many. Never commits."""
+    now = utcnow()
+    return (db.session.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount
+            + db.session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount)
