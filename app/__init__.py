@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from app.config import Config
 from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from app.requests import init_requests
 from app.security import register_security_headers
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,6 +21,7 @@ def create_app(config: type | dict | None = None) -> Flask:
         static_folder=os.path.join(PROJECT_ROOT, "marketplace", "static"),
         instance_path=os.path.join(PROJECT_ROOT, "instance"),
     )
+    init_requests(app)
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -6,7 +6,6 @@ from flask_babel import format_datetime, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
@@ -27,7 +26,7 @@ from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
 from marketplace import bp
 from marketplace.areas import grid_choices
-from marketplace.forms import strip
+from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url
 
 REPORTERS = REPORTER_ROLES
@@ -51,7 +50,7 @@ WITH_LEVEL = {
 DONE_STATUSES = (EventStatus.CLOSED, EventStatus.ARCHIVED)
 
 
-class EventReportForm(FlaskForm):
+class EventReportForm(SiteForm):
     """What is wrong, which kind of problem, where; the event service judges every value."""
 
     matter = SelectField(_l("What kind of problem"), validate_choice=False)

@@ -2,7 +2,9 @@
 import re
 
 from flask_babel import lazy_gettext as _l
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto  # Flask-WTF's default formdata: "read it from the request"
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp, ValidationError
 
@@ -52,7 +54,21 @@ def repeat_password_field(label=_l("Repeat the password")) -> PasswordField:
         render_kw={"autocomplete": "new-password"})
 
 
-class LoginForm(FlaskForm):
+class SiteForm(FlaskForm):
+    """A form of the site, filled from posted form fields only.
+
+    Flask-WTF would also fill it from a JSON body, whose values need not be text at all (an object where a name
+    should be) and crash the fields' filters; no page of the site posts JSON.
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto and request.is_json:
+                return None  # the form stays empty and says what is missing
+            return super().wrap_formdata(form, formdata)
+
+
+class LoginForm(SiteForm):
     """Username and password; the same error for any wrong pair, so accounts cannot be probed."""
 
     username = StringField(_l("Username"), filters=[strip], validators=[DataRequired(), Length(max=64)],
@@ -62,7 +78,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SiteForm):
     """Resident self-registration: who you are, how to reach you, and your home grid."""
 
     username = StringField(
@@ -92,7 +108,7 @@ class RegisterForm(FlaskForm):
             raise ValidationError(_l("Enter an 11-digit mainland mobile number, e.g. 13800138000."))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(SiteForm):
     """A logged-in user chooses a new password, proving they know the current one."""
 
     current_password = PasswordField(_l("Current password"),
@@ -105,7 +121,7 @@ class ChangePasswordForm(FlaskForm):
 # --- micro-wishes: the wish service checks every value, so its messages are the only ones shown ----
 
 
-class WishForm(FlaskForm):
+class WishForm(SiteForm):
     """A resident's micro-wish: what, which kind, where, and the details."""
 
     title = StringField(_l("Title"), filters=[strip], render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"})
@@ -116,7 +132,7 @@ class WishForm(FlaskForm):
                                 render_kw={"maxlength": DESCRIPTION_MAX, "rows": 5})
 
 
-class ActionForm(FlaskForm):
+class ActionForm(SiteForm):
     """An action on a wish that needs nothing but the button (claim): the CSRF token only."""
 
 

@@ -2,12 +2,13 @@
 import io
 
 import pytest
-from flask import url_for
+from flask import request, url_for
 from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest
 from test_api_wishes import Caller
 
 from app.extensions import db
-from app.models import Event, Wish, WishStep
+from app.models import Event, Wish, WishCategory, WishStep
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -160,3 +161,28 @@ def test_unknown_serial_answers_a_404_its_documented_schema_admits(client, demo)
     assert set(body) <= set(schema["properties"])
     assert set(schema["required"]) <= set(body)
     assert body["status"] == "unknown"
+
+
+@pytest.mark.parametrize("body", ["[" * 990 + "]" * 990, '{"a": "\\ud800"}', '{"a": "\\u0000"}'])
+def test_json_too_deep_or_unstorable_is_a_bad_request_wherever_a_page_reads_it(app, body):
+    with app.test_request_context("/anywhere", method="POST", data=body, content_type="application/json"):
+        with pytest.raises(BadRequest):
+            request.get_json()
+        assert request.get_json(silent=True) is None
+
+
+def test_deeply_nested_json_to_a_site_form_leaves_it_empty(client, demo):
+    response = raw_post(client, "/login", "[" * 990 + "]" * 990)
+    assert response.status_code == 200  # the form again, with what is missing
+
+
+def test_json_with_objects_for_names_leaves_a_site_form_empty(client, demo):
+    response = client.post("/register", json={"username": {"a": 1}, "password": ["x"], "name": {}})
+    assert response.status_code == 200  # the form again, with what is missing
+
+
+def test_nul_in_a_back_office_form_field_is_a_400_and_stores_nothing(client, demo, login_as):
+    before = db.session.scalar(select(func.count()).select_from(WishCategory))
+    response = login_as("admin").post("/admin/wishcategory/new/", data={"code": "nul", "name": "开锁\x00"})
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(WishCategory)) == before

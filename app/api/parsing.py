@@ -5,7 +5,7 @@ import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from webargs.flaskparser import FlaskParser
 
-from app.services.text import has_unstorable_character
+from app.services.text import contains_unstorable_text
 
 NOT_ALLOWED = _l("Contains a character that is not allowed.")
 
@@ -36,25 +36,9 @@ class ApiParser(FlaskParser):
         errors = {}
         for name, field in schema.load_fields.items():
             key = field.data_key or name
-            if key in location_data and _contains_unstorable(location_data[key]):
+            if key in location_data and contains_unstorable_text(location_data[key]):
                 errors[key] = [str(NOT_ALLOWED)]
         if errors:
             raise ma.ValidationError(errors)
         return location_data
-
-
-def _contains_unstorable(value) -> bool:
-    # a loop, not recursion: the JSON may be nested as deep as the parser allows
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if has_unstorable_character(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
 

@@ -17,6 +17,22 @@ def has_unstorable_character(value: str) -> bool:
     return _UNSTORABLE.search(value) is not None
 
 
+def contains_unstorable_text(value) -> bool:
+    """Whether any string within `value` (parsed JSON: keys, items, nested at any depth) holds such a character."""
+    pending = [value]  # a loop, not recursion: parsed JSON may be nested as deep as its parser allows
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if has_unstorable_character(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def check_text(errors: dict, field: str, value, max_length: int, required: bool, label: str) -> str | None:
     """`value` stripped (None when empty); a message for `field` in `errors` when it does not pass."""
     value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
