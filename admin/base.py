@@ -16,6 +16,7 @@ from wtforms.validators import StopValidation, ValidationError
 from wtforms import StringField
 
 from admin.exports import ExportMixin
+from admin.fields import BoundedModelConverter
 from admin.labels import LABELS
 from admin.scoping import AreaFilter, filter_accepts, scope_form_choices
 from app.extensions import db
@@ -147,6 +148,7 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
     form_area_levels: dict = {}
     form_excluded_columns = ("created_at",)
     column_display_all_relations = False
+    model_form_converter = BoundedModelConverter
 
     def __init__(self, model, session=None, **kwargs):
         if self.masked_columns:

@@ -1,4 +1,5 @@
 """Bad input in back-office forms gets a Chinese validation message and writes nothing."""
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -145,3 +146,17 @@ def test_sla_policy_with_deadlines_out_of_order_is_refused(login_as):
     }).get_data(as_text=True)
     assert "is-invalid" in page
     assert count(SlaPolicy) == before
+
+
+@pytest.mark.parametrize("url, field, model", [("/admin/slapolicy/new/", "resolve_minutes", "SlaPolicy"),
+                                               ("/admin/wishcategory/new/", "position", "WishCategory"),
+                                               ("/admin/room/new/", "floor", "Room"),
+                                               ("/admin/room/new/", "area_m2", "Room")])
+def test_a_number_too_big_for_its_column_is_a_message_on_the_form(login_as, url, field, model):
+    from app import models
+
+    before = count(getattr(models, model))
+    page = login_as("admin").post(url, data={field: "1" + "0" * 30}).get_data(as_text=True)
+    field_html = page.split(f'id="{field}"', 1)[1].split("</ul>", 1)[0]
+    assert f'is-invalid" id="{field}"' in page and "数值大小必须介于" in field_html  # the form again, saying why
+    assert count(getattr(models, model)) == before
