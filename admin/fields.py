@@ -1,9 +1,10 @@
 """Form fields the generated back-office forms need beyond Flask-Admin's own."""
 from decimal import Decimal
 
+from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
-from sqlalchemy import BigInteger, Numeric, SmallInteger
+from sqlalchemy import BigInteger, Float, Integer, Numeric, SmallInteger
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -41,14 +42,31 @@ class BoundedModelConverter(AdminModelConverter):
 
     @converts("Integer")  # includes BigInteger and SmallInteger
     def handle_integer_types(self, column, field_args, **extra):
-        bits = 16 if isinstance(column.type, SmallInteger) else 64 if isinstance(column.type, BigInteger) else 32
-        field_args["validators"].append(NumberRange(min=-(2 ** (bits - 1)), max=2 ** (bits - 1) - 1))
+        low, high = column_range(column.type)
+        field_args["validators"].append(NumberRange(min=low, max=high))
         return super().handle_integer_types(column=column, field_args=field_args, **extra)
 
     @converts("Numeric")  # includes DECIMAL, Float/FLOAT, REAL, and DOUBLE
     def handle_decimal_types(self, column, field_args, **extra):
-        precision, scale = getattr(column.type, "precision", None), getattr(column.type, "scale", None) or 0
-        if isinstance(column.type, Numeric) and precision:  # NUMERIC(p, s) holds below 10 ** (p - s)
-            largest = Decimal(10) ** (precision - scale) - Decimal(1).scaleb(-scale)
-            field_args["validators"].append(NumberRange(min=-largest, max=largest))
+        bounds = column_range(column.type)
+        if bounds is not None:
+            field_args["validators"].append(NumberRange(min=bounds[0], max=bounds[1]))
         return super().handle_decimal_types(column=column, field_args=field_args, **extra)
+
+
+def column_range(column_type) -> tuple | None:
+    """The smallest and largest number a column of this type stores (PostgreSQL's integer widths, NUMERIC(p, s));
+    None when the database sets no bound."""
+    if isinstance(column_type, Integer):
+        bits = 64 if isinstance(column_type, BigInteger) else 16 if isinstance(column_type, SmallInteger) else 32
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    if isinstance(column_type, Numeric) and not isinstance(column_type, Float) and column_type.precision:
+        scale = column_type.scale or 0  # NUMERIC(p, s) holds below 10 ** (p - s)
+        largest = Decimal(10) ** (column_type.precision - scale) - Decimal(1).scaleb(-scale)
+        return -largest, largest
+    return None
+
+
+class ServiceChoiceField(QuerySelectField):
+    """A choice of rows a service lists for the current user (`query_factory` returns them), already confined
+    by that service's rule: the forms' scoping (admin.scoping.scope_form_choices) leaves it as it is."""

@@ -10,8 +10,8 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger
 
+from admin.fields import ServiceChoiceField, column_range
 from app.extensions import db
 from app.ids import MAX_ID, parse_id
 from app.models import Area
@@ -84,15 +84,10 @@ def filter_accepts(view, flt, value: str) -> bool:
 
 def fits_column(column, number) -> bool:
     """Whether the database column can hold `number` (PostgreSQL's integer types; a numeric's precision)."""
-    column_type = getattr(column, "type", None)
-    if isinstance(column_type, Integer):
-        bits = 64 if isinstance(column_type, BigInteger) else 16 if isinstance(column_type, SmallInteger) else 32
-        return -(2 ** (bits - 1)) <= number < 2 ** (bits - 1)
     if isinstance(number, (float, Decimal)) and not math.isfinite(number):
         return False
-    if isinstance(column_type, Numeric) and column_type.precision is not None:
-        return abs(number) < 10 ** (column_type.precision - (column_type.scale or 0))
-    return True
+    bounds = column_range(getattr(column, "type", None))
+    return bounds is None or bounds[0] <= number <= bounds[1]
 
 
 def area_filters(column) -> list[AreaFilter]:
@@ -133,7 +128,7 @@ def scope_form_choices(form, area_levels: dict[str, str | tuple]) -> None:
     A value posted from outside the list fails validation ("Not a valid choice").
     """
     for name, field in form._fields.items():
-        if not isinstance(field, (QuerySelectField, QuerySelectMultipleField)):
+        if not isinstance(field, (QuerySelectField, QuerySelectMultipleField)) or isinstance(field, ServiceChoiceField):
             continue
         query = field.query_factory() if field.query is None else field.query
         model = query.column_descriptions[0]["entity"]

@@ -256,3 +256,15 @@ def test_a_community_runs_a_campaign_and_events_join_it(people, login_as):
                              grid_code=GRID_A, campaign_id=campaign.id)
     assert "campaign_id" in wrong_matter.value.errors
     assert login_as("grid").get("/admin/campaign/new/").status_code in (302, 403)
+
+
+def test_the_quick_report_offers_the_campaigns_that_reach_the_workers_grid(people, login_as):
+    today = date.today()
+    for name, code, ends in (("全区安全月", "610404", None), ("本社区整治", "610404001001", None),
+                             ("别的街道整治", "610404002", None), ("已结束", "610404", today - timedelta(days=1))):
+        db.session.add(Campaign(name=name, area_code=code, starts_on=today - timedelta(days=5), ends_on=ends))
+    db.session.commit()
+    form = text(login_as("grid").get("/admin/event/new/"))
+    assert "全区安全月" in form and "本社区整治" in form
+    assert "别的街道整治" not in form and "已结束" not in form
+    assert {c.name for c in service.running_campaigns(people["grid"])} == {"全区安全月", "本社区整治"}

@@ -16,6 +16,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from admin.base import AREA_STAFF, REFUSED, OneGridModelView, run_step
+from admin.fields import ServiceChoiceField
 from admin.scoping import RowFilter, area_filters
 from admin.views.wishes import person, when
 from app.extensions import db
@@ -31,7 +32,6 @@ from app.services import audit, callbacks
 from app.services import events as service
 from app.services.event_queues import queue_condition
 from app.services.event_sla import is_overdue, next_deadline
-from app.services.scope import apply_scope
 from app.services.wishes import WishError
 
 # the values each interface verb asks for (the service validates them)
@@ -103,10 +103,7 @@ class OverdueFilter(BaseSQLAFilter):
 
 
 def _running_campaigns():
-    today = utcnow().date()
-    query = db.session.query(Campaign).filter(Campaign.starts_on <= today) \
-        .filter((Campaign.ends_on.is_(None)) | (Campaign.ends_on >= today))
-    return apply_scope(query, Campaign, current_user).order_by(Campaign.name)
+    return service.running_campaigns(current_user)
 
 
 def _admitted_matters():
@@ -189,7 +186,7 @@ class EventAdmin(OneGridModelView):
             description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
             acting_for = StringField(_l("Reported for"), validators=[Optional(), Length(max=ACTING_FOR_MAX)],
                                      description=_l("The resident you report for (帮办代办), if any."))
-            campaign = QuerySelectField(_l("Campaign"), query_factory=_running_campaigns, allow_blank=True,
+            campaign = ServiceChoiceField(_l("Campaign"), query_factory=_running_campaigns, allow_blank=True,
                                         blank_text=_l("None"))
 
         return EventReportForm

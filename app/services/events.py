@@ -28,7 +28,7 @@ from app.models.events import (
 from app.services import callbacks
 from app.services.event_reporting import REPORTER_ROLES, seconds_until_next_report
 from app.services.event_sla import deadlines_for
-from app.services.scope import code_in_scope, scope_condition
+from app.services.scope import apply_reach, code_in_scope, scope_condition
 from app.services.signals import event_changed
 from app.services.text import check_text, single_text
 from app.services.wishes import WishError, WishInvalid
@@ -406,6 +406,15 @@ def campaign_running(campaign: Campaign, now: datetime | None = None) -> bool:
     """Whether `campaign`'s period covers today."""
     today = (now or utcnow()).date()
     return campaign.starts_on <= today and (campaign.ends_on is None or today <= campaign.ends_on)
+
+
+def running_campaigns(user: User, now: datetime | None = None) -> list[Campaign]:
+    """The campaigns an event `user` reports may join: running today and set for their area or one above it."""
+    today = (now or utcnow()).date()
+    query = (select(Campaign).where(Campaign.starts_on <= today,
+                                    or_(Campaign.ends_on.is_(None), Campaign.ends_on >= today))
+             .order_by(Campaign.name))
+    return list(db.session.scalars(apply_reach(query, Campaign, user)))
 
 
 # --- the transitions -----------------------------------------------------------------------------

@@ -27,15 +27,11 @@ def apply_scope(query, model, user):
 def reach_condition(model, user):
     """A WHERE condition confining `model` rows to those that reach into `user`'s scope: set inside it, or
     for an area above it (a district-wide campaign covers every grid); None when unrestricted."""
-    column_name = getattr(model, "scope_column_name", None)
-    prefix = user.scope_prefix
-    if column_name is None or prefix is None:
-        return None
-    if not prefix:
-        return false()
-    column = getattr(model, column_name)
+    inside, prefix = scope_condition(model, user), user.scope_prefix
+    if inside is None or not prefix:
+        return inside
     above = [prefix[:length] for length in range(1, len(prefix))]  # area codes extend their parent's
-    return or_(under_area(column, prefix), column.in_(above))
+    return or_(inside, getattr(model, model.scope_column_name).in_(above))
 
 
 def apply_reach(query, model, user):
