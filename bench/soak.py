@@ -309,7 +309,7 @@ class VirtualUser:
     def call(self, kind: str, method: str, path: str, expected: dict, *, form: dict | None = None,
              json_body=None, api: bool = False, label=None) -> tuple[object, str]:
         """Send one request on this user's connection and record it; returns (status, body)."""
-        headers, body = {}, None
+        headers, body = {"X-Soak-Kind": kind}, None  # gunicorn's access log names the kind with its time
         if form is not None:
             body, headers["Content-Type"] = urlencode(form), "application/x-www-form-urlencoded"
         elif json_body is not None:
@@ -446,12 +446,14 @@ def cast(connections: int) -> list[tuple[str, tuple[str, str] | None]]:
 class Soak:
     """The run's shared state: where the server is, until when, the data, the counts."""
 
-    def __init__(self, port: int, data: dict, duration: float, warmup: float):
+    def __init__(self, port: int, data: dict, duration: float, warmup: float, access_log: str):
         self.port, self.data = port, data
         self.started = time.monotonic()
         self.warm_at = self.started + warmup
         self.deadline = self.started + duration
         self.tally = Tally(self.warm_at, self.deadline)
+        self.access_log = access_log
+        self.log_span = [0, 0]  # the access log's bytes written between the warm-up and the deadline
 
 
 def load(soak: Soak, cast_list, processes: Processes) -> list[tuple[float, dict]]:
@@ -463,11 +465,14 @@ def load(soak: Soak, cast_list, processes: Processes) -> list[tuple[float, dict]
     series, next_note = [], soak.started + 30
     while (now := time.monotonic()) < soak.deadline:
         series.append((now - soak.started, processes.snapshot()))
+        if not soak.log_span[0] and now >= soak.warm_at:
+            soak.log_span[0] = os.path.getsize(soak.access_log)
         if now >= next_note:
             next_note += 30 if soak.deadline - soak.started <= 120 else 60
             progress(f"{now - soak.started:5.0f} s: {sum(sum(c.values()) for c in soak.tally.answers.values())} "
                      f"requests, {sum(soak.tally.errors.values())} errors")
         time.sleep(1)
+    soak.log_span[1] = os.path.getsize(soak.access_log)
     for thread in threads:
         thread.join(timeout=90)
     series.append((time.monotonic() - soak.started, processes.snapshot()))
@@ -490,22 +495,43 @@ def memory_floor(series: list, start: float, stop: float) -> dict[str, tuple[int
 
 
 # --- the report ------------------------------------------------------------------------------------
+ACCESS_LOG_FORMAT = "%(s)s %(D)s %({x-soak-kind}i)s"  # status, microseconds in the worker, the kind
+
+
+def server_times(soak: Soak) -> dict[str, list[float]]:
+    """kind → milliseconds each request spent in a gunicorn worker (after warm-up), from the access log."""
+    times = defaultdict(list)
+    with open(soak.access_log, "rb") as fh:
+        fh.seek(soak.log_span[0])
+        for line in fh.read(soak.log_span[1] - soak.log_span[0]).decode("utf-8", "replace").splitlines():
+            parts = line.split(" ", 2)
+            if len(parts) == 3 and parts[1].isdigit():
+                times[parts[2]].append(int(parts[1]) / 1000)
+    return times
+
+
 def report(soak: Soak, seconds: float, warm: dict, end: dict, processes: Processes) -> float:
     """Print the table per kind and the memory; returns the largest memory growth."""
-    tally = soak.tally
-    print(f"\n{'kind':<20}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}{'5xx':>5}  answers")
+    tally, inside = soak.tally, server_times(soak)
+    print(f"\n{'':<37}{'at the client':^16}{'in the worker':^16}")
+    print(f"{'kind':<20}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'p50 ms':>8}{'p99 ms':>8}"
+          f"{'errors':>7}{'5xx':>5}  answers")
     kinds = sorted(tally.answers, key=lambda k: -sum(tally.answers[k].values()))
     for kind in kinds:
         latencies = tally.latencies[kind]
         answers = ", ".join(f"{label or '?'} {n}" for label, n in tally.answers[kind].most_common())
         print(f"{kind:<20}{sum(tally.answers[kind].values()):>9}{len(latencies) / seconds:>8.1f}"
-              f"{percentile(latencies, 0.5):>8.1f}{percentile(latencies, 0.99):>8.1f}{tally.errors[kind]:>7}"
-              f"{tally.server_errors[kind]:>5}  {answers}")
+              f"{percentile(latencies, 0.5):>8.1f}{percentile(latencies, 0.99):>8.1f}"
+              f"{percentile(inside[kind], 0.5):>8.1f}{percentile(inside[kind], 0.99):>8.1f}"
+              f"{tally.errors[kind]:>7}{tally.server_errors[kind]:>5}  {answers}")
     every = [ms for values in tally.latencies.values() for ms in values]
+    every_inside = [ms for values in inside.values() for ms in values]
     print(f"{'total':<20}{sum(sum(c.values()) for c in tally.answers.values()):>9}{len(every) / seconds:>8.1f}"
-          f"{percentile(every, 0.5):>8.1f}{percentile(every, 0.99):>8.1f}{sum(tally.errors.values()):>7}"
-          f"{sum(tally.server_errors.values()):>5}")
-    print(f"(req/s, p50 and p99 over the {seconds:.0f} s after warm-up; requests, errors and 5xx over the whole run)")
+          f"{percentile(every, 0.5):>8.1f}{percentile(every, 0.99):>8.1f}"
+          f"{percentile(every_inside, 0.5):>8.1f}{percentile(every_inside, 0.99):>8.1f}"
+          f"{sum(tally.errors.values()):>7}{sum(tally.server_errors.values()):>5}")
+    print(f"(req/s and times over the {seconds:.0f} s after warm-up, requests, errors and 5xx over the whole run; "
+          "at the client: queueing included)")
     print(f"\n{'process':<20}{'pid':>8}{'warm MiB':>10}{'end MiB':>9}{'growth':>8}")
     worst = 0.0
     for label, (pid, end_kib) in end.items():
@@ -552,14 +578,16 @@ def soak(args, logs: str) -> int:
         people = cast(args.connections)
         data = prepare(app, sum(p == "member" for p, _ in people), sum(p == "resident" for p, _ in people),
                        args.wishes, hook_url)
-        flags = ("-k", args.worker_class, "--error-logfile", os.path.join(logs, "gunicorn.log"))
+        access_log = os.path.join(logs, "access.log")
+        flags = ("-k", args.worker_class, "--error-logfile", os.path.join(logs, "gunicorn.log"),
+                 "--access-logfile", access_log, "--access-logformat", ACCESS_LOG_FORMAT)
         if args.worker_class == "gthread":  # gunicorn turns sync into gthread when given threads
             flags += ("--threads", str(args.threads), "--keep-alive", "30")
         progress(f"starting gunicorn ({args.workers} {server_kind(args)} workers) and a jobs worker; logs in {logs}")
         with jobs_worker(os.path.join(logs, "worker.log")) as worker, \
                 common.gunicorn("wsgi:app", None, args.workers, flags) as base:
             processes = Processes(worker.pid, args.workers)
-            run = Soak(int(base.rsplit(":", 1)[1]), data, args.duration, args.warmup)
+            run = Soak(int(base.rsplit(":", 1)[1]), data, args.duration, args.warmup, access_log)
             progress(f"{args.connections} connections for {args.duration:.0f} s (warm-up {args.warmup:.0f} s)")
             series = load(run, people, processes)
             progress(f"load stopped; waiting up to {DRAIN_SECONDS} s for the worker to send what is queued")
