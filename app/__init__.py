@@ -51,7 +51,8 @@ def configure_defaults(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
-        options.setdefault("connect_args", {})
+        # the driver turns `timeout` into SQLite's busy timeout on every connection it opens
+        options["connect_args"] = dict(options.get("connect_args") or {})
         options["connect_args"].setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
@@ -72,13 +73,12 @@ def _instance_secret(app: Flask) -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    """WAL and foreign keys on every SQLite connection (its busy timeout comes from `connect_args`)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
 
