@@ -16,10 +16,10 @@ from app.models.base import aware, utcnow
 from app.models.callbacks import CallbackOutcome, CallbackStatus, CallbackSubject, CallbackTask
 from app.models.choices import STAFF_ROLES, Role, WishAction
 from app.services import wishes
-from app.services.text import single_text
+from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import wish_changed
-from app.services.wishes import WishConflict, WishForbidden, WishInvalid
+from app.services.text import single_text
 
 DEFAULT_DELAY_HOURS = 24  # CALLBACK_DELAY_HOURS: from the confirmation to the call
 DEFAULT_OVERDUE_HOURS = 24  # CALLBACK_OVERDUE_HOURS: from due to overdue
@@ -117,14 +117,14 @@ def due_count(user, now: datetime | None = None) -> int:
 
 # --- recording -------------------------------------------------------------------------------------
 def _note(value, required: bool) -> str | None:
-    note = single_text("note", value, _("Note"), WishInvalid)
+    note = single_text("note", value, _("Note"), Invalid)
     if required and not note:
-        raise WishInvalid({"note": _("Say what the resident is unsatisfied with.")})
+        raise Invalid({"note": _("Say what the resident is unsatisfied with.")})
     return note
 
 
 def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None) -> None:
-    """Mark an open task recorded; WishConflict when someone recorded it first."""
+    """Mark an open task recorded; Conflict when someone recorded it first."""
     result = db.session.execute(
         update(CallbackTask).where(CallbackTask.id == task.id, CallbackTask.status == CallbackStatus.DUE)
         .values(status=CallbackStatus.DONE, outcome=outcome, note=note, recorded_at=utcnow(),
@@ -133,15 +133,15 @@ def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None
     )
     db.session.refresh(task)
     if result.rowcount != 1:
-        raise WishConflict(_("This callback has already been recorded."))
+        raise Conflict(_("This callback has already been recorded."))
 
 
 def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> CallbackTask:
     """Record how the callback went; "unsatisfied" (with a note) reopens the wish: back to its member, hours back."""
     if not can_record(actor, task):
-        raise WishForbidden(_("Only the grid staff responsible for this grid may record its callbacks."))
+        raise Forbidden(_("Only the grid staff responsible for this grid may record its callbacks."))
     if task.status != CallbackStatus.DUE:
-        raise WishConflict(_("This callback has already been recorded."))
+        raise Conflict(_("This callback has already been recorded."))
     note = _note(note, required=not satisfied)
     outcome = CallbackOutcome.SATISFIED if satisfied else CallbackOutcome.UNSATISFIED
     _close(task, actor, outcome, note)

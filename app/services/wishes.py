@@ -1,82 +1,37 @@
-"""The micro-wish state machine (SPEC §4): one transition table used by the board, back office, API and jobs.
+"""The micro-wish workflow (SPEC §4): its machine, declared once for the board, back office, API and jobs.
 
-Every transition is a conditional UPDATE (`… WHERE id = :id AND status IN (:sources)`), so when
-many people act on one wish at once exactly one wins and the others get a `WishConflict`.
+The engine (app.services.workflow) makes every step one conditional UPDATE (`… WHERE id = :id AND
+status IN (:sources)`), so when many people act on one wish at once exactly one wins and the others
+get a `Conflict`. Who is who lives in app.services.wish_access, posting in app.services.wish_intake.
 Functions flush and never commit: the caller owns the transaction.
 """
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.ids import parse_id
-from app.models import Area, Member, Resident, User, Wish, WishCategory, WishStep
+from app.models import Member, User, Wish, WishStep
 from app.models.base import aware, utcnow
-from app.models.choices import (
-    PUBLIC_WISH_STATUSES, RATING_LABELS, STAFF_ROLES, WISH_STATUS_LABELS, AreaLevel, Rating,
-    Role, WishAction, WishStatus,
-)
-from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
-from app.services.scope import code_in_scope, scope_condition
+from app.models.choices import RATING_LABELS, WISH_STATUS_LABELS, Rating, WishAction, WishStatus
+from app.models.wishes import NOTE_MAX
+from app.services import workflow
+from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 from app.services.signals import wish_changed
 from app.services.text import check_text, single_text
+from app.services.wish_access import (  # noqa: F401  (the wish's public names, as callers know them)
+    CLAIM_SCOPE_PREFIX, active_claims, can_see_notes, claim_prefix, get_visible_wish, is_owner, is_staff_for,
+    member_for, refusal, visible_condition,
+)
+from app.services.wish_intake import active_categories, submit_wish
+from app.services.workflow import Transition
+
+# the wish's names for the one refusal hierarchy (app.services.errors)
+WishError, WishConflict, WishForbidden, WishInvalid = DomainError, Conflict, Forbidden, Invalid
 
 MIN_HOURS, MAX_HOURS = Decimal("0.5"), Decimal("24")
-# the area code length that must match between a member's grid and a wish's grid, per claim scope
-CLAIM_SCOPE_PREFIX = {"community": 12, "street": 9, "district": 6}
-
-
-class WishError(Exception):
-    """A wish action was refused; `message` says why, for the person who tried."""
-
-    status = 409
-    code = "conflict"
-
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        if code:
-            self.code = code
-
-
-class WishConflict(WishError):
-    """The wish (or the member) is not in a state that allows the action: HTTP 409."""
-
-    status = 409
-    code = "state_conflict"
-
-
-class WishForbidden(WishError):
-    """This user may not take this action on this wish: HTTP 403."""
-
-    status = 403
-    code = "forbidden"
-
-
-class WishInvalid(WishError):
-    """The values given do not pass validation; `errors` maps field names to messages: HTTP 422."""
-
-    status = 422
-    code = "validation_error"
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(" ".join(errors.values()))
-        self.errors = errors
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One row of the state machine: the action, the states it leaves, the state it reaches, who acts."""
-
-    action: WishAction
-    sources: tuple[WishStatus, ...]
-    target: WishStatus
-    actor: str  # staff | owner | member | claimer | system
-
 
 TRANSITIONS = {t.action: t for t in (
     Transition(WishAction.PUBLISH, (WishStatus.SUBMITTED,), WishStatus.PUBLISHED, "staff"),
@@ -99,120 +54,6 @@ def _setting(name: str):
     return current_app.config[name]
 
 
-# --- who is who ----------------------------------------------------------------------------------
-def member_for(user) -> Member | None:
-    """The active member profile of a logged-in member user, or None."""
-    if user is None or not getattr(user, "is_authenticated", True) or user.role != Role.MEMBER:
-        return None
-    # one lookup per user object (a request's): visibility, the checks and the answer all ask for it
-    if "_member_profile" not in user.__dict__:
-        user.__dict__["_member_profile"] = db.session.scalar(
-            select(Member).where(Member.user_id == user.id, Member.active.is_(True)))
-    return user.__dict__["_member_profile"]
-
-
-def claim_prefix(member: Member) -> str:
-    """The area code prefix a wish's grid must share with the member's grid for the member to claim it."""
-    length = CLAIM_SCOPE_PREFIX.get(_setting("WISH_CLAIM_SCOPE"), CLAIM_SCOPE_PREFIX["community"])
-    return member.grid_code[:length]
-
-
-def is_staff_for(user, wish: Wish) -> bool:
-    """Grid staff (or community, street, district staff) whose scope covers the wish's grid."""
-    return user is not None and user.role in STAFF_ROLES and code_in_scope(user, wish.grid_code)
-
-
-def is_owner(user, wish: Wish) -> bool:
-    """The resident who owns the wish, or, for a resident without an account, staff acting for them."""
-    if user is None:
-        return False
-    if wish.owner_id is not None:
-        return wish.owner_id == user.id
-    return is_staff_for(user, wish)
-
-
-def active_claims(member_id: int) -> int:
-    """How many wishes the member has claimed and not yet completed."""
-    return db.session.scalar(
-        select(func.count()).select_from(Wish)
-        .where(Wish.claimed_by_id == member_id, Wish.status == WishStatus.CLAIMED)
-    ) or 0
-
-
-# --- reading -------------------------------------------------------------------------------------
-def visible_condition(user):
-    """WHERE condition of the wishes `user` may read: public ones, their own, and all in a staff scope."""
-    public = Wish.status.in_(PUBLIC_WISH_STATUSES)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return public
-    if user.role in STAFF_ROLES:
-        condition = scope_condition(Wish, user)
-        return Wish.id.is_not(None) if condition is None else or_(condition, Wish.posted_by_id == user.id)
-    own = [Wish.owner_id == user.id, Wish.posted_by_id == user.id]
-    member = member_for(user)
-    if member is not None:
-        own.append(Wish.claimed_by_id == member.id)
-    return or_(public, *own)
-
-
-
-
-def get_visible_wish(user, wish_id: int) -> Wish | None:
-    """The wish when `user` may read it, else None (the caller answers 404)."""
-    wish_id = parse_id(wish_id)
-    if wish_id is None:
-        return None
-    return db.session.scalar(select(Wish).where(Wish.id == wish_id, visible_condition(user)))
-
-
-def can_see_notes(user, wish: Wish) -> bool:
-    """Reasons and notes in the history are for the people involved and the staff in scope."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if is_staff_for(user, wish) or user.id in (wish.owner_id, wish.posted_by_id):
-        return True
-    member = member_for(user)
-    return member is not None and member.id == wish.claimed_by_id
-
-
-# --- the checks ----------------------------------------------------------------------------------
-def check_action(user, wish: Wish, action: WishAction, member: Member | None = None) -> None:
-    """Raise WishForbidden for a wrong actor, WishConflict for a wrong state; return when allowed."""
-    transition = TRANSITIONS[WishAction(action)]
-    if transition.actor == "staff" and not is_staff_for(user, wish):
-        raise WishForbidden(_("Only the grid staff responsible for this wish's grid may do this."))
-    if transition.actor == "owner" and not is_owner(user, wish):
-        raise WishForbidden(_("Only the resident who posted this wish may do this."))
-    if transition.actor == "member":
-        if member is None:
-            raise WishForbidden(_("Only checked-in party members may claim wishes."))
-        if not wish.grid_code.startswith(claim_prefix(member)):
-            raise WishForbidden(_("You can only claim wishes of the community you are checked in to."))
-    if transition.actor == "claimer":
-        if member is None or (wish.claimed_by_id is not None and wish.claimed_by_id != member.id):
-            raise WishForbidden(_("Only the member who claimed this wish may do this."))
-    if wish.status not in transition.sources:
-        raise WishConflict(_conflict_message(wish, transition))
-
-
-def can(user, wish: Wish, action: WishAction, member: Member | None = None) -> bool:
-    """Whether `user` may take `action` on `wish` now (for showing buttons)."""
-    try:
-        check_action(user, wish, action, member)
-    except WishError:
-        return False
-    return True
-
-
-def available_actions(user, wish: Wish, member: Member | None = None) -> list[WishAction]:
-    """The actions `user` may take on `wish` now, in the order of the lifecycle.
-
-    Lists pass the user's `member` profile, looked up once, rather than once per wish.
-    """
-    member = member if member is not None else member_for(user)
-    return [a for a in USER_ACTIONS if can(user, wish, a, member)]
-
-
 def _conflict_message(wish: Wish, transition: Transition) -> str:
     if transition.action == WishAction.CLAIM and wish.status in (WishStatus.CLAIMED, WishStatus.DONE,
                                                                  WishStatus.CONFIRMED):
@@ -221,9 +62,29 @@ def _conflict_message(wish: Wish, transition: Transition) -> str:
              status=WISH_STATUS_LABELS[WishStatus(wish.status)])
 
 
+# --- the checks ----------------------------------------------------------------------------------
+def check_action(user, wish: Wish, action: WishAction, member: Member | None = None) -> None:
+    """Raise WishForbidden for a wrong actor, WishConflict for a wrong state; return when allowed."""
+    workflow.check(MACHINE, user, wish, WishAction(action), member)
+
+
+def can(user, wish: Wish, action: WishAction, member: Member | None = None) -> bool:
+    """Whether `user` may take `action` on `wish` now (for showing buttons)."""
+    return workflow.can(MACHINE, user, wish, WishAction(action), member)
+
+
+def available_actions(user, wish: Wish, member: Member | None = None) -> list[WishAction]:
+    """The actions `user` may take on `wish` now, in the order of the lifecycle.
+
+    Lists pass the user's `member` profile, looked up once, rather than once per wish.
+    """
+    member = member if member is not None else member_for(user)
+    return workflow.available_actions(MACHINE, user, wish, member)
+
+
 # --- validation of values ------------------------------------------------------------------------
 def _single_text(field: str, value, label: str, required: bool = False) -> str | None:
-    return single_text(field, value, label, WishInvalid, required)
+    return single_text(field, value, label, Invalid, required)
 
 
 def parse_hours(value) -> Decimal:
@@ -239,13 +100,6 @@ def parse_hours(value) -> Decimal:
     return hours.quantize(Decimal("0.1"))
 
 
-def active_categories() -> list[WishCategory]:
-    """The categories residents may choose, in their display order."""
-    return list(db.session.scalars(
-        select(WishCategory).where(WishCategory.active.is_(True)).order_by(WishCategory.position, WishCategory.id)
-    ))
-
-
 # --- posting -------------------------------------------------------------------------------------
 def post_wish(actor: User, *, title, description, category_code, grid_code=None, resident_id=None,
               publish: bool = False) -> Wish:
@@ -253,52 +107,8 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
 
     Staff may publish it at once (`publish=True`): two steps are recorded, post then publish.
     """
-    if actor.role not in (Role.RESIDENT, *STAFF_ROLES):
-        raise WishForbidden(_("Only residents, and grid staff on a resident's behalf, may post wishes."))
-    errors: dict[str, str] = {}
-    title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
-    description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
-    category = db.session.scalar(select(WishCategory).where(WishCategory.code == (category_code or ""),
-                                                            WishCategory.active.is_(True)))
-    if category is None:
-        errors["category"] = _("Choose one of the wish categories.")
-
-    resident = None
-    if actor.role == Role.RESIDENT:
-        owner_id = actor.id
-        resident = db.session.scalar(select(Resident).where(Resident.user_id == actor.id))
-        grid_code = grid_code or actor.area_code
-    else:
-        resident = db.session.get(Resident, resident_id) if resident_id else None
-        if resident is None or not code_in_scope(actor, resident.grid_code):
-            errors["resident_id"] = _("Choose the resident you are posting for, from your own area.")
-        owner_id = resident.user_id if resident is not None else None
-        grid_code = grid_code or (resident.grid_code if resident is not None else None)
-
-    grid = db.session.scalar(select(Area).where(Area.code == (grid_code or ""), Area.level == AreaLevel.GRID))
-    if grid is None:
-        errors["grid_code"] = _("Choose an existing grid.")
-    elif actor.role in STAFF_ROLES and not code_in_scope(actor, grid.code):
-        errors["grid_code"] = _("You can only post wishes in your own area.")
-    if errors:
-        raise WishInvalid(errors)
-
-    now = utcnow()
-    wish = Wish(
-        title=title, description=description, category_id=category.id, grid_code=grid.code,
-        owner_id=owner_id, resident_id=resident.id if resident is not None else None, posted_by_id=actor.id,
-        status=WishStatus.SUBMITTED, created_at=now, updated_at=now,
-        respond_by=now + timedelta(hours=_setting("WISH_REVIEW_HOURS")),
-        reply_by=now + timedelta(hours=_setting("WISH_CLAIM_HOURS")),
-        resolve_by=now + timedelta(hours=_setting("WISH_RESOLVE_HOURS")),
-    )
-    db.session.add(wish)
-    db.session.flush()
-    # whether it was posted on a resident's behalf is `wish.assisted`; notes stay the people's own words
-    db.session.add(WishStep(wish_id=wish.id, actor_id=actor.id, action=WishAction.POST, from_status=None,
-                            to_status=WishStatus.SUBMITTED, at=now))
-    db.session.flush()
-    wish_changed.send(wish, action=WishAction.POST, actor=actor)
+    wish = submit_wish(actor, title=title, description=description, category_code=category_code,
+                       grid_code=grid_code, resident_id=resident_id)
     if publish:
         publish_wish(actor, wish)
     return wish
@@ -306,26 +116,8 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
 
 # --- the transitions -----------------------------------------------------------------------------
 def _move(wish: Wish, actor: User | None, action: WishAction, note: str | None = None, guard=(), **values) -> Wish:
-    """Apply one transition as a conditional UPDATE and record it; WishConflict when someone got there first."""
-    transition = TRANSITIONS[action]
-    now = utcnow()
-    source = wish.status
-    values.setdefault("updated_at", now)
-    result = db.session.execute(
-        update(Wish)
-        .where(Wish.id == wish.id, Wish.status.in_(transition.sources), *guard)
-        .values(status=transition.target, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(wish)
-        raise WishConflict(_conflict_message(wish, transition))
-    db.session.add(WishStep(wish_id=wish.id, actor_id=actor.id if actor is not None else None, action=action,
-                            from_status=source, to_status=transition.target, note=note, at=now))
-    db.session.flush()
-    db.session.refresh(wish)
-    wish_changed.send(wish, action=action, actor=actor)
-    return wish
+    """Apply one transition through the engine; WishConflict when someone got there first."""
+    return workflow.move(MACHINE, wish, actor, action, note=note, guard=guard, **values)
 
 
 def publish_wish(actor: User, wish: Wish) -> Wish:
@@ -466,33 +258,30 @@ def auto_confirm_stale_wishes(now: datetime | None = None) -> list[int]:
     return confirmed
 
 
-ACTIONS = {
-    WishAction.PUBLISH: publish_wish,
-    WishAction.REJECT: reject_wish,
-    WishAction.CANCEL: cancel_wish,
-    WishAction.CLAIM: claim_wish,
-    WishAction.RELEASE: release_wish,
-    WishAction.COMPLETE: complete_wish,
-    WishAction.CONFIRM: confirm_wish,
-    WishAction.DISPUTE: dispute_wish,
-    WishAction.REOPEN: reopen_wish,
+# --- the machine ----------------------------------------------------------------------------------
+# the interface verbs and the values each takes (reason, note, hours, rating, comment)
+STEPS = {
+    WishAction.PUBLISH: lambda a, w, v: publish_wish(a, w),
+    WishAction.REJECT: lambda a, w, v: reject_wish(a, w, v.get("reason")),
+    WishAction.CANCEL: lambda a, w, v: cancel_wish(a, w, v.get("note")),
+    WishAction.CLAIM: lambda a, w, v: claim_wish(a, w),
+    WishAction.RELEASE: lambda a, w, v: release_wish(a, w, v.get("note")),
+    WishAction.COMPLETE: lambda a, w, v: complete_wish(a, w, v.get("note"), v.get("hours")),
+    WishAction.CONFIRM: lambda a, w, v: confirm_wish(a, w, v.get("rating"), v.get("comment")),
+    WishAction.DISPUTE: lambda a, w, v: dispute_wish(a, w, v.get("reason")),
+    WishAction.REOPEN: lambda a, w, v: reopen_wish(a, w, v.get("reason")),
 }
+
+MACHINE = workflow.Machine(
+    name="wish", model=Wish, step_model=WishStep, subject_key="wish_id", transitions=TRANSITIONS,
+    refusal=refusal, conflict_message=_conflict_message, lost_message=_conflict_message, signal=wish_changed,
+    user_actions=USER_ACTIONS, steps=STEPS,
+)
 
 
 def perform(actor: User, wish: Wish, action: str, **values) -> Wish:
     """Run the user action named `action` with its values (reason, note, hours, rating, comment)."""
-    if action not in ACTIONS:
-        raise WishConflict(_("Unknown action."), code="unknown_action")
-    function = ACTIONS[WishAction(action)]
-    if action in (WishAction.REJECT, WishAction.DISPUTE, WishAction.REOPEN):
-        return function(actor, wish, values.get("reason"))
-    if action == WishAction.COMPLETE:
-        return function(actor, wish, values.get("note"), values.get("hours"))
-    if action == WishAction.CONFIRM:
-        return function(actor, wish, values.get("rating"), values.get("comment"))
-    if action in (WishAction.CANCEL, WishAction.RELEASE):
-        return function(actor, wish, values.get("note"))
-    return function(actor, wish)
+    return workflow.perform(MACHINE, actor, wish, action, values)
 
 
 # --- deadlines -----------------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""Who is who around a wish: members, owners, staff in scope; who may read a wish and its notes; who may act."""
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from app.extensions import db
+from app.ids import parse_id
+from app.models import Member, Wish
+from app.models.choices import PUBLIC_WISH_STATUSES, STAFF_ROLES, Role, WishStatus
+from app.services.scope import code_in_scope, scope_condition
+
+# the area code length that must match between a member's grid and a wish's grid, per claim scope
+CLAIM_SCOPE_PREFIX = {"community": 12, "street": 9, "district": 6}
+
+
+def member_for(user) -> Member | None:
+    """The active member profile of a logged-in member user, or None."""
+    if user is None or not getattr(user, "is_authenticated", True) or user.role != Role.MEMBER:
+        return None
+    # one lookup per user object (a request's): visibility, the checks and the answer all ask for it
+    if "_member_profile" not in user.__dict__:
+        user.__dict__["_member_profile"] = db.session.scalar(
+            select(Member).where(Member.user_id == user.id, Member.active.is_(True)))
+    return user.__dict__["_member_profile"]
+
+
+def claim_prefix(member: Member) -> str:
+    """The area code prefix a wish's grid must share with the member's grid for the member to claim it."""
+    scope = current_app.config["WISH_CLAIM_SCOPE"]
+    return member.grid_code[:CLAIM_SCOPE_PREFIX.get(scope, CLAIM_SCOPE_PREFIX["community"])]
+
+
+def is_staff_for(user, wish: Wish) -> bool:
+    """Grid staff (or community, street, district staff) whose scope covers the wish's grid."""
+    return user is not None and user.role in STAFF_ROLES and code_in_scope(user, wish.grid_code)
+
+
+def is_owner(user, wish: Wish) -> bool:
+    """The resident who owns the wish, or, for a resident without an account, staff acting for them."""
+    if user is None:
+        return False
+    if wish.owner_id is not None:
+        return wish.owner_id == user.id
+    return is_staff_for(user, wish)
+
+
+def active_claims(member_id: int) -> int:
+    """How many wishes the member has claimed and not yet completed."""
+    return db.session.scalar(
+        select(func.count()).select_from(Wish)
+        .where(Wish.claimed_by_id == member_id, Wish.status == WishStatus.CLAIMED)
+    ) or 0
+
+
+def refusal(user, wish: Wish, kind: str, member: Member | None) -> str | None:
+    """Why `user` (whose member profile is `member`) is not the `kind` of actor a step needs; None when they are."""
+    if kind == "staff" and not is_staff_for(user, wish):
+        return _("Only the grid staff responsible for this wish's grid may do this.")
+    if kind == "owner" and not is_owner(user, wish):
+        return _("Only the resident who posted this wish may do this.")
+    if kind == "member":
+        if member is None:
+            return _("Only checked-in party members may claim wishes.")
+        if not wish.grid_code.startswith(claim_prefix(member)):
+            return _("You can only claim wishes of the community you are checked in to.")
+    if kind == "claimer":
+        if member is None or (wish.claimed_by_id is not None and wish.claimed_by_id != member.id):
+            return _("Only the member who claimed this wish may do this.")
+    return None
+
+
+# --- reading -------------------------------------------------------------------------------------
+def visible_condition(user):
+    """WHERE condition of the wishes `user` may read: public ones, their own, and all in a staff scope."""
+    public = Wish.status.in_(PUBLIC_WISH_STATUSES)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return public
+    if user.role in STAFF_ROLES:
+        condition = scope_condition(Wish, user)
+        return Wish.id.is_not(None) if condition is None else or_(condition, Wish.posted_by_id == user.id)
+    own = [Wish.owner_id == user.id, Wish.posted_by_id == user.id]
+    member = member_for(user)
+    if member is not None:
+        own.append(Wish.claimed_by_id == member.id)
+    return or_(public, *own)
+
+
+def get_visible_wish(user, wish_id: int) -> Wish | None:
+    """The wish when `user` may read it, else None (the caller answers 404)."""
+    wish_id = parse_id(wish_id)
+    if wish_id is None:
+        return None
+    return db.session.scalar(select(Wish).where(Wish.id == wish_id, visible_condition(user)))
+
+
+def can_see_notes(user, wish: Wish) -> bool:
+    """Reasons and notes in the history are for the people involved and the staff in scope."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if is_staff_for(user, wish) or user.id in (wish.owner_id, wish.posted_by_id):
+        return True
+    member = member_for(user)
+    return member is not None and member.id == wish.claimed_by_id

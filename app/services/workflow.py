@@ -1,0 +1,141 @@
+"""The one workflow engine: a machine is data (its transitions and who may take them); this runs any of them.
+
+A step is one conditional `UPDATE … WHERE id = :id AND status IN (:sources)` (plus the columns the
+machine pins, e.g. an event's level) and one history row, so when many people act on one subject
+at once exactly one wins and the others get a `Conflict`. Refusals are `app.services.errors`.
+Functions flush and never commit: the caller owns the transaction.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.services.errors import Conflict, DomainError, Forbidden
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A condition a transition needs besides its source status; refused as a Conflict with `code`."""
+
+    test: Callable[[object], bool]
+    message: Callable[[], str]
+    code: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of a machine: the action, the states it leaves, the state it reaches (None: stays), who acts."""
+
+    action: str
+    sources: tuple[str, ...]
+    target: str | None
+    actor: str
+    requires: tuple[Requirement, ...] = ()
+
+
+@dataclass(frozen=True)
+class Machine:
+    """A workflow as data; the engine below does the checks, the moves and the listings for every machine.
+
+    `refusal(user, subject, actor_kind, context)` answers who may act: None when `user` is that kind of
+    actor, else the message of the refusal. `steps` are the interface verbs ({verb: run(actor, subject,
+    values)}); `verbs` names the transitions a verb covers when they differ ({action: verb}).
+    """
+
+    name: str
+    model: type
+    step_model: type
+    subject_key: str  # the history row's column naming the subject
+    transitions: dict[str, Transition]
+    refusal: Callable
+    conflict_message: Callable  # (subject, transition) -> message of a refusal for a wrong state
+    lost_message: Callable  # (subject, transition) -> message when someone else moved it first
+    signal: object
+    user_actions: tuple[str, ...] = ()
+    pinned: tuple[str, ...] = ()  # columns whose seen value the UPDATE also requires
+    after_step: Callable | None = None  # (subject, action, now): side rows in the same statement batch
+    steps: dict[str, Callable] = field(default_factory=dict)
+    verbs: dict[str, str] = field(default_factory=dict)
+
+    def transition(self, action) -> Transition:
+        return self.transitions[action]
+
+
+def check(machine: Machine, user, subject, action, context=None) -> None:
+    """Raise Forbidden for a wrong actor, Conflict for a wrong state or an unmet requirement; else return."""
+    transition = machine.transition(action)
+    refusal = machine.refusal(user, subject, transition.actor, context)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    if subject.status not in transition.sources:
+        raise Conflict(machine.conflict_message(subject, transition))
+    for requirement in transition.requires:
+        if not requirement.test(subject):
+            raise Conflict(requirement.message(), code=requirement.code)
+
+
+def can(machine: Machine, user, subject, action, context=None) -> bool:
+    """Whether `user` may take `action` on `subject` now (for showing buttons)."""
+    try:
+        check(machine, user, subject, action, context)
+    except DomainError:
+        return False
+    return True
+
+
+def available_actions(machine: Machine, user, subject, context=None) -> list:
+    """The user actions `user` may take on `subject` now, in the order of the lifecycle."""
+    return [a for a in machine.user_actions if can(machine, user, subject, a, context)]
+
+
+def interface_actions(machine: Machine, user, subject, context=None) -> list[str]:
+    """The interface verbs (keys of `machine.steps`) `user` may use on `subject` now, in lifecycle order."""
+    names = [machine.verbs.get(a, str(a)) for a in available_actions(machine, user, subject, context)]
+    return [name for name in dict.fromkeys(names) if name in machine.steps]
+
+
+def listed_verbs(machine: Machine) -> set[str]:
+    """Every verb `interface_actions` can ever list: each needs a route in every interface that lists them."""
+    return {machine.verbs.get(a, str(a)) for a in machine.user_actions} & set(machine.steps)
+
+
+def perform(machine: Machine, actor, subject, verb: str, values: dict):
+    """Run the interface verb `verb` with its values; Conflict("Unknown action.") for any other name."""
+    if verb not in machine.steps:
+        raise Conflict(_("Unknown action."), code="unknown_action")
+    return machine.steps[verb](actor, subject, values)
+
+
+def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=None, now=None, **values):
+    """Apply one transition as a conditional UPDATE and record it; Conflict when someone got there first.
+
+    `guard` adds conditions to the UPDATE, `values` columns it sets, `step` columns of the history row.
+    """
+    transition = machine.transition(action)
+    model = machine.model
+    now = now or utcnow()
+    source = subject.status
+    target = transition.target or source
+    values.setdefault("updated_at", now)
+    pins = [getattr(model, column) == getattr(subject, column) for column in machine.pinned]
+    result = db.session.execute(
+        update(model)
+        .where(model.id == subject.id, model.status.in_(transition.sources), *pins, *guard)
+        .values(status=target, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(subject)
+        raise Conflict(machine.lost_message(subject, transition))
+    db.session.add(machine.step_model(**{machine.subject_key: subject.id}, **(step or {}),
+                                      actor_id=actor.id if actor is not None else None, action=action,
+                                      from_status=source, to_status=target, note=note, at=now))
+    if machine.after_step is not None:
+        machine.after_step(subject, action, now)
+    db.session.flush()
+    db.session.refresh(subject)
+    machine.signal.send(subject, action=action, actor=actor)
+    return subject
