@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei poppler-u
 # Tests also drive the board in a headless browser at phone width.
 TEST_SYSTEM_PACKAGES := chromium
 
-.PHONY: run test system-deps translations migrate seed clean
+.PHONY: run test lock system-deps translations migrate seed clean
 
 run: system-deps $(VENV)/.installed translations
 	$(FLASK) db upgrade
@@ -22,6 +22,15 @@ test: SYSTEM_PACKAGES += $(TEST_SYSTEM_PACKAGES)
 test: system-deps $(VENV)/.installed-dev translations
 	$(BIN)/pytest -q
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+# Regenerate the lock files from requirements*.in (README.md, "Dependencies"); pins already there are kept
+# unless the .in asks otherwise or LOCK_ARGS says so (e.g. LOCK_ARGS="--upgrade-package pillow").
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras \
+	--no-emit-index-url --no-emit-trusted-host --no-emit-find-links $(LOCK_ARGS)
+
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 system-deps:
 	@missing=""; \
