@@ -12,6 +12,7 @@ from app.models.callbacks import CallbackStatus, CallbackTask
 from app.models.choices import DispatchStatus, EventAction, EventLevel, EventStatus
 from app.models.events import Dispatch, Event, EventStep
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
+from app.services import event_intake
 from app.services import events as service
 from app.services.events import TRANSITIONS, EventConflict, EventForbidden, EventInvalid
 from app.services.users import create_user
@@ -398,7 +399,7 @@ def test_five_concurrent_reports_with_one_ticket_make_one_event(kind, monkeypatc
             db.session.remove()
         barrier = threading.Barrier(5)
         results, errors, inserts = [], [], []
-        insert_once = service._insert_once
+        insert_once = event_intake._insert_once
 
         def counting_insert(actor, values):  # how many got past the look-up: the race the constraint decides
             inserts.append(1)
@@ -420,7 +421,7 @@ def test_five_concurrent_reports_with_one_ticket_make_one_event(kind, monkeypatc
                     db.session.remove()
 
         threads = [threading.Thread(target=call) for _ in range(5)]
-        monkeypatch.setattr(service, "_insert_once", counting_insert)
+        monkeypatch.setattr(event_intake, "_insert_once", counting_insert)
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -1,98 +1,53 @@
-"""The event state machine (SPEC §5): one transition table used by the back office, the site, the API and jobs.
+"""The event workflow (SPEC §5): its machine, declared once for the back office, the site, the API and jobs.
 
-Every transition is a conditional UPDATE (`… WHERE id = :id AND status = :seen AND level = :seen`), so
-when two people act on one event at once exactly one wins and the other gets an `EventConflict`.
-Functions flush and never commit: the caller owns the transaction. Deadlines, the sweep and the
-on-time rate live in app.services.event_sla.
+The engine (app.services.workflow) makes every step one conditional UPDATE (`… WHERE id = :id AND
+status = :seen AND level = :seen`), so when two people act on one event at once exactly one wins and
+the other gets a `Conflict`. Who is who lives in app.services.event_access, reporting in
+app.services.event_intake; deadlines, the sweep and the on-time rate in app.services.event_sla.
+Functions flush and never commit: the caller owns the transaction.
 """
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.ids import parse_id
-from app.models import Area, Department, Matter, Resident, User
+from app.models import Department, User
 from app.models.base import utcnow
 from app.models.callbacks import CallbackSubject
 from app.models.choices import (
-    EVENT_STATUS_LABELS, STAFF_ROLES, AreaLevel, DispatchStatus, EventAction, EventLevel, EventSource,
-    EventStatus, Role, SlaDeadline,
+    EVENT_STATUS_LABELS, DispatchStatus, EventAction, EventLevel, EventStatus, SlaDeadline,
 )
-from app.models.events import (
-    ACTING_FOR_MAX, Campaign, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, TITLE_MAX, Dispatch, Event,
-    EventStep, Supervision,
+from app.models.events import Dispatch, Event, EventStep, Supervision
+from app.services import callbacks, workflow
+from app.services.errors import Conflict, DomainError, Forbidden, Invalid
+from app.services.event_access import (  # noqa: F401  (the event's public names, as callers know them)
+    HANDLER_ROLE, dispatch_of, get_visible_event, handles, refusal, visible_condition,
 )
-from app.services import callbacks
-from app.services.event_reporting import REPORTER_ROLES, seconds_until_next_report
-from app.services.event_sla import deadlines_for
-from app.services.scope import apply_reach, code_in_scope, scope_condition
+from app.services.event_intake import (  # noqa: F401
+    DEFAULT_SOURCE, SOURCES_BY_ROLE, EventLimited, campaign_running, default_title, report_event,
+    running_campaigns,
+)
 from app.services.signals import event_changed
-from app.services.text import check_text, single_text
-from app.services.wishes import WishError, WishInvalid
+from app.services.text import single_text
+from app.services.workflow import Requirement, Transition
 
-
-class EventError(WishError):
-    """An event action was refused; `message` says why, for the person who tried.
-
-    A kind of WishError: interfaces answer both alike (status, code, message).
-    """
-
-
-class EventConflict(EventError):
-    """The event is not in a state (or at a level) that allows the action: HTTP 409."""
-
-    status = 409
-    code = "state_conflict"
-
-
-class EventForbidden(EventError):
-    """This user may not take this action on this event: HTTP 403."""
-
-    status = 403
-    code = "forbidden"
-
-
-class EventInvalid(EventError, WishInvalid):
-    """The values given do not pass validation; `errors` maps field names to messages: HTTP 422."""
-
-
-class EventLimited(EventError):
-    """Too many reports in a short time: HTTP 429; another is accepted in `retry_after` seconds."""
-
-    status = 429
-    code = "too_many_reports"
-
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One row of the state machine: the action, the states it leaves, the state it reaches, who acts.
-
-    `target` None keeps the status (escalate, answer); `levels` None allows every level.
-    """
-
-    action: EventAction
-    sources: tuple[EventStatus, ...]
-    target: EventStatus | None
-    actor: str  # handler | department | verifier | staff | community | system
-    levels: tuple[EventLevel, ...] | None = None
-
+# the event's names for the one refusal hierarchy (app.services.errors)
+EventError, EventConflict, EventForbidden, EventInvalid = DomainError, Conflict, Forbidden, Invalid
 
 S, L = EventStatus, EventLevel
+# departments are called in at the street (or while they work); the district is the top of the ladder
+AT_STREET = Requirement(
+    lambda e: e.level in (EventLevel.STREET, EventLevel.DEPARTMENT),
+    lambda: _("Departments are called in at street level: escalate the event to the street first."), "wrong_level")
+BELOW_TOP = Requirement(lambda e: e.level != EventLevel.DISTRICT,
+                        lambda: _("The event is already at the district: it cannot go higher."), "top_level")
+# `target` None keeps the status (escalate, answer)
 TRANSITIONS = {t.action: t for t in (
     Transition(EventAction.ACCEPT, (S.REPORTED,), S.ACCEPTED, "handler"),
     Transition(EventAction.START, (S.ACCEPTED,), S.IN_PROGRESS, "handler"),
-    Transition(EventAction.ESCALATE, (S.ACCEPTED, S.IN_PROGRESS), None, "handler"),
+    Transition(EventAction.ESCALATE, (S.ACCEPTED, S.IN_PROGRESS), None, "handler", (BELOW_TOP,)),
     Transition(EventAction.AUTO_ESCALATE, (S.REPORTED, S.ACCEPTED, S.IN_PROGRESS), None, "system"),
     # 吹哨: the street calls departments in; more may be called while they work
-    Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler",
-               (L.STREET, L.DEPARTMENT)),
+    Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler", (AT_STREET,)),
     Transition(EventAction.ANSWER, (S.IN_PROGRESS,), None, "department"),
     Transition(EventAction.RESOLVE, (S.IN_PROGRESS,), S.RESOLVED, "handler"),
     Transition(EventAction.VERIFY, (S.RESOLVED,), S.VERIFIED, "verifier"),
@@ -102,6 +57,7 @@ TRANSITIONS = {t.action: t for t in (
     Transition(EventAction.ARCHIVE, (S.CLOSED,), S.ARCHIVED, "community"),
 )}
 del S, L
+USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
 # one level up the ladder; departments are reached by dispatch, not by escalation
 NEXT_LEVEL = {
     EventLevel.GRID: EventLevel.COMMUNITY,
@@ -109,133 +65,35 @@ NEXT_LEVEL = {
     EventLevel.STREET: EventLevel.DISTRICT,
     EventLevel.DEPARTMENT: EventLevel.DISTRICT,
 }
-# who handles the event at each level (admins act at every level)
-HANDLER_ROLE = {
-    EventLevel.GRID: Role.GRID_WORKER,
-    EventLevel.COMMUNITY: Role.COMMUNITY_ADMIN,
-    EventLevel.STREET: Role.STREET_ADMIN,
-    EventLevel.DEPARTMENT: Role.STREET_ADMIN,  # the street that whistled keeps coordinating
-    EventLevel.DISTRICT: Role.ADMIN,
-}
-# the sources each kind of reporter may claim
-SOURCES_BY_ROLE = {
-    Role.RESIDENT: (EventSource.RESIDENT,),
-    Role.MEMBER: (EventSource.RESIDENT,),
-    Role.INTEGRATION: (EventSource.HOTLINE, EventSource.E_PATROL),
-    Role.DEPARTMENT: (EventSource.DEPARTMENT,),
-}
-DEFAULT_SOURCE = {Role.RESIDENT: EventSource.RESIDENT, Role.MEMBER: EventSource.RESIDENT,
-                  Role.INTEGRATION: EventSource.HOTLINE, Role.DEPARTMENT: EventSource.DEPARTMENT}
 # the deadline a step meets, so its supervision (if any) is settled
 SETTLES = {EventAction.ACCEPT: (SlaDeadline.RESPOND,), EventAction.RESOLVE: (SlaDeadline.RESOLVE,)}
 # steps that tell the reporter something: the first of them meets the reply deadline
 REPLIES = (EventAction.START, EventAction.DISPATCH, EventAction.ANSWER, EventAction.RESOLVE)
 
 
-# --- who is who ----------------------------------------------------------------------------------
-def _staff_in_scope(user, event: Event, role=None) -> bool:
-    if user is None or not getattr(user, "is_authenticated", True):
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    roles = (role,) if role else STAFF_ROLES
-    return user.role in roles and code_in_scope(user, event.grid_code)
-
-
-def handles(user, event: Event) -> bool:
-    """Staff of the event's present level whose scope covers its grid (admins: every level)."""
-    return _staff_in_scope(user, event, HANDLER_ROLE[EventLevel(event.level)])
-
-
-def dispatch_of(user, event: Event) -> Dispatch | None:
-    """The dispatch of `event` to the department of a department user, or None."""
-    if user is None or user.role != Role.DEPARTMENT or user.department_id is None:
-        return None
-    return db.session.scalar(select(Dispatch).where(Dispatch.event_id == event.id,
-                                                    Dispatch.department_id == user.department_id))
-
-
-def _is_actor(user, event: Event, kind: str) -> bool:
-    if kind == "handler":
-        return handles(user, event)
-    if kind == "department":
-        return dispatch_of(user, event) is not None
-    if kind == "verifier":  # 网格员确认验收: the grid worker of the grid confirms on the spot
-        return _staff_in_scope(user, event, Role.GRID_WORKER)
-    if kind == "staff":
-        return _staff_in_scope(user, event)
-    if kind == "community":  # 社区考评归档
-        return _staff_in_scope(user, event, Role.COMMUNITY_ADMIN)
-    return False  # system
-
-
-_FORBIDDEN = {
-    "handler": lambda: _("Only the staff handling this event at its present level may do this."),
-    "department": lambda: _("Only a department this event was dispatched to may answer it."),
-    "verifier": lambda: _("Only the grid worker of this event's grid may verify it."),
-    "staff": lambda: _("Only the staff responsible for this event's grid may do this."),
-    "community": lambda: _("Only the community staff of this event's grid may archive it."),
-    "system": lambda: _("Only the system takes this step."),
-}
-
-
-def check_action(user, event: Event, action: EventAction) -> None:
-    """Raise EventForbidden for a wrong actor, EventConflict for a wrong state or level; return when allowed."""
-    transition = TRANSITIONS[EventAction(action)]
-    if not _is_actor(user, event, transition.actor):
-        raise EventForbidden(_FORBIDDEN[transition.actor]())
-    if event.status not in transition.sources:
-        raise EventConflict(_conflict_message(event))
-    if transition.levels and event.level not in transition.levels:
-        raise EventConflict(_("Departments are called in at street level: escalate the event to the street first."),
-                            code="wrong_level")
-    if action == EventAction.ESCALATE and event.level == EventLevel.DISTRICT:
-        raise EventConflict(_("The event is already at the district: it cannot go higher."), code="top_level")
-
-
-def can(user, event: Event, action: EventAction) -> bool:
-    """Whether `user` may take `action` on `event` now (for showing buttons)."""
-    try:
-        check_action(user, event, action)
-    except EventError:
-        return False
-    return True
-
-
-USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
-
-
-def available_actions(user, event: Event) -> list[EventAction]:
-    """The actions `user` may take on `event` now, in the order of the lifecycle."""
-    return [a for a in USER_ACTIONS if can(user, event, a)]
-
-
-def _conflict_message(event: Event) -> str:
+def _conflict_message(event: Event, _transition=None) -> str:
     return _("This event is now “%(status)s”; that step is not possible from there.",
              status=EVENT_STATUS_LABELS[EventStatus(event.status)])
 
 
-# --- reading -------------------------------------------------------------------------------------
-def visible_condition(user):
-    """WHERE condition of the events `user` may read: staff their scope, departments their dispatches,
-    everyone else what they reported."""
-    if user.role in STAFF_ROLES:
-        condition = scope_condition(Event, user)
-        return Event.id.is_not(None) if condition is None else condition
-    own = Event.reporter_id == user.id
-    if user.role == Role.DEPARTMENT and user.department_id is not None:
-        dispatched = select(Dispatch.id).where(Dispatch.event_id == Event.id,
-                                               Dispatch.department_id == user.department_id).exists()
-        return or_(own, dispatched)
-    return own
+def _lost_message(event: Event, _transition=None) -> str:
+    return _("Someone else changed this event meanwhile: %(now)s", now=_conflict_message(event))
 
 
-def get_visible_event(user, event_id: int) -> Event | None:
-    """The event when `user` may read it, else None (the caller answers 404)."""
-    event_id = parse_id(event_id)
-    if event_id is None:
-        return None
-    return db.session.scalar(select(Event).where(Event.id == event_id, visible_condition(user)))
+# --- the checks ----------------------------------------------------------------------------------
+def check_action(user, event: Event, action: EventAction) -> None:
+    """Raise EventForbidden for a wrong actor, EventConflict for a wrong state or level; return when allowed."""
+    workflow.check(MACHINE, user, event, EventAction(action))
+
+
+def can(user, event: Event, action: EventAction) -> bool:
+    """Whether `user` may take `action` on `event` now (for showing buttons)."""
+    return workflow.can(MACHINE, user, event, EventAction(action))
+
+
+def available_actions(user, event: Event) -> list[EventAction]:
+    """The actions `user` may take on `event` now, in the order of the lifecycle."""
+    return workflow.available_actions(MACHINE, user, event)
 
 
 # --- validation of values ------------------------------------------------------------------------
@@ -252,205 +110,29 @@ def _flag(field: str, value) -> bool:
     raise EventInvalid({field: _("Answer yes or no (true or false).")})
 
 
-# --- reporting -----------------------------------------------------------------------------------
-SUMMARY_CHARS = 16  # the words of the description a blank title borrows
-
-
-def default_title(matter_code: str | None, description: str | None) -> str:
-    """A title for a report given without one: the matter's name, '：' and the description's first words,
-    at most TITLE_MAX characters ('' without either)."""
-    matter = db.session.scalar(select(Matter).where(Matter.code == (matter_code or "")))
-    words = " ".join((description or "").split())
-    if len(words) > SUMMARY_CHARS:
-        words = words[:SUMMARY_CHARS].rstrip() + "…"
-    parts = [p for p in ((matter.name if matter else ""), words) if p]
-    return "：".join(parts)[:TITLE_MAX]
-
-
-def report_event(actor: User, *, title, description, matter_code, grid_code=None, location_text=None,
-                 source=None, external_ref=None, acting_for=None, campaign_id=None,
-                 now: datetime | None = None) -> tuple[Event, bool]:
-    """Report an event at grid level of its grid; (the event, whether it was created now).
-
-    An integration user (the 12345 hotline) passes its ticket id as `external_ref`: a repeat with the
-    same ref returns the first event and creates nothing, even when the repeats race each other.
-    """
-    now = now or utcnow()
-    errors: dict[str, str] = {}
-    external_ref = check_text(errors, "external_ref", external_ref, EXTERNAL_REF_MAX, False, _("Ticket id"))
-    if external_ref is not None and actor.role != Role.INTEGRATION:
-        errors["external_ref"] = _("Only the hotline integration gives ticket ids.")
-    if errors:
-        raise EventInvalid(errors)
-    if external_ref is not None:
-        existing = _existing(actor, external_ref)
-        if existing is not None:
-            return existing, False
-
-    reporter = actor.role in REPORTER_ROLES
-    if reporter and (retry_after := seconds_until_next_report(actor, now)):
-        raise EventLimited(_("You have sent many reports in a short time. Please try again later, "
-                             "or call your grid worker if it is urgent."), retry_after)
-    title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
-    description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
-    location_text = check_text(errors, "location_text", location_text, LOCATION_MAX, False, _("Location"))
-    if reporter:  # staff may leave these out (a quick note from patrol); a resident's report needs both
-        if description is None and "description" not in errors:
-            errors["description"] = _("Say what is wrong.")
-        if location_text is None and "location_text" not in errors:
-            errors["location_text"] = _("Say where it is, so the grid worker can find it.")
-    matter = db.session.scalar(select(Matter).where(Matter.code == str(matter_code or "")))
-    if matter is None:
-        errors["matter"] = _("Choose a matter from the matter list.")
-    elif not matter.admitted:
-        errors["matter"] = _("This matter is not admitted to the grid's matter list (准入).")
-
-    allowed = SOURCES_BY_ROLE.get(Role(actor.role), tuple(EventSource))
-    source = source or DEFAULT_SOURCE.get(Role(actor.role), EventSource.PATROL)
-    if source not in allowed:
-        errors["source"] = _("Choose one of the sources: %(choices)s.", choices=", ".join(allowed))
-
-    if reporter and not grid_code:
-        grid_code = actor.area_code
-    grid = db.session.scalar(select(Area).where(Area.code == str(grid_code or ""), Area.level == AreaLevel.GRID))
-    if grid is None:
-        errors["grid_code"] = _("Choose an existing grid.")
-    elif actor.role in (*STAFF_ROLES, Role.INTEGRATION) and not code_in_scope(actor, grid.code):
-        errors["grid_code"] = _("You can only report events in your own area.")
-    elif reporter and not grid.code.startswith(actor.area_code or "-"):
-        errors["grid_code"] = _("You can report only in your own grid.")
-
-    acting_for = _acting_for(errors, actor, acting_for)
-    campaign_id = _campaign(errors, campaign_id, matter, grid, now)
-    if errors:
-        raise EventInvalid(errors)
-
-    respond_by, reply_by, resolve_by = deadlines_for(matter, now)
-    values = dict(title=title, description=description, matter_id=matter.id, grid_code=grid.code,
-                  location_text=location_text, source=source, reporter_id=actor.id, acting_for=acting_for,
-                  external_ref=external_ref, level=EventLevel.GRID, status=EventStatus.REPORTED,
-                  campaign_id=campaign_id, respond_by=respond_by, reply_by=reply_by, resolve_by=resolve_by,
-                  created_at=now, updated_at=now)
-    if external_ref is None:
-        event = Event(**values)
-        db.session.add(event)
-        db.session.flush()
-    else:
-        event = _insert_once(actor, values)
-        if event is None:  # another request with the same ticket got there first
-            return _existing(actor, external_ref), False
-    db.session.add(EventStep(event_id=event.id, actor_id=actor.id, action=EventAction.REPORT, from_status=None,
-                             to_status=EventStatus.REPORTED, from_level=None, to_level=EventLevel.GRID, at=now))
-    db.session.flush()
-    event_changed.send(event, action=EventAction.REPORT, actor=actor)
-    return event, True
-
-
-def _existing(actor: User, external_ref: str) -> Event | None:
-    event = db.session.scalar(select(Event).where(Event.external_ref == external_ref))
-    if event is not None and event.reporter_id != actor.id:
-        raise EventConflict(_("Another client already used this ticket id."), code="idempotency_conflict")
-    return event
-
-
-def _insert_once(actor: User, values: dict) -> Event | None:
-    """INSERT … ON CONFLICT (external_ref) DO NOTHING: the new event, or None when the ref exists.
-
-    The unique constraint decides between racing requests: on PostgreSQL the loser waits for the
-    winner's commit and inserts nothing; SQLite writers are serial anyway.
-    """
-    dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    event_id = db.session.execute(
-        insert(Event).values(**values).on_conflict_do_nothing(index_elements=["external_ref"]).returning(Event.id)
-    ).scalar()
-    return db.session.get(Event, event_id) if event_id is not None else None
-
-
-def _acting_for(errors: dict, actor: User, value) -> str | None:
-    """帮办代办: staff report for someone — a name, or a census record (its id) in their scope."""
-    if value in (None, ""):
-        return None
-    if actor.role not in STAFF_ROLES:
-        errors["acting_for"] = _("Only grid staff report on someone's behalf.")
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        resident = db.session.get(Resident, value) if parse_id(value) else None
-        if resident is None or not code_in_scope(actor, resident.grid_code):
-            errors["acting_for"] = _("Choose a resident from your own area.")
-            return None
-        return f"resident:{resident.id}"
-    return check_text(errors, "acting_for", value, ACTING_FOR_MAX, False, _("Reported for"))
-
-
-def _campaign(errors: dict, campaign_id, matter: Matter | None, grid: Area | None, now: datetime) -> int | None:
-    """A campaign (专项治理) the event belongs to: running today, covering its grid, of its matter if it names one."""
-    if campaign_id in (None, ""):
-        return None
-    campaign_id = parse_id(campaign_id)
-    campaign = db.session.get(Campaign, campaign_id) if campaign_id is not None else None
-    if campaign is None:
-        errors["campaign_id"] = _("Choose an existing campaign.")
-    elif not campaign_running(campaign, now):
-        errors["campaign_id"] = _("This campaign is not running today.")
-    elif grid is not None and not grid.code.startswith(campaign.area_code):
-        errors["campaign_id"] = _("This campaign does not cover the event's grid.")
-    elif matter is not None and campaign.matter_id not in (None, matter.id):
-        errors["campaign_id"] = _("This campaign is about another matter.")
-    else:
-        return campaign.id
-    return None
-
-
-def campaign_running(campaign: Campaign, now: datetime | None = None) -> bool:
-    """Whether `campaign`'s period covers today."""
-    today = (now or utcnow()).date()
-    return campaign.starts_on <= today and (campaign.ends_on is None or today <= campaign.ends_on)
-
-
-def running_campaigns(user: User, now: datetime | None = None) -> list[Campaign]:
-    """The campaigns an event `user` reports may join: running today and set for their area or one above it."""
-    today = (now or utcnow()).date()
-    query = (select(Campaign).where(Campaign.starts_on <= today,
-                                    or_(Campaign.ends_on.is_(None), Campaign.ends_on >= today))
-             .order_by(Campaign.name))
-    return list(db.session.scalars(apply_reach(query, Campaign, user)))
-
 
 # --- the transitions -----------------------------------------------------------------------------
 def _move(event: Event, actor: User | None, action: EventAction, *, note=None, to_level=None, department_id=None,
-          now: datetime | None = None, **values) -> Event:
-    """Apply one transition as a conditional UPDATE and record it; EventConflict when someone got there first."""
-    transition = TRANSITIONS[action]
+          now=None, **values) -> Event:
+    """Apply one transition through the engine, at `to_level` (default: the event's); EventConflict when
+    someone got there first."""
     now = now or utcnow()
-    source, level = event.status, event.level
-    target = transition.target or source
-    to_level = to_level or level
+    to_level = to_level or event.level
     if action in REPLIES:
         values["replied_at"] = func.coalesce(Event.replied_at, now)
-    result = db.session.execute(
-        update(Event)
-        .where(Event.id == event.id, Event.status == source, Event.level == level)
-        .values(status=target, level=to_level, updated_at=now, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.refresh(event)
-        raise EventConflict(_("Someone else changed this event meanwhile: %(now)s",
-                              now=_conflict_message(event)))
-    db.session.add(EventStep(event_id=event.id, actor_id=actor.id if actor is not None else None, action=action,
-                             from_status=source, to_status=target, from_level=level, to_level=to_level,
-                             department_id=department_id, note=note, at=now))
+    return workflow.move(MACHINE, event, actor, action, note=note, now=now, level=to_level,
+                         step={"from_level": event.level, "to_level": to_level, "department_id": department_id},
+                         **values)
+
+
+def _settle(event: Event, action: EventAction, now) -> None:
+    """The step meets its deadlines: their supervisions (督办), if any, are settled."""
     settled = SETTLES.get(action, ()) + ((SlaDeadline.REPLY,) if action in REPLIES else ())
     if settled:
         db.session.execute(
             update(Supervision).where(Supervision.event_id == event.id, Supervision.deadline.in_(settled),
                                       Supervision.resolved_at.is_(None))
             .values(resolved_at=now).execution_options(synchronize_session=False))
-    db.session.flush()
-    db.session.refresh(event)
-    event_changed.send(event, action=action, actor=actor)
-    return event
 
 
 def accept_event(actor: User, event: Event, *, now=None) -> Event:
@@ -567,12 +249,8 @@ def callback_event(actor: User, event: Event, satisfied, note=None, *, now=None)
     note = _single_text("note", note, _("Note"), required=not satisfied)
     task = callbacks.open_task(CallbackSubject.EVENT, event.id)
     if task is not None:
-        try:  # records the task; "unsatisfied" comes back through REOPEN below
-            callbacks.record_callback(actor, task, satisfied, note)
-        except EventError:
-            raise
-        except WishError as error:  # the task was recorded meanwhile
-            raise EventConflict(error.message) from None
+        # records the task (a Conflict when it was recorded meanwhile); "unsatisfied" comes back through REOPEN
+        callbacks.record_callback(actor, task, satisfied, note)
         db.session.refresh(event)  # closed or reopened through the task's follow-up below
         return event
     if satisfied:
@@ -629,21 +307,28 @@ ACTIONS = {
 
 
 # the state machine's verbs as interfaces name them: a failed check and an unsatisfied callback are
+
+
+# the state machine's verbs as interfaces name them: a failed check and an unsatisfied callback are
 # the same verb as their happy twin
 INTERFACE_ACTION = {EventAction.VERIFY_FAIL: "verify", EventAction.CLOSE: "callback", EventAction.REOPEN: "callback"}
+
+MACHINE = workflow.Machine(
+    name="event", model=Event, step_model=EventStep, subject_key="event_id", transitions=TRANSITIONS,
+    refusal=refusal, conflict_message=_conflict_message, lost_message=_lost_message, signal=event_changed,
+    user_actions=USER_ACTIONS, pinned=("status", "level"), after_step=_settle, steps=ACTIONS,
+    verbs=INTERFACE_ACTION,
+)
 
 
 def interface_actions(user, event: Event) -> list[str]:
     """The interface verbs (keys of ACTIONS) `user` may use on `event` now, in lifecycle order."""
-    names = [INTERFACE_ACTION.get(a, str(a)) for a in available_actions(user, event)]
-    return [name for name in dict.fromkeys(names) if name in ACTIONS]
+    return workflow.interface_actions(MACHINE, user, event)
 
 
 def perform(actor: User, event: Event, action: str, **values):
     """Run the interface action named `action` (the API's and the back office's verbs) with its values."""
-    if action not in ACTIONS:
-        raise EventConflict(_("Unknown action."), code="unknown_action")
-    return ACTIONS[action](actor, event, values)
+    return workflow.perform(MACHINE, actor, event, action, values)
 
 
 # --- demo data -----------------------------------------------------------------------------------

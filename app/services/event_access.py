@@ -1,0 +1,91 @@
+"""Who is who around an event: its handler at each level, its departments, its verifier; who may read it."""
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.ids import parse_id
+from app.models.choices import STAFF_ROLES, EventLevel, Role
+from app.models.events import Dispatch, Event
+from app.services.scope import code_in_scope, scope_condition
+
+# who handles the event at each level (admins act at every level)
+HANDLER_ROLE = {
+    EventLevel.GRID: Role.GRID_WORKER,
+    EventLevel.COMMUNITY: Role.COMMUNITY_ADMIN,
+    EventLevel.STREET: Role.STREET_ADMIN,
+    EventLevel.DEPARTMENT: Role.STREET_ADMIN,  # the street that whistled keeps coordinating
+    EventLevel.DISTRICT: Role.ADMIN,
+}
+
+
+def _staff_in_scope(user, event: Event, role=None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", True):
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    roles = (role,) if role else STAFF_ROLES
+    return user.role in roles and code_in_scope(user, event.grid_code)
+
+
+def handles(user, event: Event) -> bool:
+    """Staff of the event's present level whose scope covers its grid (admins: every level)."""
+    return _staff_in_scope(user, event, HANDLER_ROLE[EventLevel(event.level)])
+
+
+def dispatch_of(user, event: Event) -> Dispatch | None:
+    """The dispatch of `event` to the department of a department user, or None."""
+    if user is None or user.role != Role.DEPARTMENT or user.department_id is None:
+        return None
+    return db.session.scalar(select(Dispatch).where(Dispatch.event_id == event.id,
+                                                    Dispatch.department_id == user.department_id))
+
+
+def _is_actor(user, event: Event, kind: str) -> bool:
+    if kind == "handler":
+        return handles(user, event)
+    if kind == "department":
+        return dispatch_of(user, event) is not None
+    if kind == "verifier":  # 网格员确认验收: the grid worker of the grid confirms on the spot
+        return _staff_in_scope(user, event, Role.GRID_WORKER)
+    if kind == "staff":
+        return _staff_in_scope(user, event)
+    if kind == "community":  # 社区考评归档
+        return _staff_in_scope(user, event, Role.COMMUNITY_ADMIN)
+    return False  # system
+
+
+_FORBIDDEN = {
+    "handler": lambda: _("Only the staff handling this event at its present level may do this."),
+    "department": lambda: _("Only a department this event was dispatched to may answer it."),
+    "verifier": lambda: _("Only the grid worker of this event's grid may verify it."),
+    "staff": lambda: _("Only the staff responsible for this event's grid may do this."),
+    "community": lambda: _("Only the community staff of this event's grid may archive it."),
+    "system": lambda: _("Only the system takes this step."),
+}
+
+
+def refusal(user, event: Event, kind: str, _context=None) -> str | None:
+    """Why `user` is not the `kind` of actor a step needs; None when they are."""
+    return None if _is_actor(user, event, kind) else _FORBIDDEN[kind]()
+
+
+def visible_condition(user):
+    """WHERE condition of the events `user` may read: staff their scope, departments their dispatches,
+    everyone else what they reported."""
+    if user.role in STAFF_ROLES:
+        condition = scope_condition(Event, user)
+        return Event.id.is_not(None) if condition is None else condition
+    own = Event.reporter_id == user.id
+    if user.role == Role.DEPARTMENT and user.department_id is not None:
+        dispatched = select(Dispatch.id).where(Dispatch.event_id == Event.id,
+                                               Dispatch.department_id == user.department_id).exists()
+        return or_(own, dispatched)
+    return own
+
+
+def get_visible_event(user, event_id: int) -> Event | None:
+    """The event when `user` may read it, else None (the caller answers 404)."""
+    event_id = parse_id(event_id)
+    if event_id is None:
+        return None
+    return db.session.scalar(select(Event).where(Event.id == event_id, visible_condition(user)))
