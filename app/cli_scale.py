@@ -13,7 +13,7 @@ SUMMARY = ("area", "compound", "building", "room", "household", "resident", "ent
 
 @click.command("scale")
 @click.option("--preset", type=click.Choice(sorted(scale.PRESETS)), default="weicheng", show_default=True,
-              help="weicheng: SPEC's full figures; xingping: 18 communities, 176 grids; small: for tests.")
+              help="weicheng: Weicheng's published figures; xingping: 18 communities, 176 grids; small: for tests.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed (and --as-of) → identical data.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="The day the generated history ends (midnight UTC). Default: today.")

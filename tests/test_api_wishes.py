@@ -260,7 +260,7 @@ def test_worker_of_another_grid_cannot_publish_a_wish_they_cannot_see(as_user):
 
     response = as_user("grid2").act(wish_id(SUBMITTED), "publish")
 
-    assert_error(response, 404, "not_found")  # outside scope is 404, as for every record (SPEC §3)
+    assert_error(response, 404, "not_found")  # outside scope is 404, as for every record (docs/roles.md#scoping)
     assert fresh_wish(wish_id(SUBMITTED)).status == "submitted" and step_count() == steps
 
 

@@ -314,7 +314,7 @@ class EventAdmin(OneGridModelView):
 
 
 class EventQueueAdmin(EventAdmin):
-    """What waits for the user (SPEC §5): nearest deadline first, overdue ones marked."""
+    """What waits for the user (docs/workflows.md#events): nearest deadline first, overdue ones marked."""
 
     can_export = False
     list_template = "admin/event_queue_list.html"

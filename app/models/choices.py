@@ -302,7 +302,7 @@ WISH_ACTION_LABELS = {
 }
 
 
-# --- events (一网统管, SPEC §5) -------------------------------------------------------------------------
+# --- events (一网统管, docs/workflows.md#events) ----------------------------------------------------------
 class EventStatus(StrEnum):
     REPORTED = "reported"
     ACCEPTED = "accepted"

@@ -1,4 +1,4 @@
-"""Events (事件, SPEC §5): the event itself, its history, department dispatches, supervisions and campaigns."""
+"""Events (事件, docs/workflows.md#events): the event, its history, department dispatches, supervisions and campaigns."""
 from datetime import date, datetime
 
 from sqlalchemy import (

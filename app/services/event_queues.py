@@ -1,4 +1,4 @@
-"""What waits for whom (SPEC §5): each role's event queue, sorted by the nearest deadline, and its notices.
+"""What waits for whom (docs/workflows.md#events): each role's event queue, by the nearest deadline, and its notices.
 
 A grid worker's queue holds the new and ongoing events at grid level of their grid, and the resolved
 events of their grid that wait for the on-the-spot check (验收); community staff hold the community-level

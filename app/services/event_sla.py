@@ -1,4 +1,4 @@
-"""Event deadlines (SLA), the supervision sweep (督办) and the on-time rate (SPEC §5).
+"""Event deadlines (SLA), the supervision sweep (督办), the on-time rate (docs/workflows.md#deadlines-and-supervision).
 
 The sweep is set-based: one INSERT … SELECT per deadline finds the newly breached events through the
 indexes on (status, respond_by), (replied_at, reply_by) and (status, resolve_by), and the unique

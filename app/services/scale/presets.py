@@ -31,14 +31,14 @@ class Preset:
         return {"streets": len(self.streets)} | {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
 
 
-# SPEC: Weicheng's figures, exactly; wishes are ours (two per checked-in member)
+# docs/domain.md#scale: Weicheng's figures, exactly; wishes are ours (two per checked-in member)
 WEICHENG = Preset(
     name="weicheng", district_code="610404", district_name="渭城区", bbox=(108.62, 34.30, 108.95, 34.50),
     streets=("渭阳街道", "人民路街道", "新兴路街道", "文汇路街道", "中山街道", "渭城街道"),
     communities=57, grids=455, compounds=358, buildings=3_444, rooms=131_395, households=134_768,
     residents=296_166, enterprises=3_921, facilities=16_370, units=58, members=2_300, events=66_992, wishes=4_600,
 )
-# SPEC: 18 communities, 176 grids, 233 check-in party organisations, ~9,000 members; the rest is
+# docs/domain.md#scale: 18 communities, 176 grids, 233 check-in party organisations, ~9,000 members; the rest is
 # Weicheng's per grid (× 176/455), and two wishes per member as above
 XINGPING = Preset(
     name="xingping", district_code="610481", district_name="兴平市", bbox=(108.36, 34.22, 108.62, 34.38),
