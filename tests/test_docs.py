@@ -21,13 +21,18 @@ def _anchors(name: str) -> set[str]:
         return {_anchor(line.lstrip("#")) for line in fh if line.startswith("#")}
 
 
-def _citations():
-    """(where, document, section) for every docs/… citation in the code, templates and the README."""
+def _sources() -> list[str]:
+    """The README, and every Python, template and Markdown file of the code, tests and benchmarks."""
     paths = [os.path.join(PROJECT_ROOT, "README.md")]
     for top in SOURCES:
         for folder, _dirs, files in os.walk(os.path.join(PROJECT_ROOT, top)):
             paths.extend(os.path.join(folder, f) for f in files if f.endswith((".py", ".html", ".md")))
-    for path in paths:
+    return paths
+
+
+def _citations():
+    """(where, document, section) for every docs/… citation in the code, templates and the README."""
+    for path in _sources():
         with open(path, encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
                 for match in CITATION.finditer(line):
@@ -49,3 +54,12 @@ def test_every_citation_of_the_design_names_a_document_and_section_that_exist():
     missing = [(where, doc, section) for where, doc, section in citations
                if not os.path.exists(os.path.join(DOCS, doc)) or (section and section not in _anchors(doc))]
     assert not missing, f"citations of documents or sections that do not exist: {missing}"
+
+
+def test_no_comment_cites_a_specification_outside_the_repository():
+    stale = []
+    for path in _sources():
+        with open(path, encoding="utf-8") as fh:
+            stale.extend(f"{os.path.relpath(path, PROJECT_ROOT)}:{n}" for n, line in enumerate(fh, 1)
+                         if re.search(r"\bSPEC\b", line))
+    assert not stale, f"cite docs/ instead: {stale}"

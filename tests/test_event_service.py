@@ -1,4 +1,4 @@
-"""The event state machine (SPEC §5), through its service functions: the ladder, scope, refusals, intake."""
+"""The event machine (docs/workflows.md#events) through its service functions: the ladder, scope, refusals, intake."""
 import threading
 
 import pytest

@@ -1,4 +1,4 @@
-"""The event workflow (SPEC §5): its machine, declared once for the back office, the site, the API and jobs.
+"""The event workflow (docs/workflows.md#events): its machine, declared once for the back office, site, API and jobs.
 
 The engine (app.services.workflow) makes every step one conditional UPDATE (`… WHERE id = :id AND
 status = :seen AND level = :seen`), so when two people act on one event at once exactly one wins and

@@ -1,4 +1,4 @@
-"""The micro-wish workflow (SPEC §4): its machine, declared once for the board, back office, API and jobs.
+"""The micro-wish workflow (docs/workflows.md#micro-wishes): one machine for the board, back office, API and jobs.
 
 The engine (app.services.workflow) makes every step one conditional UPDATE (`… WHERE id = :id AND
 status IN (:sources)`), so when many people act on one wish at once exactly one wins and the others
