@@ -20,6 +20,7 @@ from app.models.events import (
     ACTING_FOR_MAX, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, NOTE_MAX, TITLE_MAX, Dispatch, Event, EventStep,
 )
 from app.services import events as service
+from app.services import workflow
 from app.services.event_sla import is_overdue, next_deadline
 
 bp = api_blueprint("events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive.")
@@ -172,6 +173,12 @@ class AnswerRequestSchema(ma.Schema):
     done = ma.fields.Boolean(load_default=False)
 
 
+class StartRequestSchema(ma.Schema):
+    """What the handler found or does first, optionally."""
+
+    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
+
+
 class ResolveRequestSchema(ma.Schema):
     """What was done."""
 
@@ -310,6 +317,7 @@ def get_event(event_id):
 # --- the transitions: one endpoint per action, all through services.events.perform ---------------
 ACTION_ENDPOINTS = {
     "accept": (None, "The handler at the event's level takes it on (meets the respond deadline)."),
+    "start": (StartRequestSchema, "The handler starts work on an accepted event (a first word to the reporter)."),
     "escalate": (EscalateRequestSchema, "The handler hands the event one level up, or to the district when major."),
     "dispatch": (DispatchRequestSchema, "Street staff call one or more departments in (吹哨)."),
     "answer": (AnswerRequestSchema, "A department answers its dispatch (报到), saying whether its part is done."),
@@ -327,6 +335,9 @@ def _act(action: str, event_id: int, values: dict) -> dict:
     return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
 
 
+# every verb the machine may list in `actions` has its endpoint: a missing one fails here, not as a 404
+if missing := workflow.unrouted(service.MACHINE, ACTION_ENDPOINTS):
+    raise RuntimeError(f"event actions listed but not routed: {sorted(missing)}")
 # every event action may meet a value the state machine refuses (422), a body or not
 register_actions(bp, "events", "event", EventSchema, ACTION_ENDPOINTS, _act,
                  responses=((422, "UNPROCESSABLE_ENTITY"),))

@@ -19,6 +19,7 @@ from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
 from app.services import wishes as service
+from app.services import workflow
 from app.services.masking import mask_name
 
 bp = api_blueprint("wishes", __name__, "Micro-wishes: post, publish, claim, complete, confirm.")
@@ -237,4 +238,7 @@ def _act(action: WishAction, wish_id: int, values: dict) -> dict:
     return present(_load_visible(user, wish_id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
 
 
+# every verb the machine may list in `actions` has its endpoint: a missing one fails here, not as a 404
+if missing := workflow.unrouted(service.MACHINE, ACTION_ENDPOINTS):
+    raise RuntimeError(f"wish actions listed but not routed: {sorted(missing)}")
 register_actions(bp, "wishes", "wish", WishSchema, ACTION_ENDPOINTS, _act)

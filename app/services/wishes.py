@@ -25,7 +25,7 @@ from app.services.wish_access import (  # noqa: F401  (the wish's public names, 
     CLAIM_SCOPE_PREFIX, active_claims, can_see_notes, claim_prefix, get_visible_wish, is_owner, is_staff_for,
     member_for, refusal, visible_condition,
 )
-from app.services.wish_intake import active_categories, submit_wish
+from app.services.wish_intake import active_categories, submit_wish  # noqa: F401  (active_categories: callers)
 from app.services.workflow import Transition
 
 # the wish's names for the one refusal hierarchy (app.services.errors)

@@ -139,3 +139,8 @@ def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=
     db.session.refresh(subject)
     machine.signal.send(subject, action=action, actor=actor)
     return subject
+
+
+def unrouted(machine: Machine, routed) -> set[str]:
+    """The verbs `interface_actions` may list that `routed` (an interface's verbs) lacks: each would be a 404."""
+    return listed_verbs(machine) - {str(verb) for verb in routed}
