@@ -25,6 +25,7 @@ from app.models.base import sync_foreign_keys
 from app.models.choices import BACK_OFFICE_ROLES, STAFF_ROLES, Role
 from app.security import forbid_storing
 from app.services import audit
+from app.services.errors import DomainError, Invalid
 from app.services.masking import MASKERS
 from app.services.scope import apply_scope, row_in_scope
 
@@ -88,14 +89,12 @@ def run_step(step) -> tuple[bool | None, dict]:
     and the refusal flashed for the next page."""
     from flask import flash
 
-    from app.services.wishes import WishError, WishInvalid  # the base of every service refusal
-
     try:
         step()
-    except WishInvalid as error:
+    except Invalid as error:
         db.session.rollback()
         return False, error.errors
-    except WishError as error:
+    except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return REFUSED, {}

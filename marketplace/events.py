@@ -22,6 +22,7 @@ from app.models.choices import (
 )
 from app.models.events import DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX
 from app.services import events as service
+from app.services.errors import DomainError, Limited
 from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
 from marketplace import bp
@@ -133,7 +134,7 @@ def new_event():
             user, title=title, description=form.description.data, matter_code=form.matter.data,
             location_text=form.location_text.data, grid_code=grid.code if grid else form.grid_code.data)
         db.session.commit()
-    except service.EventError as error:
+    except DomainError as error:
         db.session.rollback()
         errors = dict(getattr(error, "errors", None) or {"": error.message})
         if not typed_title and len(errors) > 1:
@@ -142,7 +143,7 @@ def new_event():
             target = form._fields.get(name)
             (target.errors if target is not None else form.form_errors).append(message)
         response = make_response(*_render_form(form, error.status, grid))
-        if isinstance(error, service.EventLimited):
+        if isinstance(error, Limited):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
     flash(_("Reported. Your grid worker will respond by %(time)s.", time=when_text(event.respond_by)), "success")

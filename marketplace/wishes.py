@@ -17,6 +17,7 @@ from app.models.base import under_area, utcnow
 from app.models.choices import RATING_LABELS, WISH_ACTION_LABELS, WISH_STATUS_LABELS, Role, WishAction, WishStatus
 from app.services.masking import mask_name
 from app.services import wishes as service
+from app.services.errors import DomainError, Invalid
 from marketplace import bp
 from marketplace.areas import grid_choices
 from marketplace.forms import ACTION_FORMS, WishForm
@@ -173,10 +174,10 @@ def wish_action(wish_id: int, action: str):
     try:
         service.perform(current_user._get_current_object(), wish, action, **values)
         db.session.commit()
-    except service.WishError as error:
+    except DomainError as error:
         db.session.rollback()
         wish = _visible_wish_or_404(wish_id)
-        if isinstance(error, service.WishInvalid):
+        if isinstance(error, Invalid):
             for name, message in error.errors.items():
                 target = form._fields.get(name)
                 (target.errors if target is not None else form.form_errors).append(message)
@@ -207,7 +208,7 @@ def new_wish():
                                      description=form.description.data, category_code=form.category.data,
                                      grid_code=form.grid_code.data)
             db.session.commit()
-        except service.WishError as error:
+        except DomainError as error:
             db.session.rollback()
             for name, message in getattr(error, "errors", {"": error.message}).items():
                 target = form._fields.get(name)

@@ -30,9 +30,9 @@ from app.models.choices import (
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
 from app.services import audit, callbacks
 from app.services import events as service
+from app.services.errors import DomainError
 from app.services.event_queues import queue_condition
 from app.services.event_sla import is_overdue, next_deadline
-from app.services.wishes import WishError
 
 # the values each interface verb asks for (the service validates them)
 ACTION_FIELDS = {
@@ -207,7 +207,7 @@ class EventAdmin(OneGridModelView):
                 grid_code=form.grid.data.code if form.grid.data else None, location_text=form.location_text.data,
                 acting_for=form.acting_for.data or None,
                 campaign_id=form.campaign.data.id if form.campaign.data else None)
-        except WishError as error:
+        except DomainError as error:
             db.session.rollback()
             for key, message in getattr(error, "errors", {}).items():
                 form[REPORT_FIELDS.get(key, "title")].errors.append(message)
@@ -272,7 +272,7 @@ class EventAdmin(OneGridModelView):
         for step in steps:
             try:
                 service.check_action(current_user, event, step)
-            except WishError as error:
+            except DomainError as error:
                 return error.message
         return _("That step is not possible now.")
 

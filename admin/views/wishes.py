@@ -31,8 +31,8 @@ from app.models.choices import (
 )
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
 from app.services import audit, wishes
+from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
-from app.services.wishes import WishError, WishInvalid
 
 # what staff may do to a wish in the back office; cancel, confirm and dispute only for a resident
 # without an account, whose grid staff act as the owner (wishes.is_owner decides)
@@ -215,13 +215,13 @@ class WishAdmin(OneGridModelView):
                 category_code=form.category.data.code if form.category.data else None,
                 grid_code=form.grid.data.code if form.grid.data else None,
                 resident_id=form.resident.data.id if form.resident.data else None, publish=bool(form.publish.data))
-        except WishInvalid as error:
+        except Invalid as error:
             db.session.rollback()
             for key, message in error.errors.items():
                 form[POST_FIELDS.get(key, "title")].errors.append(message)
             flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
             return False
-        except WishError as error:
+        except DomainError as error:
             db.session.rollback()
             flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
             return False
@@ -260,7 +260,7 @@ class WishAdmin(OneGridModelView):
             title = wish.title
             try:
                 self._transition(wish, WishAction.PUBLISH, {})
-            except WishError as error:
+            except DomainError as error:
                 db.session.rollback()
                 failed.append(f"{title}: {error.message}")
                 continue
@@ -291,7 +291,7 @@ class WishAdmin(OneGridModelView):
         else:
             try:
                 wishes.check_action(current_user, wish, action)
-            except WishError as error:
+            except DomainError as error:
                 flash(error.message, "error")
                 return redirect(details_url)
         return self.render(self.transition_template, wish=wish, action=action, action_label=_action_verb(action),
@@ -304,7 +304,7 @@ class WishAdmin(OneGridModelView):
         return self.get_url(".details_view", id=wish.id)
 
     def _transition(self, wish: Wish, action: WishAction, values: dict) -> None:
-        """Run one transition through the service, audit it and commit; WishError propagates uncommitted."""
+        """Run one transition through the service, audit it and commit; a DomainError propagates uncommitted."""
         before = wish.status
         wishes.perform(current_user, wish, action, **values)
         after = {"status": wish.status, "step": str(action), **{k: v for k, v in values.items() if v}}

@@ -12,9 +12,9 @@ from app.api.parsing import NOT_ALLOWED
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
 from app.ids import MAX_ID
+from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
 from app.services.text import has_unstorable_character
-from app.services.wishes import WishError, WishInvalid
 
 CHOOSE_ONE = _l("Choose one of: {choices}.")
 AREA_CODE = ma.validate.Regexp(AREA_CODE_PATTERN, error=_l("An area code has 6, 9, 12 or 15 digits."))
@@ -63,9 +63,9 @@ def step_body(step, note: bool = True) -> dict:
             "to_status": step.to_status, "at": step.at, "note": step.note if note else None}
 
 
-def abort_for(error: WishError):
+def abort_for(error: DomainError):
     """The JSON error for a refused action (wishes, events); the caller has rolled back."""
-    if isinstance(error, WishInvalid):
+    if isinstance(error, Invalid):
         api_abort(422, error.code, error.message, errors={k: [v] for k, v in error.errors.items()})
     retry_after = getattr(error, "retry_after", None)
     api_abort(error.status, error.code, error.message,
@@ -76,7 +76,7 @@ def commit_or_abort(change):
     """Run `change()`; commit what it did, or roll all of it back and answer the refusal as JSON."""
     try:
         result = change()
-    except WishError as error:
+    except DomainError as error:
         db.session.rollback()
         abort_for(error)
     db.session.commit()
