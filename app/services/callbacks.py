@@ -15,8 +15,8 @@ from app.models import User, Wish, WishStep
 from app.models.base import aware, utcnow
 from app.models.callbacks import CallbackOutcome, CallbackStatus, CallbackSubject, CallbackTask
 from app.models.choices import STAFF_ROLES, Role, WishAction
-from app.services import wishes
-from app.services.errors import Conflict, Forbidden, Invalid
+from app.services import wishes, workflow
+from app.services.errors import Invalid
 from app.services.scope import code_in_scope, scope_condition
 from app.services.signals import wish_changed
 from app.services.text import single_text
@@ -115,6 +115,28 @@ def due_count(user, now: datetime | None = None) -> int:
     return db.session.scalar(query if condition is None else query.where(condition)) or 0
 
 
+# --- the machine: an open task is recorded once, by staff whose scope covers its grid ---------------
+RECORD = "record"
+
+
+def _refusal(user, task: CallbackTask, _kind: str, _context=None) -> str | None:
+    if can_record(user, task):
+        return None
+    return _("Only the grid staff responsible for this grid may record its callbacks.")
+
+
+def _recorded(_task=None, _transition=None) -> str:
+    return _("This callback has already been recorded.")
+
+
+# the task row itself records who and when (no history table), and what follows is the subject's
+MACHINE = workflow.Machine(
+    name="callback", model=CallbackTask, step_model=None, subject_key="", signal=None,
+    transitions={RECORD: workflow.Transition(RECORD, (CallbackStatus.DUE,), CallbackStatus.DONE, "staff")},
+    refusal=_refusal, conflict_message=_recorded, lost_message=_recorded,
+)
+
+
 # --- recording -------------------------------------------------------------------------------------
 def _note(value, required: bool) -> str | None:
     note = single_text("note", value, _("Note"), Invalid)
@@ -125,23 +147,13 @@ def _note(value, required: bool) -> str | None:
 
 def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None) -> None:
     """Mark an open task recorded; Conflict when someone recorded it first."""
-    result = db.session.execute(
-        update(CallbackTask).where(CallbackTask.id == task.id, CallbackTask.status == CallbackStatus.DUE)
-        .values(status=CallbackStatus.DONE, outcome=outcome, note=note, recorded_at=utcnow(),
-                recorded_by_id=getattr(actor, "id", None))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(task)
-    if result.rowcount != 1:
-        raise Conflict(_("This callback has already been recorded."))
+    workflow.move(MACHINE, task, actor, RECORD, columns={"note": note}, outcome=outcome, recorded_at=utcnow(),
+                  recorded_by_id=getattr(actor, "id", None))
 
 
 def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> CallbackTask:
     """Record how the callback went; "unsatisfied" (with a note) reopens the wish: back to its member, hours back."""
-    if not can_record(actor, task):
-        raise Forbidden(_("Only the grid staff responsible for this grid may record its callbacks."))
-    if task.status != CallbackStatus.DUE:
-        raise Conflict(_("This callback has already been recorded."))
+    workflow.check(MACHINE, actor, task, RECORD)
     note = _note(note, required=not satisfied)
     outcome = CallbackOutcome.SATISFIED if satisfied else CallbackOutcome.UNSATISFIED
     _close(task, actor, outcome, note)

@@ -47,13 +47,13 @@ class Machine:
 
     name: str
     model: type
-    step_model: type
+    step_model: type | None  # the history row's model; None: the subject's own row records the step
     subject_key: str  # the history row's column naming the subject
     transitions: dict[str, Transition]
     refusal: Callable
     conflict_message: Callable  # (subject, transition) -> message of a refusal for a wrong state
     lost_message: Callable  # (subject, transition) -> message when someone else moved it first
-    signal: object
+    signal: object | None  # a blinker signal sent after each step, or None
     user_actions: tuple[str, ...] = ()
     pinned: tuple[str, ...] = ()  # columns whose seen value the UPDATE also requires
     after_step: Callable | None = None  # (subject, action, now): side rows in the same statement batch
@@ -109,17 +109,21 @@ def perform(machine: Machine, actor, subject, verb: str, values: dict):
     return machine.steps[verb](actor, subject, values)
 
 
-def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=None, now=None, **values):
+def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=None, now=None, columns=None,
+         **values):
     """Apply one transition as a conditional UPDATE and record it; Conflict when someone got there first.
 
-    `guard` adds conditions to the UPDATE, `values` columns it sets, `step` columns of the history row.
+    `guard` adds conditions to the UPDATE, `values` (and `columns`, for names the engine takes itself,
+    such as `note`) columns it sets; `note` and `step` are columns of the history row.
     """
+    values.update(columns or {})
     transition = machine.transition(action)
     model = machine.model
     now = now or utcnow()
     source = subject.status
     target = transition.target or source
-    values.setdefault("updated_at", now)
+    if hasattr(model, "updated_at"):
+        values.setdefault("updated_at", now)
     pins = [getattr(model, column) == getattr(subject, column) for column in machine.pinned]
     result = db.session.execute(
         update(model)
@@ -130,14 +134,16 @@ def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=
     if result.rowcount != 1:
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
-    db.session.add(machine.step_model(**{machine.subject_key: subject.id}, **(step or {}),
-                                      actor_id=actor.id if actor is not None else None, action=action,
-                                      from_status=source, to_status=target, note=note, at=now))
+    if machine.step_model is not None:
+        db.session.add(machine.step_model(**{machine.subject_key: subject.id}, **(step or {}),
+                                          actor_id=actor.id if actor is not None else None, action=action,
+                                          from_status=source, to_status=target, note=note, at=now))
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
     db.session.refresh(subject)
-    machine.signal.send(subject, action=action, actor=actor)
+    if machine.signal is not None:
+        machine.signal.send(subject, action=action, actor=actor)
     return subject
 
 
