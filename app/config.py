@@ -51,6 +51,8 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(IMPORT_MAX_BYTES + 1024 * 1024)))
     API_MAX_CONTENT_LENGTH = int(os.environ.get("API_MAX_CONTENT_LENGTH", str(1024 * 1024)))
     API_TOKEN_TTL = timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", "12")))
+    # a state-changing API call sent again with the same Idempotency-Key gets its first answer for this long
+    IDEMPOTENCY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "24"))
     # micro-wishes: claims per member, who may claim ("community" or "district"), deadlines in hours
     MAX_ACTIVE_CLAIMS = int(os.environ.get("MAX_ACTIVE_CLAIMS", "3"))
     WISH_CLAIM_SCOPE = os.environ.get("WISH_CLAIM_SCOPE", "community")

@@ -8,12 +8,14 @@ from sqlalchemy import select
 
 from app.api.auth import token_required
 from app.api.errors import api_abort
+from app.api.idempotency import commit_change, idempotent, roll_back_change
 from app.api.parsing import NOT_ALLOWED
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
 from app.ids import MAX_ID
 from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
+from app.services.preconditions import expect_status
 from app.services.text import has_unstorable_character
 
 CHOOSE_ONE = _l("Choose one of: {choices}.")
@@ -73,14 +75,27 @@ def abort_for(error: DomainError):
 
 
 def commit_or_abort(change):
-    """Run `change()`; commit what it did, or roll all of it back and answer the refusal as JSON."""
+    """Run `change()`; commit what it did, or roll all of it back and answer the refusal as JSON.
+
+    Under an Idempotency-Key the commit waits for the answer, which is kept with the change (app/api/idempotency.py).
+    """
     try:
         result = change()
     except DomainError as error:
-        db.session.rollback()
+        roll_back_change()
         abort_for(error)
-    db.session.commit()
+    commit_change()
     return result
+
+
+def expecting(subject, values: dict) -> dict:
+    """`values` without `expected_status`, once `subject` is found in that status (else a 409 status_mismatch).
+
+    Call it inside the change given to `commit_or_abort`, on the row the action is about to move.
+    """
+    values = dict(values)
+    expect_status(subject, values.pop("expected_status", None))
+    return values
 
 
 def load_visible_or_404(model, object_id: int, visible, options=()):
@@ -92,11 +107,25 @@ def load_visible_or_404(model, object_id: int, visible, options=()):
     return row
 
 
+def action_body(body, name: str, statuses) -> type[ma.Schema]:
+    """`body` (a schema class, or None for none) with the optional `expected_status` every action accepts."""
+    expected_status = Text(validate=ma.validate.OneOf(statuses, error=CHOOSE_ONE), metadata={
+        "description": "the status the caller last saw; when the record has moved on since, nothing is done: "
+                       "409 status_mismatch, naming the current status"})
+    return type(name, (body or ma.Schema,), {"__doc__": body.__doc__ if body else "Optional preconditions.",
+                                             "expected_status": expected_status})
+
+
 def register_actions(bp, collection: str, noun: str, schema, actions: dict, act, responses=()) -> None:
     """One documented `POST /<collection>/<id>/<action>` endpoint per entry of `actions` ({action: (body schema
     or None, summary)}); `act(action, id, values)` does the work and returns the answer. `responses` adds
-    (status, name) pairs to the documented refusals (403, 404, 409)."""
+    (status, name) pairs to the documented refusals (403, 404, 409).
+
+    Every action honours an Idempotency-Key, and its body may carry `expected_status` (one of the statuses of
+    `schema`'s `status` field), which `act` checks with `expecting` inside its change."""
+    statuses = schema._declared_fields["status"].metadata["enum"]
     for action, (body, summary) in actions.items():
+        body = action_body(body, f"{action.title()}{noun.title()}RequestSchema", statuses)
         def view(*args, _action=action, **kwargs):
             return act(_action, kwargs[f"{noun}_id"], args[0] if args else {})
 
@@ -106,7 +135,8 @@ def register_actions(bp, collection: str, noun: str, schema, actions: dict, act,
         for status, response in ((403, "FORBIDDEN"), (404, "NOT_FOUND"), (409, "CONFLICT"), *responses):
             view = bp.alt_response(status, response=response)(view)
         view = bp.response(200, schema)(view)
-        if body is not None:  # a body of optional fields may be left out altogether
-            view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
+        view = idempotent(bp)(view)
+        # a body of optional fields may be left out altogether
+        view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
         view = token_required()(view)
         bp.route(f"/{collection}/<int:{noun}_id>/{action}", methods=["POST"], endpoint=f"{action}_{noun}")(view)

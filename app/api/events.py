@@ -8,16 +8,18 @@ from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404, masked_user,
-    register_actions, step_body,
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, expecting, load_visible_or_404,
+    masked_user, register_actions, step_body,
 )
+from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from app.api.idempotency import idempotent
 from app.api.wishes import StepSchema
 from app.ids import MAX_ID
 from app.models import Matter
 from app.models.base import under_area
-from app.models.choices import STAFF_ROLES, DispatchStatus, EventAction, EventLevel, EventSource, EventStatus
+from app.models.choices import STAFF_ROLES, DispatchStatus, EventAction, EventLevel, EventSource, EventStatus, Role
 from app.models.events import (
-    ACTING_FOR_MAX, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, NOTE_MAX, TITLE_MAX, Dispatch, Event, EventStep,
+    ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, NOTE_MAX, TITLE_MAX, Dispatch, Event, EventStep,
 )
 from app.services import events as service
 from app.services import workflow
@@ -25,7 +27,6 @@ from app.services.event_sla import is_overdue, next_deadline
 
 bp = api_blueprint("events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive.")
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_DEPARTMENTS = 20
 
 
@@ -140,16 +141,6 @@ class EventRequestSchema(ma.Schema):
         "oneOf": [{"type": "string"}, {"type": "integer"}]})
     campaign_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_ID),
                                     metadata={"description": "a running campaign (专项治理) covering the grid"})
-
-
-class IdempotencySchema(ma.Schema):
-    """The hotline's ticket id: the same key returns the same event."""
-
-    class Meta:
-        unknown = ma.EXCLUDE  # every other header
-
-    key = Text(data_key=IDEMPOTENCY_HEADER, validate=ma.validate.Length(min=1, max=EXTERNAL_REF_MAX),
-               metadata={"description": "integration users only: the 12345 ticket id"})
 
 
 class EscalateRequestSchema(ma.Schema):
@@ -277,15 +268,19 @@ def list_events(query):
 
 @bp.route("/events", methods=["POST"])
 @token_required()
-@bp.arguments(IdempotencySchema, location="headers")
 @bp.arguments(EventRequestSchema)
+@idempotent(bp, own_key=lambda user: user.role == Role.INTEGRATION)  # the hotline's key is its ticket id
 @bp.response(201, EventSchema)
 @bp.alt_response(200, schema=EventSchema, description="The same Idempotency-Key again: the first event, unchanged.")
 @bp.alt_response(409, response="CONFLICT")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS",
                  description="A resident or member reported too often; `Retry-After` says when to try again.")
-def report_event(headers, values):
-    """Report an event at grid level; the 12345 hotline sends its ticket id as the Idempotency-Key."""
+def report_event(values, idempotency_key=None):
+    """Report an event at grid level; the 12345 hotline sends its ticket id as the Idempotency-Key.
+
+    For the hotline (integration users) the key is the ticket id: the same ticket again answers 200 with the
+    first event. For everyone else it is an ordinary Idempotency-Key.
+    """
     user = current_api_user()
 
     def report():
@@ -293,7 +288,7 @@ def report_event(headers, values):
             return service.report_event(
                 user, title=values["title"], description=values.get("description"), matter_code=values["matter"],
                 grid_code=values.get("grid_code"), location_text=values.get("location_text"),
-                source=values.get("source"), acting_for=values.get("acting_for"), external_ref=headers.get("key"),
+                source=values.get("source"), acting_for=values.get("acting_for"), external_ref=idempotency_key,
                 campaign_id=values.get("campaign_id"))
         except service.EventInvalid as error:  # the ticket id arrived as a header: name it so
             if "external_ref" in error.errors:
@@ -331,7 +326,7 @@ ACTION_ENDPOINTS = {
 def _act(action: str, event_id: int, values: dict) -> dict:
     user = current_api_user()
     event = _load_visible(user, event_id)
-    commit_or_abort(lambda: service.perform(user, event, action, **values))
+    commit_or_abort(lambda: service.perform(user, event, action, **expecting(event, values)))
     return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
 
 

@@ -5,6 +5,7 @@ from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
 from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
+from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
@@ -13,6 +14,6 @@ from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
     "ApiToken", "Area", "AuditLog", "Building", "CallbackTask", "Campaign", "Certificate", "Compound", "Department", "Dispatch", "Enterprise", "Event", "EventStep", "Facility",
-    "GridRole", "HonourBatch", "Household", "LoginSession", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
+    "GridRole", "HonourBatch", "Household", "IdempotentRequest", "LoginSession", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
     "SlaPolicy", "Supervision", "Unit", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Wish", "WishCategory", "WishStep",
 ]
