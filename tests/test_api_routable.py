@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import select
 from test_api_wishes import Caller
+from test_wish_service import PATHS as WISH_PATHS
 
 from app.extensions import db
 from app.models import User
@@ -61,15 +62,7 @@ WISH_STEPS = {
     "complete": lambda w: wishes.complete_wish(_user("member"), w, "做完了", "1"),
     "confirm": lambda w: wishes.confirm_wish(_user("resident"), w, "good"),
 }
-WISH_SITUATIONS = {
-    WishStatus.SUBMITTED: [],
-    WishStatus.PUBLISHED: ["publish"],
-    WishStatus.REJECTED: ["reject"],
-    WishStatus.CANCELLED: ["cancel"],
-    WishStatus.CLAIMED: ["publish", "claim"],
-    WishStatus.DONE: ["publish", "claim", "complete"],
-    WishStatus.CONFIRMED: ["publish", "claim", "complete", "confirm"],
-}
+WISH_SITUATIONS = WISH_PATHS  # every status, by its happy path
 
 
 def _event_in(situation: str) -> int:

@@ -26,19 +26,22 @@ def _post(people, **values):
     return wishes.post_wish(people["resident"], **fields)
 
 
+# the happy path to each status
+PATHS = {
+    WishStatus.SUBMITTED: [],
+    WishStatus.PUBLISHED: ["publish"],
+    WishStatus.REJECTED: ["reject"],
+    WishStatus.CANCELLED: ["cancel"],
+    WishStatus.CLAIMED: ["publish", "claim"],
+    WishStatus.DONE: ["publish", "claim", "complete"],
+    WishStatus.CONFIRMED: ["publish", "claim", "complete", "confirm"],
+}
+
+
 def _at(people, status: WishStatus) -> Wish:
     """A fresh wish of the resident, taken along the happy path to `status`."""
     wish = _post(people)
-    path = {
-        WishStatus.SUBMITTED: [],
-        WishStatus.PUBLISHED: ["publish"],
-        WishStatus.REJECTED: ["reject"],
-        WishStatus.CANCELLED: ["cancel"],
-        WishStatus.CLAIMED: ["publish", "claim"],
-        WishStatus.DONE: ["publish", "claim", "complete"],
-        WishStatus.CONFIRMED: ["publish", "claim", "complete", "confirm"],
-    }[status]
-    for action in path:
+    for action in PATHS[status]:
         _act(people, wish, action)
     assert wish.status == status
     return wish
