@@ -1,6 +1,9 @@
 """The one workflow engine: every machine is well formed, and the engine refuses alike for all of them."""
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import User
 from app.models.callbacks import CallbackStatus
 from app.models.choices import EventStatus, WishStatus
 from app.services import callbacks, events, wishes, workflow
@@ -53,3 +56,16 @@ def test_the_refusals_are_one_hierarchy_with_one_status_each():
     # the names callers know are the same classes, so one `except DomainError` maps them all
     assert (wishes.WishConflict, events.EventForbidden, events.EventInvalid) == (Conflict, Forbidden, Invalid)
     assert issubclass(events.EventLimited, Limited) and events.EventLimited.code == "too_many_reports"
+
+
+@pytest.mark.usefixtures("english")
+def test_a_verb_not_offered_says_why_in_the_machine_s_own_words(app, demo):
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    event, _created = events.report_event(users["grid"], title="楼道堆放杂物", description="堵塞消防通道",
+                                          matter_code="HW-001", grid_code="610404001001001", location_text="3号楼")
+    assert workflow.refusal_of(events.MACHINE, users["grid"], event, "accept") is None
+    assert "handling this event" in workflow.refusal_of(events.MACHINE, users["community"], event, "accept")
+    assert "not possible from there" in workflow.refusal_of(events.MACHINE, users["grid"], event, "start")
+    # a verb of two transitions (verify: passed or failed) answers with the first refusal
+    assert "not possible from there" in workflow.refusal_of(events.MACHINE, users["grid"], event, "verify")
+    assert workflow.refusal_of(events.MACHINE, users["grid"], event, "teleport") is None

@@ -28,7 +28,7 @@ from app.models.choices import (
     EVENT_STATUS_LABELS, OPEN_EVENT_STATUSES, SLA_DEADLINE_LABELS, AreaLevel, choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
-from app.services import audit, callbacks
+from app.services import audit, callbacks, workflow
 from app.services import events as service
 from app.services.errors import DomainError
 from app.services.event_queues import queue_condition
@@ -266,15 +266,8 @@ class EventAdmin(OneGridModelView):
 
     @staticmethod
     def _refusal(event: Event, verb: str) -> str:
-        """Why `verb` is not offered: the service's own refusal for the first matching step."""
-        steps = [a for a, name in ((a, service.INTERFACE_ACTION.get(a, str(a))) for a in service.USER_ACTIONS)
-                 if name == verb]
-        for step in steps:
-            try:
-                service.check_action(current_user, event, step)
-            except DomainError as error:
-                return error.message
-        return _("That step is not possible now.")
+        """Why `verb` is not offered: the machine's own refusal for the first matching step."""
+        return workflow.refusal_of(service.MACHINE, current_user, event, verb) or _("That step is not possible now.")
 
     def _transition(self, event: Event, verb: str, values: dict) -> None:
         """Run one step through the service, audit it and commit; errors propagate uncommitted."""

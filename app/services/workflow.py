@@ -97,6 +97,17 @@ def interface_actions(machine: Machine, user, subject, context=None) -> list[str
     return [name for name in dict.fromkeys(names) if name in machine.steps]
 
 
+def refusal_of(machine: Machine, user, subject, verb: str, context=None) -> str | None:
+    """Why `verb` is not offered to `user` now: the refusal of the first of its transitions that refuses."""
+    for action in machine.user_actions:
+        if machine.verbs.get(action, str(action)) == verb:
+            try:
+                check(machine, user, subject, action, context)
+            except DomainError as error:
+                return error.message
+    return None
+
+
 def listed_verbs(machine: Machine) -> set[str]:
     """Every verb `interface_actions` can ever list: each needs a route in every interface that lists them."""
     return {machine.verbs.get(a, str(a)) for a in machine.user_actions} & set(machine.steps)
