@@ -23,7 +23,6 @@ from app.services.scope import apply_reach, code_in_scope
 from app.services.signals import event_changed
 from app.services.text import check_text
 
-EventConflict, EventInvalid = Conflict, Invalid
 
 
 class EventLimited(Limited):
@@ -72,7 +71,7 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
     if external_ref is not None and actor.role != Role.INTEGRATION:
         errors["external_ref"] = _("Only the hotline integration gives ticket ids.")
     if errors:
-        raise EventInvalid(errors)
+        raise Invalid(errors)
     if external_ref is not None:
         existing = _existing(actor, external_ref)
         if existing is not None:
@@ -114,7 +113,7 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
     acting_for = _acting_for(errors, actor, acting_for)
     campaign_id = _campaign(errors, campaign_id, matter, grid, now)
     if errors:
-        raise EventInvalid(errors)
+        raise Invalid(errors)
 
     respond_by, reply_by, resolve_by = deadlines_for(matter, now)
     values = dict(title=title, description=description, matter_id=matter.id, grid_code=grid.code,
@@ -140,7 +139,7 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
 def _existing(actor: User, external_ref: str) -> Event | None:
     event = db.session.scalar(select(Event).where(Event.external_ref == external_ref))
     if event is not None and event.reporter_id != actor.id:
-        raise EventConflict(_("Another client already used this ticket id."), code="idempotency_conflict")
+        raise Conflict(_("Another client already used this ticket id."), code="idempotency_conflict")
     return event
 
 
