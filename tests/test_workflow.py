@@ -14,6 +14,12 @@ MACHINES = {"wish": (wishes.MACHINE, WishStatus), "event": (events.MACHINE, Even
 
 
 @pytest.mark.parametrize("name", MACHINES)
+def test_a_machine_declares_every_status_of_its_model(name):
+    machine, statuses = MACHINES[name]
+    assert machine.states == tuple(statuses)
+
+
+@pytest.mark.parametrize("name", MACHINES)
 def test_every_transition_leaves_and_reaches_statuses_of_its_machine(name):
     machine, statuses = MACHINES[name]
     for action, transition in machine.transitions.items():

@@ -133,7 +133,7 @@ def _recorded(_task=None, _transition=None) -> str:
 MACHINE = workflow.Machine(
     name="callback", model=CallbackTask, step_model=None, subject_key="", signal=None,
     transitions={RECORD: workflow.Transition(RECORD, (CallbackStatus.DUE,), CallbackStatus.DONE, "staff")},
-    refusal=_refusal, conflict_message=_recorded, lost_message=_recorded,
+    refusal=_refusal, conflict_message=_recorded, lost_message=_recorded, states=tuple(CallbackStatus),
 )
 
 

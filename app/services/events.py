@@ -316,8 +316,8 @@ INTERFACE_ACTION = {EventAction.VERIFY_FAIL: "verify", EventAction.CLOSE: "callb
 MACHINE = workflow.Machine(
     name="event", model=Event, step_model=EventStep, subject_key="event_id", transitions=TRANSITIONS,
     refusal=refusal, conflict_message=_conflict_message, lost_message=_lost_message, signal=event_changed,
-    user_actions=USER_ACTIONS, pinned=("status", "level"), after_step=_settle, steps=ACTIONS,
-    verbs=INTERFACE_ACTION,
+    states=tuple(EventStatus), user_actions=USER_ACTIONS, pinned=("status", "level"), after_step=_settle,
+    steps=ACTIONS, verbs=INTERFACE_ACTION,
 )
 
 

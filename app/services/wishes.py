@@ -275,7 +275,7 @@ STEPS = {
 MACHINE = workflow.Machine(
     name="wish", model=Wish, step_model=WishStep, subject_key="wish_id", transitions=TRANSITIONS,
     refusal=refusal, conflict_message=_conflict_message, lost_message=_conflict_message, signal=wish_changed,
-    user_actions=USER_ACTIONS, steps=STEPS,
+    states=tuple(WishStatus), user_actions=USER_ACTIONS, steps=STEPS,
 )
 
 

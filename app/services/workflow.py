@@ -38,7 +38,8 @@ class Transition:
 
 @dataclass(frozen=True)
 class Machine:
-    """A workflow as data; the engine below does the checks, the moves and the listings for every machine.
+    """A workflow as data — states, transitions, who may act — the engine below does the checks, the moves
+    and the listings for every machine.
 
     `refusal(user, subject, actor_kind, context)` answers who may act: None when `user` is that kind of
     actor, else the message of the refusal. `steps` are the interface verbs ({verb: run(actor, subject,
@@ -54,6 +55,7 @@ class Machine:
     conflict_message: Callable  # (subject, transition) -> message of a refusal for a wrong state
     lost_message: Callable  # (subject, transition) -> message when someone else moved it first
     signal: object | None  # a blinker signal sent after each step, or None
+    states: tuple[str, ...] = ()  # every status a subject may be in
     user_actions: tuple[str, ...] = ()
     pinned: tuple[str, ...] = ()  # columns whose seen value the UPDATE also requires
     after_step: Callable | None = None  # (subject, action, now): side rows in the same statement batch
