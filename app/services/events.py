@@ -19,12 +19,13 @@ from app.models.choices import (
 from app.models.events import Dispatch, Event, EventStep, Supervision
 from app.services import callbacks, workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
-from app.services.event_access import (  # noqa: F401  (the event's public names, as callers know them)
-    HANDLER_ROLE, dispatch_of, get_visible_event, handles, refusal, visible_condition,
+# who is who, reading and reporting live in their own modules; callers know their names from here too
+from app.services.event_access import (
+    HANDLER_ROLE, dispatch_of, get_visible_event, handles, refusal, visible_condition,  # noqa: F401
 )
-from app.services.event_intake import (  # noqa: F401
-    DEFAULT_SOURCE, SOURCES_BY_ROLE, EventLimited, campaign_running, default_title, report_event,
-    running_campaigns,
+from app.services.event_intake import (
+    DEFAULT_SOURCE, SOURCES_BY_ROLE, EventLimited, campaign_running, default_title,  # noqa: F401
+    report_event, running_campaigns,  # noqa: F401
 )
 from app.services.signals import event_changed
 from app.services.text import single_text

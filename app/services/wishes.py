@@ -21,11 +21,12 @@ from app.services import workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 from app.services.signals import wish_changed
 from app.services.text import check_text, single_text
-from app.services.wish_access import (  # noqa: F401  (the wish's public names, as callers know them)
-    CLAIM_SCOPE_PREFIX, active_claims, can_see_notes, claim_prefix, get_visible_wish, is_owner, is_staff_for,
-    member_for, refusal, visible_condition,
+# who is who, reading and posting live in their own modules; callers know their names from here too
+from app.services.wish_access import (
+    CLAIM_SCOPE_PREFIX, active_claims, can_see_notes, claim_prefix, get_visible_wish,  # noqa: F401
+    is_owner, is_staff_for, member_for, refusal, visible_condition,  # noqa: F401
 )
-from app.services.wish_intake import active_categories, submit_wish  # noqa: F401  (active_categories: callers)
+from app.services.wish_intake import active_categories, submit_wish  # noqa: F401
 from app.services.workflow import Transition
 
 # the wish's names for the one refusal hierarchy (app.services.errors)
