@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from test_api_wishes import (
     PUBLISHED, Caller, assert_error, fresh_wish, make_member, published_wish, wish_id,
 )
+from test_marketplace_events import age_demo_reports
 
 from app.extensions import db
 from app.jobs.scheduler import run_periodic
@@ -15,7 +16,8 @@ from app.models.base import utcnow
 
 pytestmark = pytest.mark.usefixtures("english")
 
-REPORT = {"title": "楼道堆放杂物", "matter": "HW-001", "grid_code": "610404001001001", "location_text": "3号楼2单元"}
+REPORT = {"title": "楼道堆放杂物", "description": "堵塞消防通道", "matter": "HW-001", "grid_code": "610404001001001",
+          "location_text": "3号楼2单元"}
 
 
 @pytest.fixture
@@ -156,6 +158,21 @@ def test_an_event_step_sent_twice_with_one_key_is_taken_once(as_user):
 
     assert first.status_code == again.status_code == 200 and again.get_data() == first.get_data()
     assert [s["action"] for s in again.get_json()["history"]] == ["report", "accept"]
+
+
+def test_a_429_is_not_kept_so_the_same_key_is_tried_again_later(app, as_user):
+    resident = as_user("resident")
+    app.config["EVENT_REPORT_RATE_LIMIT"] = "1 per hour"
+    age_demo_reports()
+    try:
+        assert send(resident, "/api/v1/events", "report-1", {**REPORT, "grid_code": None}).status_code == 201
+        limited = send(resident, "/api/v1/events", "report-2", {**REPORT, "grid_code": None})
+        assert_error(limited, 429, "too_many_reports")
+        assert limited.headers["Retry-After"] and count(IdempotentRequest) == 1
+    finally:
+        app.config["EVENT_REPORT_RATE_LIMIT"] = ""
+    again = send(resident, "/api/v1/events", "report-2", {**REPORT, "grid_code": None})
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
 
 
 @pytest.mark.parametrize("key", ["x" * 256, "", "bad\x00key", "clé", "tab\tkey", "line\x7f"])

@@ -98,7 +98,8 @@ def _answer_once(user_id: int, key: str, body, run) -> Response:
     if row.status_code is not None:
         return Response(row.response_body, status=row.status_code, mimetype="application/json",
                         headers={REPLAYED_HEADER: "true"})
-    savepoint = g.setdefault(_SAVEPOINT, db.session.begin_nested())
+    savepoint = db.session.begin_nested()  # a refusal undoes the change, not the key
+    setattr(g, _SAVEPOINT, savepoint)
     try:
         response = run()
     except HTTPException as error:
