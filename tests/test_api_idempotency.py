@@ -11,8 +11,10 @@ from test_marketplace_events import age_demo_reports
 
 from app.extensions import db
 from app.jobs.scheduler import run_periodic
-from app.models import Event, IdempotentRequest, Wish, WishStep
+from app.models import Event, IdempotentRequest, User, Wish, WishStep
 from app.models.base import utcnow
+from app.services import wishes
+from app.services.errors import Conflict
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -212,6 +214,17 @@ def test_expected_status_works_on_every_kind_of_action_and_must_be_a_status(as_u
     wrong = send(resident, f"/api/v1/wishes/{wish_id(PUBLISHED)}/cancel", None, {"expected_status": "nonsense"})
     assert "expected_status" in assert_error(wrong, 422)["fields"]
     assert fresh_wish(wish_id(PUBLISHED)).status == "published"
+
+
+def test_the_services_check_expected_status_so_every_interface_gets_the_same_refusal(demo):
+    member, wish = db.session.scalar(select(User).where(User.username == "member")), published_wish()
+
+    with pytest.raises(Conflict) as refused:
+        wishes.perform(member, db.session.get(Wish, wish), "claim", expected_status="claimed")
+
+    assert refused.value.code == "status_mismatch" and "published" in refused.value.message
+    db.session.rollback()
+    assert wishes.perform(member, db.session.get(Wish, wish), "claim", expected_status="published").status == "claimed"
 
 
 def test_the_document_offers_the_key_on_every_state_changing_operation_and_expected_status_on_every_action(client):

@@ -15,7 +15,6 @@ from app.extensions import db
 from app.ids import MAX_ID
 from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
-from app.services.preconditions import expect_status
 from app.services.text import has_unstorable_character
 
 CHOOSE_ONE = _l("Choose one of: {choices}.")
@@ -88,16 +87,6 @@ def commit_or_abort(change):
     return result
 
 
-def expecting(subject, values: dict) -> dict:
-    """`values` without `expected_status`, once `subject` is found in that status (else a 409 status_mismatch).
-
-    Call it inside the change given to `commit_or_abort`, on the row the action is about to move.
-    """
-    values = dict(values)
-    expect_status(subject, values.pop("expected_status", None))
-    return values
-
-
 def load_visible_or_404(model, object_id: int, visible, options=()):
     """The `model` row with this id when the `visible` condition admits it; else a JSON 404."""
     row = None if object_id > MAX_ID else db.session.scalar(
@@ -122,7 +111,7 @@ def register_actions(bp, collection: str, noun: str, schema, actions: dict, act,
     (status, name) pairs to the documented refusals (403, 404, 409).
 
     Every action honours an Idempotency-Key, and its body may carry `expected_status` (one of the statuses of
-    `schema`'s `status` field), which `act` checks with `expecting` inside its change."""
+    `schema`'s `status` field), which the services' `perform` checks (app/services/workflow.py)."""
     statuses = schema._declared_fields["status"].metadata["enum"]
     for action, (body, summary) in actions.items():
         body = action_body(body, f"{action.title()}{noun.title()}RequestSchema", statuses)

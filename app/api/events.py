@@ -8,7 +8,7 @@ from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, expecting, load_visible_or_404,
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404,
     masked_user, register_actions, step_body,
 )
 from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -326,7 +326,7 @@ ACTION_ENDPOINTS = {
 def _act(action: str, event_id: int, values: dict) -> dict:
     user = current_api_user()
     event = _load_visible(user, event_id)
-    commit_or_abort(lambda: service.perform(user, event, action, **expecting(event, values)))
+    commit_or_abort(lambda: service.perform(user, event, action, **values))
     return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
 
 

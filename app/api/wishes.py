@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, expecting, load_visible_or_404,
+    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404,
     register_actions, step_body,
 )
 from app.api.errors import api_abort
@@ -236,7 +236,7 @@ ACTION_ENDPOINTS = {
 def _act(action: WishAction, wish_id: int, values: dict) -> dict:
     user = current_api_user()
     wish = _load_visible(user, wish_id)
-    commit_or_abort(lambda: service.perform(user, wish, action, **expecting(wish, values)))
+    commit_or_abort(lambda: service.perform(user, wish, action, **values))
     return present(_load_visible(user, wish_id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
 
 

@@ -7,8 +7,9 @@ from app.services.errors import Conflict
 def expect_status(subject, expected: str | None) -> None:
     """Conflict `status_mismatch`, naming the current status, unless `subject` is in the `expected` status.
 
-    Call it in the transaction that acts, on `subject` as read there: an offline client's action, queued while
-    the record moved on, is refused rather than applied to a state its user never saw.
+    The engine calls it before every step (`workflow.perform`), on `subject` as read in the transaction that acts:
+    an offline client's action, queued while the record moved on, is refused rather than applied to a state its
+    user never saw.
     """
     if expected is not None and subject.status != expected:
         raise Conflict(_("The status is %(current)s now, not %(expected)s as expected; nothing was done.",

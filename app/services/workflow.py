@@ -14,6 +14,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models.base import utcnow
 from app.services.errors import Conflict, DomainError, Forbidden
+from app.services.preconditions import expect_status
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,15 @@ def listed_verbs(machine: Machine) -> set[str]:
 
 
 def perform(machine: Machine, actor, subject, verb: str, values: dict):
-    """Run the interface verb `verb` with its values; Conflict("Unknown action.") for any other name."""
+    """Run the interface verb `verb` with its values; Conflict("Unknown action.") for any other name.
+
+    An `expected_status` among the values (the status the client last saw) must still hold: else Conflict
+    `status_mismatch`, naming the current status, and nothing is done.
+    """
     if verb not in machine.steps:
         raise Conflict(_("Unknown action."), code="unknown_action")
+    values = dict(values)
+    expect_status(subject, values.pop("expected_status", None))
     return machine.steps[verb](actor, subject, values)
 
 
