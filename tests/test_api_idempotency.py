@@ -236,6 +236,9 @@ def test_the_document_offers_the_key_on_every_state_changing_operation_and_expec
     for path, operation in posts.items():
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert ("Idempotency-Key" in headers) == (path != "/api/v1/auth/token"), path
+        success = [r for status, r in operation["responses"].items() if status.startswith("2")]
+        assert all(("Idempotent-Replayed" in r.get("headers", {})) == (path != "/api/v1/auth/token")
+                   for r in success), path
         if "{" in path:  # an action
             body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
             assert "expected_status" in schemas[body]["properties"], path

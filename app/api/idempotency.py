@@ -9,6 +9,7 @@ What is kept: every answer the view gave, refusals (4xx) included, as the draft 
 claim is refused the same way, even if the wish was released meanwhile. Not kept: 5xx and 429 (try again later),
 and requests refused before the view ran (no token, an invalid header or body): nothing was processed.
 """
+from copy import deepcopy
 from functools import wraps
 
 import marshmallow as ma
@@ -27,6 +28,8 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = r"^[\x20-\x7e]+$"  # printable ASCII: what every HTTP stack carries unchanged
 _SAVEPOINT = "idempotency_savepoint"
+REPLAYED_DOC = {"description": "`true` on an answer replayed for a repeated Idempotency-Key",
+                "schema": {"type": "string", "enum": ["true"]}}
 
 
 class IdempotencyKeySchema(ma.Schema):
@@ -62,10 +65,20 @@ def idempotent(bp, *, own_key=None):
                 return view(*args, idempotency_key=idempotency_key, **kwargs)
             return _answer_once(user.id, idempotency_key, args, lambda: view(*args, **kwargs))
 
-        wrapped = bp.alt_response(409, response="CONFLICT")(wrapped)
+        wrapped = bp.alt_response(409, response="CONFLICT")(_document_replays(wrapped))
         return bp.arguments(IdempotencyKeySchema, location="headers", as_kwargs=True)(wrapped)
 
     return decorator
+
+
+def _document_replays(view):
+    """The view's successful answers name the header a replay carries (in the OpenAPI document)."""
+    view._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    for status, docs in view._apidoc.get("response", {}).get("responses", {}).items():
+        for doc in docs:
+            if int(status) < 300 and isinstance(doc, dict):
+                doc["headers"] = {**doc.get("headers", {}), REPLAYED_HEADER: REPLAYED_DOC}
+    return view
 
 
 def commit_change() -> None:
