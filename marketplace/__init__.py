@@ -1,7 +1,3 @@
 """The public site: the wish board and wish pages, login, logout, registration."""
-from flask import Blueprint
-
-bp = Blueprint("marketplace", __name__)
-
-# the route modules attach themselves to `bp`; imported last so they can import it
-from marketplace import accounts, certificates, errors, events, views, wishes  # noqa: E402,F401
+from marketplace import accounts, certificates, errors, events, views, wishes  # noqa: F401  (attach their routes)
+from marketplace.blueprint import bp  # noqa: F401  (the factory registers it)

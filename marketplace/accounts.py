@@ -13,7 +13,7 @@ from app.models.choices import Role
 from app.services.login_limits import TooManyFailedLogins, check_credentials
 from app.services.sessions import end_session, start_session
 from app.services.users import UserError, create_user, set_password
-from marketplace import bp
+from marketplace.blueprint import bp
 from marketplace.areas import grid_choices
 from marketplace.forms import ChangePasswordForm, LoginForm, RegisterForm
 from marketplace.navigation import landing_url, safe_target

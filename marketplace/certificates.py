@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models.certificates import Certificate, CertificateStatus
 from app.services import certificates as service
 from app.services.certificate_pdf import pdf_response
-from marketplace import bp
+from marketplace.blueprint import bp
 from marketplace.wishes import refused
 
 

@@ -3,7 +3,7 @@ from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from marketplace import bp
+from marketplace.blueprint import bp
 
 API_PREFIX = "/api/"
 

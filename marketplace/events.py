@@ -25,7 +25,7 @@ from app.services import events as service
 from app.services.errors import DomainError, Limited
 from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
-from marketplace import bp
+from marketplace.blueprint import bp
 from marketplace.areas import grid_choices
 from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url

@@ -9,7 +9,7 @@ from app.ids import parse_page
 from app.models import Member, Resident
 from app.services.masking import mask_phone
 from app.services.wishes import active_categories
-from marketplace import bp
+from marketplace.blueprint import bp
 from marketplace.areas import area_filter, area_tree, overview_counts
 from marketplace.navigation import back_office_url, safe_referrer, safe_target
 from marketplace.wishes import board_page, claimable_ids

@@ -18,7 +18,7 @@ from app.models.choices import RATING_LABELS, WISH_ACTION_LABELS, WISH_STATUS_LA
 from app.services.masking import mask_name
 from app.services import wishes as service
 from app.services.errors import DomainError, Invalid
-from marketplace import bp
+from marketplace.blueprint import bp
 from marketplace.areas import grid_choices
 from marketplace.forms import ACTION_FORMS, WishForm
 from marketplace.navigation import back_office_url

@@ -12,6 +12,7 @@ from app.models.events import EventStep, Supervision
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.services import events as service
 from app.services.event_sla import is_overdue, on_time_rates, sweep
+from app.services.signals import event_changed
 
 pytestmark = pytest.mark.usefixtures("english")
 GRID = "610404001001001"
@@ -115,6 +116,59 @@ def test_a_resolve_breach_escalates_the_event_exactly_once(people):
     assert event.level == "community"
     # the community now handles it; the grid worker no longer may
     assert service.can(p["community"], event, "resolve") and not service.can(p["grid"], event, "resolve")
+
+
+def test_the_sweeps_escalation_is_a_step_of_the_machine_with_a_manual_escalates_history_and_reactions(people):
+    p = people
+    db.session.add(WebhookEndpoint(url="https://hotline.example/cb", secret="whsec_x", event_types=["event.escalated"],
+                                   active=True))
+    by_hand, late = _report(p), _report(p)
+    for event in (by_hand, late):
+        service.accept_event(p["grid"], event, now=T0 + timedelta(minutes=5))
+    service.escalate_event(p["grid"], by_hand, "需社区协调", now=T0 + timedelta(minutes=6))
+    heard = []
+    event_changed.connect(receiver := lambda event, **kw: heard.append((event.id, kw["action"])))
+    try:
+        sweep(T0 + timedelta(hours=25))
+    finally:
+        event_changed.disconnect(receiver)
+
+    assert (late.id, "auto_escalate") in heard
+    steps = {e.id: db.session.scalars(select(EventStep).where(EventStep.event_id == e.id).order_by(EventStep.id.desc())
+                                      .limit(1)).one() for e in (by_hand, late)}
+    assert steps[late.id].action == "auto_escalate" and steps[late.id].note
+    assert steps[late.id].at.replace(tzinfo=None) == (T0 + timedelta(hours=25)).replace(tzinfo=None)
+    for event, step in steps.items():  # both moved community → street or grid → community the same way
+        db.session.refresh(db.session.get(Event, event))
+        assert (step.from_status, step.to_status) == ("accepted", "accepted")
+        assert step.to_level == db.session.get(Event, event).level != step.from_level
+    topics = db.session.scalars(select(WebhookDelivery.payload)).all()
+    escalated = sorted(payload["data"]["id"] for payload in topics if payload["type"] == "event.escalated")
+    assert escalated == sorted([by_hand.id, by_hand.id, late.id])  # by hand, then by the sweep from community
+
+
+def test_the_sweep_escalates_only_what_the_machine_allows(people):
+    from app.services import workflow
+
+    p = people
+    event = _report(p)
+    service.accept_event(p["grid"], event, now=T0 + timedelta(minutes=5))
+    with pytest.raises(ValueError):  # people escalate one event at a time, through their checks
+        workflow.move_all(service.MACHINE, "escalate", [event.id])
+    service.escalate_event(p["grid"], event, "重大", major=True, now=T0 + timedelta(minutes=6))
+    # at the top: a requirement of auto_escalate, checked in SQL by the set-based move
+    assert workflow.move_all(service.MACHINE, "auto_escalate", [event.id]) == []
+    db.session.refresh(event)
+    assert event.level == "district"
+
+
+def test_one_ladder_says_who_is_one_level_up_and_who_hears_of_a_breach():
+    from app.services.event_ladder import HANDLER_ROLE, NEXT_LEVEL, NOTIFIED_LEVEL
+
+    assert set(HANDLER_ROLE) == set(NOTIFIED_LEVEL) == set(NEXT_LEVEL) | {"district"}
+    assert all(NOTIFIED_LEVEL[level] == up for level, up in NEXT_LEVEL.items())
+    assert NOTIFIED_LEVEL["district"] == "district" and "district" not in NEXT_LEVEL
+    assert "department" not in NEXT_LEVEL.values()  # departments are reached by dispatch
 
 
 def test_an_unaccepted_event_past_every_deadline_gets_three_supervisions_in_one_sweep(people):

@@ -6,16 +6,8 @@ from app.extensions import db
 from app.ids import parse_id
 from app.models.choices import STAFF_ROLES, EventLevel, Role
 from app.models.events import Dispatch, Event
+from app.services.event_ladder import HANDLER_ROLE
 from app.services.scope import code_in_scope, scope_condition
-
-# who handles the event at each level (admins act at every level)
-HANDLER_ROLE = {
-    EventLevel.GRID: Role.GRID_WORKER,
-    EventLevel.COMMUNITY: Role.COMMUNITY_ADMIN,
-    EventLevel.STREET: Role.STREET_ADMIN,
-    EventLevel.DEPARTMENT: Role.STREET_ADMIN,  # the street that whistled keeps coordinating
-    EventLevel.DISTRICT: Role.ADMIN,
-}
 
 
 def _staff_in_scope(user, event: Event, role=None) -> bool:

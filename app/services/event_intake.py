@@ -2,7 +2,7 @@
 
 Functions flush and never commit: the caller owns the transaction.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
@@ -18,11 +18,19 @@ from app.models.events import (
 )
 from app.services.errors import Conflict, Invalid, Limited
 from app.services.event_reporting import REPORTER_ROLES, seconds_until_next_report
-from app.services.event_sla import deadlines_for
 from app.services.scope import apply_reach, code_in_scope
 from app.services.signals import event_changed
 from app.services.text import check_text
 
+DEFAULT_MINUTES = (15, 30, 1440)  # respond, reply, resolve, when the matter names no policy
+
+
+def deadlines_for(matter: Matter, reported_at: datetime) -> tuple[datetime, datetime, datetime]:
+    """respond_by, reply_by and resolve_by of an event of `matter` reported at `reported_at`."""
+    policy = matter.sla_policy
+    minutes = ((policy.respond_minutes, policy.reply_minutes, policy.resolve_minutes) if policy is not None
+               else DEFAULT_MINUTES)
+    return tuple(reported_at + timedelta(minutes=m) for m in minutes)
 
 
 class EventLimited(Limited):

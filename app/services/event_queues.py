@@ -15,8 +15,7 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.models.choices import OPEN_EVENT_STATUSES, STAFF_ROLES, DispatchStatus, EventLevel, EventStatus, Role
 from app.models.events import Dispatch, Event, Supervision
-from app.services.event_sla import NOTIFIED_LEVEL
-from app.services.events import HANDLER_ROLE
+from app.services.event_ladder import HANDLER_ROLE, NOTIFIED_LEVEL
 from app.services.scope import scope_condition
 
 # the levels each staff role handles: the state machine's handler table read the other way round

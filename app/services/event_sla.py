@@ -3,42 +3,28 @@
 The sweep is set-based: one INSERT … SELECT per deadline finds the newly breached events through the
 indexes on (status, respond_by), (replied_at, reply_by) and (status, resolve_by), and the unique
 (event, deadline) of Supervision makes it idempotent, even when two sweeps overlap. Only the newly
-breached rows are touched in Python. `now` is a parameter everywhere, for a controllable clock.
+breached rows are touched in Python. An event past its resolve deadline is escalated through the
+event machine (`auto_escalate`, app.services.workflow.move_all): the history rows and the reactions of
+a manual escalate, still set-based. The ladder is app.services.event_ladder; the deadlines an event
+gets at its report, app.services.event_intake. `now` is a parameter everywhere, for a controllable clock.
 """
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, String, case, func, literal, null, select, update
+from sqlalchemy import DateTime, String, case, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import Department, Matter
 from app.models.base import under_area, utcnow
-from app.models.choices import OPEN_EVENT_STATUSES, EventAction, EventLevel, EventStatus, SlaDeadline
-from app.models.events import Dispatch, Event, EventStep, Supervision
+from app.models.choices import OPEN_EVENT_STATUSES, EventAction, EventStatus, SlaDeadline
+from app.models.events import Dispatch, Event, Supervision
 from app.models.webhooks import WebhookEndpoint
+from app.services import events, workflow
+from app.services.event_ladder import NEXT_LEVEL, NOTIFIED_LEVEL
 
-DEFAULT_MINUTES = (15, 30, 1440)  # respond, reply, resolve, when the matter names no policy
-CHUNK = 500  # ids per IN list
-
-
-def deadlines_for(matter: Matter, reported_at: datetime) -> tuple[datetime, datetime, datetime]:
-    """respond_by, reply_by and resolve_by of an event of `matter` reported at `reported_at`."""
-    policy = matter.sla_policy
-    minutes = ((policy.respond_minutes, policy.reply_minutes, policy.resolve_minutes) if policy is not None
-               else DEFAULT_MINUTES)
-    return tuple(reported_at + timedelta(minutes=m) for m in minutes)
-
-
-# the level told about a breach: the next one up (the district is told about its own)
-NOTIFIED_LEVEL = {
-    EventLevel.GRID: EventLevel.COMMUNITY,
-    EventLevel.COMMUNITY: EventLevel.STREET,
-    EventLevel.STREET: EventLevel.DISTRICT,
-    EventLevel.DEPARTMENT: EventLevel.DISTRICT,
-    EventLevel.DISTRICT: EventLevel.DISTRICT,
-}
+CHUNK = workflow.CHUNK  # ids per IN list
 
 
 def _breached(deadline: SlaDeadline, now: datetime):
@@ -114,42 +100,12 @@ def _sweep(now: datetime) -> SweepResult:
 
 
 def _escalate(event_ids: list[int], now: datetime) -> list[int]:
-    """Move each event one level up (not past the district), with a step by the system; the ids moved."""
-    from app.services.events import NEXT_LEVEL  # the ladder belongs to the state machine
-    from app.services.signals import event_changed
-
-    moved = []
-    note = _("Resolve deadline passed: escalated by the supervision sweep.")
+    """Escalate each event one level up through the machine (auto_escalate, not past the district): its
+    history rows and its reactions as a manual escalate's, set-based; the ids moved."""
     up = _level_case(NEXT_LEVEL)
-    for start in range(0, len(event_ids), CHUNK):
-        chunk = event_ids[start:start + CHUNK]
-        candidates = (Event.id.in_(chunk), Event.level != EventLevel.DISTRICT,
-                      Event.status.in_(OPEN_EVENT_STATUSES))
-        ids = list(db.session.scalars(select(Event.id).where(*candidates)))
-        if not ids:
-            continue
-        db.session.execute(
-            EventStep.__table__.insert().from_select(
-                ["event_id", "actor_id", "action", "from_status", "to_status", "from_level", "to_level", "note", "at"],
-                select(Event.id, null(), literal(EventAction.AUTO_ESCALATE.value, String), Event.status,
-                       Event.status, Event.level, up, literal(note, String), literal(now, DateTime(timezone=True)))
-                .where(Event.id.in_(ids))))
-        db.session.execute(update(Event).where(Event.id.in_(ids)).values(level=up, updated_at=now)
-                           .execution_options(synchronize_session=False))
-        moved.extend(ids)
-    if moved:
-        db.session.flush()
-        for event in _load(moved):
-            event_changed.send(event, action=EventAction.AUTO_ESCALATE, actor=None)
-    return moved
-
-
-def _load(event_ids: list[int]) -> list[Event]:
-    events = []
-    for start in range(0, len(event_ids), CHUNK):
-        events.extend(db.session.scalars(select(Event).where(Event.id.in_(event_ids[start:start + CHUNK]))
-                                         .execution_options(populate_existing=True)))
-    return events
+    return workflow.move_all(events.MACHINE, EventAction.AUTO_ESCALATE, event_ids, now=now, level=up,
+                             note=_("Resolve deadline passed: escalated by the supervision sweep."),
+                             step={"from_level": Event.level, "to_level": up})
 
 
 SUBSCRIPTIONS = "event_sla.subscriptions"

@@ -2,8 +2,9 @@
 
 The engine (app.services.workflow) makes every step one conditional UPDATE (`… WHERE id = :id AND
 status = :seen AND level = :seen`), so when two people act on one event at once exactly one wins and
-the other gets a `Conflict`. Who is who lives in app.services.event_access, reporting in
-app.services.event_intake; deadlines, the sweep and the on-time rate in app.services.event_sla.
+the other gets a `Conflict`. Who is who lives in app.services.event_access, the ladder in
+app.services.event_ladder, reporting and deadlines in app.services.event_intake; the sweep and the
+on-time rate in app.services.event_sla.
 Functions flush and never commit: the caller owns the transaction.
 """
 from flask_babel import gettext as _
@@ -27,6 +28,7 @@ from app.services.event_intake import (
     DEFAULT_SOURCE, SOURCES_BY_ROLE, EventLimited, campaign_running, default_title,  # noqa: F401
     report_event, running_campaigns,  # noqa: F401
 )
+from app.services.event_ladder import NEXT_LEVEL, TOP
 from app.services.signals import event_changed
 from app.services.text import single_text
 from app.services.workflow import Requirement, Transition
@@ -39,14 +41,15 @@ S, L = EventStatus, EventLevel
 AT_STREET = Requirement(
     lambda e: e.level in (EventLevel.STREET, EventLevel.DEPARTMENT),
     lambda: _("Departments are called in at street level: escalate the event to the street first."), "wrong_level")
-BELOW_TOP = Requirement(lambda e: e.level != EventLevel.DISTRICT,
-                        lambda: _("The event is already at the district: it cannot go higher."), "top_level")
+BELOW_TOP = Requirement(lambda e: e.level != TOP,
+                        lambda: _("The event is already at the district: it cannot go higher."), "top_level",
+                        condition=lambda: Event.level != TOP)
 # `target` None keeps the status (escalate, answer)
 TRANSITIONS = {t.action: t for t in (
     Transition(EventAction.ACCEPT, (S.REPORTED,), S.ACCEPTED, "handler"),
     Transition(EventAction.START, (S.ACCEPTED,), S.IN_PROGRESS, "handler"),
     Transition(EventAction.ESCALATE, (S.ACCEPTED, S.IN_PROGRESS), None, "handler", (BELOW_TOP,)),
-    Transition(EventAction.AUTO_ESCALATE, (S.REPORTED, S.ACCEPTED, S.IN_PROGRESS), None, "system"),
+    Transition(EventAction.AUTO_ESCALATE, (S.REPORTED, S.ACCEPTED, S.IN_PROGRESS), None, "system", (BELOW_TOP,)),
     # 吹哨: the street calls departments in; more may be called while they work
     Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler", (AT_STREET,)),
     Transition(EventAction.ANSWER, (S.IN_PROGRESS,), None, "department"),
@@ -59,13 +62,6 @@ TRANSITIONS = {t.action: t for t in (
 )}
 del S, L
 USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
-# one level up the ladder; departments are reached by dispatch, not by escalation
-NEXT_LEVEL = {
-    EventLevel.GRID: EventLevel.COMMUNITY,
-    EventLevel.COMMUNITY: EventLevel.STREET,
-    EventLevel.STREET: EventLevel.DISTRICT,
-    EventLevel.DEPARTMENT: EventLevel.DISTRICT,
-}
 # the deadline a step meets, so its supervision (if any) is settled
 SETTLES = {EventAction.ACCEPT: (SlaDeadline.RESPOND,), EventAction.RESOLVE: (SlaDeadline.RESOLVE,)}
 # steps that tell the reporter something: the first of them meets the reply deadline

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Matter
 from app.models.events import Dispatch, Event, EventStep, Supervision
-from app.services.event_sla import DEFAULT_MINUTES, NOTIFIED_LEVEL
-from app.services.events import NEXT_LEVEL
+from app.services.event_intake import DEFAULT_MINUTES
+from app.services.event_ladder import NEXT_LEVEL, NOTIFIED_LEVEL
 from app.services.scale.bulk import Writer
 from app.services.scale.people import pick
 
