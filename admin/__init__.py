@@ -1,7 +1,7 @@
 """The back office: Flask-Admin views built per app, scoped per user, Chinese by default."""
 import os
 
-from flask import Flask
+from flask import Flask, request
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
@@ -15,6 +15,7 @@ from app.models import (
 from app.models.callbacks import CallbackTask
 from app.models.certificates import Certificate, HonourBatch
 from app.models.events import Campaign, Event, Supervision
+from app.origin import audit_requests
 from app.security import csp_nonce
 
 
@@ -97,4 +98,5 @@ def init_admin(app: Flask) -> Admin:
     integrations = _l("Integrations")
     admin.add_view(WebhookEndpointAdmin(WebhookEndpoint, db, name=_l("Webhook endpoints"), category=integrations))
     admin.add_view(WebhookDeliveryAdmin(WebhookDelivery, db, name=_l("Webhook deliveries"), category=integrations))
+    audit_requests(app, "admin", lambda: request.path == admin.url or request.path.startswith(admin.url + "/"))
     return admin

@@ -85,6 +85,7 @@ LABELS = {
     "before": _l("Before"),
     "after": _l("After"),
     "ip": _l("IP address"),
+    "channel": _l("Channel"),
     "children": _l("Sub-areas"),
     "members": _l("Members"),
     "pledges": _l("Pledges"),

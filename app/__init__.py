@@ -1,4 +1,5 @@
 """The OneGrid application factory."""
+import functools
 import os
 
 from flask import Flask, request, session
@@ -127,12 +128,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api import register_api
-    from app.ids import IdConverter
     from app.health import bp as health_bp
+    from app.ids import IdConverter
+    from app.origin import audit_requests
     from marketplace import bp as marketplace_bp
 
     app.url_map.converters["int"] = IdConverter  # before any rule: every `<int:id>` of every interface
     app.register_blueprint(health_bp)
+    if not marketplace_bp._got_registered_once:  # tests build many apps from the one blueprint
+        audit_requests(marketplace_bp, "site")
     app.register_blueprint(marketplace_bp)
     register_api(app)
 
@@ -149,6 +153,28 @@ def register_cli(app: Flask) -> None:
 
     register_commands(app)
     app.cli.add_command(jobs_cli)
+    audit_commands(app.cli)
+
+
+def audit_commands(group) -> None:
+    """What the commands of `group` change is audited as made through the command line (jobs say `job`)."""
+    from app.services import audit
+
+    for command in group.commands.values():
+        if hasattr(command, "commands"):
+            audit_commands(command)
+        elif command.callback is not None and not getattr(command.callback, "audited", False):
+            command.callback = _through_cli(command.callback, audit)
+
+
+def _through_cli(callback, audit):
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        with audit.acting_through("cli"):
+            return callback(*args, **kwargs)
+
+    run.audited = True
+    return run
 
 
 def register_jobs(app: Flask) -> None:

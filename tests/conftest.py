@@ -9,6 +9,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from app.models import AuditLog
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -120,6 +121,8 @@ def demo(app):
         from app.services.demo import seed_demo
 
         seed_demo()
+        # the seed's own steps are audited like any other; tests start from an empty audit log
+        db.session.execute(AuditLog.__table__.delete())
         db.session.commit()
         _demo_rows = [(table, [dict(row._mapping) for row in db.session.execute(table.select())])
                       for table in db.metadata.sorted_tables]

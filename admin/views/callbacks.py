@@ -17,7 +17,7 @@ from app.models.callbacks import (
     CALLBACK_OUTCOME_LABELS, CALLBACK_STATUS_LABELS, CallbackStatus, CallbackSubject, CallbackTask,
 )
 from app.models.choices import EVENT_STATUS_LABELS, RATING_LABELS, choices
-from app.services import audit, callbacks
+from app.services import callbacks
 from app.services.masking import mask_name
 
 OPEN, DUE, OVERDUE, RECORDED, ALL = "open", "due", "overdue", "recorded", "all"
@@ -173,20 +173,8 @@ class CallbackAdmin(OneGridModelView):
                            list_url=list_url, **self._facts(task))
 
     def _record(self, task: CallbackTask, satisfied: bool, note: str) -> None:
-        """Record through the service, audit the task (and the reopened wish) and commit."""
-        wish_status = task.wish.status if task.wish is not None else None
-        event = task.event
-        event_before = {"status": event.status, "level": event.level} if event is not None else None
+        """Record through the service (which audits the task and what follows it) and commit."""
         callbacks.record_callback(current_user, task, satisfied, note)
-        if event is not None:
-            db.session.refresh(event)
-            audit.record(current_user, "update", event, event_before,
-                         {"status": event.status, "step": "callback", "note": note}, ip=request.remote_addr)
-        audit.record(current_user, "update", task, {"status": CallbackStatus.DUE},
-                     {"status": task.status, "outcome": task.outcome, "note": task.note}, ip=request.remote_addr)
-        if task.wish is not None and task.wish.status != wish_status:
-            audit.record(current_user, "update", task.wish, {"status": wish_status},
-                         {"status": task.wish.status, "step": "reopen", "reason": note}, ip=request.remote_addr)
         db.session.commit()
 
     def _facts(self, task: CallbackTask) -> dict:

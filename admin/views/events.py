@@ -270,13 +270,8 @@ class EventAdmin(OneGridModelView):
         return workflow.refusal_of(service.MACHINE, current_user, event, verb) or _("That step is not possible now.")
 
     def _transition(self, event: Event, verb: str, values: dict) -> None:
-        """Run one step through the service, audit it and commit; errors propagate uncommitted."""
-        before = {"status": event.status, "level": event.level}
+        """Run one step through the service (which audits it) and commit; errors propagate uncommitted."""
         service.perform(current_user, event, verb, **values)
-        db.session.refresh(event)
-        after = {"status": event.status, "level": event.level, "step": verb,
-                 **{k: v for k, v in values.items() if v not in ("", [], "false")}}
-        audit.record(current_user, "update", event, before, after, ip=request.remote_addr)
         db.session.commit()
 
     # --- the details page: the timeline ----------------------------------------------------------

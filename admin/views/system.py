@@ -59,14 +59,18 @@ class AuditLogAdmin(OneGridModelView):
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = ("at", "username", "action", "model", "object_id", "area_code", "before", "after")
+    column_list = ("at", "username", "channel", "action", "model", "object_id", "area_code", "before", "after")
     column_searchable_list = ("username", "model", "object_id")
     column_sortable_list = ("at", "username", "action", "model")
     column_default_sort = ("at", True)
     column_choices = {"action": [("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")),
-                                 ("reveal", _l("Reveal")), ("import", _l("Import")), ("export", _l("Export"))]}
+                                 ("reveal", _l("Reveal")), ("import", _l("Import")), ("export", _l("Export"))],
+                      "channel": [("admin", _l("Through the back office")), ("site", _l("Through the site")),
+                                  ("api", _l("Through the API")), ("job", _l("Through a job")),
+                                  ("cli", _l("Through the command line"))]}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = [FilterEqual(AuditLog.action, _l("Action"), options=self.column_choices["action"]),
+                               FilterEqual(AuditLog.channel, _l("Channel"), options=self.column_choices["channel"]),
                                FilterEqual(AuditLog.model, _l("Record type"))] + area_filters(AuditLog.area_code)
         super().__init__(*args, **kwargs)

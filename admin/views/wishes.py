@@ -30,7 +30,7 @@ from app.models.choices import (
     RATING_LABELS, WISH_ACTION_LABELS, WISH_STATUS_LABELS, AreaLevel, Role, WishAction, WishStatus, choices,
 )
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
-from app.services import audit, wishes
+from app.services import wishes
 from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
 
@@ -225,8 +225,7 @@ class WishAdmin(OneGridModelView):
             db.session.rollback()
             flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
             return False
-        audit.record(current_user, "create", wish, None, audit.snapshot(wish), ip=request.remote_addr)
-        db.session.commit()
+        db.session.commit()  # the service audited it
         return wish
 
     def get_save_return_url(self, model, is_created=False):
@@ -304,11 +303,8 @@ class WishAdmin(OneGridModelView):
         return self.get_url(".details_view", id=wish.id)
 
     def _transition(self, wish: Wish, action: WishAction, values: dict) -> None:
-        """Run one transition through the service, audit it and commit; a DomainError propagates uncommitted."""
-        before = wish.status
+        """Run one transition through the service (which audits it) and commit; a DomainError propagates uncommitted."""
         wishes.perform(current_user, wish, action, **values)
-        after = {"status": wish.status, "step": str(action), **{k: v for k, v in values.items() if v}}
-        audit.record(current_user, "update", wish, {"status": before}, after, ip=request.remote_addr)
         db.session.commit()
 
     # --- loading ---------------------------------------------------------------------------------

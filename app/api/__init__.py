@@ -10,6 +10,7 @@ from app.api.errors import ErrorSchema, answer_routing_errors_in_json, error_res
 from app.api.parsing import ApiParser
 from app.extensions import csrf
 from app.ids import IdConverter
+from app.origin import audit_requests
 
 
 class OneGridApi(Api):
@@ -37,6 +38,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
     registers cannot leak into API responses.
     """
     blueprint = ApiBlueprint(name, import_name, description=description)
+    audit_requests(blueprint, "api")
     for code in default_exceptions:
         blueprint.register_error_handler(code, error_response)
     return blueprint

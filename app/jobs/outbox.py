@@ -22,6 +22,7 @@ from app.jobs.queue import get_queue
 from app.models import OutboxMessage
 from app.models.base import utcnow
 from app.models.jobs import OutboxStatus
+from app.services import audit
 
 log = logging.getLogger(__name__)
 _NEW = "onegrid_outbox_new"  # Session.info key: ids of messages to dispatch once this transaction commits
@@ -90,7 +91,8 @@ def run_message(message_id: int) -> str:
             return "skipped"
         kind, payload = message.kind, dict(message.payload)
         try:
-            HANDLERS[kind](**payload)
+            with audit.acting_through("job"):
+                HANDLERS[kind](**payload)
             message.status, message.done_at, message.last_error = OutboxStatus.DONE, utcnow(), None
             message.attempts += 1
             db.session.commit()

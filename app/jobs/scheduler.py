@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from app.extensions import db
 from app.jobs import PERIODIC
 from app.jobs.queue import get_queue, redis_connection
+from app.services import audit
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,8 @@ def run_periodic(name: str) -> str:
     """Run one periodic task now, in the current app context, and commit what it did (RQ calls this)."""
     task = PERIODIC[name]
     try:
-        result = task.function()
+        with audit.acting_through("job"):
+            result = task.function()
         db.session.commit()
         return f"{name}: {result}"
     except Exception:

@@ -125,13 +125,14 @@ class ApiToken(db.Model):
 
 # import and export concern many rows at once: their entry names the record type and the counts
 AUDIT_ACTIONS = ("create", "update", "delete", "reveal", "import", "export")
+AUDIT_CHANNELS = ("admin", "site", "api", "job", "cli")  # the interface a change came through (docs/roles.md#audit)
 
 
 class AuditLog(db.Model):
-    """One change, reveal, import or export made in the back office: who, when, what, before and after."""
+    """One change, reveal, import or export: who, when, through which channel, what, before and after."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (choice_check("action", AUDIT_ACTIONS),)
+    __table_args__ = (choice_check("action", AUDIT_ACTIONS), choice_check("channel", AUDIT_CHANNELS))
     scope_column_name = "area_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,3 +146,4 @@ class AuditLog(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     ip: Mapped[str | None] = mapped_column(String(45))
+    channel: Mapped[str | None] = mapped_column(String(5))  # None: code run outside any interface

@@ -1,18 +1,62 @@
-"""The audit log: every back-office change and every reveal of personal data."""
+"""The audit log: every change, from every channel, and every reveal, import and export of personal data.
+
+The interface a change comes through says once which channel it is and the client's address
+(`acting_through`: a before_request of the site, the API and the back office, the job runner, the
+command line); every entry written while it holds carries them, so services never read the request.
+"""
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 
 from app.extensions import db
 from app.models import AuditLog
 from app.services.masking import MASKERS
 
 SECRET_COLUMNS = {"password_hash", "token_hash", "secret"}
+STEP_VALUES = (str, int, float, bool, date, datetime, Decimal, type(None))  # not SQL expressions
 SECRET_HIDDEN, SECRET_CHANGED = "(hidden)", "(changed)"  # what the log shows of a secret that changed
 
 
-def _plain(value):
+@dataclass(frozen=True)
+class Origin:
+    """Where the changes being made come from: the channel (AUDIT_CHANNELS) and the client's address."""
+
+    channel: str | None = None
+    address: str | None = None
+
+
+_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
+
+
+def current_origin() -> Origin:
+    """The channel and address set by the interface now running (Origin() outside any)."""
+    return _origin.get()
+
+
+def enter(channel: str, address: str | None = None) -> Token:
+    """Record what follows as coming through `channel` from `address`; `leave(token)` ends it."""
+    return _origin.set(Origin(channel, address))
+
+
+def leave(token: Token) -> None:
+    _origin.reset(token)
+
+
+@contextmanager
+def acting_through(channel: str, address: str | None = None):
+    """Within the block, entries are recorded as coming through `channel` (a job, a command)."""
+    token = enter(channel, address)
+    try:
+        yield
+    finally:
+        leave(token)
+
+
+def plain(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -22,7 +66,7 @@ def _plain(value):
 
 def _masked(key: str, value):
     masker = MASKERS.get(key)
-    return masker(value) if masker and isinstance(value, str) else _plain(value)
+    return masker(value) if masker and isinstance(value, str) else plain(value)
 
 
 def snapshot(obj) -> dict:
@@ -48,7 +92,7 @@ def changes(obj) -> tuple[dict, dict]:
         if history.has_changes():
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            if _plain(old) != _plain(new):
+            if plain(old) != plain(new):
                 before[attr.key] = _masked(attr.key, old)
                 after[attr.key] = _masked(attr.key, new)
     return before, after
@@ -59,26 +103,40 @@ def area_of(obj) -> str | None:
     return getattr(obj, column_name) if column_name else None
 
 
+def _entry(actor, action: str, model: str, **columns) -> dict:
+    origin = _origin.get()
+    return dict(user_id=getattr(actor, "id", None), username=getattr(actor, "username", None), action=action,
+                model=model, channel=origin.channel, ip=columns.pop("ip", None) or origin.address, **columns)
+
+
 def record_bulk(actor, action: str, model, area_code: str | None, details: dict, ip: str | None = None) -> AuditLog:
     """Add one audit row for an import or export of many `model` rows within `area_code` (None: everywhere)."""
-    entry = AuditLog(user_id=getattr(actor, "id", None), username=getattr(actor, "username", None), action=action,
-                     model=model.__name__, area_code=area_code, after=details, ip=ip)
+    entry = AuditLog(**_entry(actor, action, model.__name__, area_code=area_code, after=details, ip=ip))
     db.session.add(entry)
     return entry
 
 
 def record(actor, action: str, obj, before: dict | None = None, after: dict | None = None, ip: str | None = None) -> AuditLog:
     """Add one audit row to the session (the caller's commit writes it with the change)."""
-    entry = AuditLog(
-        user_id=getattr(actor, "id", None),
-        username=getattr(actor, "username", None),
-        action=action,
-        model=type(obj).__name__,
-        object_id=str(inspect(obj).identity[0]) if inspect(obj).identity else None,
-        area_code=area_of(obj),
-        before=before,
-        after=after,
-        ip=ip,
-    )
+    identity = inspect(obj).identity
+    entry = AuditLog(**_entry(actor, action, type(obj).__name__, object_id=str(identity[0]) if identity else None,
+                              area_code=area_of(obj), before=before, after=after, ip=ip))
     db.session.add(entry)
     return entry
+
+
+def record_step(actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None) -> None:
+    """One audit row for a workflow step, as one INSERT in the step's transaction (nothing left to flush).
+
+    `before`/`after` hold the status (and the columns the machine pins, e.g. an event's level); `after` adds
+    the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
+    """
+    after = {**after, **{key: _masked(key, value) for key, value in (values or {}).items()
+                         if key not in SECRET_COLUMNS and key != "updated_at" and isinstance(value, STEP_VALUES)},
+             "step": str(action)}
+    if note is not None or "note" not in after:
+        after["note"] = note
+    identity = getattr(subject, "id", None)
+    db.session.execute(insert(AuditLog).values(**_entry(
+        actor, "update", type(subject).__name__, object_id=str(identity) if identity is not None else None,
+        area_code=area_of(subject), before=before, after=after, at=at)))

@@ -17,7 +17,7 @@ from app.models import Member, User, Wish, WishStep
 from app.models.base import aware, utcnow
 from app.models.choices import RATING_LABELS, WISH_STATUS_LABELS, Rating, WishAction, WishStatus
 from app.models.wishes import NOTE_MAX
-from app.services import workflow
+from app.services import audit, workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 from app.services.signals import wish_changed
 from app.services.text import check_text, single_text
@@ -106,10 +106,11 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
               publish: bool = False) -> Wish:
     """A resident posts a wish for themself; grid staff post one for a resident (帮办代办).
 
-    Staff may publish it at once (`publish=True`): two steps are recorded, post then publish.
+    Staff may publish it at once (`publish=True`): two steps are recorded, post then publish. Audited.
     """
     wish = submit_wish(actor, title=title, description=description, category_code=category_code,
                        grid_code=grid_code, resident_id=resident_id)
+    audit.record(actor, "create", wish, None, audit.snapshot(wish))
     if publish:
         publish_wish(actor, wish)
     return wish
