@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, String, literal, null, select, update
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.services import audit
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.services.preconditions import expect_status
 
@@ -135,7 +136,8 @@ def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=
     """Apply one transition as a conditional UPDATE and record it; Conflict when someone got there first.
 
     `guard` adds conditions to the UPDATE, `values` (and `columns`, for names the engine takes itself,
-    such as `note`) columns it sets; `note` and `step` are columns of the history row.
+    such as `note`) columns it sets; `note` and `step` are columns of the history row. The step is
+    audited too (`audit.record_step`: one INSERT, with the channel the interface set).
     """
     values.update(columns or {})
     transition = machine.transition(action)
@@ -162,7 +164,10 @@ def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
+    before = {column: audit.plain(getattr(subject, column)) for column in ("status", *machine.pinned)}
     db.session.refresh(subject)
+    after = {column: audit.plain(getattr(subject, column)) for column in before}
+    audit.record_step(actor, subject, action, before, after, note=note, values=values, at=now)
     if machine.signal is not None:
         machine.signal.send(subject, action=action, actor=actor)
     return subject
