@@ -94,6 +94,18 @@ def test_a_confirmation_on_the_site_leaves_one_audit_row_saying_site(site):
     assert (row.after["status"], row.after["step"], row.after["rating"]) == ("confirmed", "confirm", "good")
 
 
+def test_an_event_reported_on_the_site_leaves_one_audit_row_saying_site(site):
+    response = site("resident").post("/events/new", data={
+        "matter": "HW-001", "description": "路口的垃圾箱满了三天，没人清运。", "location_text": "5号楼东侧", "title": ""})
+    assert response.status_code == 303
+    event = db.session.scalar(select(Event).order_by(Event.id.desc()))
+
+    row = the_step("Event", event.id)
+    assert (row.channel, row.username, row.ip, row.action, row.area_code) == \
+        ("site", "resident", ADDRESS, "create", event.grid_code)
+    assert row.before is None and (row.after["status"], row.after["level"]) == ("reported", "grid")
+
+
 def test_a_refused_step_leaves_no_audit_row(site):
     wish = wish_titled(CLAIMED)  # claimed by the demo member already
     site("resident").post(f"/wishes/{wish.id}/claim")
@@ -119,11 +131,10 @@ def test_a_claim_and_a_confirmation_through_the_api_each_leave_one_row_saying_ap
 def test_an_event_step_through_the_api_is_audited_with_its_level(api):
     grid = api("grid")
     event_id = grid("/api/v1/events", REPORT).get_json()["id"]
-    db.session.execute(AuditLog.__table__.delete().where(AuditLog.model == "Event"))  # the report's own row
-    db.session.commit()
     assert grid(f"/api/v1/events/{event_id}/accept").status_code == 200
 
-    row = the_step("Event", event_id)
+    report, row = entries("Event", event_id)
+    assert (report.action, report.channel, report.after["status"]) == ("create", "api", "reported")
     assert (row.channel, row.username, row.ip, row.area_code) == ("api", "grid", ADDRESS, GRID)
     assert row.before == {"status": "reported", "level": "grid"}
     assert (row.after["status"], row.after["level"], row.after["step"]) == ("accepted", "grid", "accept")

@@ -28,7 +28,7 @@ from app.models.choices import (
     EVENT_STATUS_LABELS, OPEN_EVENT_STATUSES, SLA_DEADLINE_LABELS, AreaLevel, choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
-from app.services import audit, callbacks, workflow
+from app.services import callbacks, workflow
 from app.services import events as service
 from app.services.errors import DomainError
 from app.services.event_queues import queue_condition
@@ -213,8 +213,7 @@ class EventAdmin(OneGridModelView):
                 form[REPORT_FIELDS.get(key, "title")].errors.append(message)
             flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
             return False
-        audit.record(current_user, "create", event, None, audit.snapshot(event), ip=request.remote_addr)
-        db.session.commit()
+        db.session.commit()  # the service audited the report
         flash(_("Reported. Respond by %(time)s.", time=when(event.respond_by)), "success")
         return event
 

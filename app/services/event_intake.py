@@ -16,6 +16,7 @@ from app.models.choices import STAFF_ROLES, AreaLevel, EventAction, EventLevel, 
 from app.models.events import (
     ACTING_FOR_MAX, Campaign, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, TITLE_MAX, Event, EventStep,
 )
+from app.services import audit
 from app.services.errors import Conflict, Invalid, Limited
 from app.services.event_reporting import REPORTER_ROLES, seconds_until_next_report
 from app.services.scope import apply_reach, code_in_scope
@@ -139,6 +140,7 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
             return _existing(actor, external_ref), False
     db.session.add(EventStep(event_id=event.id, actor_id=actor.id, action=EventAction.REPORT, from_status=None,
                              to_status=EventStatus.REPORTED, from_level=None, to_level=EventLevel.GRID, at=now))
+    audit.record(actor, "create", event, None, audit.snapshot(event))
     db.session.flush()
     event_changed.send(event, action=EventAction.REPORT, actor=actor)
     return event, True
