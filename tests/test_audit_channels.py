@@ -11,6 +11,7 @@ from app.models import AuditLog, User, Wish, WishCategory
 from app.models.base import utcnow
 from app.models.events import Event
 from app.services import audit
+from app.services import events
 from app.services.demo import DEMO_PASSWORDS
 
 PUBLISHED, DONE, CLAIMED, SUBMITTED = "陪老人去医院复查", "楼道声控灯不亮", "孩子周末数学辅导", "修理漏水的水龙头"
@@ -180,6 +181,21 @@ def test_a_periodic_job_audits_its_steps_saying_job(demo):
     row = the_step("Wish", wish_id)
     assert (row.channel, row.user_id, row.ip) == ("job", None, None)
     assert (row.before, row.after["status"]) == ({"status": "done"}, "confirmed")
+
+
+def test_the_sla_sweeps_escalations_are_audited_saying_job(demo):
+    grid, reported = user("grid"), utcnow() - timedelta(days=2)
+    event, _created = events.report_event(grid, title="垃圾未清运", description=None, matter_code="HW-001",
+                                          grid_code=GRID, now=reported)
+    events.accept_event(grid, event, now=reported + timedelta(minutes=5))
+    event_id = event.id
+    db.session.commit()
+    run_periodic("sla_sweep")
+
+    [row] = [r for r in entries("Event", event_id) if r.channel == "job"]
+    assert (row.user_id, row.action, row.after["step"]) == (None, "update", "auto_escalate")
+    assert row.before == {"status": "accepted", "level": "grid"}
+    assert (row.after["status"], row.after["level"]) == ("accepted", "community")
 
 
 def test_outside_any_interface_the_channel_is_left_empty_and_a_block_can_name_it(demo):

@@ -125,18 +125,29 @@ def record(actor, action: str, obj, before: dict | None = None, after: dict | No
     return entry
 
 
-def record_step(actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None) -> None:
-    """One audit row for a workflow step, as one INSERT in the step's transaction (nothing left to flush).
-
-    `before`/`after` hold the status (and the columns the machine pins, e.g. an event's level); `after` adds
-    the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
-    """
+def _step_row(actor, subject, action, before: dict, after: dict, note, values, at) -> dict:
     after = {**after, **{key: _masked(key, value) for key, value in (values or {}).items()
                          if key not in SECRET_COLUMNS and key != "updated_at" and isinstance(value, STEP_VALUES)},
              "step": str(action)}
     if note is not None or "note" not in after:
         after["note"] = note
     identity = getattr(subject, "id", None)
-    db.session.execute(insert(AuditLog).values(**_entry(
-        actor, "update", type(subject).__name__, object_id=str(identity) if identity is not None else None,
-        area_code=area_of(subject), before=before, after=after, at=at)))
+    return _entry(actor, "update", type(subject).__name__, object_id=str(identity) if identity is not None else None,
+                  area_code=area_of(subject), before=before, after=after, at=at)
+
+
+def record_step(actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None) -> None:
+    """One audit row for a workflow step, as one INSERT in the step's transaction (nothing left to flush).
+
+    `before`/`after` hold the status (and the columns the machine pins, e.g. an event's level); `after` adds
+    the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
+    """
+    db.session.execute(insert(AuditLog).values(**_step_row(actor, subject, action, before, after, note, values, at)))
+
+
+def record_steps(subjects, action, before: dict, after, *, note=None, at=None) -> None:
+    """The audit rows of one system step taken on many subjects at once (`before`: {id: {column: value}},
+    `after(subject)`: its values now), as one INSERT of many rows."""
+    rows = [_step_row(None, subject, action, before[subject.id], after(subject), note, None, at) for subject in subjects]
+    if rows:
+        db.session.execute(insert(AuditLog), rows)

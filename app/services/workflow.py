@@ -181,8 +181,8 @@ def move_all(machine: Machine, action, ids, *, note=None, step=None, now=None, *
 
     Per chunk of ids: one SELECT … FOR UPDATE of those in a source status that meet the transition's
     requirements (their SQL `condition`), one INSERT … SELECT of their history rows and one UPDATE, not
-    a loop of single moves. Then each subject moved gets what a single move gives it (`after_step`, the
-    machine's signal and so its reactions). `values` (the UPDATE) and `step` (more history columns) map
+    a loop of single moves. Then each subject moved gets what a single move gives it (its audit row, all in
+    one INSERT; `after_step`, the machine's signal and so its reactions). `values` (the UPDATE) and `step` (more history columns) map
     columns to SQL expressions over the row as it was before the move, e.g. `level=<one level up>`.
     """
     transition = machine.transition(action)
@@ -199,14 +199,18 @@ def move_all(machine: Machine, action, ids, *, note=None, step=None, now=None, *
         values.setdefault("updated_at", now)
     target = literal(transition.target, String) if transition.target is not None else model.status
     at = literal(now, DateTime(timezone=True))
-    moved = []
+    moved, audited = [], tuple(dict.fromkeys(("status", *machine.pinned)))
+    before = {}  # the audited columns of each subject moved, as they were
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         # PostgreSQL: the rows stay locked until the commit, so nobody moves them between these statements
-        chunk = list(db.session.scalars(select(model.id).where(model.id.in_(ids[start:start + CHUNK]), *conditions)
-                                        .order_by(model.id).with_for_update()))
-        if not chunk:
+        rows = db.session.execute(select(model.id, *(getattr(model, c) for c in audited))
+                                  .where(model.id.in_(ids[start:start + CHUNK]), *conditions)
+                                  .order_by(model.id).with_for_update()).all()
+        if not rows:
             continue
+        chunk = [row[0] for row in rows]
+        before.update({row[0]: {c: audit.plain(v) for c, v in zip(audited, row[1:])} for row in rows})
         if table is not None:
             history = {machine.subject_key: model.id, "actor_id": null(),
                        "action": literal(getattr(action, "value", action), String), "from_status": model.status,
@@ -223,6 +227,8 @@ def move_all(machine: Machine, action, ids, *, note=None, step=None, now=None, *
         for start in range(0, len(moved), CHUNK):
             subjects.extend(db.session.scalars(select(model).where(model.id.in_(moved[start:start + CHUNK]))
                                                .execution_options(populate_existing=True)))
+        audit.record_steps(subjects, action, before, lambda s: {c: audit.plain(getattr(s, c)) for c in audited},
+                           note=note, at=now)
         for subject in subjects:
             if machine.after_step is not None:
                 machine.after_step(subject, action, now)
