@@ -178,11 +178,12 @@ def _through_cli(callback, audit):
 
 
 def register_jobs(app: Flask) -> None:
-    """Load the job handlers; in the embedded mode, run the periodic tasks from the web process."""
-    from app.jobs import load_handlers
+    """Wire what follows each change and load the job handlers; in the embedded mode, run the periodic
+    tasks from the web process."""
     from app.jobs.scheduler import start_embedded_scheduler
+    from app.reactions import wire_reactions
 
-    load_handlers()
+    wire_reactions()
     if app.config["JOBS_EMBEDDED_SCHEDULER"] and not app.config.get("REDIS_URL"):
         # on the first request, so `flask db upgrade` and other commands never start it
         app.before_request(lambda: start_embedded_scheduler(app))

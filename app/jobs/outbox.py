@@ -23,24 +23,17 @@ from app.models import OutboxMessage
 from app.models.base import utcnow
 from app.models.jobs import OutboxStatus
 from app.services import audit
+from app.services.outbox import NEW as _NEW
+from app.services.outbox import record_job
 
 log = logging.getLogger(__name__)
-_NEW = "onegrid_outbox_new"  # Session.info key: ids of messages to dispatch once this transaction commits
 
 
 def add_job(kind: str, *, key: str | None = None, delay: timedelta | None = None, **payload) -> OutboxMessage | None:
-    """Record a job in the current transaction; None when a job with this `key` exists already."""
+    """Record a job of a kind with a handler (services use app.services.outbox.record_job, checked at wiring)."""
     if kind not in HANDLERS:
         raise KeyError(f"no handler for job kind {kind!r}")
-    if key is not None and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
-        return None
-    message = OutboxMessage(kind=kind, key=key, payload=payload, status=OutboxStatus.PENDING,
-                            run_after=utcnow() + (delay or timedelta(0)))
-    db.session.add(message)
-    db.session.flush()
-    if not delay:
-        db.session.info.setdefault(_NEW, []).append(message.id)
-    return message
+    return record_job(kind, key=key, delay=delay, **payload)
 
 
 @event.listens_for(Session, "after_commit")

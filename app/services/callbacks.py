@@ -18,7 +18,6 @@ from app.models.choices import STAFF_ROLES, Role, WishAction
 from app.services import wishes, workflow
 from app.services.errors import Invalid
 from app.services.scope import code_in_scope, scope_condition
-from app.services.signals import wish_changed
 from app.services.text import single_text
 
 DEFAULT_DELAY_HOURS = 24  # CALLBACK_DELAY_HOURS: from the confirmation to the call
@@ -65,8 +64,7 @@ def latest_task(subject_type: str, subject_id: int) -> CallbackTask | None:
         .order_by(CallbackTask.cycle.desc()).limit(1))
 
 
-@wish_changed.connect
-def _on_wish_changed(wish: Wish, action=None, actor=None, **_kwargs) -> None:
+def on_wish_changed(wish: Wish, action=None, actor=None, **_kwargs) -> None:
     """A confirmed wish gets a callback; a wish reopened some other way closes its open one."""
     if action in (WishAction.CONFIRM, WishAction.AUTO_CONFIRM):
         schedule_callback(CallbackSubject.WISH, wish.id, wish.grid_code, wish_id=wish.id)
@@ -157,21 +155,31 @@ def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> Ca
     note = _note(note, required=not satisfied)
     outcome = CallbackOutcome.SATISFIED if satisfied else CallbackOutcome.UNSATISFIED
     _close(task, actor, outcome, note)
-    follow_up = (SATISFIED if satisfied else REOPEN).get(CallbackSubject(task.subject_type))
+    subject = CallbackSubject(task.subject_type)
+    if subject not in FOLLOW_UPS:
+        raise RuntimeError(f"no follow-up declared for {subject} callbacks: app.reactions.wire_reactions() "
+                           "declares them (create_app calls it)")
+    follow_up = FOLLOW_UPS[subject][0 if satisfied else 1]
     if follow_up is not None:
         follow_up(actor, task, note)
     db.session.flush()
     return task
 
 
-def _reopen_wish(actor, task: CallbackTask, note: str) -> None:
+def reopen_wish_from_task(actor, task: CallbackTask, note: str) -> None:
+    """An unsatisfied callback sends its wish back to its member."""
     wishes.reopen_wish(actor, db.session.get(Wish, task.wish_id), note)
 
 
-# what an unsatisfied callback does to its subject, and what a satisfied one does (events add theirs:
-# a satisfied callback closes an event; a wish was confirmed already and stays so)
-REOPEN = {CallbackSubject.WISH: _reopen_wish}
-SATISFIED: dict = {}
+# what a recorded callback does to its subject: {subject: (when satisfied, when unsatisfied)}, each
+# (actor, task, note) -> None or None for nothing. Declared by app.reactions (the subjects' services
+# import this module, so it cannot import theirs), never patched in when a module is imported.
+FOLLOW_UPS: dict = {}
+
+
+def declare_follow_ups(subject: CallbackSubject, *, satisfied, unsatisfied) -> None:
+    """Say what a satisfied and an unsatisfied callback of `subject` do (app.reactions calls this)."""
+    FOLLOW_UPS[CallbackSubject(subject)] = (satisfied, unsatisfied)
 
 
 # --- reminders -------------------------------------------------------------------------------------

@@ -21,15 +21,15 @@ from sqlalchemy import false, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.jobs.outbox import add_job
 from app.models import Area, Member, Unit, Wish
 from app.models.base import under_area, utcnow
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
 from app.models.choices import STAFF_ROLES, AreaLevel, Role, WishAction, WishStatus
 from app.services.certificate_pdf import district_name, local_date, render_certificate_pdf, verify_url
 from app.services.masking import mask_name
+from app.services.outbox import record_job
 from app.services.scope import apply_scope, code_in_scope
-from app.services.signals import certificate_issued, wish_changed
+from app.services.signals import certificate_issued
 
 RENDER_JOB = "certificate.render"
 SERIAL_PATTERN = re.compile(r"^OG-[A-Z2-7]{16}$")
@@ -85,7 +85,7 @@ def _new_certificate(member: Member, issuers: dict, **values) -> Certificate:
 
 
 def _enqueue_render(certificate: Certificate) -> None:
-    add_job(RENDER_JOB, key=f"certificate:{certificate.id}", certificate_id=certificate.id)
+    record_job(RENDER_JOB, key=f"certificate:{certificate.id}", certificate_id=certificate.id)
 
 
 def in_force_for_wish(wish_id: int) -> Certificate | None:
@@ -106,8 +106,7 @@ def issue_service_certificate(wish: Wish) -> Certificate | None:
     return certificate
 
 
-@wish_changed.connect
-def _on_wish_changed(wish: Wish, action=None, actor=None, **_extra) -> None:
+def on_wish_changed(wish: Wish, action=None, actor=None, **_extra) -> None:
     """A confirmed wish earns its member a certificate; a reopened one loses it (its hours were taken back)."""
     if action in (WishAction.CONFIRM, WishAction.AUTO_CONFIRM):
         issue_service_certificate(wish)

@@ -246,7 +246,7 @@ def callback_event(actor: User, event: Event, satisfied, note=None, *, now=None)
     note = _single_text("note", note, _("Note"), required=not satisfied)
     task = callbacks.open_task(CallbackSubject.EVENT, event.id)
     if task is not None:
-        # records the task (a Conflict when it was recorded meanwhile); "unsatisfied" comes back through REOPEN
+        # records the task (a Conflict when it was recorded meanwhile); "unsatisfied" comes back through reopen_from_task
         callbacks.record_callback(actor, task, satisfied, note)
         db.session.refresh(event)  # closed or reopened through the task's follow-up below
         return event
@@ -263,19 +263,17 @@ def reopen_event(actor: User, event: Event, note, *, now=None) -> Event:
     return _move(event, actor, EventAction.REOPEN, note=note, now=now, resolved_at=None, verified_at=None)
 
 
-def _reopen_from_task(actor, task, note: str) -> None:
+def reopen_from_task(actor, task, note: str) -> None:
+    """An unsatisfied callback sends its verified event back to work."""
     reopen_event(actor, db.session.get(Event, task.subject_id), note)
 
 
-def _close_from_task(actor, task, note) -> None:
+def close_from_task(actor, task, note) -> None:
+    """A satisfied callback closes its verified event."""
     event = db.session.get(Event, task.subject_id)
     check_action(actor, event, EventAction.CLOSE)
     now = utcnow()
     _move(event, actor, EventAction.CLOSE, note=note, now=now, closed_at=now)
-
-
-callbacks.REOPEN.setdefault(CallbackSubject.EVENT, _reopen_from_task)
-callbacks.SATISFIED.setdefault(CallbackSubject.EVENT, _close_from_task)
 
 
 def archive_event(actor: User, event: Event, score, *, now=None) -> Event:

@@ -21,15 +21,17 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.jobs.outbox import add_job
 from app.models.base import aware, utcnow
 from app.models.webhooks import URL_MAX, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.services.masking import mask_name
-from app.services.signals import WISH_TOPICS, certificate_issued, wish_changed
+from app.services.outbox import record_job
+from app.services.signals import EVENT_OVERDUE, EVENT_TOPICS, WISH_TOPICS
 
 CERTIFICATE_ISSUED = "certificate.issued"
-# every concrete topic an endpoint can pick; event code adds its own "event.…" topics with register_topics()
-TOPICS: list[str] = sorted(set(WISH_TOPICS.values())) + [CERTIFICATE_ISSUED]
+DELIVER_JOB = "webhook.deliver"  # the outbox job of a delivery's first attempt (app.jobs.webhooks runs it)
+# every concrete topic an endpoint can pick
+TOPICS: list[str] = (sorted(set(WISH_TOPICS.values())) + [CERTIFICATE_ISSUED] + sorted(set(EVENT_TOPICS.values()))
+                     + [EVENT_OVERDUE])
 WILDCARDS = {"*": _l("everything"), "wish.*": _l("every wish event"), "event.*": _l("every event"),
              "certificate.*": _l("every certificate event")}
 
@@ -80,13 +82,6 @@ def rotate_secret(endpoint: WebhookEndpoint) -> str:
 
 
 # --- topics and subscriptions ----------------------------------------------------------------------
-def register_topics(*topics: str) -> None:
-    """Let endpoints subscribe to more topics (e.g. "event.verified" once events exist)."""
-    for topic in topics:
-        if topic not in TOPICS:
-            TOPICS.append(topic)
-
-
 def topic_choices() -> list[tuple[str, str]]:
     """(value, label) pairs for the back office: the wildcards first, then every topic."""
     return [(w, f"{w} ({label})") for w, label in WILDCARDS.items()] + [(t, t) for t in TOPICS]
@@ -193,7 +188,7 @@ def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[Webhook
     db.session.add_all(deliveries)
     db.session.flush()
     for delivery in deliveries:
-        add_job("webhook.deliver", key=f"webhook:{delivery.id}:1", delivery_id=delivery.id)
+        record_job(DELIVER_JOB, key=f"webhook:{delivery.id}:1", delivery_id=delivery.id)
     return deliveries
 
 
@@ -227,15 +222,34 @@ def certificate_data(certificate) -> dict:
     }
 
 
-@wish_changed.connect
-def _on_wish_changed(wish, action=None, actor=None, **_kwargs) -> None:
+def event_data(event) -> dict:
+    """What an event webhook tells the outside (the hotline learns its ticket's fate): no personal data."""
+    return {
+        "id": event.id,
+        "title": event.title,
+        "external_ref": event.external_ref,
+        "matter": event.matter.code if event.matter is not None else None,
+        "grid_code": event.grid_code,
+        "source": event.source,
+        "level": event.level,
+        "status": event.status,
+        "resolution_note": event.resolution_note,
+        "score": event.score,
+        "deadlines": {"respond": iso(event.respond_by), "reply": iso(event.reply_by),
+                      "resolve": iso(event.resolve_by)},
+        "at": iso(event.updated_at),
+    }
+
+
+def on_wish_changed(wish, action=None, actor=None, **_kwargs) -> None:
+    """Every wish step becomes its webhook (wish.<step>)."""
     topic = WISH_TOPICS.get(action)
     if topic:
         emit(topic, wish_data(wish))
 
 
-@certificate_issued.connect
-def _on_certificate_issued(certificate, **_kwargs) -> None:
+def on_certificate_issued(certificate, **_kwargs) -> None:
+    """A stored certificate becomes the webhook certificate.issued."""
     # one message per certificate, however often the signal is sent
     emit(CERTIFICATE_ISSUED, certificate_data(certificate), event_id=f"msg_cert_{certificate.serial}".lower()[:60])
 
@@ -268,4 +282,4 @@ def resend(delivery: WebhookDelivery) -> None:
     if changed != 1:
         raise WebhookError(_("The delivery changed meanwhile: reload the page and try again."))
     db.session.refresh(delivery)
-    add_job("webhook.deliver", delivery_id=delivery.id)
+    record_job(DELIVER_JOB, delivery_id=delivery.id)

@@ -1,0 +1,64 @@
+"""What follows each change (docs/jobs.md#reactions), in one list that create_app wires.
+
+The services only send their signals (app.services.signals) and record outbox rows
+(app.services.outbox); they import neither this module nor app.jobs. Every receiver runs inside
+the transaction of the change and records its follow-up work there: a certificate and its render
+job, a callback task, webhook deliveries. A script that uses the services without create_app calls
+wire_reactions() once; without it, the first signal sent raises `NotWired` rather than skip them.
+"""
+from app.models.callbacks import CallbackSubject
+from app.models.choices import EventAction
+from app.services import callbacks, certificates, event_sla, events, signals, webhooks
+from app.services.signals import EVENT_TOPICS, certificate_issued, event_changed, wish_changed
+
+
+def _event_webhook(event, action=None, **_kwargs) -> None:
+    """Every event step becomes its webhook (event.<step>)."""
+    topic = EVENT_TOPICS.get(action)
+    if topic and event_sla.has_subscribers(topic):  # the sweep escalates many at once: skip unwanted payloads
+        webhooks.emit(topic, webhooks.event_data(event))
+
+
+def _event_callback(event, action=None, **_kwargs) -> None:
+    """A verified event falls due for its callback (回访) by the grid worker."""
+    if action == EventAction.VERIFY:
+        callbacks.schedule_callback(CallbackSubject.EVENT, event.id, event.grid_code)
+
+
+# (signal, receiver), in the order they run
+REACTIONS = (
+    # a wish confirmed: its certificate (revoked when reopened), its callback task, webhook wish.<step>
+    (wish_changed, certificates.on_wish_changed),
+    (wish_changed, callbacks.on_wish_changed),
+    (wish_changed, webhooks.on_wish_changed),
+    # an event verified: its callback task; every step: webhook event.<step>
+    (event_changed, _event_callback),
+    (event_changed, _event_webhook),
+    # a certificate's PDF stored: webhook certificate.issued
+    (certificate_issued, webhooks.on_certificate_issued),
+)
+
+# what a recorded callback does to its subject: (satisfied, unsatisfied)
+CALLBACK_FOLLOW_UPS = {
+    CallbackSubject.WISH: (None, callbacks.reopen_wish_from_task),  # a satisfied wish stays confirmed
+    CallbackSubject.EVENT: (events.close_from_task, events.reopen_from_task),
+}
+
+# the outbox jobs the services record, each needing a handler in app.jobs
+JOB_KINDS = (certificates.RENDER_JOB, webhooks.DELIVER_JOB)
+
+
+def wire_reactions() -> None:
+    """Connect every reaction (once, however often it is called) and load the job handlers; then the
+    services' signals may be sent. Raises when a job kind the services record has no handler."""
+    from app.jobs import HANDLERS, load_handlers
+
+    load_handlers()
+    missing = [kind for kind in JOB_KINDS if kind not in HANDLERS]
+    if missing:
+        raise RuntimeError(f"no job handler for {missing}")
+    for signal, receiver in REACTIONS:
+        signal.connect(receiver)  # strong reference; connecting the same receiver again is a no-op
+    for subject, (satisfied, unsatisfied) in CALLBACK_FOLLOW_UPS.items():
+        callbacks.declare_follow_ups(subject, satisfied=satisfied, unsatisfied=unsatisfied)
+    signals.mark_wired()
