@@ -291,10 +291,9 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
         if not row_in_scope(current_user, model):
             raise ValidationError(_("You can only save records inside your own area."))
         if is_created:
-            db.session.flush()
-            audit.record(current_user, "create", model, None, audit.snapshot(model), ip=request.remote_addr)
-        elif after:
-            audit.record(current_user, "update", model, before, after, ip=request.remote_addr)
+            audit.record_created(current_user, model)
+        else:
+            audit.record_updated(current_user, model, before, after)
 
     def before_save(self, form, model, is_created):
         """Hook for views: derive columns (e.g. the grid from a building) before the scope check."""
@@ -306,7 +305,7 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
         return super().action_delete(parse_ids(ids))
 
     def on_model_delete(self, model):
-        audit.record(current_user, "delete", model, audit.snapshot(model), None, ip=request.remote_addr)
+        audit.record_deleted(current_user, model)
 
     def handle_view_exception(self, exc):
         if isinstance(exc, IntegrityError):
@@ -346,7 +345,7 @@ class RevealMixin:
     def reveal_view(self):
         model = self.get_one(get_mdict_item_or_list(request.form, "id") or "")
         values = {str(self.column_labels.get(c, c)): getattr(model, c) or "" for c in self.masked_columns}
-        audit.record(current_user, "reveal", model, None, {"fields": list(self.masked_columns)}, ip=request.remote_addr)
+        audit.record_reveal(current_user, model, self.masked_columns)
         db.session.commit()
         forbid_storing()  # the values in full must not stay in a browser's or a proxy's cache
         return self.render("admin/reveal.html", model=model, values=values,

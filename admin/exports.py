@@ -51,7 +51,7 @@ class ExportMixin:
         # personal data leaving the system is audited like a reveal: who, which list, which filters, how many
         audit.record_bulk(current_user, "export", self.model, current_user.scope_prefix or None,
                           {"list": self.endpoint, "query": request.query_string.decode()[:500], "rows": exported,
-                           "of": count}, ip=request.remote_addr)
+                           "of": count})
         return count, data
 
     def _export_csv(self, return_url):

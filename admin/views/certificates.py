@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from admin.base import MANAGERS, OneGridModelView
 from admin.labels import LABELS
@@ -17,9 +16,8 @@ from admin.scoping import area_filters
 from admin.views.wishes import when
 from app.extensions import db
 from app.models.base import utcnow
-from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
+from app.models.certificates import Certificate, CertificateKind, CertificateStatus
 from app.models.choices import choices
-from app.services import audit
 from app.services import certificates as service
 from app.services.certificate_pdf import local_date, pdf_response
 
@@ -118,7 +116,7 @@ class CertificateAdmin(OneGridModelView):
 
     @expose("/revoke/", methods=("GET", "POST"))
     def revoke_view(self):
-        """Ask for the reason (GET); revoke, audit and commit (POST)."""
+        """Ask for the reason (GET); revoke (the service audits it) and commit (POST)."""
         if not self.can_revoke:
             abort(403)
         certificate = self._certificate_from_request()
@@ -128,7 +126,6 @@ class CertificateAdmin(OneGridModelView):
             flash(_("This certificate has already been revoked."), "error")
             return redirect(details_url)
         if request.method == "POST":
-            before = {"status": certificate.status}
             try:
                 service.revoke_certificate(current_user._get_current_object(), certificate, reason)
             except service.CertificateError as exc:
@@ -138,9 +135,7 @@ class CertificateAdmin(OneGridModelView):
                     return redirect(details_url)
                 error = exc.message
             else:
-                audit.record(current_user, "update", certificate, before,
-                             {"status": certificate.status, "revoked_reason": reason}, ip=request.remote_addr)
-                db.session.commit()
+                db.session.commit()  # the service audited it
                 flash(_("Certificate %(serial)s revoked; its verification page now says so.",
                         serial=certificate.serial), "success")
                 return redirect(details_url)
@@ -191,17 +186,11 @@ class HonourBatchAdmin(OneGridModelView):
         if request.method == "POST":
             try:
                 start, end = _parse_day(values["period_start"]), _parse_day(values["period_end"])
-                existed = db.session.scalar(select(HonourBatch.id).where(
-                    HonourBatch.scope_key == values["scope"], HonourBatch.period_start == start,
-                    HonourBatch.period_end == end)) if start and end else None
                 batch, added = service.start_honour_batch(user, values["scope"], start, end)
             except service.CertificateError as exc:
                 db.session.rollback()
                 error = exc.message
             else:
-                summary = {"scope": batch.scope_key, "period_start": start.isoformat(), "period_end": end.isoformat(),
-                           "added": added, "total": batch.total}
-                audit.record(user, "update" if existed else "create", batch, None, summary, ip=request.remote_addr)
                 db.session.commit()
                 flash(ngettext("%(num)d certificate added; rendering has started.",
                                "%(num)d certificates added; rendering has started.", added) if added else

@@ -25,7 +25,6 @@ from app.jobs.scheduler import run_periodic
 from app.models import OutboxMessage
 from app.models.base import aware, utcnow
 from app.models.jobs import OutboxStatus
-from app.services import audit
 
 LIST_LIMIT = 50  # rows per table on the page: enough to act on, small enough to stay fast
 EXCERPT = 600  # characters of a traceback shown (its end: the exception itself)
@@ -113,9 +112,7 @@ class OperationsView(AccessMixin, BaseView):
         message = db.session.get(OutboxMessage, message_id) if message_id is not None else None
         if message is None:
             abort(404)
-        if retry_failed(message.id):
-            audit.record(current_user, "update", message, {"status": OutboxStatus.FAILED},
-                         {"status": OutboxStatus.PENDING, "attempts": 0}, ip=request.remote_addr)
+        if retry_failed(message.id, current_user):
             db.session.commit()  # in the embedded mode the job runs right here
             db.session.refresh(message)
             if message.status == OutboxStatus.DONE:

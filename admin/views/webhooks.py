@@ -53,11 +53,6 @@ def when(value) -> str:
     return format_datetime(value, "yyyy-MM-dd HH:mm:ss") if value else ""
 
 
-def _public(values: dict | None) -> dict | None:
-    """Audit values without the signing secret."""
-    return None if values is None else {k: v for k, v in values.items() if k != "secret"}
-
-
 def _check_url(form, field):
     try:
         field.data = service.check_url(field.data)
@@ -116,19 +111,16 @@ class WebhookEndpointAdmin(OneGridModelView):
         if model.active:
             model.disabled_reason = None
         if is_created:
-            db.session.flush()
-            audit.record(current_user, "create", model, None, _public(audit.snapshot(model)), ip=request.remote_addr)
+            audit.record_created(current_user, model)  # the secret is never in a snapshot
         else:
-            before, after = audit.changes(model)
-            if after:
-                audit.record(current_user, "update", model, _public(before), _public(after), ip=request.remote_addr)
+            audit.record_updated(current_user, model, *audit.changes(model))
 
     def after_model_change(self, form, model, is_created):
         if is_created:
             session[_SHOW_SECRET] = model.id
 
     def on_model_delete(self, model):
-        audit.record(current_user, "delete", model, _public(audit.snapshot(model)), None, ip=request.remote_addr)
+        audit.record_deleted(current_user, model)
 
     def get_save_return_url(self, model, is_created=False):
         if is_created:  # the details page shows the new secret, once
@@ -139,8 +131,7 @@ class WebhookEndpointAdmin(OneGridModelView):
     def rotate_view(self):
         """Give the endpoint a new secret, shown once on its details page."""
         endpoint = self.get_one(request.form.get("id", ""))
-        service.rotate_secret(endpoint)
-        audit.record(current_user, "update", endpoint, None, {"secret": "rotated"}, ip=request.remote_addr)
+        service.rotate_secret(endpoint, current_user)
         db.session.commit()
         session[_SHOW_SECRET] = endpoint.id
         flash(_("A new secret was generated: give it to the receiver now."), "success")
@@ -199,11 +190,8 @@ class WebhookDeliveryAdmin(OneGridModelView):
         super().__init__(*args, **kwargs)
 
     def _resend(self, delivery: WebhookDelivery) -> None:
-        """Queue the delivery again, audit it and commit; WebhookError propagates uncommitted."""
-        before = delivery.status
-        service.resend(delivery)
-        audit.record(current_user, "update", delivery, {"status": before},
-                     {"status": delivery.status, "step": "resend"}, ip=request.remote_addr)
+        """Queue the delivery again (the service audits it) and commit; WebhookError propagates uncommitted."""
+        service.resend(delivery, current_user)
         db.session.commit()
 
     @action("resend", _l("Re-send"), _l("Send the selected deliveries again?"))

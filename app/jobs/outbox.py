@@ -137,8 +137,8 @@ def relay_outbox(limit: int = 500) -> int:
     return len(ids)
 
 
-def retry_failed(message_id: int) -> bool:
-    """Put a failed message back in line (the operations page's retry button); flushes."""
+def retry_failed(message_id: int, actor=None) -> bool:
+    """Put a failed message back in line (the operations page's retry button), audited; flushes."""
     changed = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
@@ -146,4 +146,6 @@ def retry_failed(message_id: int) -> bool:
     ).rowcount
     if changed:
         db.session.info.setdefault(_NEW, []).append(message_id)
+        audit.record(actor, "update", db.session.get(OutboxMessage, message_id), {"status": OutboxStatus.FAILED},
+                     {"status": OutboxStatus.PENDING, "attempts": 0})
     return bool(changed)

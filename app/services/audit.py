@@ -125,6 +125,27 @@ def record(actor, action: str, obj, before: dict | None = None, after: dict | No
     return entry
 
 
+def record_created(actor, obj) -> AuditLog:
+    """A record made by hand (the back office's forms): its snapshot, once it has an id."""
+    db.session.flush()
+    return record(actor, "create", obj, None, snapshot(obj))
+
+
+def record_updated(actor, obj, before: dict, after: dict) -> AuditLog | None:
+    """A record edited by hand: the columns that changed (`changes(obj)`, taken before anything flushed); none, no row."""
+    return record(actor, "update", obj, before, after) if after else None
+
+
+def record_deleted(actor, obj) -> AuditLog:
+    """A record deleted by hand: its last snapshot."""
+    return record(actor, "delete", obj, snapshot(obj), None)
+
+
+def record_reveal(actor, obj, fields) -> AuditLog:
+    """Personal data of `obj` shown in full (`fields`, never their values)."""
+    return record(actor, "reveal", obj, None, {"fields": list(fields)})
+
+
 def _step_row(actor, subject, action, before: dict, after: dict, note, values, at) -> dict:
     after = {**after, **{key: _masked(key, value) for key, value in (values or {}).items()
                          if key not in SECRET_COLUMNS and key != "updated_at" and isinstance(value, STEP_VALUES)},

@@ -25,6 +25,7 @@ from app.models import Area, Member, Unit, Wish
 from app.models.base import under_area, utcnow
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
 from app.models.choices import STAFF_ROLES, AreaLevel, Role, WishAction, WishStatus
+from app.services import audit
 from app.services.certificate_pdf import district_name, local_date, render_certificate_pdf, verify_url
 from app.services.masking import mask_name
 from app.services.outbox import record_job
@@ -255,6 +256,7 @@ def revoke_certificate(actor, certificate: Certificate, reason) -> Certificate:
         raise invalid(_("Say why the certificate is revoked."))
     if len(reason) > REASON_MAX or "\x00" in reason:
         raise invalid(_("The reason is too long (at most %(n)d characters).", n=REASON_MAX))
+    before = {"status": audit.plain(certificate.status)}
     changed = db.session.execute(
         update(Certificate).where(Certificate.id == certificate.id, Certificate.status != CertificateStatus.REVOKED)
         .values(status=CertificateStatus.REVOKED, revoked_at=utcnow(), revoked_reason=reason,
@@ -264,6 +266,7 @@ def revoke_certificate(actor, certificate: Certificate, reason) -> Certificate:
     db.session.refresh(certificate)
     if changed != 1:
         raise CertificateError(_("This certificate has already been revoked."))
+    audit.record(actor, "update", certificate, before, {"status": certificate.status, "revoked_reason": reason})
     if certificate.batch_id is not None:
         refresh_batch_progress(certificate.batch_id)
     return certificate
@@ -329,10 +332,13 @@ def check_period(start, end) -> None:
 
 
 def start_honour_batch(actor, scope_key: str, start: date, end: date) -> tuple[HonourBatch, int]:
-    """Find or create the batch of this scope and period, add the certificates still missing; (batch, added)."""
+    """Find or create the batch of this scope and period, add the certificates still missing; (batch, added).
+
+    Audited: the batch created, or run again, with its scope, period and counts.
+    """
     scope = resolve_scope(actor, scope_key)
     check_period(start, end)
-    batch = _find_or_create_batch(actor, scope, start, end)
+    batch, created = _find_or_create_batch(actor, scope, start, end)
     existing = set(db.session.scalars(select(Certificate.member_id).where(Certificate.batch_id == batch.id)))
     now, issuers = utcnow(), {}
     added = [
@@ -346,10 +352,14 @@ def start_honour_batch(actor, scope_key: str, start: date, end: date) -> tuple[H
         _enqueue_render(certificate)
     batch.requested_by_id, batch.last_run_at = getattr(actor, "id", None), now
     refresh_batch_progress(batch.id)
+    audit.record(actor, "create" if created else "update", batch, None, {
+        "scope": batch.scope_key, "period_start": start.isoformat(), "period_end": end.isoformat(),
+        "added": len(added), "total": batch.total})
     return batch, len(added)
 
 
-def _find_or_create_batch(actor, scope: BatchScope, start: date, end: date) -> HonourBatch:
+def _find_or_create_batch(actor, scope: BatchScope, start: date, end: date) -> tuple[HonourBatch, bool]:
+    created = False
     lookup = select(HonourBatch).where(HonourBatch.scope_key == scope.key, HonourBatch.period_start == start,
                                        HonourBatch.period_end == end)
     batch = db.session.scalar(lookup)
@@ -359,11 +369,12 @@ def _find_or_create_batch(actor, scope: BatchScope, start: date, end: date) -> H
                 batch = HonourBatch(scope_key=scope.key, area_code=scope.area_code, unit_id=scope.unit_id,
                                     period_start=start, period_end=end, requested_by_id=getattr(actor, "id", None))
                 db.session.add(batch)
+            created = True
         except IntegrityError:
             batch = db.session.scalar(lookup)
     # PostgreSQL: two runs of one batch take turns, so neither adds a certificate the other is adding
     db.session.execute(select(HonourBatch.id).where(HonourBatch.id == batch.id).with_for_update())
-    return batch
+    return batch, created
 
 
 def refresh_batch_progress(batch_id: int) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models.base import aware, utcnow
 from app.models.webhooks import URL_MAX, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from app.services import audit
 from app.services.masking import mask_name
 from app.services.outbox import record_job
 from app.services.signals import EVENT_OVERDUE, EVENT_TOPICS, WISH_TOPICS
@@ -74,9 +75,10 @@ def new_event_id() -> str:
     return "msg_" + base64.b32encode(os.urandom(15)).decode().lower()
 
 
-def rotate_secret(endpoint: WebhookEndpoint) -> str:
-    """Give the endpoint a new secret (messages signed from now on use it); flushes."""
+def rotate_secret(endpoint: WebhookEndpoint, actor=None) -> str:
+    """Give the endpoint a new secret (messages signed from now on use it), audited (never the value); flushes."""
     endpoint.secret = new_secret()
+    audit.record(actor, "update", endpoint, None, {"secret": "rotated"})
     db.session.flush()
     return endpoint.secret
 
@@ -263,11 +265,12 @@ def retry_delay(attempt: int, rng: random.Random | None = None) -> timedelta | N
     return RETRY_DELAYS[attempt - 1] * factor
 
 
-def resend(delivery: WebhookDelivery) -> None:
+def resend(delivery: WebhookDelivery, actor=None) -> None:
     """Send a delivery again now, with the same webhook-id; a finished one starts a new round of attempts.
 
-    Flushes and records the outbox job; the caller audits and commits.
+    Flushes, audits and records the outbox job; the caller commits.
     """
+    before = {"status": audit.plain(delivery.status)}
     if not delivery.endpoint.active:
         raise WebhookError(_("The endpoint is disabled: activate it before re-sending."))
     now = utcnow()
@@ -282,4 +285,5 @@ def resend(delivery: WebhookDelivery) -> None:
     if changed != 1:
         raise WebhookError(_("The delivery changed meanwhile: reload the page and try again."))
     db.session.refresh(delivery)
+    audit.record(actor, "update", delivery, before, {"status": delivery.status, "step": "resend"})
     record_job(DELIVER_JOB, delivery_id=delivery.id)
