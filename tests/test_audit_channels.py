@@ -217,3 +217,17 @@ def test_the_audit_log_shows_the_channel_in_chinese(api, login_as):
     assert "渠道" in page and "接口" in page
     filtered = login_as("admin").get("/admin/auditlog/?flt1_0=api").get_data(as_text=True)
     assert "接口" in filtered
+
+
+def test_a_command_line_import_is_audited_saying_cli(runner, demo, tmp_path):
+    from test_import import as_csv, person
+
+    path = tmp_path / "residents.csv"
+    path.write_bytes(as_csv([person(i) for i in range(3)], "gbk"))
+    result = runner.invoke(args=["import", "residents", str(path), "--as", "grid"])
+    assert result.exit_code == 0, result.output
+
+    db.session.expire_all()
+    row = db.session.scalar(select(AuditLog).where(AuditLog.action == "import"))
+    assert (row.channel, row.username, row.ip) == ("cli", "grid", None)
+    assert audit.current_origin() == audit.Origin()  # the command's channel ends with it
