@@ -130,13 +130,10 @@ def register_blueprints(app: Flask) -> None:
     from app.api import register_api
     from app.health import bp as health_bp
     from app.ids import IdConverter
-    from app.origin import audit_requests
     from marketplace import bp as marketplace_bp
 
     app.url_map.converters["int"] = IdConverter  # before any rule: every `<int:id>` of every interface
     app.register_blueprint(health_bp)
-    if not marketplace_bp._got_registered_once:  # tests build many apps from the one blueprint
-        audit_requests(marketplace_bp, "site")
     app.register_blueprint(marketplace_bp)
     register_api(app)
 
