@@ -145,7 +145,9 @@ def test_global_cap_leaves_room_for_the_largest_import_file(app, client, demo, l
 
 def test_complete_request_hours_bounds_are_numbers_in_the_document(client):
     document = client.get("/api/v1/openapi.json").get_json()
-    hours = document["components"]["schemas"]["CompleteRequest"]["properties"]["hours"]
+    body = document["paths"]["/api/v1/wishes/{wish_id}/complete"]["post"]["requestBody"]
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    hours = document["components"]["schemas"][name]["properties"]["hours"]
     assert (hours["minimum"], hours["maximum"]) == (0.5, 24)
 
 
