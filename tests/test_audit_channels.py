@@ -234,3 +234,13 @@ def test_a_command_line_import_is_audited_saying_cli(runner, demo, tmp_path):
     row = db.session.scalar(select(AuditLog).where(AuditLog.action == "import"))
     assert (row.channel, row.username, row.ip) == ("cli", "grid", None)
     assert audit.current_origin() == audit.Origin()  # the command's channel ends with it
+
+
+def test_a_wish_posted_through_the_api_is_audited_saying_api(api):
+    response = api("resident")("/api/v1/wishes", {"title": "帮忙修自行车", "category": "repair",
+                                                 "description": "车胎漏气"})
+    assert response.status_code == 201, response.get_json()
+
+    row = the_step("Wish", response.get_json()["id"])
+    assert (row.channel, row.username, row.ip, row.action, row.before) == ("api", "resident", ADDRESS, "create", None)
+    assert (row.after["title"], row.after["status"]) == ("帮忙修自行车", "submitted")
