@@ -132,7 +132,10 @@ def record_created(actor, obj) -> AuditLog:
 
 
 def record_updated(actor, obj, before: dict, after: dict) -> AuditLog | None:
-    """A record edited by hand: the columns that changed (`changes(obj)`, taken before anything flushed); none, no row."""
+    """A record edited by hand: the columns that changed (`changes(obj)`, taken before anything flushed).
+
+    Nothing changed: no row.
+    """
     return record(actor, "update", obj, before, after) if after else None
 
 
@@ -169,6 +172,7 @@ def record_step(actor, subject, action, before: dict, after: dict, *, note=None,
 def record_steps(subjects, action, before: dict, after, *, note=None, at=None) -> None:
     """The audit rows of one system step taken on many subjects at once (`before`: {id: {column: value}},
     `after(subject)`: its values now), as one INSERT of many rows."""
-    rows = [_step_row(None, subject, action, before[subject.id], after(subject), note, None, at) for subject in subjects]
+    rows = [_step_row(None, subject, action, before[subject.id], after(subject), note, None, at)
+            for subject in subjects]
     if rows:
         db.session.execute(insert(AuditLog), rows)

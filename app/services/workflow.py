@@ -182,8 +182,9 @@ def move_all(machine: Machine, action, ids, *, note=None, step=None, now=None, *
     Per chunk of ids: one SELECT … FOR UPDATE of those in a source status that meet the transition's
     requirements (their SQL `condition`), one INSERT … SELECT of their history rows and one UPDATE, not
     a loop of single moves. Then each subject moved gets what a single move gives it (its audit row, all in
-    one INSERT; `after_step`, the machine's signal and so its reactions). `values` (the UPDATE) and `step` (more history columns) map
-    columns to SQL expressions over the row as it was before the move, e.g. `level=<one level up>`.
+    one INSERT; `after_step`, the machine's signal and so its reactions). `values` (the UPDATE) and `step`
+    (more history columns) map columns to SQL expressions over the row as it was before the move, e.g.
+    `level=<one level up>`.
     """
     transition = machine.transition(action)
     if transition.actor != "system":
