@@ -30,7 +30,6 @@ from marketplace.areas import grid_choices
 from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url
 
-REPORTERS = REPORTER_ROLES
 MY_EVENTS_PAGE_SIZE = 20
 # who is working on it, in a resident's words (while the event is open)
 HANDLED_BY = {
@@ -122,7 +121,7 @@ def new_event():
     user = current_user._get_current_object()
     if user.has_back_office:
         return redirect(_quick_report_url())
-    if user.role not in REPORTERS:
+    if user.role not in REPORTER_ROLES:
         abort(403)
     form, grid = _report_form()
     if request.method == "GET" or not form.validate_on_submit():
@@ -155,7 +154,7 @@ def new_event():
 @login_required
 def my_events():
     """The events I reported, newest first, a page at a time."""
-    if current_user.role not in REPORTERS:
+    if current_user.role not in REPORTER_ROLES:
         abort(403)
     page = parse_page(request.args.get("page"))
     if page is None:

@@ -12,7 +12,7 @@ from app.api.idempotency import commit_change, idempotent, roll_back_change
 from app.api.parsing import NOT_ALLOWED
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
-from app.ids import MAX_ID
+from app.ids import parse_id
 from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
 from app.services.text import has_unstorable_character
@@ -89,7 +89,7 @@ def commit_or_abort(change):
 
 def load_visible_or_404(model, object_id: int, visible, options=()):
     """The `model` row with this id when the `visible` condition admits it; else a JSON 404."""
-    row = None if object_id > MAX_ID else db.session.scalar(
+    row = None if parse_id(object_id) is None else db.session.scalar(
         select(model).where(model.id == object_id, visible).options(*options))
     if row is None:
         api_abort(404, "not_found", _("Not found."))

@@ -5,10 +5,10 @@ import marshmallow as ma
 from sqlalchemy import Select
 
 from app.extensions import db
+from app.ids import MAX_PAGE  # the one page bound of every interface
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000  # far past any real list; keeps OFFSET inside the database's integer range
 
 
 class PageQuerySchema(ma.Schema):
