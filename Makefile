@@ -20,6 +20,8 @@ run: system-deps $(VENV)/.installed translations
 
 test: SYSTEM_PACKAGES += $(TEST_SYSTEM_PACKAGES)
 test: system-deps $(VENV)/.installed-dev translations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
 

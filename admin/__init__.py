@@ -1,4 +1,5 @@
 """The back office: Flask-Admin views built per app, scoped per user, Chinese by default."""
+
 import os
 
 from flask import Flask, request
@@ -9,8 +10,26 @@ from flask_babel import lazy_gettext as _l
 from app import PROJECT_ROOT
 from app.extensions import db
 from app.models import (
-    Area, AuditLog, Building, Compound, Department, Enterprise, Facility, GridRole, Household, Matter, Member,
-    PartyOrg, Pledge, Resident, Room, SlaPolicy, Unit, User, Wish, WishCategory,
+    Area,
+    AuditLog,
+    Building,
+    Compound,
+    Department,
+    Enterprise,
+    Facility,
+    GridRole,
+    Household,
+    Matter,
+    Member,
+    PartyOrg,
+    Pledge,
+    Resident,
+    Room,
+    SlaPolicy,
+    Unit,
+    User,
+    Wish,
+    WishCategory,
 )
 from app.models.callbacks import CallbackTask
 from app.models.certificates import Certificate, HonourBatch
@@ -24,10 +43,16 @@ def init_admin(app: Flask) -> Admin:
     from admin.base import HomeView
     from admin.views.areas import AreaAdmin
     from admin.views.callbacks import CallbackAdmin
-    from admin.views.certificates import CertificateAdmin, HonourBatchAdmin
     from admin.views.census import (
-        BuildingAdmin, CompoundAdmin, EnterpriseAdmin, FacilityAdmin, HouseholdAdmin, ResidentAdmin, RoomAdmin,
+        BuildingAdmin,
+        CompoundAdmin,
+        EnterpriseAdmin,
+        FacilityAdmin,
+        HouseholdAdmin,
+        ResidentAdmin,
+        RoomAdmin,
     )
+    from admin.views.certificates import CertificateAdmin, HonourBatchAdmin
     from admin.views.events import EventAdmin, EventQueueAdmin
     from admin.views.operations import OperationsView
     from admin.views.oversight import CampaignAdmin, SupervisionAdmin
@@ -35,8 +60,8 @@ def init_admin(app: Flask) -> Admin:
     from admin.views.reference import DepartmentAdmin, MatterAdmin, SlaPolicyAdmin
     from admin.views.system import AuditLogAdmin, UserAdmin
     from admin.views.webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
-    from app.models.webhooks import WebhookDelivery, WebhookEndpoint
     from admin.views.wishes import WishAdmin, WishCategoryAdmin, WishReviewAdmin
+    from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
     admin = Admin(
         app,
@@ -48,10 +73,16 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,  # Flask-Admin's own <script> tags carry the request's nonce
     )
     areas, census, party, wishes, reference, system = (
-        _l("Areas"), _l("People & places"), _l("Party & check-in"), _l("Micro-wishes"), _l("Matters"), _l("System"),
+        _l("Areas"),
+        _l("People & places"),
+        _l("Party & check-in"),
+        _l("Micro-wishes"),
+        _l("Matters"),
+        _l("System"),
     )
     admin.add_view(AreaAdmin(Area, db, name=_l("Areas & grids"), category=areas))
     from admin.views.gridmap import GridMapView  # also serves admin/static (ECharts, the dashboard's scripts)
+
     admin.add_view(GridMapView(name=_l("Grid map"), category=areas, endpoint="grid_map"))
     for view, model, name in [
         (ResidentAdmin, Resident, _l("Residents")),
@@ -63,8 +94,13 @@ def init_admin(app: Flask) -> Admin:
         (FacilityAdmin, Facility, _l("Facilities")),
     ]:
         admin.add_view(view(model, db, name=name, category=census))
-    from admin.views.imports import ResidentImportView  # after the census views: it sits under them in the menu
-    admin.add_view(ResidentImportView(name=_l("Import residents"), category=census, endpoint="resident_import"))
+    from admin.views.imports import (
+        ResidentImportView,
+    )  # after the census views: it sits under them in the menu
+
+    admin.add_view(
+        ResidentImportView(name=_l("Import residents"), category=census, endpoint="resident_import")
+    )
     for view, model, name in [
         (GridRoleAdmin, GridRole, _l("Grid teams")),
         (PartyOrgAdmin, PartyOrg, _l("Party organisations")),
@@ -73,19 +109,26 @@ def init_admin(app: Flask) -> Admin:
         (MemberAdmin, Member, _l("Checked-in members")),
     ]:
         admin.add_view(view(model, db, name=name, category=party))
-    admin.add_view(WishReviewAdmin(Wish, db, name=_l("Review queue"), category=wishes, endpoint="wish_review"))
+    admin.add_view(
+        WishReviewAdmin(Wish, db, name=_l("Review queue"), category=wishes, endpoint="wish_review")
+    )
     admin.add_view(WishAdmin(Wish, db, name=_l("All wishes"), category=wishes))
     admin.add_view(WishCategoryAdmin(WishCategory, db, name=_l("Wish categories"), category=wishes))
     events = _l("Events")
     admin.add_view(EventQueueAdmin(Event, db, name=_l("My queue"), category=events, endpoint="event_queue"))
     admin.add_view(EventAdmin(Event, db, name=_l("All events"), category=events, endpoint="event"))
-    admin.add_view(SupervisionAdmin(Supervision, db, name=_l("Supervision notices"), category=events,
-                                    endpoint="supervision"))
+    admin.add_view(
+        SupervisionAdmin(
+            Supervision, db, name=_l("Supervision notices"), category=events, endpoint="supervision"
+        )
+    )
     admin.add_view(CampaignAdmin(Campaign, db, name=_l("Campaigns"), category=events))
     certificates = _l("Certificates")
     admin.add_view(CertificateAdmin(Certificate, db, name=_l("All certificates"), category=certificates))
     admin.add_view(HonourBatchAdmin(HonourBatch, db, name=_l("Honour batches"), category=certificates))
-    admin.add_view(CallbackAdmin(CallbackTask, db, name=_l("Callbacks"), category=wishes, endpoint="callback"))
+    admin.add_view(
+        CallbackAdmin(CallbackTask, db, name=_l("Callbacks"), category=wishes, endpoint="callback")
+    )
     for view, model, name in [
         (MatterAdmin, Matter, _l("Matter list")),
         (DepartmentAdmin, Department, _l("Departments")),
@@ -96,7 +139,13 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AuditLogAdmin(AuditLog, db, name=_l("Audit log"), category=system))
     admin.add_view(OperationsView(name=_l("Operations"), category=system, endpoint="operations"))
     integrations = _l("Integrations")
-    admin.add_view(WebhookEndpointAdmin(WebhookEndpoint, db, name=_l("Webhook endpoints"), category=integrations))
-    admin.add_view(WebhookDeliveryAdmin(WebhookDelivery, db, name=_l("Webhook deliveries"), category=integrations))
-    audit_requests(app, "admin", lambda: request.path == admin.url or request.path.startswith(admin.url + "/"))
+    admin.add_view(
+        WebhookEndpointAdmin(WebhookEndpoint, db, name=_l("Webhook endpoints"), category=integrations)
+    )
+    admin.add_view(
+        WebhookDeliveryAdmin(WebhookDelivery, db, name=_l("Webhook deliveries"), category=integrations)
+    )
+    audit_requests(
+        app, "admin", lambda: request.path == admin.url or request.path.startswith(admin.url + "/")
+    )
     return admin

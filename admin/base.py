@@ -1,4 +1,5 @@
 """The base of every back-office view: access by role, scoping, masking and the audit log."""
+
 from collections import OrderedDict
 
 from flask import abort, flash, redirect, request, url_for
@@ -12,8 +13,8 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from wtforms.validators import StopValidation, ValidationError
 from wtforms import StringField
+from wtforms.validators import StopValidation, ValidationError
 
 from admin.exports import ExportMixin
 from admin.fields import BoundedModelConverter
@@ -58,8 +59,13 @@ class HomeView(AccessMixin, AdminIndexView):
         from admin.dashboard import chart_spec, home_context, period_label
 
         context = home_context(current_user, request.args)
-        return self.render("admin/home.html", todo=to_do(current_user), chart_spec=chart_spec,
-                           period_label=period_label(context["period"]), **context)
+        return self.render(
+            "admin/home.html",
+            todo=to_do(current_user),
+            chart_spec=chart_spec,
+            period_label=period_label(context["period"]),
+            **context,
+        )
 
 
 def to_do(user) -> dict[str, int]:
@@ -74,9 +80,11 @@ def to_do(user) -> dict[str, int]:
     events = queue_counts(user)
     todo = {"events": events["waiting"], "overdue": events["overdue"]}
     if user.role in STAFF_ROLES:
-        todo.update(supervisions=open_supervisions(user),
-                    reviews=count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED),
-                    callbacks=due_count(user))
+        todo.update(
+            supervisions=open_supervisions(user),
+            reviews=count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED),
+            callbacks=due_count(user),
+        )
     return todo
 
 
@@ -154,7 +162,10 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
             formatters = {c: self._mask_formatter(c) for c in self.masked_columns}
             self.column_formatters = {**(self.column_formatters or {}), **formatters}
             self.column_formatters_export = {**(self.column_formatters_export or {}), **formatters}
-            self.form_overrides = {**(self.form_overrides or {}), **{c: MaskedField for c in self.masked_columns}}
+            self.form_overrides = {
+                **(self.form_overrides or {}),
+                **{c: MaskedField for c in self.masked_columns},
+            }
             self.form_args = dict(self.form_args or {})
             for column in self.masked_columns:
                 self.form_args[column] = {**self.form_args.get(column, {}), "masker": MASKERS[column]}
@@ -162,7 +173,9 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
             self.column_auto_select_related = False
         area_columns = {"grid", "community", "area"} & set(self.column_list or ())
         if area_columns:
-            short = {c: self._area_formatter(c) for c in area_columns if c not in (self.column_formatters or {})}
+            short = {
+                c: self._area_formatter(c) for c in area_columns if c not in (self.column_formatters or {})
+            }
             self.column_formatters = {**(self.column_formatters or {}), **short}
             plain = {c: self._area_formatter(c, plain=True) for c in area_columns}
             self.column_formatters_export = {**(self.column_formatters_export or {}), **plain}
@@ -174,7 +187,11 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
             area = getattr(model, column)
             if plain:
                 return f"{area.short_name} ({area.code})" if area is not None else ""
-            return Markup('<span title="%s">%s</span>') % (area.code, area.short_name) if area is not None else ""
+            return (
+                Markup('<span title="%s">%s</span>') % (area.code, area.short_name)
+                if area is not None
+                else ""
+            )
 
         return format_
 
@@ -242,7 +259,9 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
 
     def _get_list_extra_args(self):
         view_args = super()._get_list_extra_args()
-        if not 0 <= view_args.page < MAX_PAGE:  # (counted from 0) past any list, or an OFFSET the database refuses
+        if (
+            not 0 <= view_args.page < MAX_PAGE
+        ):  # (counted from 0) past any list, or an OFFSET the database refuses
             abort(404)
         return view_args
 
@@ -272,13 +291,15 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
             options = flt.get_options(self) or None
             if isinstance(flt, AreaFilter) and not options:
                 continue
-            groups.setdefault(str(flt.name), []).append({
-                "index": index,
-                "arg": self.get_filter_arg(index, flt),
-                "operation": str(flt.operation()),
-                "options": [(str(k), str(v)) for k, v in options] if options else None,
-                "type": flt.data_type,
-            })
+            groups.setdefault(str(flt.name), []).append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": str(flt.operation()),
+                    "options": [(str(k), str(v)) for k, v in options] if options else None,
+                    "type": flt.data_type,
+                }
+            )
         return groups
 
     # --- saving ---------------------------------------------------------------------
@@ -298,8 +319,11 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
     def before_save(self, form, model, is_created):
         """Hook for views: derive columns (e.g. the grid from a building) before the scope check."""
 
-    @action("delete", admin_lazy_gettext("Delete"),
-            admin_lazy_gettext("Are you sure you want to delete selected records?"))
+    @action(
+        "delete",
+        admin_lazy_gettext("Delete"),
+        admin_lazy_gettext("Are you sure you want to delete selected records?"),
+    )
     def action_delete(self, ids):
         # row ids arrive as strings; PostgreSQL will not compare an integer key with text
         return super().action_delete(parse_ids(ids))
@@ -312,7 +336,10 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
             db.session.rollback()
             from flask import flash
 
-            flash(_("Nothing was saved: the record is still used by other records, or it duplicates one."), "error")
+            flash(
+                _("Nothing was saved: the record is still used by other records, or it duplicates one."),
+                "error",
+            )
             return True
         return super().handle_view_exception(exc)
 
@@ -348,5 +375,9 @@ class RevealMixin:
         audit.record_reveal(current_user, model, self.masked_columns)
         db.session.commit()
         forbid_storing()  # the values in full must not stay in a browser's or a proxy's cache
-        return self.render("admin/reveal.html", model=model, values=values,
-                           return_url=self.get_url(".details_view", id=model.id))
+        return self.render(
+            "admin/reveal.html",
+            model=model,
+            values=values,
+            return_url=self.get_url(".details_view", id=model.id),
+        )

@@ -4,17 +4,28 @@ Each section is one chart and the same numbers as a table (for screen readers, p
 and tests): {"key", "title", "chart": "pie"|"bar"|"funnel"|"percent", "fields": [(field, header)],
 "rows": [{"key", "label", "values": {field: value}}], "note"}.
 """
+
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.models.choices import (
-    DISPATCH_STATUS_LABELS, EVENT_LEVEL_LABELS, EVENT_SOURCE_LABELS, EVENT_STATUS_LABELS, RATING_LABELS, Role,
+    DISPATCH_STATUS_LABELS,
+    EVENT_LEVEL_LABELS,
+    EVENT_SOURCE_LABELS,
+    EVENT_STATUS_LABELS,
+    RATING_LABELS,
+    Role,
 )
 from app.services.dashboard import OTHER, Period, PeriodError, dashboard, parse_period
 
-FUNNEL_LABELS = {"submitted": _l("Posted"), "published": _l("Published"), "claimed": _l("Claimed"),
-                 "done": _l("Done"), "confirmed": _l("Confirmed")}
+FUNNEL_LABELS = {
+    "submitted": _l("Posted"),
+    "published": _l("Published"),
+    "claimed": _l("Claimed"),
+    "done": _l("Done"),
+    "confirmed": _l("Confirmed"),
+}
 ON_TIME_BY_LABELS = {"street": _l("Street"), "community": _l("Community"), "grid": _l("Grid")}
 
 
@@ -27,8 +38,13 @@ def home_context(user, args) -> dict:
         error, period = str(exc), Period()
     result = dashboard(user, period)
     figures = result["figures"]
-    context = {"period": period, "period_error": error, "as_of": result["as_of"],
-               "from_text": (args.get("from") or "")[:20], "to_text": (args.get("to") or "")[:20]}
+    context = {
+        "period": period,
+        "period_error": error,
+        "as_of": result["as_of"],
+        "from_text": (args.get("from") or "")[:20],
+        "to_text": (args.get("to") or "")[:20],
+    }
     if user.role == Role.DEPARTMENT:
         return context | {"counts": None, "sections": department_sections(figures)}
     return context | {"counts": figures["counts"], "sections": area_sections(figures)}
@@ -47,69 +63,142 @@ def _labelled(counts: dict, labels: dict) -> list[dict]:
 
 def _named(pairs: list) -> list[dict]:
     """Rows from (name, value) pairs whose names come from the database; OTHER is the summed tail."""
-    return [_n(f"top{i}" if name != OTHER else OTHER, _("Other") if name == OTHER else name, n)
-            for i, (name, n) in enumerate(pairs, 1)]
+    return [
+        _n(f"top{i}" if name != OTHER else OTHER, _("Other") if name == OTHER else name, n)
+        for i, (name, n) in enumerate(pairs, 1)
+    ]
 
 
 COUNT = [("n", _l("Count"))]
 
 
 def area_sections(figures: dict) -> list[dict]:
-    events, wishes, members, on_time = figures["events"], figures["wishes"], figures["members"], figures["on_time"]
+    events, wishes, members, on_time = (
+        figures["events"],
+        figures["wishes"],
+        figures["members"],
+        figures["on_time"],
+    )
     rating_labels = {**RATING_LABELS, "none": _l("No rating (confirmed automatically)")}
     active = members["active"]
     return [
-        {"key": "events-status", "title": _("Events by status"), "chart": "pie", "fields": COUNT,
-         "rows": _labelled(events["status"], EVENT_STATUS_LABELS)},
-        {"key": "events-level", "title": _("Events by level"), "chart": "bar", "fields": COUNT,
-         "rows": _labelled(events["level"], EVENT_LEVEL_LABELS)},
-        {"key": "events-matter", "title": _("Events by matter"), "chart": "bar", "fields": COUNT,
-         "rows": _named(events["matter"])},
-        {"key": "events-source", "title": _("Events by source"), "chart": "pie", "fields": COUNT,
-         "rows": _labelled(events["source"], EVENT_SOURCE_LABELS)},
+        {
+            "key": "events-status",
+            "title": _("Events by status"),
+            "chart": "pie",
+            "fields": COUNT,
+            "rows": _labelled(events["status"], EVENT_STATUS_LABELS),
+        },
+        {
+            "key": "events-level",
+            "title": _("Events by level"),
+            "chart": "bar",
+            "fields": COUNT,
+            "rows": _labelled(events["level"], EVENT_LEVEL_LABELS),
+        },
+        {
+            "key": "events-matter",
+            "title": _("Events by matter"),
+            "chart": "bar",
+            "fields": COUNT,
+            "rows": _named(events["matter"]),
+        },
+        {
+            "key": "events-source",
+            "title": _("Events by source"),
+            "chart": "pie",
+            "fields": COUNT,
+            "rows": _labelled(events["source"], EVENT_SOURCE_LABELS),
+        },
         on_time_section(on_time),
-        {"key": "wishes-funnel", "title": _("Micro-wishes: how far they got"), "chart": "funnel", "fields": COUNT,
-         "rows": [_n(stage, FUNNEL_LABELS[stage], n) for stage, n in wishes["funnel"]],
-         "note": _("Each wish counts at every stage it reached, even if it went back a step later.")},
-        {"key": "wishes-rating", "title": _("Ratings of confirmed wishes"), "chart": "pie", "fields": COUNT,
-         "rows": _labelled(wishes["ratings"], rating_labels)},
-        {"key": "members-active", "title": _("Checked-in members with service hours"), "chart": "pie",
-         "fields": COUNT, "rows": [_n("active", _("With service hours"), active),
-                                   _n("inactive", _("No hours yet"), members["total"] - active)],
-         "note": _("%(active)d of %(total)d members; service hours of all time.", active=active,
-                   total=members["total"])},
-        {"key": "members-units", "title": _("Service hours per check-in unit"), "chart": "bar",
-         "fields": [("n", _l("Hours"))],
-         "rows": [_n(row["key"], _("No unit") if row["label"] == "none" else row["label"], row["values"]["n"])
-                  for row in _named(members["units"])],
-         "note": _("Members' service hours of all time, by the unit they checked in with.")},
+        {
+            "key": "wishes-funnel",
+            "title": _("Micro-wishes: how far they got"),
+            "chart": "funnel",
+            "fields": COUNT,
+            "rows": [_n(stage, FUNNEL_LABELS[stage], n) for stage, n in wishes["funnel"]],
+            "note": _("Each wish counts at every stage it reached, even if it went back a step later."),
+        },
+        {
+            "key": "wishes-rating",
+            "title": _("Ratings of confirmed wishes"),
+            "chart": "pie",
+            "fields": COUNT,
+            "rows": _labelled(wishes["ratings"], rating_labels),
+        },
+        {
+            "key": "members-active",
+            "title": _("Checked-in members with service hours"),
+            "chart": "pie",
+            "fields": COUNT,
+            "rows": [
+                _n("active", _("With service hours"), active),
+                _n("inactive", _("No hours yet"), members["total"] - active),
+            ],
+            "note": _(
+                "%(active)d of %(total)d members; service hours of all time.",
+                active=active,
+                total=members["total"],
+            ),
+        },
+        {
+            "key": "members-units",
+            "title": _("Service hours per check-in unit"),
+            "chart": "bar",
+            "fields": [("n", _l("Hours"))],
+            "rows": [
+                _n(row["key"], _("No unit") if row["label"] == "none" else row["label"], row["values"]["n"])
+                for row in _named(members["units"])
+            ],
+            "note": _("Members' service hours of all time, by the unit they checked in with."),
+        },
     ]
 
 
 def on_time_section(on_time: dict) -> dict:
     """The on-time rate per area one level down, and overall."""
-    fields = [("resolved", _l("Resolved")), ("on_time", _l("On time")), ("open_overdue", _l("Open, overdue")),
-              ("rate", _l("On-time rate (%)"))]
+    fields = [
+        ("resolved", _l("Resolved")),
+        ("on_time", _l("On time")),
+        ("open_overdue", _l("Open, overdue")),
+        ("rate", _l("On-time rate (%)")),
+    ]
 
     def row(r: dict, key: str, label) -> dict:
         return {"key": key, "label": str(label), "values": {f: r[f] for f, _h in fields}}
 
     rows = [row(r, r["key"], r["name"]) for r in on_time["rows"]]
     rows.append(row(on_time["total"], "total", _("All")))
-    return {"key": "on-time", "title": _("On-time rate by %(level)s", level=ON_TIME_BY_LABELS[on_time["by"]]),
-            "chart": "percent", "chart_field": "rate", "fields": fields, "rows": rows,
-            "note": _("Resolved on time ÷ (resolved + open and overdue), of the events reported in the period.")}
+    return {
+        "key": "on-time",
+        "title": _("On-time rate by %(level)s", level=ON_TIME_BY_LABELS[on_time["by"]]),
+        "chart": "percent",
+        "chart_field": "rate",
+        "fields": fields,
+        "rows": rows,
+        "note": _("Resolved on time ÷ (resolved + open and overdue), of the events reported in the period."),
+    }
 
 
 def department_sections(figures: dict) -> list[dict]:
     dispatches = figures["dispatches"]
     return [
-        {"key": "dispatches-status", "title": _("Dispatches to your department by status"), "chart": "pie",
-         "fields": COUNT, "rows": _labelled(dispatches["status"], DISPATCH_STATUS_LABELS)},
-        {"key": "dispatches-matter", "title": _("Dispatches by matter"), "chart": "bar", "fields": COUNT,
-         "rows": _named(dispatches["matter"])},
-        on_time_section({"by": "street", "rows": [], "total": figures["on_time"]}) | {
-            "title": _("On-time rate of the events dispatched to your department")},
+        {
+            "key": "dispatches-status",
+            "title": _("Dispatches to your department by status"),
+            "chart": "pie",
+            "fields": COUNT,
+            "rows": _labelled(dispatches["status"], DISPATCH_STATUS_LABELS),
+        },
+        {
+            "key": "dispatches-matter",
+            "title": _("Dispatches by matter"),
+            "chart": "bar",
+            "fields": COUNT,
+            "rows": _named(dispatches["matter"]),
+        },
+        on_time_section({"by": "street", "rows": [], "total": figures["on_time"]})
+        | {"title": _("On-time rate of the events dispatched to your department")},
     ]
 
 
@@ -122,7 +211,9 @@ def chart_spec(section: dict) -> dict:
 
 def period_label(period: Period) -> str:
     if period.start and period.end:
-        return _("Reported from %(start)s to %(end)s", start=period.start.isoformat(), end=period.end.isoformat())
+        return _(
+            "Reported from %(start)s to %(end)s", start=period.start.isoformat(), end=period.end.isoformat()
+        )
     if period.start:
         return _("Reported on or after %(start)s", start=period.start.isoformat())
     if period.end:

@@ -1,4 +1,5 @@
 """CSV/XLSX exports of back-office lists: capped, Excel-friendly, safe to open, and audited."""
+
 import time
 from decimal import Decimal, InvalidOperation
 
@@ -9,7 +10,9 @@ from flask_login import current_user
 from app.extensions import db
 from app.services import audit
 
-BOM = "\ufeff"  # a byte-order mark makes Excel read a CSV file as UTF-8 (without it, Chinese comes out garbled)
+BOM = (
+    "\ufeff"  # a byte-order mark makes Excel read a CSV file as UTF-8 (without it, Chinese comes out garbled)
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what Excel and LibreOffice read as the start of a formula
 
 
@@ -43,15 +46,36 @@ class ExportMixin:
         count, data = super()._export_data()
         cap = self.export_max_rows
         if cap and count is not None and count > cap:
-            flash(_("The export holds the first %(n)s of %(total)s rows; narrow the list with filters to export "
-                    "the rest.", n=f"{cap:,}", total=f"{count:,}"), "warning")
+            flash(
+                _(
+                    "The export holds the first %(n)s of %(total)s rows; narrow the list with filters to export "
+                    "the rest.",
+                    n=f"{cap:,}",
+                    total=f"{count:,}",
+                ),
+                "warning",
+            )
         exported = min(count or 0, cap or count or 0)
-        current_app.logger.info("export %s by %s: %s of %s rows", self.endpoint,
-                                getattr(current_user, "username", None), exported, count)
+        current_app.logger.info(
+            "export %s by %s: %s of %s rows",
+            self.endpoint,
+            getattr(current_user, "username", None),
+            exported,
+            count,
+        )
         # personal data leaving the system is audited like a reveal: who, which list, which filters, how many
-        audit.record_bulk(current_user, "export", self.model, current_user.scope_prefix or None,
-                          {"list": self.endpoint, "query": request.query_string.decode()[:500], "rows": exported,
-                           "of": count})
+        audit.record_bulk(
+            current_user,
+            "export",
+            self.model,
+            current_user.scope_prefix or None,
+            {
+                "list": self.endpoint,
+                "query": request.query_string.decode()[:500],
+                "rows": exported,
+                "of": count,
+            },
+        )
         return count, data
 
     def _export_csv(self, return_url):

@@ -1,4 +1,5 @@
 """Form fields the generated back-office forms need beyond Flask-Admin's own."""
+
 from decimal import Decimal
 
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -58,7 +59,9 @@ def column_range(column_type) -> tuple | None:
     """The smallest and largest number a column of this type stores (PostgreSQL's integer widths, NUMERIC(p, s));
     None when the database sets no bound."""
     if isinstance(column_type, Integer):
-        bits = 64 if isinstance(column_type, BigInteger) else 16 if isinstance(column_type, SmallInteger) else 32
+        bits = (
+            64 if isinstance(column_type, BigInteger) else 16 if isinstance(column_type, SmallInteger) else 32
+        )
         return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
     if isinstance(column_type, Numeric) and not isinstance(column_type, Float) and column_type.precision:
         scale = column_type.scale or 0  # NUMERIC(p, s) holds below 10 ** (p - s)

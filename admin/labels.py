@@ -1,4 +1,5 @@
 """Column labels shared by every back-office view (English msgids, Chinese by translation)."""
+
 from flask_babel import lazy_gettext as _l
 
 LABELS = {

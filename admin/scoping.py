@@ -1,11 +1,12 @@
 """Scoped pieces for Flask-Admin: area filters, ajax lookups, form choice lists and the filter values a list takes."""
+
 import math
 from decimal import Decimal
 
 from flask import has_request_context
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
-from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,7 @@ from app.services.scope import apply_reach, apply_scope, area_choices, row_in_sc
 
 
 class AreaFilter(BaseSQLAFilter):
-    """"Under this street/community/grid": options are the areas of one level in the user's scope."""
+    """ "Under this street/community/grid": options are the areas of one level in the user's scope."""
 
     def __init__(self, column, name, level: str):
         super().__init__(column, name, options=lambda: _scoped_area_options(level))
@@ -40,7 +41,7 @@ def _scoped_area_options(level: str):
 
 
 class RowFilter(BaseSQLAFilter):
-    """"Is this row": a foreign key equal to one of the rows `select` lists (id, label), built per request
+    """ "Is this row": a foreign key equal to one of the rows `select` lists (id, label), built per request
     from the rows that reach into the user's scope (never another area's campaign)."""
 
     def __init__(self, column, name, select, label=str):
@@ -51,8 +52,10 @@ class RowFilter(BaseSQLAFilter):
         if not has_request_context() or not current_user.is_authenticated:  # the view is built at start-up
             return []
         model = self.select.column_descriptions[0]["entity"]
-        return [(str(row.id), self.label(row)) for row in db.session.scalars(apply_reach(self.select, model,
-                                                                                         current_user))]
+        return [
+            (str(row.id), self.label(row))
+            for row in db.session.scalars(apply_reach(self.select, model, current_user))
+        ]
 
     def validate(self, value):
         return parse_id(value) is not None
@@ -77,8 +80,11 @@ def filter_accepts(view, flt, value: str) -> bool:
     except (ValueError, OverflowError, TypeError):
         return False
     column = getattr(flt, "column", None)
-    numbers = [n for n in (cleaned if isinstance(cleaned, list) else [cleaned])
-               if isinstance(n, (int, float, Decimal)) and not isinstance(n, bool)]
+    numbers = [
+        n
+        for n in (cleaned if isinstance(cleaned, list) else [cleaned])
+        if isinstance(n, (int, float, Decimal)) and not isinstance(n, bool)
+    ]
     return all(fits_column(column, number) for number in numbers)
 
 
@@ -128,7 +134,9 @@ def scope_form_choices(form, area_levels: dict[str, str | tuple]) -> None:
     A value posted from outside the list fails validation ("Not a valid choice").
     """
     for name, field in form._fields.items():
-        if not isinstance(field, (QuerySelectField, QuerySelectMultipleField)) or isinstance(field, ServiceChoiceField):
+        if not isinstance(field, (QuerySelectField, QuerySelectMultipleField)) or isinstance(
+            field, ServiceChoiceField
+        ):
             continue
         query = field.query_factory() if field.query is None else field.query
         model = query.column_descriptions[0]["entity"]

@@ -1,4 +1,5 @@
 """List search that an index can answer: a term matches the beginning of a column, not any part of it."""
+
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_
 
@@ -38,5 +39,7 @@ class PrefixSearchMixin:
         return query, count_query, joins, count_joins
 
     def search_placeholder(self):
-        columns = ", ".join(str(self.column_labels.get(field.key, field.key)) for field, _path in self._search_fields)
+        columns = ", ".join(
+            str(self.column_labels.get(field.key, field.key)) for field, _path in self._search_fields
+        )
         return _("Starts with: %(columns)s", columns=columns)

@@ -1,10 +1,10 @@
 """Form validators for Chinese phone and ID numbers."""
+
 from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
 from app.services.idcard import id_number_error
 from app.services.text import PHONE_RE
-
 
 
 def phone_number(form, field):

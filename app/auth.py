@@ -1,4 +1,5 @@
 """Who the caller is and what their role lets them reach."""
+
 from app.models import User
 from app.services.sessions import user_for_session
 

@@ -1,4 +1,5 @@
 """Command-line interface: `flask --app wsgi users create …`, `users set-password …`, `seed demo`."""
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -16,24 +17,35 @@ seed_cli = AppGroup("seed", help="Load demo or synthetic data.")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="The user's role.")
 @click.option("--password", required=True, help="At least 8 characters.")
-@click.option("--area", "area_code", help="Scope of staff roles; check-in grid of a member; home grid of a resident.")
+@click.option(
+    "--area", "area_code", help="Scope of staff roles; check-in grid of a member; home grid of a resident."
+)
 @click.option("--department", "department_code", help="The department of a department user.")
 @click.option("--name", help="Display name (显示名).")
 def create_user_command(username, role, password, area_code, department_code, name):
     """Create a user, with the member or resident profile its role needs."""
     try:
-        user = create_user(username, role, password, area_code=area_code, department_code=department_code, name=name)
+        user = create_user(
+            username, role, password, area_code=area_code, department_code=department_code, name=name
+        )
     except UserError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"Created user {user.username} ({user.role}{', ' + user.area_code if user.area_code else ''}).")
+    click.echo(
+        f"Created user {user.username} ({user.role}{', ' + user.area_code if user.area_code else ''})."
+    )
 
 
 @users_cli.command("set-password")
 @click.argument("username")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 8 characters (asked for when left out).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters (asked for when left out).",
+)
 def set_password_command(username, password):
     """Give a user a new password (they forgot theirs); ends all their sessions and API tokens."""
     from app.models import User

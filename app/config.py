@@ -1,4 +1,5 @@
 """Configuration classes; every setting can come from an environment variable."""
+
 import os
 import tempfile
 from datetime import timedelta
@@ -32,13 +33,17 @@ class Config:
     # failed passwords per account, from any address, before its logins are refused for a while (429);
     # successful logins are not counted; empty: no limit
     LOGIN_ACCOUNT_FAILURE_LIMIT = os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "5 per 5 minutes")
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_STORAGE_URI = (
+        os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    )
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT_ENABLED = _bool("LOGIN_RATE_LIMIT_ENABLED", True)
     # events one resident or member may report (随手拍), from the site and the API alike; only reports made
     # count; empty: no limit
     EVENT_REPORT_RATE_LIMIT = os.environ.get("EVENT_REPORT_RATE_LIMIT", "10 per hour")
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front (X-Forwarded-For)
+    TRUSTED_PROXIES = int(
+        os.environ.get("TRUSTED_PROXIES", "0")
+    )  # reverse proxies in front (X-Forwarded-For)
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_Hans_CN")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}

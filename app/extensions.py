@@ -1,4 +1,5 @@
 """Unbound extension objects; `create_app` binds them to an app."""
+
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter

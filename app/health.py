@@ -1,4 +1,5 @@
 """`/healthz`: is the database reachable, and the queue when one is configured."""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 

@@ -1,4 +1,5 @@
 """Record ids that arrive from outside (URLs, query strings, forms, JSON): one parser for every interface."""
+
 import re
 
 from werkzeug.routing import IntegerConverter

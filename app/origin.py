@@ -1,4 +1,5 @@
 """Where a request's changes come from: each interface marks its requests with its audit channel."""
+
 from collections.abc import Callable
 
 from flask import g, request

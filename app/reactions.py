@@ -6,6 +6,7 @@ the transaction of the change and records its follow-up work there: a certificat
 job, a callback task, webhook deliveries. A script that uses the services without create_app calls
 wire_reactions() once; without it, the first signal sent raises `NotWired` rather than skip them.
 """
+
 from app.models.callbacks import CallbackSubject
 from app.models.choices import EventAction
 from app.services import callbacks, certificates, event_sla, events, signals, webhooks

@@ -1,4 +1,5 @@
 """Requests as OneGrid reads them: JSON nested too deep to parse, or text no database stores, is a 400, never a 500."""
+
 from flask import Flask, Request, abort, request
 
 from app.api.errors import is_api_request
@@ -30,8 +31,10 @@ def refuse_unstorable_fields() -> None:
     """
     if request.method in ("GET", "HEAD", "OPTIONS") or is_api_request():
         return
-    if any(has_unstorable_character(key) or has_unstorable_character(value)
-           for key, value in request.form.items(multi=True)):
+    if any(
+        has_unstorable_character(key) or has_unstorable_character(value)
+        for key, value in request.form.items(multi=True)
+    ):
         abort(400)
 
 

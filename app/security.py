@@ -1,4 +1,5 @@
 """Security headers on every response: the content security policy (with a per-request nonce) and its companions."""
+
 import secrets
 
 from flask import Flask, Response, current_app, g
@@ -41,7 +42,9 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("X-Frame-Options", "DENY")
     if config["SESSION_COOKIE_SECURE"] and config["HSTS_MAX_AGE"] > 0:
         # cookies only over HTTPS means the site is only served over HTTPS: let browsers insist on it
-        hsts = f"max-age={config['HSTS_MAX_AGE']}" + ("; includeSubDomains" if config["HSTS_INCLUDE_SUBDOMAINS"] else "")
+        hsts = f"max-age={config['HSTS_MAX_AGE']}" + (
+            "; includeSubDomains" if config["HSTS_INCLUDE_SUBDOMAINS"] else ""
+        )
         headers.setdefault("Strict-Transport-Security", hsts)
     if g.get("forbid_storing") or is_api_request():
         # API answers carry personal data and tokens; neither the browser nor a proxy may keep them

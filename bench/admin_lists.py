@@ -14,6 +14,7 @@ under 150 ms.
 
 Exit status 1 when a page answers other than 200 or shows rows outside the user's scope, 2 when a target is missed.
 """
+
 import argparse
 import re
 import statistics
@@ -90,15 +91,23 @@ def cases(app) -> dict[str, tuple[str, object, object]]:
 
     with app.test_request_context():
         view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "resident")
-        index = next(i for i, f in enumerate(view._filters) if isinstance(f, AreaFilter) and f.level == "grid")
+        index = next(
+            i for i, f in enumerate(view._filters) if isinstance(f, AreaFilter) and f.level == "grid"
+        )
         arg = view.get_filter_arg(index, view._filters[index])
     # the beginning of a name in the grid worker's grid, so both users find someone
-    term = db.session.scalar(select(Resident.name).where(Resident.grid_code == GRID).order_by(Resident.id))[:2]
+    term = db.session.scalar(select(Resident.name).where(Resident.grid_code == GRID).order_by(Resident.id))[
+        :2
+    ]
     newest = Resident.id.desc()
     return {
         "first page": ("/admin/resident/", None, newest),
         "one grid": (f"/admin/resident/?flt0_{arg}={GRID}", under_area(Resident.grid_code, GRID), newest),
-        f"search {term}": (f"/admin/resident/?search={quote(term)}", starts_with(Resident.name, term), newest),
+        f"search {term}": (
+            f"/admin/resident/?search={quote(term)}",
+            starts_with(Resident.name, term),
+            newest,
+        ),
         "sort by name": ("/admin/resident/?sort=0", None, Resident.name.asc()),
     }
 
@@ -121,7 +130,10 @@ def bare_sql(condition, order, scope) -> callable:
             rows = connection.execute(page).all()
             grids = connection.execute(select(Area).where(Area.code.in_({r.grid_code for r in rows}))).all()
             connection.execute(select(Area).where(Area.id.in_({g.parent_id for g in grids}))).all()
-            connection.execute(select(Household).where(Household.id.in_({r.household_id for r in rows}))).all()
+            connection.execute(
+                select(Household).where(Household.id.in_({r.household_id for r in rows}))
+            ).all()
+
     return run
 
 
@@ -146,11 +158,16 @@ def main() -> int:
                 prepare(args.reuse)
                 dialect = db.engine.dialect.name
                 pages = cases(app)
-                users = ((ADMIN_USERNAME, None), (f"street-{GRID[:9]}", under_area(Resident.grid_code, GRID[:9])),
-                         (f"grid-{GRID}", under_area(Resident.grid_code, GRID)))
+                users = (
+                    (ADMIN_USERNAME, None),
+                    (f"street-{GRID[:9]}", under_area(Resident.grid_code, GRID[:9])),
+                    (f"grid-{GRID}", under_area(Resident.grid_code, GRID)),
+                )
                 for username, scope in users:
                     client = app.test_client()
-                    if client.post("/login", data={"username": username, "password": PASSWORD}).status_code not in (302, 303):
+                    if client.post(
+                        "/login", data={"username": username, "password": PASSWORD}
+                    ).status_code not in (302, 303):
                         raise BenchFailure(f"cannot log in as {username}")
                     for name, (path, condition, order) in pages.items():
                         progress(f"{username}: {name}")
@@ -160,7 +177,7 @@ def main() -> int:
                             raise BenchFailure(f"{path} as {username}: {response.status_code}, grids {grids}")
                         if scope is not None and not all(g.startswith(username.split("-")[1]) for g in grids):
                             raise BenchFailure(f"{path} as {username} shows other grids: {grids}")
-                        page = timed(lambda: client.get(path), args.requests)
+                        page = timed(lambda client=client, path=path: client.get(path), args.requests)
                         sql = timed(bare_sql(condition, order, scope), args.requests)
                         results.append((username, name, page, sql))
     except BenchFailure as failure:
@@ -175,8 +192,10 @@ def main() -> int:
     for username, name, page, sql in results:
         median, sql_median = statistics.median(page), statistics.median(sql)
         worst = max(worst, median)
-        print(f"{username:<26}{name:<16}{median:>8.1f}{p95(page):>8.1f}{sql_median:>9.1f}{p95(sql):>9.1f}"
-              f"{median / sql_median:>7.1f}")
+        print(
+            f"{username:<26}{name:<16}{median:>8.1f}{p95(page):>8.1f}{sql_median:>9.1f}{p95(sql):>9.1f}"
+            f"{median / sql_median:>7.1f}"
+        )
     ok = worst < TARGET_MS
     print(f"\nslowest page median: {worst:.1f} ms  target < {TARGET_MS} ms: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 2

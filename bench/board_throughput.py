@@ -8,6 +8,7 @@ second is what counts, since wrk and the servers share the machine's cores alike
 
 Exit status: 1 when a check fails (the board does not render, wrk saw errors), 2 when the target is missed.
 """
+
 import argparse
 import sys
 
@@ -65,9 +66,13 @@ def report(runs: list[tuple[str, dict]]) -> float:
     """Print the runs and the summary; returns the ratio board/hello."""
     print(f"\n{'run':<7}{'requests':>10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, r in runs:
-        print(f"{name:<7}{r['requests']:>10}{r['rps']:>10.1f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>8}")
-    mean = {name: sum(r["rps"] for n, r in runs if n == name) / sum(1 for n, _ in runs if n == name)
-            for name in ("hello", "board")}
+        print(
+            f"{name:<7}{r['requests']:>10}{r['rps']:>10.1f}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['errors']:>8}"
+        )
+    mean = {
+        name: sum(r["rps"] for n, r in runs if n == name) / sum(1 for n, _ in runs if n == name)
+        for name in ("hello", "board")
+    }
     p99 = {name: max(r["p99"] for n, r in runs if n == name) for name in ("hello", "board")}
     ratio = mean["board"] / mean["hello"]
     print(f"\nhello: {mean['hello']:.1f} req/s, p99 {p99['hello']:.2f} ms (worst run)")
@@ -90,11 +95,14 @@ def main() -> int:
             progress(f"preparing {url.split('://')[0]} database with {args.wishes} published wishes")
             config, newest_title = prepare(url, args.wishes)
             progress("starting gunicorn: hello and board, 2 sync workers each")
-            with common.gunicorn("bench.hello:app", extra=GUNICORN_FLAGS) as hello, \
-                    common.gunicorn("bench.onegrid_wsgi:app", config, extra=GUNICORN_FLAGS) as board:
+            with (
+                common.gunicorn("bench.hello:app", extra=GUNICORN_FLAGS) as hello,
+                common.gunicorn("bench.onegrid_wsgi:app", config, extra=GUNICORN_FLAGS) as board,
+            ):
                 check_pages(hello, board, newest_title)
-                runs = measure({"hello": hello + "/", "board": board + "/"}, args.rounds, args.duration,
-                               args.connections)
+                runs = measure(
+                    {"hello": hello + "/", "board": board + "/"}, args.rounds, args.duration, args.connections
+                )
                 check_pages(hello, board, newest_title)  # still a board after the load, not an error page
     except BenchFailure as failure:
         print(f"FAILED: {failure}", file=sys.stderr)

@@ -17,6 +17,7 @@ Needs Redis (REDIS_URL, default redis://127.0.0.1:6379/9 — that database is em
 when a check fails (a certificate not rendered, a duplicate, a PDF that is not one), 2 when a target is
 missed.
 """
+
 import argparse
 import os
 import shutil
@@ -24,13 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import common
 from common import BenchFailure, progress
 
-FIRST_PERIOD = (date(2026, 10, 1), date(2026, 10, 31))    # the sample's hours
-SECOND_PERIOD = (date(2026, 11, 1), date(2026, 11, 25))   # everyone's hours
+FIRST_PERIOD = (date(2026, 10, 1), date(2026, 10, 31))  # the sample's hours
+SECOND_PERIOD = (date(2026, 11, 1), date(2026, 11, 25))  # everyone's hours
 
 
 def add_members_with_hours(count: int, sample: int) -> None:
@@ -44,22 +45,45 @@ def add_members_with_hours(count: int, sample: int) -> None:
     grids = list(db.session.scalars(select(Area.code).where(Area.level == "grid").order_by(Area.code)))
     owner = db.session.scalar(select(User).where(User.username == "resident"))
     category_id = db.session.scalar(select(WishCategory.id).order_by(WishCategory.position))
-    ids = db.session.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True), [
-        {"name": f"{common.TASKS[i % len(common.TASKS)][:1]}志愿者{i:04d}", "grid_code": grids[i % len(grids)],
-         "service_hours": 0, "active": True} for i in range(count)
-    ]).all()
+    ids = db.session.scalars(
+        insert(Member).returning(Member.id, sort_by_parameter_order=True),
+        [
+            {
+                "name": f"{common.TASKS[i % len(common.TASKS)][:1]}志愿者{i:04d}",
+                "grid_code": grids[i % len(grids)],
+                "service_hours": 0,
+                "active": True,
+            }
+            for i in range(count)
+        ],
+    ).all()
     wishes = []
     for n, member_id in enumerate(ids):
         periods = [SECOND_PERIOD] + ([FIRST_PERIOD] if n < sample else [])
         for first, _last in periods:
-            at = datetime.combine(first + timedelta(days=3), datetime.min.time(), timezone.utc)
-            wishes.append({
-                "title": f"{common.TASKS[n % len(common.TASKS)]} #{n:04d}", "category_id": category_id,
-                "grid_code": grids[n % len(grids)], "owner_id": owner.id, "posted_by_id": owner.id,
-                "status": "confirmed", "claimed_by_id": member_id, "hours": 2, "rating": "good",
-                "created_at": at, "updated_at": at, "published_at": at, "claimed_at": at, "done_at": at,
-                "confirmed_at": at, "respond_by": at, "reply_by": at, "resolve_by": at,
-            })
+            at = datetime.combine(first + timedelta(days=3), datetime.min.time(), UTC)
+            wishes.append(
+                {
+                    "title": f"{common.TASKS[n % len(common.TASKS)]} #{n:04d}",
+                    "category_id": category_id,
+                    "grid_code": grids[n % len(grids)],
+                    "owner_id": owner.id,
+                    "posted_by_id": owner.id,
+                    "status": "confirmed",
+                    "claimed_by_id": member_id,
+                    "hours": 2,
+                    "rating": "good",
+                    "created_at": at,
+                    "updated_at": at,
+                    "published_at": at,
+                    "claimed_at": at,
+                    "done_at": at,
+                    "confirmed_at": at,
+                    "respond_by": at,
+                    "reply_by": at,
+                    "resolve_by": at,
+                }
+            )
     db.session.execute(insert(Wish), wishes)
     db.session.commit()
 
@@ -71,11 +95,24 @@ def start_workers(app, count: int, certificate_dir: str, running: int = 0) -> li
 
     from app.jobs.queue import get_queue
 
-    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-           "SECRET_KEY": "bench", "CERTIFICATE_DIR": certificate_dir, "PYTHONPATH": common.ROOT}
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"], cwd=common.ROOT,
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for _ in range(count)]
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "SECRET_KEY": "bench",
+        "CERTIFICATE_DIR": certificate_dir,
+        "PYTHONPATH": common.ROOT,
+    }
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
+            cwd=common.ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
     deadline = time.monotonic() + 60
     while Worker.count(queue=get_queue(app)) < running + count:
         if time.monotonic() > deadline:
@@ -147,11 +184,17 @@ def check_all_rendered(app, certificate_dir: str) -> int:
     from app.services.certificates import Certificate
 
     with app.app_context():
-        rows = db.session.execute(select(Certificate.batch_id, Certificate.member_id, Certificate.status,
-                                         Certificate.serial)).all()
-        duplicates = db.session.scalar(select(func.count()).select_from(
-            select(Certificate.batch_id, Certificate.member_id).group_by(Certificate.batch_id, Certificate.member_id)
-            .having(func.count() > 1).subquery()))
+        rows = db.session.execute(
+            select(Certificate.batch_id, Certificate.member_id, Certificate.status, Certificate.serial)
+        ).all()
+        duplicates = db.session.scalar(
+            select(func.count()).select_from(
+                select(Certificate.batch_id, Certificate.member_id)
+                .group_by(Certificate.batch_id, Certificate.member_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
     if duplicates:
         raise BenchFailure(f"{duplicates} member(s) got two certificates in one batch")
     not_ready = [r.serial for r in rows if r.status != "ready"]
@@ -167,7 +210,9 @@ def check_all_rendered(app, certificate_dir: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help=common.DATABASE_URL_HELP)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="this Redis database is emptied")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/9", help="this Redis database is emptied"
+    )
     parser.add_argument("--members", type=int, default=2300, help="members in the full-scale batch")
     parser.add_argument("--sample", type=int, default=200, help="certificates for the raw and 1-worker runs")
     parser.add_argument("--timeout", type=float, default=600)
@@ -181,7 +226,9 @@ def main() -> int:
     workers: list = []
     try:
         with common.database_url(args.database_url) as url:
-            app = common.make_app(common.bench_config(url, REDIS_URL=args.redis_url, CERTIFICATE_DIR=certificate_dir))
+            app = common.make_app(
+                common.bench_config(url, REDIS_URL=args.redis_url, CERTIFICATE_DIR=certificate_dir)
+            )
             with app.app_context():
                 progress(f"preparing the demo district and {args.members} members with confirmed hours")
                 common.reset_database()
@@ -214,11 +261,15 @@ def main() -> int:
     print(f"\n{'run':<34}{'certificates':>13}{'seconds':>9}{'per second':>12}")
     print(f"{'raw render, 1 process':<34}{args.sample:>13}{args.sample / raw:>9.1f}{raw:>12.1f}")
     print(f"{'end to end, 1 worker':<34}{sample:>13}{sample_seconds:>9.1f}{end_to_end:>12.1f}")
-    print(f"{'end to end, 2 workers (district)':<34}{full:>13}{full_seconds:>9.1f}{full / full_seconds:>12.1f}")
+    print(
+        f"{'end to end, 2 workers (district)':<34}{full:>13}{full_seconds:>9.1f}{full / full_seconds:>12.1f}"
+    )
     print(f"\nall {total} certificates ready, one per member and batch, every file a PDF")
     ok_ratio, ok_full = ratio >= 0.5, full_seconds < 180
     print(f"end-to-end / raw: {ratio:.2f}  target ≥ 0.50: {'PASS' if ok_ratio else 'FAIL'}")
-    print(f"{full} certificates with 2 workers: {full_seconds:.0f} s  target < 180 s: {'PASS' if ok_full else 'FAIL'}")
+    print(
+        f"{full} certificates with 2 workers: {full_seconds:.0f} s  target < 180 s: {'PASS' if ok_full else 'FAIL'}"
+    )
     return 0 if ok_ratio and ok_full else 2
 
 

@@ -17,6 +17,7 @@ database at once, which is what makes it a race (2 sync workers would allow only
 Exit status 1 when a check fails (double claims, unclaimed wishes, errors). The PostgreSQL database's
 tables are all dropped and created anew.
 """
+
 import argparse
 import http.client
 import json
@@ -47,8 +48,13 @@ def prepare(url: str, members: int, wishes: int) -> tuple[dict, list[int], dict[
         common.reset_database()
         tokens = {}
         for i in range(members):
-            user = create_user(f"racer{i:03d}", "member", "bench-password", area_code=GRIDS[i % len(GRIDS)],
-                               name=f"党员{i:03d}")
+            user = create_user(
+                f"racer{i:03d}",
+                "member",
+                "bench-password",
+                area_code=GRIDS[i % len(GRIDS)],
+                name=f"党员{i:03d}",
+            )
             tokens[issue_token(user)[0]] = user.username
         db.session.commit()
         ids = [wish_id for wish_id, _ in common.add_published_wishes(wishes, GRIDS, seed=610)]
@@ -122,7 +128,9 @@ def race(base: str, ids: list[int], tokens: dict[str, str], timeout: float) -> t
         hot, rest = ids[:HOT], ids[HOT:]
         rng.shuffle(hot)
         rng.shuffle(rest)
-        threads.append(threading.Thread(target=state.member, args=(token, username, hot + rest, start), daemon=True))
+        threads.append(
+            threading.Thread(target=state.member, args=(token, username, hot + rest, start), daemon=True)
+        )
     for thread in threads:
         thread.start()
     start.wait()
@@ -140,7 +148,9 @@ def verify(url: str, ids: list[int], state: Race) -> list[str]:
     from app.models import Member, User, Wish, WishStep
 
     problems = []
-    unexpected = {status: n for status, n in state.statuses.items() if status not in (200, 409, "409 claim_limit")}
+    unexpected = {
+        status: n for status, n in state.statuses.items() if status not in (200, 409, "409 claim_limit")
+    }
     if unexpected:
         problems.append(f"unexpected answers {unexpected}; first: {state.samples}")
     if state.statuses["409 claim_limit"]:
@@ -152,24 +162,34 @@ def verify(url: str, ids: list[int], state: Race) -> list[str]:
         problems.append(f"{state.statuses[200]} successful claims, expected {len(ids)}")
     app = common.make_app(common.bench_config(url))
     with app.app_context():
-        claimed = dict(db.session.execute(
-            select(Wish.id, User.username)
-            .join(Member, Member.id == Wish.claimed_by_id).join(User, User.id == Member.user_id)
-            .where(Wish.id.in_(ids), Wish.status == "claimed")
-        ).all())
-        steps = dict(db.session.execute(
-            select(WishStep.wish_id, func.count()).where(WishStep.wish_id.in_(ids), WishStep.action == "claim")
-            .group_by(WishStep.wish_id)
-        ).all())
+        claimed = dict(
+            db.session.execute(
+                select(Wish.id, User.username)
+                .join(Member, Member.id == Wish.claimed_by_id)
+                .join(User, User.id == Member.user_id)
+                .where(Wish.id.in_(ids), Wish.status == "claimed")
+            ).all()
+        )
+        steps = dict(
+            db.session.execute(
+                select(WishStep.wish_id, func.count())
+                .where(WishStep.wish_id.in_(ids), WishStep.action == "claim")
+                .group_by(WishStep.wish_id)
+            ).all()
+        )
         db.engine.dispose()
     if len(claimed) != len(ids):
         problems.append(f"{len(ids) - len(claimed)} wishes not claimed in the database")
     multi = [wish_id for wish_id, n in steps.items() if n != 1]
     if multi or len(steps) != len(ids):
-        problems.append(f"{len(steps)} of {len(ids)} wishes have a claim step, {len(multi)} of them more than one")
+        problems.append(
+            f"{len(steps)} of {len(ids)} wishes have a claim step, {len(multi)} of them more than one"
+        )
     mismatched = [wish_id for wish_id, names in state.winners.items() if claimed.get(wish_id) not in names]
     if mismatched:
-        problems.append(f"{len(mismatched)} wishes claimed in the database by someone else than the API's winner")
+        problems.append(
+            f"{len(mismatched)} wishes claimed in the database by someone else than the API's winner"
+        )
     return problems
 
 
@@ -182,15 +202,24 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
     with common.gunicorn("bench.onegrid_wsgi:app", config, extra=GUNICORN_FLAGS) as base:
         status, body = common.fetch(f"{base}/api/v1/wishes/{ids[0]}/claim", method="POST")
         if status != 401:  # no token: the endpoint must exist and ask for one
-            raise BenchFailure(f"POST /api/v1/wishes/<id>/claim without a token answered {status}, not 401 "
-                               f"(is the wishes API there?): {body[:200]}")
+            raise BenchFailure(
+                f"POST /api/v1/wishes/<id>/claim without a token answered {status}, not 401 "
+                f"(is the wishes API there?): {body[:200]}"
+            )
         progress(f"{backend}: {members} members racing")
         state, seconds = race(base, ids, tokens, timeout)
     problems = verify(url, ids, state)
     total = sum(state.statuses.values())
-    row = {"backend": backend, "seconds": seconds, "won": state.statuses[200], "lost": state.statuses[409],
-           "other": total - state.statuses[200] - state.statuses[409], "claims/s": state.statuses[200] / seconds,
-           "requests/s": total / seconds, "problems": problems}
+    row = {
+        "backend": backend,
+        "seconds": seconds,
+        "won": state.statuses[200],
+        "lost": state.statuses[409],
+        "other": total - state.statuses[200] - state.statuses[409],
+        "claims/s": state.statuses[200] / seconds,
+        "requests/s": total / seconds,
+        "problems": problems,
+    }
     for problem in problems:
         print(f"  {backend}: {problem}", file=sys.stderr)
     progress(f"{backend}: {'OK' if not problems else 'FAILED'} in {seconds:.1f} s")
@@ -223,10 +252,14 @@ def main() -> int:
         print("interrupted; servers stopped", file=sys.stderr)
         return 130
     print(f"\n{args.members} members racing for {args.wishes} wishes")
-    print(f"{'database':<12}{'seconds':>9}{'won':>7}{'lost':>7}{'other':>7}{'claims/s':>10}{'requests/s':>12}  result")
+    print(
+        f"{'database':<12}{'seconds':>9}{'won':>7}{'lost':>7}{'other':>7}{'claims/s':>10}{'requests/s':>12}  result"
+    )
     for r in rows:
-        print(f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
-              f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}  {'FAIL' if r['problems'] else 'PASS'}")
+        print(
+            f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
+            f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}  {'FAIL' if r['problems'] else 'PASS'}"
+        )
     return 1 if any(r["problems"] for r in rows) else 0
 
 

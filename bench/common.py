@@ -1,4 +1,5 @@
 """Shared helpers of the benchmarks: a seeded database, gunicorn servers on loopback, wrk and its output."""
+
 import contextlib
 import json
 import os
@@ -25,8 +26,20 @@ BENCH_CONFIG = {
     "LOGIN_RATE_LIMIT_ENABLED": False,
 }
 DATABASE_URL_HELP = "PostgreSQL URL (ALL ITS TABLES ARE DROPPED); default: a temporary SQLite file"
-TASKS = ["帮忙取快递", "陪同就医", "代买生活用品", "辅导孩子功课", "上门理发", "维修家电", "打扫卫生",
-         "读报聊天", "咨询法律问题", "搬运重物", "代缴水电费", "教用智能手机"]
+TASKS = [
+    "帮忙取快递",
+    "陪同就医",
+    "代买生活用品",
+    "辅导孩子功课",
+    "上门理发",
+    "维修家电",
+    "打扫卫生",
+    "读报聊天",
+    "咨询法律问题",
+    "搬运重物",
+    "代缴水电费",
+    "教用智能手机",
+]
 
 
 class BenchFailure(Exception):
@@ -39,8 +52,10 @@ def progress(message: str) -> None:
 
 def stop_on_sigterm() -> None:
     """Turn SIGTERM into KeyboardInterrupt so the `finally` blocks still stop the servers."""
+
     def handler(_signum, _frame):
         raise KeyboardInterrupt
+
     signal.signal(signal.SIGTERM, handler)
 
 
@@ -80,7 +95,9 @@ def reset_database() -> None:
     db.session.commit()
 
 
-def add_published_wishes(count: int, grid_codes: list[str], days: int = 30, seed: int = 404) -> list[tuple[int, str]]:
+def add_published_wishes(
+    count: int, grid_codes: list[str], days: int = 30, seed: int = 404
+) -> list[tuple[int, str]]:
     """Bulk-insert `count` published wishes of the demo resident (with their post and publish steps).
 
     Published over the last `days` days, the last one newest; returns (id, title) in that order.
@@ -97,29 +114,57 @@ def add_published_wishes(count: int, grid_codes: list[str], days: int = 30, seed
     publisher_id = db.session.scalar(select(User.id).where(User.username == "admin"))
     resident_id = db.session.scalar(select(Resident.id).where(Resident.user_id == owner.id))
     categories = list(db.session.scalars(select(WishCategory).order_by(WishCategory.position)))
-    hours = {key: timedelta(hours=current_app.config[key])
-             for key in ("WISH_REVIEW_HOURS", "WISH_CLAIM_HOURS", "WISH_RESOLVE_HOURS")}
+    hours = {
+        key: timedelta(hours=current_app.config[key])
+        for key in ("WISH_REVIEW_HOURS", "WISH_CLAIM_HOURS", "WISH_RESOLVE_HOURS")
+    }
     now = utcnow()
     wishes = []
     for i in range(count):
         published = now - timedelta(days=days) * (count - i) / count
         created = published - timedelta(hours=rng.randint(1, 20))
         category = categories[i % len(categories)]
-        wishes.append({
-            "title": f"{rng.choice(TASKS)} #{i + 1:04d}", "description": f"{category.name}：基准测试用的心愿。",
-            "category_id": category.id, "grid_code": grid_codes[i % len(grid_codes)], "owner_id": owner.id,
-            "resident_id": resident_id, "posted_by_id": owner.id, "status": "published", "created_at": created,
-            "updated_at": published, "published_at": published,
-            "respond_by": created + hours["WISH_REVIEW_HOURS"], "reply_by": created + hours["WISH_CLAIM_HOURS"],
-            "resolve_by": created + hours["WISH_RESOLVE_HOURS"],
-        })
+        wishes.append(
+            {
+                "title": f"{rng.choice(TASKS)} #{i + 1:04d}",
+                "description": f"{category.name}：基准测试用的心愿。",
+                "category_id": category.id,
+                "grid_code": grid_codes[i % len(grid_codes)],
+                "owner_id": owner.id,
+                "resident_id": resident_id,
+                "posted_by_id": owner.id,
+                "status": "published",
+                "created_at": created,
+                "updated_at": published,
+                "published_at": published,
+                "respond_by": created + hours["WISH_REVIEW_HOURS"],
+                "reply_by": created + hours["WISH_CLAIM_HOURS"],
+                "resolve_by": created + hours["WISH_RESOLVE_HOURS"],
+            }
+        )
     ids = db.session.scalars(insert(Wish).returning(Wish.id, sort_by_parameter_order=True), wishes).all()
     steps = []
     for wish_id, wish in zip(ids, wishes):
-        steps.append({"wish_id": wish_id, "actor_id": owner.id, "action": "post", "from_status": None,
-                      "to_status": "submitted", "at": wish["created_at"]})
-        steps.append({"wish_id": wish_id, "actor_id": publisher_id, "action": "publish",
-                      "from_status": "submitted", "to_status": "published", "at": wish["published_at"]})
+        steps.append(
+            {
+                "wish_id": wish_id,
+                "actor_id": owner.id,
+                "action": "post",
+                "from_status": None,
+                "to_status": "submitted",
+                "at": wish["created_at"],
+            }
+        )
+        steps.append(
+            {
+                "wish_id": wish_id,
+                "actor_id": publisher_id,
+                "action": "publish",
+                "from_status": "submitted",
+                "to_status": "published",
+                "at": wish["published_at"],
+            }
+        )
     db.session.execute(insert(WishStep), steps)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
@@ -148,15 +193,28 @@ def fetch(url: str, method: str = "GET", timeout: float = 10) -> tuple[int, str]
 
 
 @contextlib.contextmanager
-def gunicorn(module: str, config: dict | None = None, workers: int = 2, extra: tuple = (), timeout: float = 60):
+def gunicorn(
+    module: str, config: dict | None = None, workers: int = 2, extra: tuple = (), timeout: float = 60
+):
     """A gunicorn server for `module` (e.g. "bench.hello:app") on a free loopback port; yields its base URL.
 
     `config` reaches bench/onegrid_wsgi.py as JSON in BENCH_APP_CONFIG. The server (its process
     group: master and workers) is stopped on the way out, also on Ctrl-C or an exception.
     """
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", *extra, module]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-w",
+        str(workers),
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        *extra,
+        module,
+    ]
     env = {**os.environ, "BENCH_APP_CONFIG": json.dumps(config or {})}
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -170,7 +228,9 @@ def gunicorn(module: str, config: dict | None = None, workers: int = 2, extra: t
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise BenchFailure(f"gunicorn for {module} did not answer within {timeout:.0f} s") from None
+                    raise BenchFailure(
+                        f"gunicorn for {module} did not answer within {timeout:.0f} s"
+                    ) from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -197,7 +257,16 @@ def run_wrk(url: str, seconds: float, threads: int = 2, connections: int = 16) -
     wrk = shutil.which("wrk")
     if wrk is None:
         raise BenchFailure("wrk is not installed (apt-get install -y wrk)")
-    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency", url]
+    command = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        url,
+    ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     if result.returncode != 0:
         raise BenchFailure(f"wrk failed: {result.stderr.strip() or result.stdout.strip()}")
@@ -206,16 +275,19 @@ def run_wrk(url: str, seconds: float, threads: int = 2, connections: int = 16) -
 
 def parse_wrk(text: str) -> dict:
     """requests, requests/s, p50/p99 latency in ms, and errors (socket errors plus non-2xx/3xx answers)."""
+
     def number(pattern: str) -> float:
-        match = re.search(pattern, text, re.M)
+        match = re.search(pattern, text, re.MULTILINE)
         if match is None:
             raise BenchFailure(f"unexpected wrk output (no {pattern!r}):\n{text}")
         return float(match.group(1))
 
     def latency(percent: int) -> float:
-        match = re.search(rf"^\s*{percent}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+        match = re.search(rf"^\s*{percent}(?:\.0+)?%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.MULTILINE)
         if match is None:
-            raise BenchFailure(f"unexpected wrk output (no {percent}% latency; was --latency given?):\n{text}")
+            raise BenchFailure(
+                f"unexpected wrk output (no {percent}% latency; was --latency given?):\n{text}"
+            )
         return float(match.group(1)) * UNITS[match.group(2)]
 
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
@@ -225,5 +297,6 @@ def parse_wrk(text: str) -> dict:
         "rps": number(r"^Requests/sec:\s+([\d.]+)"),
         "p50": latency(50),
         "p99": latency(99),
-        "errors": (sum(int(n) for n in sockets.groups()) if sockets else 0) + (int(non_2xx.group(1)) if non_2xx else 0),
+        "errors": (sum(int(n) for n in sockets.groups()) if sockets else 0)
+        + (int(non_2xx.group(1)) if non_2xx else 0),
     }

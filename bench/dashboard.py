@@ -16,6 +16,7 @@ Targets: every page under 300 ms, cold and warm.
 
 Exit status 1 when a page answers other than 200 or shows other numbers than SQL, 2 when a target is missed.
 """
+
 import argparse
 import os
 import re
@@ -27,8 +28,12 @@ import common
 from common import BenchFailure, progress
 
 TARGET_MS = 300
-PAGES = ("/admin/", "/admin/?from=2026-01-01&to=2026-06-30", "/admin/grid_map/?measure=residents",
-         "/admin/grid_map/?measure=overdue_events")
+PAGES = (
+    "/admin/",
+    "/admin/?from=2026-01-01&to=2026-06-30",
+    "/admin/grid_map/?measure=residents",
+    "/admin/grid_map/?measure=overdue_events",
+)
 
 
 def prepare(preset_name: str, fresh: bool) -> None:
@@ -61,8 +66,12 @@ def users(district: str) -> dict[str, str]:
     from app.services import scale
 
     street = f"{district}001"
-    return {"admin": scale.ADMIN_USERNAME, "street": f"street-{street}", "community": f"community-{street}001",
-            "grid": f"grid-{street}001001"}
+    return {
+        "admin": scale.ADMIN_USERNAME,
+        "street": f"street-{street}",
+        "community": f"community-{street}001",
+        "grid": f"grid-{street}001001",
+    }
 
 
 def timed_get(client, path: str) -> tuple[float, str]:
@@ -97,8 +106,9 @@ def check_counts(page: str, prefix: str) -> None:
     from app.extensions import db
 
     shown = int(re.search(r'data-count="residents">(\d+)<', page).group(1))
-    expected = db.session.execute(text("SELECT count(*) FROM resident WHERE grid_code LIKE :p"),
-                                  {"p": prefix + "%"}).scalar()
+    expected = db.session.execute(
+        text("SELECT count(*) FROM resident WHERE grid_code LIKE :p"), {"p": prefix + "%"}
+    ).scalar()
     db.session.rollback()
     if shown != expected:
         raise BenchFailure(f"the dashboard shows {shown} residents, SQL counts {expected}")
@@ -135,14 +145,21 @@ def main() -> int:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database-url", help=common.DATABASE_URL_HELP)
     where.add_argument("--sqlite", help="a SQLite file to reuse (seeded first when it holds no district)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="with --database-url: keep a district seeded by an earlier run instead of dropping it")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --database-url: keep a district seeded by an earlier run instead of dropping it",
+    )
     parser.add_argument("--preset", default="weicheng", choices=("weicheng", "xingping", "small"))
     parser.add_argument("--repeat", type=int, default=5, help="cold and warm requests per page and user")
     args = parser.parse_args()
     common.stop_on_sigterm()
-    config = {"JOBS_EMBEDDED_SCHEDULER": False, "WTF_CSRF_ENABLED": False, "DASHBOARD_CACHE_SECONDS": 300,
-              "BABEL_DEFAULT_LOCALE": "en"}
+    config = {
+        "JOBS_EMBEDDED_SCHEDULER": False,
+        "WTF_CSRF_ENABLED": False,
+        "DASHBOARD_CACHE_SECONDS": 300,
+        "BABEL_DEFAULT_LOCALE": "en",
+    }
     try:
         with common.database_url(args.database_url) as temporary_url:
             url = "sqlite:///" + os.path.abspath(args.sqlite) if args.sqlite else temporary_url
@@ -161,13 +178,19 @@ def main() -> int:
         return 130
 
     print(f"\n{args.preset} on {dialect}, medians of {args.repeat} (in-process test client)")
-    print(f"{'user':<10}{'page':<44}{'count(*) ms':>12}{'cold ms':>10}{'warm ms':>10}{'cold/floor':>12}{'warm/floor':>12}")
+    print(
+        f"{'user':<10}{'page':<44}{'count(*) ms':>12}{'cold ms':>10}{'warm ms':>10}{'cold/floor':>12}{'warm/floor':>12}"
+    )
     for scope, path, floor, cold, warm in rows:
-        print(f"{scope:<10}{path:<44}{floor * 1000:>12.1f}{cold * 1000:>10.1f}{warm * 1000:>10.1f}"
-              f"{cold / floor:>12.1f}{warm / floor:>12.1f}")
+        print(
+            f"{scope:<10}{path:<44}{floor * 1000:>12.1f}{cold * 1000:>10.1f}{warm * 1000:>10.1f}"
+            f"{cold / floor:>12.1f}{warm / floor:>12.1f}"
+        )
     slowest = max(max(cold, warm) for *_rest, cold, warm in rows)
     ok = slowest * 1000 < TARGET_MS
-    print(f"\nslowest page: {slowest * 1000:.0f} ms  target < {TARGET_MS} ms cold and warm: {'PASS' if ok else 'FAIL'}")
+    print(
+        f"\nslowest page: {slowest * 1000:.0f} ms  target < {TARGET_MS} ms cold and warm: {'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 2
 
 

@@ -1,4 +1,5 @@
 """A minimal Flask app with one page: the yardstick the board's throughput is compared with."""
+
 from flask import Flask
 
 app = Flask(__name__)

@@ -16,6 +16,7 @@ Targets: the service and the CLI each import 10,000 rows in under 10 s.
 
 Exit status 1 when a check fails (rows missing or refused), 2 when a target is missed.
 """
+
 import argparse
 import csv
 import io
@@ -45,8 +46,11 @@ def make_rows(count: int, seed: int = 10_000) -> tuple[list[str], list[list[str]
     from app.services.idcard import make_id_number
 
     rng = random.Random(seed)
-    rooms = db.session.execute(select(Building.grid_code, Building.name, Room.number).join(Room.building)
-                               .where(under_area(Building.grid_code, STREET))).all()
+    rooms = db.session.execute(
+        select(Building.grid_code, Building.name, Room.number)
+        .join(Room.building)
+        .where(under_area(Building.grid_code, STREET))
+    ).all()
     grids = sorted({g for g, _b, _r in rooms})
     headers = ["姓名", "身份证号", "手机号", "网格编码", "楼栋", "房间号", "与户主关系", "民族", "标签"]
     rows = []
@@ -58,8 +62,19 @@ def make_rows(count: int, seed: int = 10_000) -> tuple[list[str], list[list[str]
             grid, building, room = rng.choice(rooms)
         else:
             grid, building, room = rng.choice(grids), "", ""
-        rows.append([name, id_number, f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", grid, building, room,
-                     rng.choice(["户主", "配偶", "子女", ""]), "汉族", "独居老人" if n % 37 == 0 else ""])
+        rows.append(
+            [
+                name,
+                id_number,
+                f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                grid,
+                building,
+                room,
+                rng.choice(["户主", "配偶", "子女", ""]),
+                "汉族",
+                "独居老人" if n % 37 == 0 else "",
+            ]
+        )
     return headers, rows
 
 
@@ -91,7 +106,7 @@ def delete_imported(id_numbers: list[str]) -> None:
     from app.models import Resident
 
     for start in range(0, len(id_numbers), 500):
-        db.session.execute(delete(Resident).where(Resident.id_number.in_(id_numbers[start:start + 500])))
+        db.session.execute(delete(Resident).where(Resident.id_number.in_(id_numbers[start : start + 500])))
     db.session.commit()
 
 
@@ -101,9 +116,12 @@ def count_imported(id_numbers: list[str]) -> int:
     from app.extensions import db
     from app.models import Resident
 
-    return sum(db.session.scalar(select(func.count()).select_from(Resident)
-                                 .where(Resident.id_number.in_(id_numbers[s:s + 500])))
-               for s in range(0, len(id_numbers), 500))
+    return sum(
+        db.session.scalar(
+            select(func.count()).select_from(Resident).where(Resident.id_number.in_(id_numbers[s : s + 500]))
+        )
+        for s in range(0, len(id_numbers), 500)
+    )
 
 
 def final_rows(data: bytes, actor) -> list[dict]:
@@ -138,7 +156,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help=common.DATABASE_URL_HELP)
     parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=3, help="each path measured this many times (best kept)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="each path measured this many times (best kept)"
+    )
     args = parser.parse_args()
     common.stop_on_sigterm()
     results: dict[str, float] = {}
@@ -174,29 +194,56 @@ def main() -> int:
                         result = import_residents(filename, data, db.session.get(User, street_id))
                         db.session.commit()
                         if result.errors or result.imported != len(rows):
-                            raise BenchFailure(f"the service imported {result.imported}, errors {result.errors[:3]}")
+                            raise BenchFailure(
+                                f"the service imported {result.imported}, errors {result.errors[:3]}"
+                            )
+
                     return run
 
                 env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "PYTHONPATH": ROOT}
 
                 def cli():
                     db.session.remove()  # let the other process write (SQLite) and see it afterwards
-                    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "import", "residents",
-                                           csv_path, "--as", "street"], cwd=ROOT, env=env, capture_output=True,
-                                          text=True, timeout=300)
+                    done = subprocess.run(
+                        [
+                            sys.executable,
+                            "-m",
+                            "flask",
+                            "--app",
+                            "wsgi",
+                            "import",
+                            "residents",
+                            csv_path,
+                            "--as",
+                            "street",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        timeout=300,
+                    )
                     if done.returncode != 0:
                         raise BenchFailure("the CLI failed: " + done.stderr[-2000:])
 
                 def start_up():  # what the CLI pays before reading a row: interpreter, imports, create_app
                     started = time.perf_counter()
-                    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "import", "--help"], cwd=ROOT,
-                                   env=env, capture_output=True, check=True, timeout=120)
+                    subprocess.run(
+                        [sys.executable, "-m", "flask", "--app", "wsgi", "import", "--help"],
+                        cwd=ROOT,
+                        env=env,
+                        capture_output=True,
+                        check=True,
+                        timeout=120,
+                    )
                     return time.perf_counter() - started
 
-                paths = [("floor: Core executemany + commit", floor),
-                         ("service, CSV (UTF-8)", service("residents.csv", csv_data)),
-                         ("service, XLSX", service("residents.xlsx", xlsx_data)),
-                         ("CLI, CSV (new process)", cli)]
+                paths = [
+                    ("floor: Core executemany + commit", floor),
+                    ("service, CSV (UTF-8)", service("residents.csv", csv_data)),
+                    ("service, XLSX", service("residents.xlsx", xlsx_data)),
+                    ("CLI, CSV (new process)", cli),
+                ]
                 for round_ in range(args.repeat):
                     progress(f"round {round_ + 1} of {args.repeat}")
                     for label, action in paths:
@@ -218,8 +265,10 @@ def main() -> int:
     print(f"{'(CLI start-up alone: import --help)':<38}{startup:>8.2f}")
     slowest = max(v for k, v in results.items() if not k.startswith("floor"))
     ok = slowest < TARGET_SECONDS * args.rows / 10_000
-    print(f"\nslowest import path: {slowest:.2f} s  target < {TARGET_SECONDS * args.rows / 10_000:g} s: "
-          f"{'PASS' if ok else 'FAIL'}")
+    print(
+        f"\nslowest import path: {slowest:.2f} s  target < {TARGET_SECONDS * args.rows / 10_000:g} s: "
+        f"{'PASS' if ok else 'FAIL'}"
+    )
     return 0 if ok else 2
 
 

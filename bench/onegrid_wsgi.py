@@ -2,6 +2,7 @@
 
 The script passes it as JSON in BENCH_APP_CONFIG (database URL, secret, bench settings).
 """
+
 import json
 import os
 

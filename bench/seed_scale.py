@@ -11,6 +11,7 @@ Target: under 60 s on SQLite.
 
 Exit status 1 when a count is wrong, 2 when the target is missed.
 """
+
 import argparse
 import sys
 import time
@@ -23,10 +24,20 @@ TARGET_SECONDS = 60
 
 
 def expected_counts(preset) -> dict[str, int]:
-    return {"compound": preset.compounds, "building": preset.buildings, "room": preset.rooms,
-            "household": preset.households, "resident": preset.residents, "enterprise": preset.enterprises,
-            "facility": preset.facilities, "unit": preset.units, "member": preset.members, "event": preset.events,
-            "wish": preset.wishes, "area": 1 + len(preset.streets) + preset.communities + preset.grids}
+    return {
+        "compound": preset.compounds,
+        "building": preset.buildings,
+        "room": preset.rooms,
+        "household": preset.households,
+        "resident": preset.residents,
+        "enterprise": preset.enterprises,
+        "facility": preset.facilities,
+        "unit": preset.units,
+        "member": preset.members,
+        "event": preset.events,
+        "wish": preset.wishes,
+        "area": 1 + len(preset.streets) + preset.communities + preset.grids,
+    }
 
 
 def main() -> int:
@@ -67,8 +78,10 @@ def main() -> int:
 
     rows = sum(counts.values())
     total = finished - started
-    print(f"\n{preset.name} preset on {dialect}: {rows:,} rows in {len(counts)} tables "
-          f"(residents {counts['resident']:,}, events {counts['event']:,}, event steps {counts['event_step']:,})")
+    print(
+        f"\n{preset.name} preset on {dialect}: {rows:,} rows in {len(counts)} tables "
+        f"(residents {counts['resident']:,}, events {counts['event']:,}, event steps {counts['event_step']:,})"
+    )
     print(f"{'stage':<34}{'s':>8}")
     print(f"{'generate + insert (one transaction)':<34}{generated - started:>8.1f}")
     print(f"{'commit':<34}{committed - generated:>8.1f}")

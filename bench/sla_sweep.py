@@ -13,6 +13,7 @@ Targets: the steady sweep ≤ 5 × the floor, and every sweep under 2 s on SQLit
 
 Exit status 1 when a check fails (supervisions missing or doubled), 2 when a target is missed.
 """
+
 import argparse
 import random
 import sys
@@ -41,28 +42,47 @@ def add_events(count: int, overdue_share: float, seed: int = 67) -> int:
     rows = []
     for n in range(count):
         if n < overdue:  # open and past every deadline it can miss
-            status, reported = rng.choice(["reported", "accepted", "in_progress"]), now - timedelta(days=rng.randint(2, 30))
+            status, reported = (
+                rng.choice(["reported", "accepted", "in_progress"]),
+                now - timedelta(days=rng.randint(2, 30)),
+            )
         elif n < overdue + count // 50:  # open, in time
-            status, reported = rng.choice(["reported", "accepted", "in_progress"]), now - timedelta(minutes=rng.randint(1, 10))
+            status, reported = (
+                rng.choice(["reported", "accepted", "in_progress"]),
+                now - timedelta(minutes=rng.randint(1, 10)),
+            )
         else:  # the year's finished events
             status, reported = rng.choice(["closed", "archived"]), now - timedelta(days=rng.randint(1, 365))
         finished = status in ("closed", "archived")
-        rows.append({
-            "title": f"基准事件 #{n:05d}", "matter_id": matters[n % len(matters)], "grid_code": grids[n % len(grids)],
-            "source": "patrol", "reporter_id": reporter, "level": "grid", "status": status, "major": False,
-            "respond_by": reported + timedelta(minutes=15), "reply_by": reported + timedelta(minutes=30),
-            "resolve_by": reported + timedelta(hours=24), "respond_breached": False, "reply_breached": False,
-            "resolve_breached": False, "created_at": reported, "updated_at": reported,
-            "accepted_at": reported + timedelta(minutes=5) if status != "reported" else None,
-            "replied_at": reported + timedelta(minutes=10) if finished else None,
-            "resolved_at": reported + timedelta(hours=3) if finished else None,
-            "verified_at": reported + timedelta(hours=5) if finished else None,
-            "closed_at": reported + timedelta(hours=30) if finished else None,
-            "archived_at": reported + timedelta(days=3) if status == "archived" else None,
-            "score": rng.randint(3, 5) if status == "archived" else None,
-        })
+        rows.append(
+            {
+                "title": f"基准事件 #{n:05d}",
+                "matter_id": matters[n % len(matters)],
+                "grid_code": grids[n % len(grids)],
+                "source": "patrol",
+                "reporter_id": reporter,
+                "level": "grid",
+                "status": status,
+                "major": False,
+                "respond_by": reported + timedelta(minutes=15),
+                "reply_by": reported + timedelta(minutes=30),
+                "resolve_by": reported + timedelta(hours=24),
+                "respond_breached": False,
+                "reply_breached": False,
+                "resolve_breached": False,
+                "created_at": reported,
+                "updated_at": reported,
+                "accepted_at": reported + timedelta(minutes=5) if status != "reported" else None,
+                "replied_at": reported + timedelta(minutes=10) if finished else None,
+                "resolved_at": reported + timedelta(hours=3) if finished else None,
+                "verified_at": reported + timedelta(hours=5) if finished else None,
+                "closed_at": reported + timedelta(hours=30) if finished else None,
+                "archived_at": reported + timedelta(days=3) if status == "archived" else None,
+                "score": rng.randint(3, 5) if status == "archived" else None,
+            }
+        )
     for start in range(0, len(rows), 10_000):
-        db.session.execute(insert(Event), rows[start:start + 10_000])
+        db.session.execute(insert(Event), rows[start : start + 10_000])
     db.session.commit()
     return overdue
 
@@ -77,11 +97,18 @@ def overdue_floor() -> tuple[int, float]:
 
     now = utcnow()
     open_ = Event.status.in_(["reported", "accepted", "in_progress"])
-    query = select(func.count()).select_from(Event).where(open_, or_(
-        and_(Event.status == "reported", Event.respond_by < now, Event.respond_breached.is_(False)),
-        and_(Event.replied_at.is_(None), Event.reply_by < now, Event.reply_breached.is_(False)),
-        and_(Event.resolve_by < now, Event.resolve_breached.is_(False)),
-    ))
+    query = (
+        select(func.count())
+        .select_from(Event)
+        .where(
+            open_,
+            or_(
+                and_(Event.status == "reported", Event.respond_by < now, Event.respond_breached.is_(False)),
+                and_(Event.replied_at.is_(None), Event.reply_by < now, Event.reply_breached.is_(False)),
+                and_(Event.resolve_by < now, Event.resolve_breached.is_(False)),
+            ),
+        )
+    )
     started = time.perf_counter()
     count = db.session.scalar(query)
     seconds = time.perf_counter() - started
@@ -104,7 +131,9 @@ def main() -> int:
     parser.add_argument("--database-url", help=common.DATABASE_URL_HELP)
     parser.add_argument("--events", type=int, default=67_000)
     parser.add_argument("--overdue", type=float, default=0.05, help="share of events open and overdue")
-    parser.add_argument("--repeat", type=int, default=5, help="floor and steady sweeps measured this many times")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="floor and steady sweeps measured this many times"
+    )
     args = parser.parse_args()
     common.stop_on_sigterm()
     try:
@@ -156,7 +185,9 @@ def main() -> int:
     ratio = steady_best / floor
     ok_ratio, ok_time = ratio <= 5, max(first_seconds, max(steady)) < 2
     print(f"\nsteady sweep / floor: {ratio:.1f}  target ≤ 5: {'PASS' if ok_ratio else 'FAIL'}")
-    print(f"slowest sweep: {max(first_seconds, max(steady)):.2f} s  target < 2 s: {'PASS' if ok_time else 'FAIL'}")
+    print(
+        f"slowest sweep: {max(first_seconds, max(steady)):.2f} s  target < 2 s: {'PASS' if ok_time else 'FAIL'}"
+    )
     return 0 if ok_ratio and ok_time else 2
 
 

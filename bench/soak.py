@@ -1,4 +1,5 @@
 """Soak: gunicorn, PostgreSQL, Redis and a jobs worker under mixed traffic; latency per kind, errors, memory growth."""
+
 import argparse
 import contextlib
 import http.client
@@ -14,6 +15,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import urlencode
 
 import common
@@ -25,8 +27,13 @@ REDIS_URL = "redis://127.0.0.1:6379/14"  # only this index is flushed
 COMMUNITY = "610404001001"
 GRIDS = [f"{COMMUNITY}{g:03d}" for g in (1, 2, 3)]  # members and residents live here, the wishes too
 PASSWORD = "soak-password-1"
-STAFF = (("admin", "onegrid-admin"), ("street", "onegrid-street"), ("community", "onegrid-community"),
-         ("grid", "onegrid-grid"), ("grid2", "onegrid-grid"))
+STAFF = (
+    ("admin", "onegrid-admin"),
+    ("street", "onegrid-street"),
+    ("community", "onegrid-community"),
+    ("grid", "onegrid-grid"),
+    ("grid2", "onegrid-grid"),
+)
 MEMORY_TARGET = 0.10
 MEMORY_WINDOW = 10  # seconds after warm-up, and before the end, whose lowest RSS counts
 DRAIN_SECONDS = 90  # after the load: time for the worker to send what is queued (the relay runs every 30 s)
@@ -48,15 +55,45 @@ SOAK_ENV = {
 # residents 1/4, staff the rest (4, 12, 8, 8 of 32 connections).
 PERSONAS = {
     "anonymous": {"board_anonymous": 6, "wish_page": 4},
-    "member": {"board_logged_in": 3, "wish_page": 3, "api_wishes": 3, "claim_release": 3, "api_events": 1,
-               "report_api": 1, "login": 0.1, "api_token": 0.1},
-    "resident": {"board_logged_in": 3, "wish_page": 2, "api_events": 2, "my_reports": 1, "report_api": 1,
-                 "report_site": 1, "login": 0.1, "api_token": 0.1},
-    "staff": {"admin_wishes": 2, "admin_events": 2, "admin_residents": 2, "api_wishes": 1, "api_events": 1,
-              "login": 0.1},
+    "member": {
+        "board_logged_in": 3,
+        "wish_page": 3,
+        "api_wishes": 3,
+        "claim_release": 3,
+        "api_events": 1,
+        "report_api": 1,
+        "login": 0.1,
+        "api_token": 0.1,
+    },
+    "resident": {
+        "board_logged_in": 3,
+        "wish_page": 2,
+        "api_events": 2,
+        "my_reports": 1,
+        "report_api": 1,
+        "report_site": 1,
+        "login": 0.1,
+        "api_token": 0.1,
+    },
+    "staff": {
+        "admin_wishes": 2,
+        "admin_events": 2,
+        "admin_residents": 2,
+        "api_wishes": 1,
+        "api_events": 1,
+        "login": 0.1,
+    },
 }
 OK = {200: None}
-PROBLEMS = ("楼道堆放杂物", "路灯不亮", "井盖松动", "垃圾未及时清运", "小区门口占道经营", "绿化带破损", "电动车楼道充电")
+PROBLEMS = (
+    "楼道堆放杂物",
+    "路灯不亮",
+    "井盖松动",
+    "垃圾未及时清运",
+    "小区门口占道经营",
+    "绿化带破损",
+    "电动车楼道充电",
+)
 PLACES = ("号楼一单元门口", "号楼楼道", "号楼北侧路边", "号楼西侧绿地")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -95,11 +132,17 @@ def prepare(app, members: int, residents: int, wishes: int, hook_url: str) -> di
 
     with app.app_context():
         for i in range(members):
-            create_user(f"soak-member-{i:02d}", "member", PASSWORD, area_code=GRIDS[i % 3], name=f"党员{i:02d}")
+            create_user(
+                f"soak-member-{i:02d}", "member", PASSWORD, area_code=GRIDS[i % 3], name=f"党员{i:02d}"
+            )
         for i in range(residents):
-            create_user(f"soak-resident-{i:02d}", "resident", PASSWORD, area_code=GRIDS[i % 3], name=f"居民{i:02d}")
+            create_user(
+                f"soak-resident-{i:02d}", "resident", PASSWORD, area_code=GRIDS[i % 3], name=f"居民{i:02d}"
+            )
         # every wish and event change becomes a delivery the jobs worker sends: the worker works too
-        db.session.add(WebhookEndpoint(url=hook_url, secret=new_secret(), event_types=["*"], description="soak"))
+        db.session.add(
+            WebhookEndpoint(url=hook_url, secret=new_secret(), event_types=["*"], description="soak")
+        )
         db.session.commit()
         ids = [wish_id for wish_id, _ in common.add_published_wishes(wishes, GRIDS, seed=1111)]  # and ANALYZE
         matters = list(db.session.scalars(select(Matter.code).where(Matter.admitted.is_(True))))
@@ -117,10 +160,16 @@ def job_counts(app) -> dict:
     from app.models import OutboxMessage, WebhookDelivery
 
     with app.app_context():
-        deliveries = dict(db.session.execute(
-            select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)).all())
-        outbox = dict(db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        deliveries = dict(
+            db.session.execute(
+                select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
+            ).all()
+        )
+        outbox = dict(
+            db.session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
         db.session.remove()
     return {"deliveries": deliveries, "outbox": outbox}
 
@@ -141,10 +190,10 @@ def drain(app, seconds: float) -> dict:
 class Receiver(BaseHTTPRequestHandler):
     """Takes every webhook with 204 and counts them by topic."""
 
-    received: Counter = Counter()
+    received: ClassVar[Counter] = Counter()
     lock = threading.Lock()
 
-    def do_POST(self):  # noqa: N802 (http.server's name)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             topic = json.loads(body).get("type", "?")
@@ -177,8 +226,14 @@ def jobs_worker(log_path: str):
     """`flask jobs worker --with-scheduler` (RQ SimpleWorker plus the periodic tasks); yields its process."""
     with open(log_path, "ab") as log:
         command = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--with-scheduler"]
-        worker = subprocess.Popen(command, cwd=common.ROOT, env=os.environ, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        worker = subprocess.Popen(
+            command,
+            cwd=common.ROOT,
+            env=os.environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         time.sleep(1)
         if worker.poll() is not None:
@@ -193,20 +248,18 @@ def child_pids(parent: int) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                with open(f"/proc/{entry}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == parent:
-                        pids.append(int(entry))
+            with contextlib.suppress(OSError, ValueError, IndexError), open(f"/proc/{entry}/stat") as fh:
+                if int(fh.read().rsplit(")", 1)[1].split()[1]) == parent:
+                    pids.append(int(entry))
     return sorted(pids)
 
 
 def rss_kib(pid: int) -> int | None:
     """Resident set size of a process in KiB; None once it is gone."""
-    with contextlib.suppress(OSError):
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
     return None
 
 
@@ -221,7 +274,9 @@ class Processes:
         deadline = time.monotonic() + 30
         while len(child_pids(self.master)) < web_workers:  # gunicorn answers once its first worker is up
             if time.monotonic() > deadline:
-                raise BenchFailure(f"gunicorn started {len(child_pids(self.master))} of {web_workers} workers")
+                raise BenchFailure(
+                    f"gunicorn started {len(child_pids(self.master))} of {web_workers} workers"
+                )
             time.sleep(0.2)
         self.first_workers = child_pids(self.master)
         self.seen_workers = set(self.first_workers)
@@ -241,9 +296,8 @@ class Processes:
 
 
 def read_cmdline(pid: int) -> bytes:
-    with contextlib.suppress(OSError):
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read()
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as fh:
+        return fh.read()
     return b""
 
 
@@ -260,7 +314,9 @@ class Tally:
         self.server_errors: Counter = Counter()
         self.samples: list[str] = []
 
-    def record(self, kind: str, request: str, status, expected: dict, started: float, ended: float, body: bytes):
+    def record(
+        self, kind: str, request: str, status, expected: dict, started: float, ended: float, body: bytes
+    ):
         ok = status in expected
         with self.lock:
             self.answers[kind][expected.get(status) or str(status)] += 1
@@ -306,8 +362,18 @@ class VirtualUser:
             self.connection.close()
 
     # -- one request ---------------------------------------------------------------------------------
-    def call(self, kind: str, method: str, path: str, expected: dict, *, form: dict | None = None,
-             json_body=None, api: bool = False, label=None) -> tuple[object, str]:
+    def call(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        expected: dict,
+        *,
+        form: dict | None = None,
+        json_body=None,
+        api: bool = False,
+        label=None,
+    ) -> tuple[object, str]:
         """Send one request on this user's connection and record it; returns (status, body)."""
         headers, body = {"X-Soak-Kind": kind}, None  # gunicorn's access log names the kind with its time
         if form is not None:
@@ -360,13 +426,24 @@ class VirtualUser:
         token = self.form_token("login page", "/login")
         if token is not None:
             username, password = self.account
-            self.call("login", "POST", "/login", {303: None},
-                      form={"csrf_token": token, "username": username, "password": password})
+            self.call(
+                "login",
+                "POST",
+                "/login",
+                {303: None},
+                form={"csrf_token": token, "username": username, "password": password},
+            )
 
     def api_token(self) -> None:
         username, password = self.account
-        status, body = self.call("API token", "POST", "/api/v1/auth/token", OK, api=True,
-                                 json_body={"username": username, "password": password})
+        status, body = self.call(
+            "API token",
+            "POST",
+            "/api/v1/auth/token",
+            OK,
+            api=True,
+            json_body={"username": username, "password": password},
+        )
         if status == 200:
             self.token = json.loads(body)["token"]
 
@@ -387,18 +464,32 @@ class VirtualUser:
     def report_site(self) -> None:
         token = self.form_token("report form", "/events/new")
         if token is not None:
-            self.call("report (site)", "POST", "/events/new", {303: None}, form={"csrf_token": token, **self.problem()})
+            self.call(
+                "report (site)",
+                "POST",
+                "/events/new",
+                {303: None},
+                form={"csrf_token": token, **self.problem()},
+            )
 
     def problem(self) -> dict:
         what = self.rng.choice(PROBLEMS)
-        return {"matter": self.rng.choice(self.soak.data["matters"]), "title": f"{what}（压测）",
-                "description": f"{what}，已经好几天了，请尽快处理。",
-                "location_text": f"{self.rng.randint(1, 30)}{self.rng.choice(PLACES)}"}
+        return {
+            "matter": self.rng.choice(self.soak.data["matters"]),
+            "title": f"{what}（压测）",
+            "description": f"{what}，已经好几天了，请尽快处理。",
+            "location_text": f"{self.rng.randint(1, 30)}{self.rng.choice(PLACES)}",
+        }
 
     # -- the API ---------------------------------------------------------------------------------------
     def api_wishes(self) -> None:
-        self.call("API wishes", "GET", f"/api/v1/wishes?status=published&per_page=20&page={self.rng.randint(1, 3)}",
-                  OK, api=True)
+        self.call(
+            "API wishes",
+            "GET",
+            f"/api/v1/wishes?status=published&per_page=20&page={self.rng.randint(1, 3)}",
+            OK,
+            api=True,
+        )
 
     def api_events(self) -> None:
         self.call("API events", "GET", "/api/v1/events?per_page=20", OK, api=True)
@@ -409,8 +500,14 @@ class VirtualUser:
     def claim_release(self) -> None:
         """Claim a published wish and give it back; 409 when another member holds it is a lost race, not an error."""
         wish_id = self.rng.choice(self.soak.data["wishes"])
-        status, _ = self.call("claim", "POST", f"/api/v1/wishes/{wish_id}/claim", {200: "won", 409: "lost"},
-                              api=True, label=claim_label)
+        status, _ = self.call(
+            "claim",
+            "POST",
+            f"/api/v1/wishes/{wish_id}/claim",
+            {200: "won", 409: "lost"},
+            api=True,
+            label=claim_label,
+        )
         if status == 200:
             self.call("release", "POST", f"/api/v1/wishes/{wish_id}/release", OK, api=True, json_body={})
 
@@ -437,10 +534,12 @@ def cast(connections: int) -> list[tuple[str, tuple[str, str] | None]]:
     anonymous, members = max(1, connections // 8), connections * 3 // 8
     residents = connections // 4
     staff = connections - anonymous - members - residents
-    return ([("anonymous", None)] * anonymous
-            + [("member", (f"soak-member-{i:02d}", PASSWORD)) for i in range(members)]
-            + [("resident", (f"soak-resident-{i:02d}", PASSWORD)) for i in range(residents)]
-            + [("staff", STAFF[i % len(STAFF)]) for i in range(staff)])
+    return (
+        [("anonymous", None)] * anonymous
+        + [("member", (f"soak-member-{i:02d}", PASSWORD)) for i in range(members)]
+        + [("resident", (f"soak-resident-{i:02d}", PASSWORD)) for i in range(residents)]
+        + [("staff", STAFF[i % len(STAFF)]) for i in range(staff)]
+    )
 
 
 class Soak:
@@ -469,8 +568,10 @@ def load(soak: Soak, cast_list, processes: Processes) -> list[tuple[float, dict]
             soak.log_span[0] = os.path.getsize(soak.access_log)
         if now >= next_note:
             next_note += 30 if soak.deadline - soak.started <= 120 else 60
-            progress(f"{now - soak.started:5.0f} s: {sum(sum(c.values()) for c in soak.tally.answers.values())} "
-                     f"requests, {sum(soak.tally.errors.values())} errors")
+            progress(
+                f"{now - soak.started:5.0f} s: {sum(sum(c.values()) for c in soak.tally.answers.values())} "
+                f"requests, {sum(soak.tally.errors.values())} errors"
+            )
         time.sleep(1)
     soak.log_span[1] = os.path.getsize(soak.access_log)
     for thread in threads:
@@ -514,30 +615,40 @@ def report(soak: Soak, seconds: float, warm: dict, end: dict, processes: Process
     """Print the table per kind and the memory; returns the largest memory growth."""
     tally, inside = soak.tally, server_times(soak)
     print(f"\n{'':<37}{'at the client':^16}{'in the worker':^16}")
-    print(f"{'kind':<20}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'errors':>7}{'5xx':>5}  answers")
+    print(
+        f"{'kind':<20}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'errors':>7}{'5xx':>5}  answers"
+    )
     kinds = sorted(tally.answers, key=lambda k: -sum(tally.answers[k].values()))
     for kind in kinds:
         latencies = tally.latencies[kind]
         answers = ", ".join(f"{label or '?'} {n}" for label, n in tally.answers[kind].most_common())
-        print(f"{kind:<20}{sum(tally.answers[kind].values()):>9}{len(latencies) / seconds:>8.1f}"
-              f"{percentile(latencies, 0.5):>8.1f}{percentile(latencies, 0.99):>8.1f}"
-              f"{percentile(inside[kind], 0.5):>8.1f}{percentile(inside[kind], 0.99):>8.1f}"
-              f"{tally.errors[kind]:>7}{tally.server_errors[kind]:>5}  {answers}")
+        print(
+            f"{kind:<20}{sum(tally.answers[kind].values()):>9}{len(latencies) / seconds:>8.1f}"
+            f"{percentile(latencies, 0.5):>8.1f}{percentile(latencies, 0.99):>8.1f}"
+            f"{percentile(inside[kind], 0.5):>8.1f}{percentile(inside[kind], 0.99):>8.1f}"
+            f"{tally.errors[kind]:>7}{tally.server_errors[kind]:>5}  {answers}"
+        )
     every = [ms for values in tally.latencies.values() for ms in values]
     every_inside = [ms for values in inside.values() for ms in values]
-    print(f"{'total':<20}{sum(sum(c.values()) for c in tally.answers.values()):>9}{len(every) / seconds:>8.1f}"
-          f"{percentile(every, 0.5):>8.1f}{percentile(every, 0.99):>8.1f}"
-          f"{percentile(every_inside, 0.5):>8.1f}{percentile(every_inside, 0.99):>8.1f}"
-          f"{sum(tally.errors.values()):>7}{sum(tally.server_errors.values()):>5}")
-    print(f"(req/s and times over the {seconds:.0f} s after warm-up, requests, errors and 5xx over the whole run; "
-          "at the client: queueing included)")
+    print(
+        f"{'total':<20}{sum(sum(c.values()) for c in tally.answers.values()):>9}{len(every) / seconds:>8.1f}"
+        f"{percentile(every, 0.5):>8.1f}{percentile(every, 0.99):>8.1f}"
+        f"{percentile(every_inside, 0.5):>8.1f}{percentile(every_inside, 0.99):>8.1f}"
+        f"{sum(tally.errors.values()):>7}{sum(tally.server_errors.values()):>5}"
+    )
+    print(
+        f"(req/s and times over the {seconds:.0f} s after warm-up, requests, errors and 5xx over the whole run; "
+        "at the client: queueing included)"
+    )
     print(f"\n{'process':<20}{'pid':>8}{'warm MiB':>10}{'end MiB':>9}{'growth':>8}")
     worst = 0.0
     for label, (pid, end_kib) in end.items():
         warm_pid, warm_kib = warm.get(label, (None, None))
         if warm_pid != pid or not warm_kib or not end_kib:
-            print(f"{label:<20}{pid:>8}{'—':>10}{(end_kib or 0) / 1024:>9.1f}  (not the same process as after warm-up)")
+            print(
+                f"{label:<20}{pid:>8}{'—':>10}{(end_kib or 0) / 1024:>9.1f}  (not the same process as after warm-up)"
+            )
             worst = float("inf")
             continue
         growth = (end_kib - warm_kib) / warm_kib
@@ -556,7 +667,10 @@ def print_series(series: list, duration: float) -> None:
     start = 0.0
     while start < series[-1][0]:
         floor = memory_floor(series, start, start + step)
-        print(f"  {start:5.0f} s " + " ".join(f"{(floor.get(label, (0, 0))[1] or 0) / 1024:7.1f}" for label in labels))
+        print(
+            f"  {start:5.0f} s "
+            + " ".join(f"{(floor.get(label, (0, 0))[1] or 0) / 1024:7.1f}" for label in labels)
+        )
         start += step
 
 
@@ -564,7 +678,9 @@ def log_problems(path: str) -> list[str]:
     """Tracebacks and error lines in gunicorn's error log."""
     with open(path, encoding="utf-8", errors="replace") as fh:
         text = fh.read()
-    return [line for line in text.splitlines() if "Traceback" in line or " [ERROR] " in line or "CRITICAL" in line]
+    return [
+        line for line in text.splitlines() if "Traceback" in line or " [ERROR] " in line or "CRITICAL" in line
+    ]
 
 
 # --- main ------------------------------------------------------------------------------------------
@@ -576,19 +692,38 @@ def soak(args, logs: str) -> int:
         fresh_stores()
         app = create_app()
         people = cast(args.connections)
-        data = prepare(app, sum(p == "member" for p, _ in people), sum(p == "resident" for p, _ in people),
-                       args.wishes, hook_url)
+        data = prepare(
+            app,
+            sum(p == "member" for p, _ in people),
+            sum(p == "resident" for p, _ in people),
+            args.wishes,
+            hook_url,
+        )
         access_log = os.path.join(logs, "access.log")
-        flags = ("-k", args.worker_class, "--error-logfile", os.path.join(logs, "gunicorn.log"),
-                 "--access-logfile", access_log, "--access-logformat", ACCESS_LOG_FORMAT)
+        flags = (
+            "-k",
+            args.worker_class,
+            "--error-logfile",
+            os.path.join(logs, "gunicorn.log"),
+            "--access-logfile",
+            access_log,
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
+        )
         if args.worker_class == "gthread":  # gunicorn turns sync into gthread when given threads
             flags += ("--threads", str(args.threads), "--keep-alive", "30")
-        progress(f"starting gunicorn ({args.workers} {server_kind(args)} workers) and a jobs worker; logs in {logs}")
-        with jobs_worker(os.path.join(logs, "worker.log")) as worker, \
-                common.gunicorn("wsgi:app", None, args.workers, flags) as base:
+        progress(
+            f"starting gunicorn ({args.workers} {server_kind(args)} workers) and a jobs worker; logs in {logs}"
+        )
+        with (
+            jobs_worker(os.path.join(logs, "worker.log")) as worker,
+            common.gunicorn("wsgi:app", None, args.workers, flags) as base,
+        ):
             processes = Processes(worker.pid, args.workers)
             run = Soak(int(base.rsplit(":", 1)[1]), data, args.duration, args.warmup, access_log)
-            progress(f"{args.connections} connections for {args.duration:.0f} s (warm-up {args.warmup:.0f} s)")
+            progress(
+                f"{args.connections} connections for {args.duration:.0f} s (warm-up {args.warmup:.0f} s)"
+            )
             series = load(run, people, processes)
             progress(f"load stopped; waiting up to {DRAIN_SECONDS} s for the worker to send what is queued")
             counts = drain(app, DRAIN_SECONDS)
@@ -596,22 +731,30 @@ def soak(args, logs: str) -> int:
                 raise BenchFailure(f"the jobs worker exited with code {worker.returncode}")
     with open(os.path.join(logs, "memory.json"), "w") as fh:
         json.dump(series, fh)
-    print(f"\nsoak: {args.duration:.0f} s, {args.connections} connections, gunicorn {args.workers} "
-          f"{server_kind(args)} workers, PostgreSQL {DATABASE}, Redis db 14, 1 jobs worker")
+    print(
+        f"\nsoak: {args.duration:.0f} s, {args.connections} connections, gunicorn {args.workers} "
+        f"{server_kind(args)} workers, PostgreSQL {DATABASE}, Redis db 14, 1 jobs worker"
+    )
     warm = memory_floor(series, args.warmup, args.warmup + MEMORY_WINDOW)
     end = memory_floor(series, args.duration - MEMORY_WINDOW, float("inf"))
     worst = report(run, args.duration - args.warmup, warm, end, processes)
     print_series(series, args.duration)
     with Receiver.lock:
         received = sum(Receiver.received.values())
-    print(f"\nwebhook deliveries: {counts['deliveries']}; outbox: {counts['outbox']}; the receiver got {received}")
+    print(
+        f"\nwebhook deliveries: {counts['deliveries']}; outbox: {counts['outbox']}; the receiver got {received}"
+    )
     problems = check(run, counts, received, processes, logs)
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     memory_ok = worst <= MEMORY_TARGET
-    print(f"memory: largest growth {worst:+.1%}, target < {MEMORY_TARGET:.0%}: {'PASS' if memory_ok else 'FAIL'}")
-    print(f"errors and 5xx: {sum(run.tally.errors.values())}, {sum(run.tally.server_errors.values())}, target 0: "
-          f"{'FAIL' if problems else 'PASS'}")
+    print(
+        f"memory: largest growth {worst:+.1%}, target < {MEMORY_TARGET:.0%}: {'PASS' if memory_ok else 'FAIL'}"
+    )
+    print(
+        f"errors and 5xx: {sum(run.tally.errors.values())}, {sum(run.tally.server_errors.values())}, target 0: "
+        f"{'FAIL' if problems else 'PASS'}"
+    )
     return 1 if problems else 0 if memory_ok else 2
 
 
@@ -623,16 +766,22 @@ def check(run: Soak, counts: dict, received: int, processes: Processes, logs: st
     """What went wrong: errors and 5xx (with samples), replaced workers, unsent jobs, tracebacks in the log."""
     problems = []
     if run.tally.errors:
-        problems.append(f"{sum(run.tally.errors.values())} errors ({dict(run.tally.errors)}), "
-                        f"{sum(run.tally.server_errors.values())} of them 5xx; first:\n  "
-                        + "\n  ".join(run.tally.samples))
+        problems.append(
+            f"{sum(run.tally.errors.values())} errors ({dict(run.tally.errors)}), "
+            f"{sum(run.tally.server_errors.values())} of them 5xx; first:\n  "
+            + "\n  ".join(run.tally.samples)
+        )
     if processes.replaced():
         problems.append(f"gunicorn replaced workers {sorted(processes.replaced())}")
     unsent = {k: v for k, v in counts["deliveries"].items() if k != "delivered"}
     if unsent or counts["outbox"].get("pending") or counts["outbox"].get("failed"):
-        problems.append(f"jobs not done after the drain: deliveries {counts['deliveries']}, outbox {counts['outbox']}")
+        problems.append(
+            f"jobs not done after the drain: deliveries {counts['deliveries']}, outbox {counts['outbox']}"
+        )
     if received < counts["deliveries"].get("delivered", 0):
-        problems.append(f"the receiver got {received} webhooks for {counts['deliveries']['delivered']} delivered")
+        problems.append(
+            f"the receiver got {received} webhooks for {counts['deliveries']['delivered']} delivered"
+        )
     lines = log_problems(os.path.join(logs, "gunicorn.log"))
     if lines:
         problems.append(f"{len(lines)} error lines in {logs}/gunicorn.log, first: {lines[:3]}")
@@ -642,15 +791,20 @@ def check(run: Soak, counts: dict, received: int, processes: Processes, logs: st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=600, help="seconds of load (default 600)")
-    parser.add_argument("--warmup", type=float, help="seconds before memory and latency count (default: 10 %%, ≤ 60 s)")
-    parser.add_argument("--connections", type=int, default=32,
-                        help="concurrent connections, one user each (default 32)")
+    parser.add_argument(
+        "--warmup", type=float, help="seconds before memory and latency count (default: 10 %%, ≤ 60 s)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent connections, one user each (default 32)"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     # sync, as README's production line: gthread keeps each keep-alive connection on the worker that
     # accepted it, and with 32 long-lived connections some workers get most of them, others none
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
-    parser.add_argument("--wishes", type=int, default=300, help="published wishes to add to the demo (default 300)")
+    parser.add_argument(
+        "--wishes", type=int, default=300, help="published wishes to add to the demo (default 300)"
+    )
     args = parser.parse_args()
     if args.warmup is None:
         args.warmup = min(60.0, args.duration / 10)

@@ -1,4 +1,5 @@
 """Logging in and out, changing one's password, and resident self-registration."""
+
 import math
 
 from flask import flash, make_response, redirect, render_template, request, session, url_for
@@ -13,8 +14,8 @@ from app.models.choices import Role
 from app.services.login_limits import TooManyFailedLogins, check_credentials
 from app.services.sessions import end_session, start_session
 from app.services.users import UserError, create_user, set_password
-from marketplace.blueprint import bp
 from marketplace.areas import grid_choices
+from marketplace.blueprint import bp
 from marketplace.forms import ChangePasswordForm, LoginForm, RegisterForm
 from marketplace.navigation import landing_url, safe_target
 
@@ -47,23 +48,32 @@ def _refused(template: str, form, message: str, retry_after: int | None = None, 
 
 
 def _refused_login(form, message: str, retry_after: int | None = None):
-    return _refused("marketplace/login.html", form, message, retry_after,
-                    next_url=safe_target(request.args.get("next")))
+    return _refused(
+        "marketplace/login.html", form, message, retry_after, next_url=safe_target(request.args.get("next"))
+    )
 
 
 def _too_many_failures(retry_after: int) -> str:
-    return _("Too many wrong passwords for this account. Please try again in %(minutes)d minutes.",
-             minutes=math.ceil(retry_after / 60))
+    return _(
+        "Too many wrong passwords for this account. Please try again in %(minutes)d minutes.",
+        minutes=math.ceil(retry_after / 60),
+    )
 
 
 def _too_many_from_this_address(_limit):
     """Flask-Limiter's breach of the per-address ceiling, told on the form (it adds Retry-After itself)."""
-    return _refused_login(LoginForm(), _("Too many logins from your network just now. Please try again in a minute."))
+    return _refused_login(
+        LoginForm(), _("Too many logins from your network just now. Please try again in a minute.")
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_rate_limit, methods=["POST"], exempt_when=login_rate_limit_off,
-               on_breach=_too_many_from_this_address)
+@limiter.limit(
+    login_rate_limit,
+    methods=["POST"],
+    exempt_when=login_rate_limit_off,
+    on_breach=_too_many_from_this_address,
+)
 def login():
     """Log in with username and password; staff land in the back office."""
     next_url = safe_target(request.args.get("next"))
@@ -113,7 +123,9 @@ def change_password():
             # a wrong current password counts against the account, as at login
             confirmed = check_credentials(user.username, form.current_password.data)
         except TooManyFailedLogins as exc:
-            return _refused("marketplace/password.html", form, _too_many_failures(exc.retry_after), exc.retry_after)
+            return _refused(
+                "marketplace/password.html", form, _too_many_failures(exc.retry_after), exc.retry_after
+            )
         if confirmed is None:
             form.current_password.errors.append(_("The current password is wrong."))
         else:
@@ -123,8 +135,10 @@ def change_password():
                 form.password.errors.append(str(exc))
             else:
                 db.session.commit()
-                flash(_("Your password is changed. Everywhere else you were logged in, you are logged out."),
-                      "success")
+                flash(
+                    _("Your password is changed. Everywhere else you were logged in, you are logged out."),
+                    "success",
+                )
                 return redirect(url_for("marketplace.account"), 303)
     return render_template("marketplace/password.html", form=form)
 
@@ -141,8 +155,14 @@ def register():
     form.grid_code.choices = grid_choices()
     if form.validate_on_submit():
         try:
-            user = create_user(form.username.data, Role.RESIDENT, form.password.data,
-                               area_code=form.grid_code.data, name=form.name.data, phone=form.phone.data)
+            user = create_user(
+                form.username.data,
+                Role.RESIDENT,
+                form.password.data,
+                area_code=form.grid_code.data,
+                name=form.name.data,
+                phone=form.phone.data,
+            )
             db.session.commit()
         except UserError as exc:
             db.session.rollback()

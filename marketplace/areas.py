@@ -1,4 +1,5 @@
 """The area tree as the public pages show it: the district overview, grid choices and the board's area filter."""
+
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -29,9 +30,11 @@ class AreaNode:
 def area_tree() -> list[AreaNode]:
     """Districts → streets → communities (grids only counted), in code order; three queries in all."""
     areas = db.session.scalars(select(Area).where(Area.level != AreaLevel.GRID).order_by(Area.code)).all()
-    grid_counts = dict(db.session.execute(
-        select(Area.parent_id, func.count()).where(Area.level == AreaLevel.GRID).group_by(Area.parent_id)
-    ).all())
+    grid_counts = dict(
+        db.session.execute(
+            select(Area.parent_id, func.count()).where(Area.level == AreaLevel.GRID).group_by(Area.parent_id)
+        ).all()
+    )
     nodes = {a.id: AreaNode(a, grids=grid_counts.get(a.id, 0)) for a in areas}
     roots = []
     for node in nodes.values():
@@ -68,8 +71,10 @@ def grid_choices(prefix: str | None = None) -> list[SelectChoice]:
         .order_by(Area.code)
     ).all()
     choices = [SelectChoice("", _l("Choose your grid…"))]
-    choices += [SelectChoice(code, name, optgroup=f"{street_name} · {community_name}")
-                for code, name, community_name, street_name in rows]
+    choices += [
+        SelectChoice(code, name, optgroup=f"{street_name} · {community_name}")
+        for code, name, community_name, street_name in rows
+    ]
     return choices
 
 
@@ -91,8 +96,11 @@ class AreaFilter:
 
     def as_args(self) -> dict[str, str]:
         """The chosen levels as query arguments, for links that keep the filter."""
-        return {name: code for name, code in
-                (("street", self.street), ("community", self.community), ("grid", self.grid)) if code}
+        return {
+            name: code
+            for name, code in (("street", self.street), ("community", self.community), ("grid", self.grid))
+            if code
+        }
 
 
 def _children(level: str, parent_code: str | None = None) -> list[Area]:
@@ -109,10 +117,18 @@ def area_filter(street: str | None, community: str | None, grid: str | None) -> 
     `?grid=…` fills in its street and community. Unknown codes are ignored, never an error.
     """
     chosen = ""
-    for value, level in ((street, AreaLevel.STREET), (community, AreaLevel.COMMUNITY), (grid, AreaLevel.GRID)):
+    for value, level in (
+        (street, AreaLevel.STREET),
+        (community, AreaLevel.COMMUNITY),
+        (grid, AreaLevel.GRID),
+    ):
         value = (value or "").strip()
-        if (value.isdigit() and len(value) == AREA_CODE_LENGTH[level]
-                and value.startswith(chosen) and len(value) > len(chosen)):
+        if (
+            value.isdigit()
+            and len(value) == AREA_CODE_LENGTH[level]
+            and value.startswith(chosen)
+            and len(value) > len(chosen)
+        ):
             chosen = value
     result = AreaFilter(streets=_children(AreaLevel.STREET))
     # each level is kept only when it exists, and its options are the children of the level above

@@ -1,4 +1,5 @@
 """Certificate pages of the public site: anyone verifies a serial; holders and staff in scope download the PDF."""
+
 from flask import abort, render_template
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -15,10 +16,13 @@ from marketplace.wishes import refused
 
 def member_certificates(member) -> list:
     """A member's certificates, newest first (the "Certificates" section of My claims)."""
-    return list(db.session.scalars(
-        select(Certificate).where(Certificate.member_id == member.id)
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.member_id == member.id)
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
 
 
 bp.add_app_template_global(member_certificates, "member_certificates")
@@ -45,7 +49,10 @@ def certificate_pdf(serial):
     if not service.may_download(user, certificate):
         if certificate.status == CertificateStatus.PENDING:
             return refused(_("This certificate is still being prepared; try again in a minute."))
-        return refused(_("This certificate was revoked on %(day)s; it can no longer be downloaded.",
-                         day=format_date(certificate.revoked_at)))
+        return refused(
+            _(
+                "This certificate was revoked on %(day)s; it can no longer be downloaded.",
+                day=format_date(certificate.revoked_at),
+            )
+        )
     return pdf_response(service.pdf_file(certificate), certificate.serial)
-

@@ -1,4 +1,5 @@
 """Error pages in the site's layout, for every path except the JSON API's."""
+
 from flask import current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException

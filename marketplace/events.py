@@ -1,4 +1,5 @@
 """随手拍 on the public site: residents and members report a problem, list their reports and follow each one."""
+
 from datetime import datetime
 
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
@@ -17,16 +18,24 @@ from app.ids import parse_page
 from app.models import Area, Event, EventStep, Matter
 from app.models.base import aware, utcnow
 from app.models.choices import (
-    EVENT_ACTION_LABELS, EVENT_STATUS_LABELS, MATTER_CATEGORY_LABELS, OPEN_EVENT_STATUSES,
-    ROLE_LABELS, AreaLevel, EventAction, EventLevel, EventStatus, MatterCategory, Role,
+    EVENT_ACTION_LABELS,
+    EVENT_STATUS_LABELS,
+    MATTER_CATEGORY_LABELS,
+    OPEN_EVENT_STATUSES,
+    ROLE_LABELS,
+    AreaLevel,
+    EventAction,
+    EventLevel,
+    EventStatus,
+    MatterCategory,
 )
 from app.models.events import DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX
 from app.services import events as service
 from app.services.errors import DomainError, Limited
 from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
-from marketplace.blueprint import bp
 from marketplace.areas import grid_choices
+from marketplace.blueprint import bp
 from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url
 
@@ -54,17 +63,29 @@ class EventReportForm(SiteForm):
     """What is wrong, which kind of problem, where; the event service judges every value."""
 
     matter = SelectField(_l("What kind of problem"), validate_choice=False)
-    description = TextAreaField(_l("What is wrong"), filters=[strip],
-                                description=_l("Describe what you see. No ID or phone numbers."),
-                                render_kw={"maxlength": DESCRIPTION_MAX, "rows": 4})
-    location_text = StringField(_l("Where"), filters=[strip],
-                                description=_l("Building, entrance, street corner… so the grid worker finds it."),
-                                render_kw={"maxlength": LOCATION_MAX, "autocomplete": "off"})
-    title = StringField(_l("Short title (optional)"), filters=[strip],
-                        description=_l("Left blank, it is made from the kind of problem and your description."),
-                        render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"})
-    grid_code = SelectField(_l("Grid"), validate_choice=False,
-                            description=_l("Your account has no home grid: choose where the problem is."))
+    description = TextAreaField(
+        _l("What is wrong"),
+        filters=[strip],
+        description=_l("Describe what you see. No ID or phone numbers."),
+        render_kw={"maxlength": DESCRIPTION_MAX, "rows": 4},
+    )
+    location_text = StringField(
+        _l("Where"),
+        filters=[strip],
+        description=_l("Building, entrance, street corner… so the grid worker finds it."),
+        render_kw={"maxlength": LOCATION_MAX, "autocomplete": "off"},
+    )
+    title = StringField(
+        _l("Short title (optional)"),
+        filters=[strip],
+        description=_l("Left blank, it is made from the kind of problem and your description."),
+        render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"},
+    )
+    grid_code = SelectField(
+        _l("Grid"),
+        validate_choice=False,
+        description=_l("Your account has no home grid: choose where the problem is."),
+    )
 
 
 def matter_choices() -> list[SelectChoice]:
@@ -74,12 +95,17 @@ def matter_choices() -> list[SelectChoice]:
     matters = sorted(matters, key=lambda m: (order.get(m.category, len(order)), m.code))
     return [SelectChoice("", _l("Choose the kind of problem…"))] + [
         SelectChoice(m.code, m.name, optgroup=str(MATTER_CATEGORY_LABELS.get(m.category, m.category)))
-        for m in matters]
+        for m in matters
+    ]
 
 
 def _home_grid(user) -> Area | None:
     code = user.area_code or ""
-    return db.session.scalar(select(Area).where(Area.code == code, Area.level == AreaLevel.GRID)) if code else None
+    return (
+        db.session.scalar(select(Area).where(Area.code == code, Area.level == AreaLevel.GRID))
+        if code
+        else None
+    )
 
 
 def _quick_report_url() -> str:
@@ -104,7 +130,9 @@ def _report_form(**kwargs) -> tuple[EventReportForm, Area | None]:
     form = EventReportForm(**kwargs)
     form.matter.choices = matter_choices()
     if grid is None:
-        form.grid_code.choices = grid_choices(current_user.area_code)  # the service takes grids of their area only
+        form.grid_code.choices = grid_choices(
+            current_user.area_code
+        )  # the service takes grids of their area only
     else:
         del form.grid_code
     return form, grid
@@ -130,8 +158,13 @@ def new_event():
     title = typed_title or service.default_title(form.matter.data, form.description.data)
     try:
         event, _created = service.report_event(
-            user, title=title, description=form.description.data, matter_code=form.matter.data,
-            location_text=form.location_text.data, grid_code=grid.code if grid else form.grid_code.data)
+            user,
+            title=title,
+            description=form.description.data,
+            matter_code=form.matter.data,
+            location_text=form.location_text.data,
+            grid_code=grid.code if grid else form.grid_code.data,
+        )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -145,7 +178,9 @@ def new_event():
         if isinstance(error, Limited):
             response.headers["Retry-After"] = str(error.retry_after)
         return response
-    flash(_("Reported. Your grid worker will respond by %(time)s.", time=when_text(event.respond_by)), "success")
+    flash(
+        _("Reported. Your grid worker will respond by %(time)s.", time=when_text(event.respond_by)), "success"
+    )
     return redirect(url_for("marketplace.event_page", event_id=event.id), 303)
 
 
@@ -159,14 +194,23 @@ def my_events():
     page = parse_page(request.args.get("page"))
     if page is None:
         abort(404)
-    query = (select(Event).where(Event.reporter_id == current_user.id)
-             .options(joinedload(Event.matter), joinedload(Event.grid))
-             .order_by(Event.created_at.desc(), Event.id.desc()))
+    query = (
+        select(Event)
+        .where(Event.reporter_id == current_user.id)
+        .options(joinedload(Event.matter), joinedload(Event.grid))
+        .order_by(Event.created_at.desc(), Event.id.desc())
+    )
     events = db.paginate(query, page=page, per_page=MY_EVENTS_PAGE_SIZE, error_out=False)
     if page > max(events.pages, 1):
         abort(404)
-    return render_template("marketplace/my_events.html", events=events, status_labels=EVENT_STATUS_LABELS,
-                           with_level=WITH_LEVEL, done_statuses=DONE_STATUSES, overdue=is_overdue)
+    return render_template(
+        "marketplace/my_events.html",
+        events=events,
+        status_labels=EVENT_STATUS_LABELS,
+        with_level=WITH_LEVEL,
+        done_statuses=DONE_STATUSES,
+        overdue=is_overdue,
+    )
 
 
 # --- one event -------------------------------------------------------------------------------------
@@ -185,8 +229,10 @@ def deadline_rows(event: Event) -> list[dict]:
     """The respond and resolve deadlines: when, and whether met, met late, overdue or still running."""
     now = utcnow()
     rows = []
-    for label, due, met in ((_("Respond by"), event.respond_by, event.accepted_at),
-                            (_("Resolve by"), event.resolve_by, event.resolved_at or event.closed_at)):
+    for label, due, met in (
+        (_("Respond by"), event.respond_by, event.accepted_at),
+        (_("Resolve by"), event.resolve_by, event.resolved_at or event.closed_at),
+    ):
         due, met = aware(due), aware(met)
         if met is not None:
             state = "late" if met > due else "met"
@@ -209,18 +255,24 @@ def event_page(event_id: int):
     if event is None:
         abort(404)
     steps = db.session.scalars(
-        select(EventStep).where(EventStep.event_id == event.id)
+        select(EventStep)
+        .where(EventStep.event_id == event.id)
         .options(joinedload(EventStep.actor), joinedload(EventStep.department))
         .order_by(EventStep.at, EventStep.id)
     ).all()
     closing = next((s for s in reversed(steps) if s.action == EventAction.CLOSE), None)
     callback = closing if event.status in DONE_STATUSES else None
     return render_template(
-        "marketplace/event.html", event=event,
+        "marketplace/event.html",
+        event=event,
         # an archive step's note is the community's internal score: not the reporter's business
-        steps=[(s, step_actor(s, viewer), None if s.action == EventAction.ARCHIVE else s.note) for s in steps],
-        status_labels=EVENT_STATUS_LABELS, action_labels=EVENT_ACTION_LABELS,
+        steps=[
+            (s, step_actor(s, viewer), None if s.action == EventAction.ARCHIVE else s.note) for s in steps
+        ],
+        status_labels=EVENT_STATUS_LABELS,
+        action_labels=EVENT_ACTION_LABELS,
         handled_by=None if event.status in DONE_STATUSES else HANDLED_BY.get(event.level),
-        deadlines=deadline_rows(event), callback=callback,
+        deadlines=deadline_rows(event),
+        callback=callback,
         admin_url=(back_office_url() + f"event/details/?id={event.id}" if viewer.has_back_office else None),
     )

@@ -1,8 +1,9 @@
 """Forms of the public site: login, resident registration, password change, posting a wish and its actions."""
+
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask import request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # Flask-WTF's default formdata: "read it from the request"
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
@@ -32,26 +33,35 @@ def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-def new_password_field(label=_l("Password")) -> PasswordField:
+def new_password_field(label=_l("Password")) -> PasswordField:  # noqa: B008 (a lazy string)
     """A password being chosen: the length rule shown and checked in the browser and on the server."""
     return PasswordField(
         label,
         validators=[
             DataRequired(),
-            Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH,
-                   message=_l("The password must be %(min)d to %(max)d characters long.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l("The password must be %(min)d to %(max)d characters long."),
+            ),
         ],
-        description=_l("At least %(n)d characters. A phrase of several words is easy to remember.",
-                       n=MIN_PASSWORD_LENGTH),
-        render_kw={"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH,
-                   "maxlength": MAX_PASSWORD_LENGTH},
+        description=_l(
+            "At least %(n)d characters. A phrase of several words is easy to remember.", n=MIN_PASSWORD_LENGTH
+        ),
+        render_kw={
+            "autocomplete": "new-password",
+            "minlength": MIN_PASSWORD_LENGTH,
+            "maxlength": MAX_PASSWORD_LENGTH,
+        },
     )
 
 
-def repeat_password_field(label=_l("Repeat the password")) -> PasswordField:
-    return PasswordField(label, validators=[
-        DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
-        render_kw={"autocomplete": "new-password"})
+def repeat_password_field(label=_l("Repeat the password")) -> PasswordField:  # noqa: B008 (a lazy string)
+    return PasswordField(
+        label,
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords do not match."))],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class SiteForm(FlaskForm):
@@ -71,10 +81,17 @@ class SiteForm(FlaskForm):
 class LoginForm(SiteForm):
     """Username and password; the same error for any wrong pair, so accounts cannot be probed."""
 
-    username = StringField(_l("Username"), filters=[strip], validators=[DataRequired(), Length(max=64)],
-                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
-                             render_kw={"autocomplete": "current-password"})
+    username = StringField(
+        _l("Username"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
@@ -92,14 +109,25 @@ class RegisterForm(SiteForm):
         description=_l("You log in with it; letters, digits, '.', '_' or '-'."),
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
-    name = StringField(_l("Display name"), filters=[strip], validators=[DataRequired(), Length(max=50)],
-                       description=_l("Your name as neighbours and grid staff know it."),
-                       render_kw={"autocomplete": "name"})
-    phone = StringField(_l("Mobile phone"), filters=[normalise_phone], validators=[DataRequired()],
-                        description=_l("11-digit mainland mobile number; only grid staff see it, masked."),
-                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
-    grid_code = SelectField(_l("Home grid"), validators=[InputRequired()],
-                            description=_l("Choose your street, community and grid."))
+    name = StringField(
+        _l("Display name"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=50)],
+        description=_l("Your name as neighbours and grid staff know it."),
+        render_kw={"autocomplete": "name"},
+    )
+    phone = StringField(
+        _l("Mobile phone"),
+        filters=[normalise_phone],
+        validators=[DataRequired()],
+        description=_l("11-digit mainland mobile number; only grid staff see it, masked."),
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    grid_code = SelectField(
+        _l("Home grid"),
+        validators=[InputRequired()],
+        description=_l("Choose your street, community and grid."),
+    )
     password = new_password_field()
     confirm = repeat_password_field()
 
@@ -111,9 +139,11 @@ class RegisterForm(SiteForm):
 class ChangePasswordForm(SiteForm):
     """A logged-in user chooses a new password, proving they know the current one."""
 
-    current_password = PasswordField(_l("Current password"),
-                                     validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
     password = new_password_field(_l("New password"))
     confirm = repeat_password_field(_l("Repeat the new password"))
 
@@ -124,12 +154,17 @@ class ChangePasswordForm(SiteForm):
 class WishForm(SiteForm):
     """A resident's micro-wish: what, which kind, where, and the details."""
 
-    title = StringField(_l("Title"), filters=[strip], render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"})
+    title = StringField(
+        _l("Title"), filters=[strip], render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"}
+    )
     category = SelectField(_l("Category"), validate_choice=False)
     grid_code = SelectField(_l("Grid"), validate_choice=False, description=_l("Where the help is needed."))
-    description = TextAreaField(_l("Description"), filters=[strip],
-                                description=_l("What you need, when and where. No ID or phone numbers."),
-                                render_kw={"maxlength": DESCRIPTION_MAX, "rows": 5})
+    description = TextAreaField(
+        _l("Description"),
+        filters=[strip],
+        description=_l("What you need, when and where. No ID or phone numbers."),
+        render_kw={"maxlength": DESCRIPTION_MAX, "rows": 5},
+    )
 
 
 class ActionForm(SiteForm):
@@ -146,23 +181,34 @@ class CompleteForm(ActionForm):
     """The claiming member reports what was done and how long it took."""
 
     note = TextAreaField(_l("What was done"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 3})
-    hours = StringField(_l("Hours"), filters=[strip], description=_l("0.5 to 24, e.g. 1.5."),
-                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    hours = StringField(
+        _l("Hours"),
+        filters=[strip],
+        description=_l("0.5 to 24, e.g. 1.5."),
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
 
 
 class ConfirmForm(ActionForm):
     """The owner rates the help 好/中/差, with an optional comment."""
 
-    rating = RadioField(_l("Rating"), validate_choice=False,
-                        choices=[(rating.value, label) for rating, label in RATING_LABELS.items()])
+    rating = RadioField(
+        _l("Rating"),
+        validate_choice=False,
+        choices=[(rating.value, label) for rating, label in RATING_LABELS.items()],
+    )
     comment = TextAreaField(_l("Comment"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 2})
 
 
 class DisputeForm(ActionForm):
     """The owner says the work is not done, and why."""
 
-    reason = TextAreaField(_l("Reason"), filters=[strip], description=_l("What is still not done?"),
-                           render_kw={"maxlength": NOTE_MAX, "rows": 2})
+    reason = TextAreaField(
+        _l("Reason"),
+        filters=[strip],
+        description=_l("What is still not done?"),
+        render_kw={"maxlength": NOTE_MAX, "rows": 2},
+    )
 
 
 # in the order the wish page offers them: the step forward first, the step back or out last

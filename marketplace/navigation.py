@@ -1,4 +1,5 @@
 """Where to send the browser next: safe local redirect targets and the back office's address."""
+
 from urllib.parse import urlsplit
 
 from flask import request, url_for

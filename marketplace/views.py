@@ -1,4 +1,5 @@
 """The home page (the wish board), the account page and the language switch."""
+
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
@@ -9,8 +10,8 @@ from app.ids import parse_page
 from app.models import Member, Resident
 from app.services.masking import mask_phone
 from app.services.wishes import active_categories
-from marketplace.blueprint import bp
 from marketplace.areas import area_filter, area_tree, overview_counts
+from marketplace.blueprint import bp
 from marketplace.navigation import back_office_url, safe_referrer, safe_target
 from marketplace.wishes import board_page, claimable_ids
 
@@ -31,7 +32,7 @@ def home():
     seconds = current_app.config["BOARD_CACHE_SECONDS"]
     if seconds <= 0 or current_user.is_authenticated or session.get("_flashes"):
         return render_board()
-    key = "board:%s:%s" % (get_locale(), sorted(request.args.items(multi=True)))
+    key = f"board:{get_locale()}:{sorted(request.args.items(multi=True))}"
     page = cache.get(key)
     if page is None:
         page = render_board()
@@ -51,17 +52,26 @@ def render_board() -> str:
     if page > board.pages:
         abort(404)
     filters = {**area.as_args(), **({"category": category.code} if category else {})}
-    return render_template("marketplace/home.html", board=board, area=area, categories=categories,
-                           category=category, filters=filters, claimable=claimable_ids(board.wishes),
-                           districts=area_tree(), counts=overview_counts())
+    return render_template(
+        "marketplace/home.html",
+        board=board,
+        area=area,
+        categories=categories,
+        category=category,
+        filters=filters,
+        claimable=claimable_ids(board.wishes),
+        districts=area_tree(),
+        counts=overview_counts(),
+    )
 
 
 @bp.get("/account")
 @login_required
 def account():
     """Who you are here: name, role, area and (masked) phone."""
-    profile = (db.session.scalar(select(Resident).where(Resident.user_id == current_user.id))
-               or db.session.scalar(select(Member).where(Member.user_id == current_user.id)))
+    profile = db.session.scalar(
+        select(Resident).where(Resident.user_id == current_user.id)
+    ) or db.session.scalar(select(Member).where(Member.user_id == current_user.id))
     phone = mask_phone(profile.phone) if profile is not None else ""
     return render_template("marketplace/account.html", profile=profile, masked_phone=phone)
 

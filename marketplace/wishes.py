@@ -1,6 +1,7 @@
 """Micro-wish pages of the public site: the board's query, a wish and its actions, posting, my wishes and claims."""
+
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from math import ceil
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,12 +15,19 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models import Area, Wish, WishCategory, WishStep
 from app.models.base import under_area, utcnow
-from app.models.choices import RATING_LABELS, WISH_ACTION_LABELS, WISH_STATUS_LABELS, Role, WishAction, WishStatus
-from app.services.masking import mask_name
+from app.models.choices import (
+    RATING_LABELS,
+    WISH_ACTION_LABELS,
+    WISH_STATUS_LABELS,
+    Role,
+    WishAction,
+    WishStatus,
+)
 from app.services import wishes as service
 from app.services.errors import DomainError, Invalid
-from marketplace.blueprint import bp
+from app.services.masking import mask_name
 from marketplace.areas import grid_choices
+from marketplace.blueprint import bp
 from marketplace.forms import ACTION_FORMS, WishForm
 from marketplace.navigation import back_office_url
 
@@ -57,8 +65,12 @@ def _viewer():
 
 def _with_places(query):
     """Load a wish list's category, grid (with its community, for the short name) and owner in the same query."""
-    return query.options(joinedload(Wish.category), joinedload(Wish.grid).joinedload(Area.parent),
-                         joinedload(Wish.owner), joinedload(Wish.resident))
+    return query.options(
+        joinedload(Wish.category),
+        joinedload(Wish.grid).joinedload(Area.parent),
+        joinedload(Wish.owner),
+        joinedload(Wish.resident),
+    )
 
 
 @bp.app_template_filter("ago")
@@ -67,7 +79,7 @@ def ago(moment) -> str:
     if moment is None:
         return ""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return format_timedelta(moment - utcnow(), add_direction=True)
 
 
@@ -108,11 +120,16 @@ def board_page(area_prefix: str, category: WishCategory | None, page: int) -> Bo
         conditions.append(Wish.category_id == category.id)
     per_page = current_app.config["BOARD_PAGE_SIZE"]
     total = db.session.scalar(select(func.count()).select_from(Wish).where(*conditions)) or 0
-    items = db.session.scalars(
-        _with_places(select(Wish).where(*conditions))
-        .order_by(Wish.published_at.desc(), Wish.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).unique().all()
+    items = (
+        db.session.scalars(
+            _with_places(select(Wish).where(*conditions))
+            .order_by(Wish.published_at.desc(), Wish.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        .unique()
+        .all()
+    )
     return BoardPage(list(items), page, per_page, total)
 
 
@@ -138,19 +155,31 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
     viewer = _viewer()
     allowed = service.available_actions(viewer, wish)
     actions = [a for a in SITE_ACTIONS if a in allowed]
-    forms = {a: (posted_form if a == posted_action and posted_form is not None else ACTION_FORMS[a](prefix=a))
-             for a in actions}
+    forms = {
+        a: (posted_form if a == posted_action and posted_form is not None else ACTION_FORMS[a](prefix=a))
+        for a in actions
+    }
     steps = db.session.scalars(
-        select(WishStep).where(WishStep.wish_id == wish.id).options(joinedload(WishStep.actor))
+        select(WishStep)
+        .where(WishStep.wish_id == wish.id)
+        .options(joinedload(WishStep.actor))
         .order_by(WishStep.at, WishStep.id)
     ).all()
     involved = viewer is not None and (service.is_owner(viewer, wish) or service.is_staff_for(viewer, wish))
     return render_template(
-        "marketplace/wish.html", wish=wish, steps=steps, forms=forms,
-        show_notes=service.can_see_notes(viewer, wish), show_deadlines=involved,
-        deadline=service.current_deadline(wish), overdue=service.is_overdue(wish),
-        admin_url=(back_office_url() + f"wish/details/?id={wish.id}"
-                   if viewer is not None and service.is_staff_for(viewer, wish) else None),
+        "marketplace/wish.html",
+        wish=wish,
+        steps=steps,
+        forms=forms,
+        show_notes=service.can_see_notes(viewer, wish),
+        show_deadlines=involved,
+        deadline=service.current_deadline(wish),
+        overdue=service.is_overdue(wish),
+        admin_url=(
+            back_office_url() + f"wish/details/?id={wish.id}"
+            if viewer is not None and service.is_staff_for(viewer, wish)
+            else None
+        ),
     ), status
 
 
@@ -195,18 +224,25 @@ def wish_action(wish_id: int, action: str):
 def new_wish():
     """A resident posts a micro-wish; it waits for their grid worker's review before the board shows it."""
     if current_user.role != Role.RESIDENT:
-        return refused(_("Only residents post wishes here. Grid staff post on a resident's behalf "
-                         "in the back office."))
+        return refused(
+            _("Only residents post wishes here. Grid staff post on a resident's behalf in the back office.")
+        )
     form = WishForm()
-    form.category.choices = [("", _("Choose a category…"))] + [(c.code, c.name) for c in service.active_categories()]
+    form.category.choices = [("", _("Choose a category…"))] + [
+        (c.code, c.name) for c in service.active_categories()
+    ]
     form.grid_code.choices = grid_choices()
     if request.method == "GET":
         form.grid_code.data = current_user.area_code
     elif form.validate_on_submit():
         try:
-            wish = service.post_wish(current_user._get_current_object(), title=form.title.data,
-                                     description=form.description.data, category_code=form.category.data,
-                                     grid_code=form.grid_code.data)
+            wish = service.post_wish(
+                current_user._get_current_object(),
+                title=form.title.data,
+                description=form.description.data,
+                category_code=form.category.data,
+                grid_code=form.grid_code.data,
+            )
             db.session.commit()
         except DomainError as error:
             db.session.rollback()
@@ -226,10 +262,15 @@ def my_wishes():
     """A resident's own wishes in every status, newest first, with the deadline each now runs against."""
     if current_user.role != Role.RESIDENT:
         return refused(_("This page lists the wishes a resident has posted."))
-    items = db.session.scalars(
-        _with_places(select(Wish).where(Wish.owner_id == current_user.id))
-        .order_by(Wish.created_at.desc(), Wish.id.desc())
-    ).unique().all()
+    items = (
+        db.session.scalars(
+            _with_places(select(Wish).where(Wish.owner_id == current_user.id)).order_by(
+                Wish.created_at.desc(), Wish.id.desc()
+            )
+        )
+        .unique()
+        .all()
+    )
     rows = [(w, service.current_deadline(w), service.is_overdue(w)) for w in items]
     return render_template("marketplace/my_wishes.html", rows=rows)
 
@@ -241,9 +282,14 @@ def my_claims():
     member = service.member_for(current_user._get_current_object())
     if member is None:
         return refused(_("This page lists the wishes a checked-in member has claimed."))
-    items = db.session.scalars(
-        _with_places(select(Wish).where(Wish.claimed_by_id == member.id, Wish.status.in_(CLAIM_SECTIONS)))
-        .order_by(Wish.claimed_at.desc(), Wish.id.desc())
-    ).unique().all()
+    items = (
+        db.session.scalars(
+            _with_places(
+                select(Wish).where(Wish.claimed_by_id == member.id, Wish.status.in_(CLAIM_SECTIONS))
+            ).order_by(Wish.claimed_at.desc(), Wish.id.desc())
+        )
+        .unique()
+        .all()
+    )
     sections = {status: [w for w in items if w.status == status] for status in CLAIM_SECTIONS}
     return render_template("marketplace/my_claims.html", member=member, sections=sections)

@@ -1,4 +1,5 @@
 """Fixtures: one app per session, a clean database per test, clients logged in as each demo role."""
+
 import contextvars
 import os
 
@@ -73,7 +74,9 @@ def _clean_database(app):
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
         else:
             conn.execute(text("PRAGMA defer_foreign_keys=ON"))  # the area tree refers to itself
             for table in tables:
@@ -124,8 +127,10 @@ def demo(app):
         # the seed's own steps are audited like any other; tests start from an empty audit log
         db.session.execute(AuditLog.__table__.delete())
         db.session.commit()
-        _demo_rows = [(table, [dict(row._mapping) for row in db.session.execute(table.select())])
-                      for table in db.metadata.sorted_tables]
+        _demo_rows = [
+            (table, [dict(row._mapping) for row in db.session.execute(table.select())])
+            for table in db.metadata.sorted_tables
+        ]
         return
     with db.engine.begin() as conn:
         for table, rows in _demo_rows:
@@ -134,8 +139,12 @@ def demo(app):
         if conn.dialect.name == "postgresql":  # rows came with their ids: move the sequences past them
             for table, rows in _demo_rows:
                 if rows and "id" in table.c:
-                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                                      f"{max(r['id'] for r in rows)})"))
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                            f"{max(r['id'] for r in rows)})"
+                        )
+                    )
 
 
 class AuthActions:

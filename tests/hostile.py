@@ -1,4 +1,5 @@
 """Hostile payloads, and the helpers that send them: forms found by crawling pages, operations read from the document."""
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -26,9 +27,19 @@ def _nested(depth: int):
 
 
 # values for one field: the payloads above, and wrong types
-FIELD_VALUES = {"surrogate": SURROGATE, "nul": NUL, "long": LONG, "huge": HUGE, "nested": _nested(100),
-                "object": {MARKER: [MARKER]}, "list": [MARKER], "float": 1e308, "negative": -HUGE, "bool": True,
-                "null": None}
+FIELD_VALUES = {
+    "surrogate": SURROGATE,
+    "nul": NUL,
+    "long": LONG,
+    "huge": HUGE,
+    "nested": _nested(100),
+    "object": {MARKER: [MARKER]},
+    "list": [MARKER],
+    "float": 1e308,
+    "negative": -HUGE,
+    "bool": True,
+    "null": None,
+}
 # raw JSON bodies (text) that no value above can express
 RAW_BODIES = {
     "deep nesting": "[" * DEEP + "]" * DEEP,
@@ -44,12 +55,30 @@ RAW_BODIES = {
 }
 RAW_INVALID_UTF8 = b'{"a": "\xff\xfe\xed\xa0\x80"}'
 # query and path values, as they go on the wire (percent-encoded)
-URL_VALUES = {"nul": quote(NUL), "surrogate bytes": MARKER + "%ED%A0%80", "invalid utf-8": "%FF%FE",
-              "long": quote(LONG), "huge": str(HUGE), "huge digits": HUGE_DIGITS, "negative": "-" + str(HUGE),
-              "float": "1e308", "text": MARKER, "empty": "", "list": "[1]"}
+URL_VALUES = {
+    "nul": quote(NUL),
+    "surrogate bytes": MARKER + "%ED%A0%80",
+    "invalid utf-8": "%FF%FE",
+    "long": quote(LONG),
+    "huge": str(HUGE),
+    "huge digits": HUGE_DIGITS,
+    "negative": "-" + str(HUGE),
+    "float": "1e308",
+    "text": MARKER,
+    "empty": "",
+    "list": "[1]",
+}
 # form values: the same, as form fields carry them (surrogates cannot travel in a form; their UTF-8 bytes can)
-FORM_VALUES = {"nul": NUL, "long": LONG, "huge": str(HUGE), "huge digits": HUGE_DIGITS, "negative": "-" + str(HUGE),
-               "float": "1e308", "text": "not a number", "empty": ""}
+FORM_VALUES = {
+    "nul": NUL,
+    "long": LONG,
+    "huge": str(HUGE),
+    "huge digits": HUGE_DIGITS,
+    "negative": "-" + str(HUGE),
+    "float": "1e308",
+    "text": "not a number",
+    "empty": "",
+}
 
 
 def stored_markers() -> list[str]:
@@ -119,7 +148,9 @@ class FormFinder(HTMLParser):
         elif tag == "select" and self._select is not None:
             name, first, selected = self._select
             if self._form is not None:
-                self._form.fields.append((name, "select", selected if selected is not None else (first or "")))
+                self._form.fields.append(
+                    (name, "select", selected if selected is not None else (first or ""))
+                )
             self._select = None
         elif tag == "textarea" and self._textarea is not None:
             if self._form is not None:
@@ -153,7 +184,7 @@ def form_payloads(form: Form, per_field: bool):
     for name, kind, _value in form.fields:
         if kind in ("submit", "file", "checkbox", "radio") or name == "csrf_token":
             continue
-        for label in (("huge", "nul") if kind in ("number", "hidden", "select") else ("nul", "long")):
+        for label in ("huge", "nul") if kind in ("number", "hidden", "select") else ("nul", "long"):
             yield f"{name} {label}", {"data": {**base, name: FORM_VALUES[label]}}
 
 
@@ -162,9 +193,17 @@ def raw_form_bodies():
     yield "empty body", {}
     yield "JSON instead of a form", {"data": RAW_BODIES["deep nesting"], "content_type": "application/json"}
     yield "text/plain", {"data": NUL, "content_type": "text/plain"}
-    yield "invalid UTF-8 form", {"data": b"a=%FF%FE&b=\xff\xfe", "content_type": "application/x-www-form-urlencoded"}
-    yield "broken multipart", {"data": b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n" + b"\x00" * 10,
-                               "content_type": "multipart/form-data; boundary=x"}
+    yield (
+        "invalid UTF-8 form",
+        {"data": b"a=%FF%FE&b=\xff\xfe", "content_type": "application/x-www-form-urlencoded"},
+    )
+    yield (
+        "broken multipart",
+        {
+            "data": b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"\x00" * 10,
+            "content_type": "multipart/form-data; boundary=x",
+        },
+    )
 
 
 def resolve(document: dict, schema: dict) -> dict:
@@ -183,8 +222,11 @@ def example_of(document: dict, schema: dict, domain: dict, name: str = ""):
         return schema["enum"][0]
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
-        return {key: example_of(document, value, domain, key) for key, value in schema.get("properties", {}).items()
-                if key in schema.get("required", [])}
+        return {
+            key: example_of(document, value, domain, key)
+            for key, value in schema.get("properties", {}).items()
+            if key in schema.get("required", [])
+        }
     if kind == "array":
         return [example_of(document, schema.get("items", {}), domain)]
     if kind in ("integer", "number"):
@@ -199,17 +241,22 @@ def operations(document: dict):
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method in ("get", "post", "put", "patch", "delete"):
-                yield method, path, {**operation, "parameters": item.get("parameters", []) +
-                                     operation.get("parameters", [])}
+                yield (
+                    method,
+                    path,
+                    {**operation, "parameters": item.get("parameters", []) + operation.get("parameters", [])},
+                )
 
 
 def fill_path(path: str, known: dict, override: tuple | None = None) -> str:
     """`path` with its {parameters} filled from `known` (real ids), or one of them set to `override`'s value."""
+
     def value(match):
         name = match.group(1)
         if override is not None and override[0] == name:
             return override[1]
         return str(known.get(name, 1))
+
     return re.sub(r"\{([^}]+)\}", value, path)
 
 

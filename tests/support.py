@@ -4,6 +4,7 @@ The session app's in-memory SQLite has one shared connection, which neither thre
 processes can use: such tests build an app of their own on a temporary SQLite file, or on a
 PostgreSQL schema of their own when TEST_DATABASE_URL names PostgreSQL.
 """
+
 import contextlib
 import os
 import subprocess
@@ -12,11 +13,11 @@ import tempfile
 
 import pytest
 import redis
+from conftest import require_service
 from sqlalchemy import create_engine, text
 
 from app import PROJECT_ROOT
 from app.config import TestConfig
-from conftest import require_service
 
 REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -51,8 +52,13 @@ def app_settings(database_url: str, **overrides) -> dict:
     """TestConfig's settings on another database (and whatever else the test needs)."""
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     options = {"pool_pre_ping": True} if database_url.startswith("postgresql") else {}
-    return {**settings, "SQLALCHEMY_DATABASE_URI": database_url, "SQLALCHEMY_ENGINE_OPTIONS": options,
-            "BABEL_DEFAULT_LOCALE": "en", **overrides}
+    return {
+        **settings,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": options,
+        "BABEL_DEFAULT_LOCALE": "en",
+        **overrides,
+    }
 
 
 def fresh_redis(index: int) -> str:
@@ -87,8 +93,14 @@ def flask_command(*args: str) -> list[str]:
 
 def run_worker_burst(app, timeout: float = 120, **extra) -> subprocess.CompletedProcess:
     """Run a real worker process until the queue is empty (`flask jobs worker --burst`)."""
-    result = subprocess.run(flask_command("jobs", "worker", "--burst"), cwd=PROJECT_ROOT, timeout=timeout,
-                            env=worker_environment(app, **extra), capture_output=True, text=True)
+    result = subprocess.run(
+        flask_command("jobs", "worker", "--burst"),
+        cwd=PROJECT_ROOT,
+        timeout=timeout,
+        env=worker_environment(app, **extra),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -96,5 +108,10 @@ def run_worker_burst(app, timeout: float = 120, **extra) -> subprocess.Completed
 def start_worker(app, **extra) -> subprocess.Popen:
     """Start a real worker process that keeps running (stop it with .terminate() or .kill())."""
     # its log goes nowhere: an unread pipe would fill up and stall the worker after a few hundred jobs
-    return subprocess.Popen(flask_command("jobs", "worker"), cwd=PROJECT_ROOT, env=worker_environment(app, **extra),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        flask_command("jobs", "worker"),
+        cwd=PROJECT_ROOT,
+        env=worker_environment(app, **extra),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )

@@ -1,4 +1,5 @@
 """Who may open the back office: the access matrix over every registered admin view."""
+
 import pytest
 
 from app.extensions import db
@@ -13,7 +14,9 @@ def admin_view_urls(app) -> list[str]:
         from flask import url_for
 
         for view in admin._views:
-            urls.append(url_for(f"{view.endpoint}.index_view" if hasattr(view, "model") else f"{view.endpoint}.index"))
+            urls.append(
+                url_for(f"{view.endpoint}.index_view" if hasattr(view, "model") else f"{view.endpoint}.index")
+            )
     return urls
 
 

@@ -1,4 +1,5 @@
 """Events in the back office: quick reports, each role's queue, the ladder as buttons, supervision notices, campaigns."""
+
 import re
 from datetime import date, timedelta
 
@@ -28,8 +29,9 @@ def people(demo):
 
 
 def report(people, title="楼道堆物", grid=GRID_A, matter="HW-001", who="grid", at=None) -> Event:
-    event, _created = service.report_event(people[who], title=title, description=None, matter_code=matter,
-                                           grid_code=grid, now=at)
+    event, _created = service.report_event(
+        people[who], title=title, description=None, matter_code=matter, grid_code=grid, now=at
+    )
     db.session.commit()
     return event
 
@@ -65,24 +67,46 @@ def test_a_grid_worker_reports_from_the_quick_form_and_lands_on_the_event(people
     form = text(client.get("/admin/event/new/"))
     assert "Report an event" in form and 'name="location_text"' in form
     grid_id = people["grid"].area.id
-    response = client.post("/admin/event/new/", data={
-        "matter": matter_id("HW-001"), "grid": grid_id, "title": "垃圾桶满溢", "location_text": "5号楼旁",
-        "description": "三天未清运", "acting_for": "陈秀英"})
+    response = client.post(
+        "/admin/event/new/",
+        data={
+            "matter": matter_id("HW-001"),
+            "grid": grid_id,
+            "title": "垃圾桶满溢",
+            "location_text": "5号楼旁",
+            "description": "三天未清运",
+            "acting_for": "陈秀英",
+        },
+    )
     assert response.status_code == 302
     event = db.session.scalar(select(Event).where(Event.title == "垃圾桶满溢"))
     assert response.headers["Location"].endswith(f"/admin/event/details/?id={event.id}")
-    assert (event.grid_code, event.level, event.status, event.source) == (GRID_A, "grid", "reported", "patrol")
+    assert (event.grid_code, event.level, event.status, event.source) == (
+        GRID_A,
+        "grid",
+        "reported",
+        "patrol",
+    )
     assert event.acting_for == "陈秀英" and event.reporter_id == people["grid"].id
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
-        AuditLog.model == "Event", AuditLog.object_id == str(event.id))) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.model == "Event", AuditLog.object_id == str(event.id))
+        )
+        == 1
+    )
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"matter": ""}, "matter"),
-    ({"grid": "other"}, "grid"),
-    ({"title": ""}, "title"),
-    ({"matter": "non-admitted"}, "matter"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"matter": ""}, "matter"),
+        ({"grid": "other"}, "grid"),
+        ({"title": ""}, "title"),
+        ({"matter": "non-admitted"}, "matter"),
+    ],
+)
 def test_a_bad_quick_report_shows_the_error_and_writes_nothing(people, login_as, change, field):
     other_grid = db.session.scalar(select(User).where(User.username == "grid2")).area.id
     values = {"matter": matter_id("HW-001"), "grid": people["grid"].area.id, "title": "井盖缺失"}
@@ -151,30 +175,53 @@ def test_the_whole_ladder_through_the_back_office_buttons(people, login_as, app)
     assert act(community, event, "escalate", reason="需街道协调").status_code == 302
     dispatch_page = text(street.get(f"/admin/event/transition/dispatch/?id={event.id}"))
     assert 'name="departments"' in dispatch_page
-    second = db.session.scalars(select(Department).where(Department.id != people["dept"].department_id)).first()
-    assert act(street, event, "dispatch", departments=[people["dept"].department.code, second.code]).status_code == 302
+    second = db.session.scalars(
+        select(Department).where(Department.id != people["dept"].department_id)
+    ).first()
+    assert (
+        act(street, event, "dispatch", departments=[people["dept"].department.code, second.code]).status_code
+        == 302
+    )
     assert reload(event).level == "department" and len(reload(event).dispatches) == 2
     assert act(dept, event, "answer", note="已派员到场", done="1").status_code == 302
-    service.answer_dispatch(_dept_user(second), reload(event), "已处理", True)  # the second department finishes too
+    service.answer_dispatch(
+        _dept_user(second), reload(event), "已处理", True
+    )  # the second department finishes too
     db.session.commit()
     assert act(street, event, "resolve", note="已清理").status_code == 302
     assert act(grid, event, "verify", passed="false", note="仍有摊位").status_code == 302
     assert reload(event).status == "in_progress"
     assert act(street, event, "resolve", note="复查后清理完毕").status_code == 302
     assert act(grid, event, "verify", passed="true", note="现场已清").status_code == 302
-    task = db.session.scalar(select(CallbackTask).where(CallbackTask.subject_type == "event",
-                                                         CallbackTask.subject_id == event.id))
+    task = db.session.scalar(
+        select(CallbackTask).where(CallbackTask.subject_type == "event", CallbackTask.subject_id == event.id)
+    )
     assert task is not None
     callback_page = text(grid.get("/admin/callback/?flt0_0=all"))
     assert f"/admin/event/details/?id={event.id}" in callback_page
-    assert grid.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "satisfied"}).status_code == 302
+    assert (
+        grid.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "satisfied"}).status_code == 302
+    )
     assert reload(event).status == "closed"
     assert act(community, event, "archive", score="4").status_code == 302
     event = reload(event)
     assert (event.status, event.score) == ("archived", 4)
     steps = [s.action for s in event.steps]
-    assert steps == ["report", "accept", "escalate", "escalate", "dispatch", "answer", "answer", "resolve",
-                     "verify_fail", "resolve", "verify", "close", "archive"]
+    assert steps == [
+        "report",
+        "accept",
+        "escalate",
+        "escalate",
+        "dispatch",
+        "answer",
+        "answer",
+        "resolve",
+        "verify_fail",
+        "resolve",
+        "verify",
+        "close",
+        "archive",
+    ]
     history = text(grid.get(f"/admin/event/details/?id={event.id}"))
     assert history.count('data-step="') == len(steps) and "李网格" in history and "文汇社区工作站" in history
 
@@ -183,8 +230,9 @@ def _dept_user(department) -> User:
     """A department user for `department`, made for the test."""
     from app.services.users import create_user
 
-    user = create_user(f"dept-{department.code.lower()}", "department", "dept-password-1",
-                       department_code=department.code)
+    user = create_user(
+        f"dept-{department.code.lower()}", "department", "dept-password-1", department_code=department.code
+    )
     db.session.flush()
     return user
 
@@ -195,8 +243,9 @@ def test_a_step_by_the_wrong_person_is_refused_and_changes_nothing(people, login
     service.escalate_event(people["grid"], event, "网格处置不了")
     db.session.commit()
     client = login_as("grid")
-    response = client.post(f"/admin/event/transition/escalate/?id={event.id}", data={"reason": "再上报"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/admin/event/transition/escalate/?id={event.id}", data={"reason": "再上报"}, follow_redirects=True
+    )
     assert "Only the staff handling this event" in text(response)
     assert reload(event).level == "community"
     assert client.post(f"/admin/event/transition/fly/?id={event.id}").status_code == 404
@@ -239,29 +288,58 @@ def test_a_community_runs_a_campaign_and_events_join_it(people, login_as):
     client = login_as("community")
     community_area = people["community"].area
     today = date.today()
-    bad = client.post("/admin/campaign/new/", data={
-        "name": "倒序", "area": community_area.id, "starts_on": today.isoformat(),
-        "ends_on": (today - timedelta(days=1)).isoformat()})
+    bad = client.post(
+        "/admin/campaign/new/",
+        data={
+            "name": "倒序",
+            "area": community_area.id,
+            "starts_on": today.isoformat(),
+            "ends_on": (today - timedelta(days=1)).isoformat(),
+        },
+    )
     assert bad.status_code == 200 and db.session.scalar(select(func.count()).select_from(Campaign)) == 0
-    response = client.post("/admin/campaign/new/", data={
-        "name": "楼道堆物清理月", "matter": matter_id("AQ-001"), "area": community_area.id,
-        "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=30)).isoformat()})
+    response = client.post(
+        "/admin/campaign/new/",
+        data={
+            "name": "楼道堆物清理月",
+            "matter": matter_id("AQ-001"),
+            "area": community_area.id,
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=30)).isoformat(),
+        },
+    )
     assert response.status_code == 302
     campaign = db.session.scalar(select(Campaign))
-    event, _ = service.report_event(people["grid"], title="楼道堆物", description=None, matter_code="AQ-001",
-                                    grid_code=GRID_A, campaign_id=campaign.id)
+    event, _ = service.report_event(
+        people["grid"],
+        title="楼道堆物",
+        description=None,
+        matter_code="AQ-001",
+        grid_code=GRID_A,
+        campaign_id=campaign.id,
+    )
     assert event.campaign_id == campaign.id
     with pytest.raises(service.EventInvalid) as wrong_matter:
-        service.report_event(people["grid"], title="垃圾", description=None, matter_code="HW-001",
-                             grid_code=GRID_A, campaign_id=campaign.id)
+        service.report_event(
+            people["grid"],
+            title="垃圾",
+            description=None,
+            matter_code="HW-001",
+            grid_code=GRID_A,
+            campaign_id=campaign.id,
+        )
     assert "campaign_id" in wrong_matter.value.errors
     assert login_as("grid").get("/admin/campaign/new/").status_code in (302, 403)
 
 
 def test_the_quick_report_offers_the_campaigns_that_reach_the_workers_grid(people, login_as):
     today = date.today()
-    for name, code, ends in (("全区安全月", "610404", None), ("本社区整治", "610404001001", None),
-                             ("别的街道整治", "610404002", None), ("已结束", "610404", today - timedelta(days=1))):
+    for name, code, ends in (
+        ("全区安全月", "610404", None),
+        ("本社区整治", "610404001001", None),
+        ("别的街道整治", "610404002", None),
+        ("已结束", "610404", today - timedelta(days=1)),
+    ):
         db.session.add(Campaign(name=name, area_code=code, starts_on=today - timedelta(days=5), ends_on=ends))
     db.session.commit()
     form = text(login_as("grid").get("/admin/event/new/"))

@@ -1,5 +1,6 @@
 """Back-office pages given ids and filter values that name no row (text, 0, numbers too big for the database):
 not found or dropped with a message, never a 500."""
+
 import pytest
 from flask_admin.model import BaseModelView
 
@@ -13,8 +14,19 @@ NOT_IDS = [HUGE, str(2**31), "0", "-1", "abc", "1.5", "1e999", "²"]  # (no id a
 FEW_NOT_IDS = [HUGE, "0", "1e999", "²"]  # for the pages of every view: they all read ids one way
 NOT_FILTER_VALUES = [HUGE, "-" + HUGE, "1e999"]
 # pages of a view that take no record id
-NO_ID_PAGES = {"index", "index_view", "create_view", "export", "ajax_lookup", "ajax_update", "action_view",
-               "requeue_view", "run_view", "template", "static"}
+NO_ID_PAGES = {
+    "index",
+    "index_view",
+    "create_view",
+    "export",
+    "ajax_lookup",
+    "ajax_update",
+    "action_view",
+    "requeue_view",
+    "run_view",
+    "template",
+    "static",
+}
 URL_VALUES = {"verb": next(iter(EVENT_ACTIONS)), "action": WishAction.PUBLISH.value}
 
 
@@ -26,9 +38,12 @@ def pages_taking_an_id(app) -> list[tuple[str, str]]:
     """(URL, method) of every back-office page that reads a record id, but the list's own (tested apart)."""
     pages = []
     for rule in app.url_map.iter_rules():
-        blueprint, _dot, page = rule.endpoint.partition(".")
-        if not rule.rule.startswith("/admin/") or page in NO_ID_PAGES or page.endswith(("details_view", "edit_view",
-                                                                                         "delete_view")):
+        _blueprint, _dot, page = rule.endpoint.partition(".")
+        if (
+            not rule.rule.startswith("/admin/")
+            or page in NO_ID_PAGES
+            or page.endswith(("details_view", "edit_view", "delete_view"))
+        ):
             continue
         url = rule.rule
         for name in rule.arguments:
@@ -45,7 +60,11 @@ def test_a_records_details_edit_and_delete_pages_given_anything_but_an_id_answer
             expected = 404 if view.can_view_details else 302  # 302: a list without details pages
             assert details.status_code == expected, (view.endpoint, value, details.status_code)
             edit = client.get(f"{view.url}/edit/", query_string={"id": value})
-            assert edit.status_code in (302, 404), (view.endpoint, value, edit.status_code)  # 302: no editing here
+            assert edit.status_code in (302, 404), (
+                view.endpoint,
+                value,
+                edit.status_code,
+            )  # 302: no editing here
             delete = client.post(f"{view.url}/delete/", data={"id": value})
             assert delete.status_code in (302, 404), (view.endpoint, value, delete.status_code)
 
@@ -84,12 +103,15 @@ def test_a_list_filter_given_a_value_it_cannot_take_drops_it_with_a_message(app,
             assert response.status_code == 200, (view.endpoint, value, response.status_code)
 
 
-@pytest.mark.parametrize("url", [
-    f"/admin/event/?flt0_4={HUGE}",  # the campaign filter, as the issue found it
-    f"/admin/wish/?flt0_1={HUGE}",  # the category
-    f"/admin/certificate/?flt0_0={HUGE}",  # the honour batch, a plain integer filter
-    "/admin/certificate/?flt0_0=1e999",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/admin/event/?flt0_4={HUGE}",  # the campaign filter, as the issue found it
+        f"/admin/wish/?flt0_1={HUGE}",  # the category
+        f"/admin/certificate/?flt0_0={HUGE}",  # the honour batch, a plain integer filter
+        "/admin/certificate/?flt0_0=1e999",
+    ],
+)
 def test_a_number_filter_too_big_for_the_database_is_dropped_and_said_so(login_as, url):
     response = login_as("admin").get(url)
     assert response.status_code == 200
@@ -110,7 +132,9 @@ def test_an_ajax_lookup_and_its_form_field_given_anything_but_an_id_are_no_error
     for view in model_views(app):
         for name, loader in (view._form_ajax_refs or {}).items():
             for arguments in ({"offset": HUGE}, {"offset": "-1"}, {"limit": HUGE}, {"limit": "-1"}):
-                response = client.get(f"{view.url}/ajax/lookup/", query_string={"name": name, "query": "", **arguments})
+                response = client.get(
+                    f"{view.url}/ajax/lookup/", query_string={"name": name, "query": "", **arguments}
+                )
                 assert response.status_code == 200, (view.endpoint, name, arguments, response.status_code)
                 assert len(response.json) <= loader.options["page_size"], (view.endpoint, name, arguments)
             for value in NOT_IDS:

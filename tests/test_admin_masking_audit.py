@@ -1,4 +1,5 @@
 """Personal data stays masked in lists, forms and exports; reveals and edits are audited."""
+
 import csv
 import io
 
@@ -11,7 +12,9 @@ from app.services.masking import mask_id_number, mask_phone
 
 
 def first_resident() -> Resident:
-    return db.session.scalars(select(Resident).where(Resident.id_number.is_not(None)).order_by(Resident.id)).first()
+    return db.session.scalars(
+        select(Resident).where(Resident.id_number.is_not(None)).order_by(Resident.id)
+    ).first()
 
 
 def test_list_shows_phone_and_id_number_masked_only(login_as):
@@ -44,10 +47,16 @@ def test_edit_form_shows_masked_values_and_keeps_them_when_untouched(login_as):
     form = client.get(f"/admin/resident/edit/?id={resident.id}").get_data(as_text=True)
     assert phone not in form and id_number not in form
     assert mask_phone(phone) in form
-    response = client.post(f"/admin/resident/edit/?id={resident.id}", data={
-        "name": "新名字", "grid": resident.grid.id, "residence_type": "registered",
-        "phone": mask_phone(phone), "id_number": mask_id_number(id_number),
-    })
+    response = client.post(
+        f"/admin/resident/edit/?id={resident.id}",
+        data={
+            "name": "新名字",
+            "grid": resident.grid.id,
+            "residence_type": "registered",
+            "phone": mask_phone(phone),
+            "id_number": mask_id_number(id_number),
+        },
+    )
     assert response.status_code == 302
     db.session.expire_all()
     resident = db.session.get(Resident, resident.id)
@@ -59,11 +68,19 @@ def test_an_edit_leaves_one_audit_row_with_before_and_after(login_as):
     client = login_as("admin")
     resident = first_resident()
     old_name = resident.name
-    client.post(f"/admin/resident/edit/?id={resident.id}", data={
-        "name": "王改名", "grid": resident.grid.id, "residence_type": "registered",
-        "phone": mask_phone(resident.phone), "id_number": mask_id_number(resident.id_number),
-    })
-    rows = db.session.scalars(select(AuditLog).where(AuditLog.model == "Resident", AuditLog.action == "update")).all()
+    client.post(
+        f"/admin/resident/edit/?id={resident.id}",
+        data={
+            "name": "王改名",
+            "grid": resident.grid.id,
+            "residence_type": "registered",
+            "phone": mask_phone(resident.phone),
+            "id_number": mask_id_number(resident.id_number),
+        },
+    )
+    rows = db.session.scalars(
+        select(AuditLog).where(AuditLog.model == "Resident", AuditLog.action == "update")
+    ).all()
     assert len(rows) == 1
     assert rows[0].before == {"name": old_name} and rows[0].after == {"name": "王改名"}
     assert rows[0].username == "admin" and rows[0].object_id == str(resident.id)
@@ -72,10 +89,16 @@ def test_an_edit_leaves_one_audit_row_with_before_and_after(login_as):
 def test_changing_a_phone_is_audited_masked(login_as):
     client = login_as("admin")
     resident = first_resident()
-    client.post(f"/admin/resident/edit/?id={resident.id}", data={
-        "name": resident.name, "grid": resident.grid.id, "residence_type": "registered",
-        "phone": "13900001111", "id_number": mask_id_number(resident.id_number),
-    })
+    client.post(
+        f"/admin/resident/edit/?id={resident.id}",
+        data={
+            "name": resident.name,
+            "grid": resident.grid.id,
+            "residence_type": "registered",
+            "phone": "13900001111",
+            "id_number": mask_id_number(resident.id_number),
+        },
+    )
     db.session.expire_all()
     assert db.session.get(Resident, resident.id).phone == "13900001111"
     row = db.session.scalars(select(AuditLog).where(AuditLog.action == "update")).one()
@@ -108,8 +131,10 @@ def test_reveal_needs_a_post(login_as):
 def test_create_and_delete_are_audited(login_as):
     client = login_as("grid")
     grid_id = db.session.scalar(select(db.text("id FROM area WHERE code = '610404001001001'")))
-    response = client.post("/admin/resident/new/", data={"name": "新居民", "grid": grid_id, "residence_type": "registered",
-                                                          "phone": "13812345678"})
+    response = client.post(
+        "/admin/resident/new/",
+        data={"name": "新居民", "grid": grid_id, "residence_type": "registered", "phone": "13812345678"},
+    )
     assert response.status_code == 302
     created = db.session.scalars(select(Resident).where(Resident.name == "新居民")).one()
     client.post("/admin/resident/delete/", data={"id": created.id})

@@ -1,4 +1,5 @@
 """A scoped user sees and touches only their own part of the district, everywhere in the back office."""
+
 import csv
 import io
 import json
@@ -30,7 +31,9 @@ def ids_in(grid_prefix: str) -> set[int]:
 
 
 def resident_in(grid_code: str) -> Resident:
-    return db.session.scalars(select(Resident).where(Resident.grid_code == grid_code).order_by(Resident.id)).first()
+    return db.session.scalars(
+        select(Resident).where(Resident.grid_code == grid_code).order_by(Resident.id)
+    ).first()
 
 
 def test_grid_worker_lists_only_residents_of_their_grid(login_as):
@@ -66,8 +69,9 @@ def test_grid_worker_export_contains_only_their_grid(login_as):
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     own = db.session.scalar(select(func.count()).select_from(Resident).where(Resident.grid_code == GRID_A))
     assert len(rows) - 1 == own
-    assert resident_in(GRID_B).name not in response.get_data(as_text=True) or \
-        resident_in(GRID_B).name in {r.name for r in db.session.scalars(select(Resident).where(Resident.grid_code == GRID_A))}
+    assert resident_in(GRID_B).name not in response.get_data(as_text=True) or resident_in(GRID_B).name in {
+        r.name for r in db.session.scalars(select(Resident).where(Resident.grid_code == GRID_A))
+    }
 
 
 def test_grid_worker_cannot_pick_another_grid_in_a_form(login_as):
@@ -77,7 +81,9 @@ def test_grid_worker_cannot_pick_another_grid_in_a_form(login_as):
     grid_b_id = db.session.scalar(select(Area.id).where(Area.code == GRID_B))
     assert f'value="{grid_b_id}"' not in form
     before = db.session.scalar(select(func.count()).select_from(Resident))
-    response = client.post("/admin/resident/new/", data={"name": "越界", "grid": grid_b_id, "residence_type": "registered"})
+    response = client.post(
+        "/admin/resident/new/", data={"name": "越界", "grid": grid_b_id, "residence_type": "registered"}
+    )
     assert response.status_code == 200  # the form comes back with an error
     assert db.session.scalar(select(func.count()).select_from(Resident)) == before
 
@@ -103,7 +109,9 @@ def test_community_admin_sees_all_grids_of_their_community_and_none_of_another(l
     page = client.get("/admin/resident/?page_size=100").get_data(as_text=True)
     assert listed_ids(page) == ids_in("610404001001")
     assert ids_in(GRID_A) and ids_in(GRID_B) and not (listed_ids(page) & ids_in(OTHER_COMMUNITY_GRID))
-    assert client.get(f"/admin/resident/details/?id={resident_in(OTHER_COMMUNITY_GRID).id}").status_code == 404
+    assert (
+        client.get(f"/admin/resident/details/?id={resident_in(OTHER_COMMUNITY_GRID).id}").status_code == 404
+    )
 
 
 def test_scoped_home_counts_are_the_users_own(login_as):
@@ -128,7 +136,7 @@ def test_filter_outside_scope_shows_nothing_extra_and_is_dropped_as_invalid(logi
 
 def filter_choices(page: str) -> dict[int, list[tuple[str, str]]]:
     """The choices each filter of a list page offers, by the filter's index."""
-    found = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
+    found = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.DOTALL)
     groups = json.loads(found.group(1)) if found else {}
     return {entry["index"]: entry["options"] or [] for entries in groups.values() for entry in entries}
 
@@ -141,9 +149,17 @@ def reaches(user: User, code: str) -> bool:
 @pytest.mark.parametrize("username", ["grid", "community", "street"])
 def test_no_list_offers_a_filter_choice_from_outside_the_users_area(app, login_as, username):
     today = date.today()
-    db.session.add_all([Campaign(name=name, area_code=code, starts_on=today) for name, code in (
-        ("全区创卫专项", "610404"), ("渭阳街道控违专项", "610404001"), ("渭滨社区停车专项", "610404001002"),
-        ("人民路街道占道专项", "610404002"))])
+    db.session.add_all(
+        [
+            Campaign(name=name, area_code=code, starts_on=today)
+            for name, code in (
+                ("全区创卫专项", "610404"),
+                ("渭阳街道控违专项", "610404001"),
+                ("渭滨社区停车专项", "610404001002"),
+                ("人民路街道占道专项", "610404002"),
+            )
+        ]
+    )
     db.session.commit()
     user = db.session.scalar(select(User).where(User.username == username))
     client, checked = login_as(username), 0
@@ -165,8 +181,11 @@ def test_no_list_offers_a_filter_choice_from_outside_the_users_area(app, login_a
     assert checked >= 20
     events = filter_choices(client.get("/admin/event/").get_data(as_text=True))
     campaigns = {label for _key, label in events[4]}  # the 专项治理 filter (flt0_4)
-    expected = {"grid": {"全区创卫专项", "渭阳街道控违专项"}, "community": {"全区创卫专项", "渭阳街道控违专项"},
-                "street": {"全区创卫专项", "渭阳街道控违专项", "渭滨社区停车专项"}}[username]
+    expected = {
+        "grid": {"全区创卫专项", "渭阳街道控违专项"},
+        "community": {"全区创卫专项", "渭阳街道控违专项"},
+        "street": {"全区创卫专项", "渭阳街道控违专项", "渭滨社区停车专项"},
+    }[username]
     assert campaigns == expected
 
 

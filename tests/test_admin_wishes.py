@@ -1,4 +1,5 @@
 """Micro-wishes in the back office: the review queue, transitions, assisted posting, editing and categories."""
+
 import re
 from datetime import timedelta
 
@@ -27,9 +28,17 @@ def post(title: str, grid: str = GRID_A, **values) -> Wish:
     if grid == GRID_A:
         wish = wishes.post_wish(user("resident"), title=title, description="", category_code="life", **values)
     else:
-        resident = db.session.scalars(select(Resident).where(Resident.grid_code == grid).order_by(Resident.id)).first()
-        wish = wishes.post_wish(user("grid2"), title=title, description="", category_code="life",
-                                resident_id=resident.id, **values)
+        resident = db.session.scalars(
+            select(Resident).where(Resident.grid_code == grid).order_by(Resident.id)
+        ).first()
+        wish = wishes.post_wish(
+            user("grid2"),
+            title=title,
+            description="",
+            category_code="life",
+            resident_id=resident.id,
+            **values,
+        )
     db.session.commit()
     return wish
 
@@ -61,7 +70,9 @@ def test_grid_worker_sees_the_review_queue_of_their_grid_oldest_first_with_overd
     db.session.commit()
     page = text(login_as("grid").get("/admin/wish_review/"))
     ids = listed_ids(page)
-    submitted_here = set(db.session.scalars(select(Wish.id).where(Wish.status == "submitted", Wish.grid_code == GRID_A)))
+    submitted_here = set(
+        db.session.scalars(select(Wish.id).where(Wish.status == "submitted", Wish.grid_code == GRID_A))
+    )
     assert set(ids) == submitted_here and other.id not in ids
     assert ids[0] == old.id and ids.index(old.id) < ids.index(new.id)
     assert page.count("og-overdue") == 1 and "overdue" in page
@@ -70,12 +81,21 @@ def test_grid_worker_sees_the_review_queue_of_their_grid_oldest_first_with_overd
 
 def test_grid_worker_publishes_from_the_queue_with_the_bulk_action(login_as):
     one, two = post("帮忙换灯泡"), post("帮忙取快递")
-    response = login_as("grid").post("/admin/wish_review/action/", data={"action": "publish", "rowid": [one.id, two.id]},
-                                     follow_redirects=True)
+    response = login_as("grid").post(
+        "/admin/wish_review/action/",
+        data={"action": "publish", "rowid": [one.id, two.id]},
+        follow_redirects=True,
+    )
     assert "2 wishes published." in text(response)
     assert reload(one).status == reload(two).status == WishStatus.PUBLISHED
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
-        AuditLog.model == "Wish", AuditLog.action == "update")) == 2
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.model == "Wish", AuditLog.action == "update")
+        )
+        == 2
+    )
 
 
 def test_bulk_publish_reports_which_wishes_failed_and_why(login_as):
@@ -83,8 +103,9 @@ def test_bulk_publish_reports_which_wishes_failed_and_why(login_as):
     done = post("已经发布的心愿", publish=False)
     wishes.publish_wish(user("grid"), done)
     db.session.commit()
-    response = login_as("grid").post("/admin/wish/action/", data={"action": "publish", "rowid": [fresh.id, done.id]},
-                                     follow_redirects=True)
+    response = login_as("grid").post(
+        "/admin/wish/action/", data={"action": "publish", "rowid": [fresh.id, done.id]}, follow_redirects=True
+    )
     page = text(response)
     assert "1 wish published." in page
     assert "Not published" in page and "已经发布的心愿" in page
@@ -97,7 +118,9 @@ def test_grid_worker_publishes_from_the_details_page(login_as):
     details = text(client.get(f"/admin/wish/details/?id={wish.id}"))
     assert 'data-wish-action="publish"' in details and 'data-wish-action="reject"' in details
     response = client.post(f"/admin/wish/transition/publish/?id={wish.id}")
-    assert response.status_code == 302 and f"/admin/wish/details/?id={wish.id}" in response.headers["Location"]
+    assert (
+        response.status_code == 302 and f"/admin/wish/details/?id={wish.id}" in response.headers["Location"]
+    )
     wish = reload(wish)
     assert wish.status == WishStatus.PUBLISHED
     assert [s.action for s in wish.steps] == [WishAction.POST, WishAction.PUBLISH]
@@ -110,7 +133,9 @@ def test_publishing_twice_is_refused_with_a_message_not_an_error(login_as):
     client.post(f"/admin/wish/transition/publish/?id={wish.id}")
     response = client.post(f"/admin/wish/transition/publish/?id={wish.id}", follow_redirects=True)
     assert response.status_code == 200 and "that step is not possible" in text(response)
-    assert db.session.scalar(select(func.count()).select_from(WishStep).where(WishStep.wish_id == wish.id)) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(WishStep).where(WishStep.wish_id == wish.id)) == 2
+    )
 
 
 def test_reject_without_a_reason_is_refused_and_changes_nothing(login_as):
@@ -127,11 +152,15 @@ def test_reject_without_a_reason_is_refused_and_changes_nothing(login_as):
 def test_reject_with_a_reason_records_it_in_the_history(login_as):
     wish = post("帮忙修电脑")
     client = login_as("grid")
-    response = client.post(f"/admin/wish_review/transition/reject/?id={wish.id}", data={"reason": "属于商业服务，不在微心愿范围"})
+    response = client.post(
+        f"/admin/wish_review/transition/reject/?id={wish.id}", data={"reason": "属于商业服务，不在微心愿范围"}
+    )
     assert response.status_code == 302 and response.headers["Location"].endswith("/admin/wish_review/")
     wish = reload(wish)
     assert wish.status == WishStatus.REJECTED and wish.reject_reason == "属于商业服务，不在微心愿范围"
-    assert wish.steps[-1].action == WishAction.REJECT and wish.steps[-1].note == "属于商业服务，不在微心愿范围"
+    assert (
+        wish.steps[-1].action == WishAction.REJECT and wish.steps[-1].note == "属于商业服务，不在微心愿范围"
+    )
     details = text(client.get(f"/admin/wish/details/?id={wish.id}"))
     assert "属于商业服务，不在微心愿范围" in details and 'data-wish-action="publish"' not in details
 
@@ -165,13 +194,20 @@ def test_people_without_staff_rights_get_403_on_the_wish_pages(login_as, usernam
 
 # --- assisted posting (帮办代办) --------------------------------------------------------------------
 def test_grid_worker_posts_a_wish_for_a_resident_and_publishes_it_at_once(login_as):
-    resident = db.session.scalars(select(Resident).where(Resident.grid_code == GRID_A, Resident.user_id.is_(None))
-                                  .order_by(Resident.id)).first()
+    resident = db.session.scalars(
+        select(Resident).where(Resident.grid_code == GRID_A, Resident.user_id.is_(None)).order_by(Resident.id)
+    ).first()
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == "elderly"))
-    response = login_as("grid").post("/admin/wish/new/", data={
-        "resident": resident.id, "category": category.id, "title": "老人需要代买药品",
-        "description": "每月一次", "publish": "y",
-    })
+    response = login_as("grid").post(
+        "/admin/wish/new/",
+        data={
+            "resident": resident.id,
+            "category": category.id,
+            "title": "老人需要代买药品",
+            "description": "每月一次",
+            "publish": "y",
+        },
+    )
     assert response.status_code == 302
     wish = db.session.scalar(select(Wish).where(Wish.title == "老人需要代买药品"))
     assert f"/admin/wish/details/?id={wish.id}" in response.headers["Location"]
@@ -179,24 +215,36 @@ def test_grid_worker_posts_a_wish_for_a_resident_and_publishes_it_at_once(login_
     assert wish.posted_by.username == "grid" and wish.assisted
     assert wish.status == WishStatus.PUBLISHED
     assert [s.action for s in wish.steps] == [WishAction.POST, WishAction.PUBLISH]
-    assert db.session.scalar(select(AuditLog.action).where(AuditLog.model == "Wish", AuditLog.object_id == str(wish.id))) \
+    assert (
+        db.session.scalar(
+            select(AuditLog.action).where(AuditLog.model == "Wish", AuditLog.object_id == str(wish.id))
+        )
         == "create"
+    )
 
 
 def test_assisted_wish_without_publish_now_waits_for_review(login_as):
-    resident = db.session.scalars(select(Resident).where(Resident.grid_code == GRID_A).order_by(Resident.id)).first()
+    resident = db.session.scalars(
+        select(Resident).where(Resident.grid_code == GRID_A).order_by(Resident.id)
+    ).first()
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == "life"))
-    login_as("grid").post("/admin/wish/new/", data={"resident": resident.id, "category": category.id, "title": "代办心愿"})
+    login_as("grid").post(
+        "/admin/wish/new/", data={"resident": resident.id, "category": category.id, "title": "代办心愿"}
+    )
     wish = db.session.scalar(select(Wish).where(Wish.title == "代办心愿"))
     assert wish.status == WishStatus.SUBMITTED and len(wish.steps) == 1
 
 
 def test_posting_for_a_resident_of_another_grid_saves_nothing(login_as):
-    stranger = db.session.scalars(select(Resident).where(Resident.grid_code == GRID_B).order_by(Resident.id)).first()
+    stranger = db.session.scalars(
+        select(Resident).where(Resident.grid_code == GRID_B).order_by(Resident.id)
+    ).first()
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == "life"))
     before = db.session.scalar(select(func.count()).select_from(Wish))
-    response = login_as("grid").post("/admin/wish/new/", data={
-        "resident": stranger.id, "category": category.id, "title": "越界代办", "publish": "y"})
+    response = login_as("grid").post(
+        "/admin/wish/new/",
+        data={"resident": stranger.id, "category": category.id, "title": "越界代办", "publish": "y"},
+    )
     assert response.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Wish)) == before
 
@@ -212,9 +260,17 @@ def test_the_create_form_offers_residents_of_the_own_grid_only(login_as):
 # --- editing ---------------------------------------------------------------------------------------
 def test_a_plain_edit_never_changes_the_status(login_as):
     wish = post("帮忙修水管")
-    response = login_as("grid").post(f"/admin/wish/edit/?id={wish.id}", data={
-        "title": "帮忙修厨房水管", "description": "漏水", "category": wish.category_id,
-        "status": "confirmed", "claimed_by": "1", "rating": "good"})
+    response = login_as("grid").post(
+        f"/admin/wish/edit/?id={wish.id}",
+        data={
+            "title": "帮忙修厨房水管",
+            "description": "漏水",
+            "category": wish.category_id,
+            "status": "confirmed",
+            "claimed_by": "1",
+            "rating": "good",
+        },
+    )
     assert response.status_code == 302
     wish = reload(wish)
     assert wish.title == "帮忙修厨房水管"
@@ -247,7 +303,9 @@ def test_staff_confirm_with_a_rating_for_a_resident_without_an_account(login_as)
     db.session.commit()
     client = login_as("grid2")
     assert 'data-wish-action="confirm"' in text(client.get(f"/admin/wish/details/?id={wish.id}"))
-    client.post(f"/admin/wish/transition/confirm/?id={wish.id}", data={"rating": "good", "comment": "老人很满意"})
+    client.post(
+        f"/admin/wish/transition/confirm/?id={wish.id}", data={"rating": "good", "comment": "老人很满意"}
+    )
     wish = reload(wish)
     assert wish.status == WishStatus.CONFIRMED and wish.rating == "good"
 
@@ -274,8 +332,9 @@ def test_category_admin_lists_the_seeded_categories_and_admin_adds_one(login_as)
     client = login_as("admin")
     page = text(client.get("/admin/wishcategory/"))
     assert all(name in page for name in ("生活帮扶", "助老助残", "法律咨询"))
-    response = client.post("/admin/wishcategory/new/", data={"code": "pets", "name": "宠物照看", "position": "8",
-                                                             "active": "y"})
+    response = client.post(
+        "/admin/wishcategory/new/", data={"code": "pets", "name": "宠物照看", "position": "8", "active": "y"}
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(WishCategory.name).where(WishCategory.code == "pets")) == "宠物照看"
 
@@ -289,14 +348,18 @@ def test_grid_worker_reads_categories_but_cannot_add_one(login_as):
 
 def test_a_category_in_use_cannot_be_deleted(login_as):
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == "repair"))
-    response = login_as("admin").post("/admin/wishcategory/delete/", data={"id": category.id}, follow_redirects=True)
+    response = login_as("admin").post(
+        "/admin/wishcategory/delete/", data={"id": category.id}, follow_redirects=True
+    )
     assert "Nothing was saved" in text(response)
     db.session.expire_all()
     assert db.session.get(WishCategory, category.id) is not None
 
 
 def test_a_bad_category_code_is_refused(login_as):
-    login_as("admin").post("/admin/wishcategory/new/", data={"code": "宠物", "name": "宠物照看", "position": "8"})
+    login_as("admin").post(
+        "/admin/wishcategory/new/", data={"code": "宠物", "name": "宠物照看", "position": "8"}
+    )
     assert db.session.scalar(select(WishCategory.id).where(WishCategory.name == "宠物照看")) is None
 
 

@@ -1,5 +1,6 @@
 """The JSON API: tokens, JSON errors, the OpenAPI document, scoped reference data and stats."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -59,7 +60,7 @@ def codes(response) -> list[str]:
 
 
 def test_right_password_gets_a_token_that_expires_after_the_configured_ttl(client, demo, app):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = client.post("/api/v1/auth/token", json={"username": "grid", "password": "onegrid-grid"})
 
     assert response.status_code == 200
@@ -68,7 +69,7 @@ def test_right_password_gets_a_token_that_expires_after_the_configured_ttl(clien
     expires_at = datetime.fromisoformat(body["expires_at"])
     assert expires_at.tzinfo is not None
     assert before + app.config["API_TOKEN_TTL"] - timedelta(minutes=1) < expires_at
-    assert expires_at < datetime.now(timezone.utc) + app.config["API_TOKEN_TTL"] + timedelta(minutes=1)
+    assert expires_at < datetime.now(UTC) + app.config["API_TOKEN_TTL"] + timedelta(minutes=1)
 
 
 def test_only_the_hash_of_a_token_is_stored(client, demo):
@@ -130,7 +131,7 @@ def test_unknown_token_is_a_json_401(client, demo):
 
 def test_expired_token_is_a_json_401(client, demo):
     raw = get_token(client, "grid")
-    db.session.execute(update(ApiToken).values(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1)))
+    db.session.execute(update(ApiToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     db.session.commit()
 
     response = client.get("/api/v1/areas", headers={"Authorization": f"Bearer {raw}"})
@@ -192,8 +193,13 @@ def test_openapi_document_lists_every_endpoint_and_the_bearer_scheme(client):
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"].startswith("3.")
-    assert {"/api/v1/auth/token", "/api/v1/areas", "/api/v1/departments", "/api/v1/matters",
-            "/api/v1/stats"} <= set(document["paths"])
+    assert {
+        "/api/v1/auth/token",
+        "/api/v1/areas",
+        "/api/v1/departments",
+        "/api/v1/matters",
+        "/api/v1/stats",
+    } <= set(document["paths"])
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert document["paths"]["/api/v1/stats"]["get"]["security"] == [{"bearerAuth": []}]
     assert document["paths"]["/api/v1/auth/token"]["post"]["security"] == []
@@ -225,8 +231,12 @@ def test_grid_worker_sees_only_their_own_grid(client, demo):
 
     assert response.status_code == 200
     assert response.get_json()["items"] == [
-        {"code": GRID, "name": db.session.scalar(select(Area.name).where(Area.code == GRID)),
-         "level": "grid", "parent_code": COMMUNITY}
+        {
+            "code": GRID,
+            "name": db.session.scalar(select(Area.name).where(Area.code == GRID)),
+            "level": "grid",
+            "parent_code": COMMUNITY,
+        }
     ]
 
 
@@ -244,9 +254,12 @@ def test_street_admin_lists_only_their_streets_communities(client, demo):
 def test_admin_lists_the_grids_under_one_community(client, demo):
     response = get_as(client, "admin", f"/api/v1/areas?level=grid&parent={COMMUNITY}")
 
-    assert codes(response) == db.session.scalars(
-        select(Area.code).where(Area.level == "grid", Area.code.startswith(COMMUNITY)).order_by(Area.code)
-    ).all()
+    assert (
+        codes(response)
+        == db.session.scalars(
+            select(Area.code).where(Area.level == "grid", Area.code.startswith(COMMUNITY)).order_by(Area.code)
+        ).all()
+    )
     assert {item["parent_code"] for item in response.get_json()["items"]} == {COMMUNITY}
 
 
@@ -288,8 +301,13 @@ def test_matters_list_their_department_code_and_admission(client, demo):
     assert response.status_code == 200
     by_code = {item["code"]: item for item in response.get_json()["items"]}
     assert len(by_code) == db.session.scalar(select(func.count()).select_from(Matter))
-    assert by_code["HJ-001"] == {"code": "HJ-001", "name": "噪声扰民", "category": "environment",
-                                 "department": "HB", "admitted": True}
+    assert by_code["HJ-001"] == {
+        "code": "HJ-001",
+        "name": "噪声扰民",
+        "category": "environment",
+        "department": "HB",
+        "admitted": True,
+    }
     assert by_code["MZ-002"]["admitted"] is False
 
 
@@ -314,7 +332,9 @@ def test_a_list_says_whether_another_page_follows(client, demo):
     assert beyond["items"] == [] and beyond["has_next"] is False
 
 
-@pytest.mark.parametrize("query", ["per_page=101", "per_page=0", "page=0", "page=abc", "page=99999999999999999999"])
+@pytest.mark.parametrize(
+    "query", ["per_page=101", "per_page=0", "page=0", "page=abc", "page=99999999999999999999"]
+)
 def test_out_of_range_paging_is_a_json_422(client, demo, query):
     response = get_as(client, "admin", f"/api/v1/matters?{query}")
 
@@ -336,8 +356,11 @@ def test_grid_workers_resident_count_is_their_grids(client, demo):
     in_grid = db.session.scalar(select(func.count()).select_from(Resident).where(Resident.grid_code == GRID))
     assert stats["residents"] == in_grid > 0
     assert stats["grids"] == 1
-    in_grid_events = dict(db.session.execute(select(Event.status, func.count()).where(Event.grid_code == GRID)
-                                             .group_by(Event.status)).all())
+    in_grid_events = dict(
+        db.session.execute(
+            select(Event.status, func.count()).where(Event.grid_code == GRID).group_by(Event.status)
+        ).all()
+    )
     assert {k: v for k, v in stats["events"].items() if v} == in_grid_events
     assert set(stats["events"]) == {s.value for s in EventStatus}
 

@@ -1,4 +1,5 @@
 """Events through the JSON API: the ladder, scope, the hotline's idempotent intake, validation, the document."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -16,8 +17,13 @@ pytestmark = pytest.mark.usefixtures("english")
 
 GRID = "610404001001001"
 COMMUNITY = "610404001001"
-REPORT = {"title": "楼道堆放杂物", "description": "堵塞消防通道", "matter": "HW-001", "grid_code": GRID,
-          "location_text": "3号楼2单元"}
+REPORT = {
+    "title": "楼道堆放杂物",
+    "description": "堵塞消防通道",
+    "matter": "HW-001",
+    "grid_code": GRID,
+    "location_text": "3号楼2单元",
+}
 
 
 @pytest.fixture
@@ -58,8 +64,12 @@ def test_an_event_climbs_the_whole_ladder_and_every_step_names_its_actor(as_user
     dept, zj = as_user("dept"), as_user(*dept2)
 
     event = ok(grid.post("/api/v1/events", json=REPORT), 201)
-    assert (event["status"], event["level"], event["source"], event["matter"]) == ("reported", "grid", "patrol",
-                                                                                  "HW-001")
+    assert (event["status"], event["level"], event["source"], event["matter"]) == (
+        "reported",
+        "grid",
+        "patrol",
+        "HW-001",
+    )
     assert event["actions"] == ["accept"] and set(event["deadlines"]) == {"respond", "reply", "resolve"}
     eid = event["id"]
     assert ok(act(grid, eid, "accept"))["status"] == "accepted"
@@ -67,15 +77,19 @@ def test_an_event_climbs_the_whole_ladder_and_every_step_names_its_actor(as_user
     assert ok(act(community, eid, "escalate", reason="需街道吹哨", major=False))["level"] == "street"
     dispatched = ok(act(street, eid, "dispatch", departments=["HW", "ZJ"]))
     assert (dispatched["status"], dispatched["level"]) == ("in_progress", "department")
-    assert [(d["department"], d["status"]) for d in dispatched["dispatches"]] == [("HW", "pending"), ("ZJ", "pending")]
+    assert [(d["department"], d["status"]) for d in dispatched["dispatches"]] == [
+        ("HW", "pending"),
+        ("ZJ", "pending"),
+    ]
     assert "answer" in ok(dept.get(f"/api/v1/events/{eid}"))["actions"]
 
     ok(act(dept, eid, "answer", note="已安排执法队员"))
     assert_error(act(street, eid, "resolve", note="已处理"), 409, "dispatches_open")
     ok(act(dept, eid, "answer", note="已清理完毕", done=True))
     answered = ok(act(zj, eid, "answer", note="已督促物业整改", done=True))
-    assert [(d["department"], d["status"], [a["note"] for a in d["answers"]]) for d in answered["dispatches"]] == [
-        ("HW", "done", ["已安排执法队员", "已清理完毕"]), ("ZJ", "done", ["已督促物业整改"])]
+    assert [
+        (d["department"], d["status"], [a["note"] for a in d["answers"]]) for d in answered["dispatches"]
+    ] == [("HW", "done", ["已安排执法队员", "已清理完毕"]), ("ZJ", "done", ["已督促物业整改"])]
 
     assert ok(act(street, eid, "resolve", note="各部门已处置完毕"))["status"] == "resolved"
     assert ok(act(grid, eid, "verify", passed=False, note="杂物仍有残留"))["status"] == "in_progress"
@@ -159,29 +173,43 @@ def test_a_ticket_id_used_by_another_client_is_refused(as_user, client):
     create_user("hotline2", "integration", "hotline2-password", name="另一热线")
     db.session.commit()
     key = "12345-20261126-0002"
-    ok(client.post("/api/v1/events", json=REPORT, headers={"Idempotency-Key": key, **as_user("hotline").headers}), 201)
+    ok(
+        client.post(
+            "/api/v1/events", json=REPORT, headers={"Idempotency-Key": key, **as_user("hotline").headers}
+        ),
+        201,
+    )
 
-    other = client.post("/api/v1/events", json=REPORT,
-                        headers={"Idempotency-Key": key, **as_user("hotline2", "hotline2-password").headers})
+    other = client.post(
+        "/api/v1/events",
+        json=REPORT,
+        headers={"Idempotency-Key": key, **as_user("hotline2", "hotline2-password").headers},
+    )
     assert_error(other, 409, "idempotency_conflict")
-    staff = client.post("/api/v1/events", json=REPORT, headers={"Idempotency-Key": "mine", **as_user("grid").headers})
+    staff = client.post(
+        "/api/v1/events", json=REPORT, headers={"Idempotency-Key": "mine", **as_user("grid").headers}
+    )
     assert ok(staff, 201)["external_ref"] is None  # for everyone else an ordinary Idempotency-Key
-    too_long = client.post("/api/v1/events", json=REPORT,
-                           headers={"Idempotency-Key": "x" * 65, **as_user("hotline").headers})
+    too_long = client.post(
+        "/api/v1/events", json=REPORT, headers={"Idempotency-Key": "x" * 65, **as_user("hotline").headers}
+    )
     assert "Idempotency-Key" in assert_error(too_long, 422)["fields"]
     assert count(Event, Event.external_ref == key) == 1
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"matter": "XX-999"}, "matter"),  # unknown
-    ({"matter": "MZ-002"}, "matter"),  # not admitted to the grid list (准入)
-    ({"grid_code": COMMUNITY}, "grid_code"),  # a community, not a grid
-    ({"grid_code": "12345"}, "grid_code"),  # not an area code at all
-    ({"title": ""}, "title"),
-    ({"source": "rumour"}, "source"),
-    ({"campaign_id": 999_999}, "campaign_id"),  # no such campaign
-    ({"campaign_id": "3"}, "campaign_id"),  # not a number
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"matter": "XX-999"}, "matter"),  # unknown
+        ({"matter": "MZ-002"}, "matter"),  # not admitted to the grid list (准入)
+        ({"grid_code": COMMUNITY}, "grid_code"),  # a community, not a grid
+        ({"grid_code": "12345"}, "grid_code"),  # not an area code at all
+        ({"title": ""}, "title"),
+        ({"source": "rumour"}, "source"),
+        ({"campaign_id": 999_999}, "campaign_id"),  # no such campaign
+        ({"campaign_id": "3"}, "campaign_id"),  # not a number
+    ],
+)
 def test_bad_reports_name_the_field_and_write_nothing(as_user, change, field):
     events_before, steps_before = count(), count(EventStep)
 
@@ -192,8 +220,12 @@ def test_bad_reports_name_the_field_and_write_nothing(as_user, change, field):
 
 
 def test_a_report_joins_a_running_campaign_of_its_area(as_user):
-    campaign = Campaign(name="垃圾清运专项", matter_id=db.session.scalar(select(Matter.id).where(Matter.code == "HW-001")),
-                        area_code=GRID[:12], starts_on=date.today() - timedelta(days=1))
+    campaign = Campaign(
+        name="垃圾清运专项",
+        matter_id=db.session.scalar(select(Matter.id).where(Matter.code == "HW-001")),
+        area_code=GRID[:12],
+        starts_on=date.today() - timedelta(days=1),
+    )
     db.session.add(campaign)
     db.session.commit()
     body = ok(as_user("grid").post("/api/v1/events", json={**REPORT, "campaign_id": campaign.id}), 201)
@@ -232,14 +264,20 @@ def test_a_resident_sees_only_what_they_reported(as_user):
     mine = ok(resident.post("/api/v1/events", json={**REPORT, "grid_code": None}), 201)
     assert (mine["source"], mine["grid_code"], mine["actions"]) == ("resident", GRID, [])
     listed = ok(resident.get("/api/v1/events?per_page=100"))["items"]
-    reporter_ids = set(db.session.scalars(select(Event.reporter_id).where(Event.id.in_([e["id"] for e in listed]))))
+    reporter_ids = set(
+        db.session.scalars(select(Event.reporter_id).where(Event.id.in_([e["id"] for e in listed])))
+    )
     assert mine["id"] in [e["id"] for e in listed]
     assert reporter_ids == {db.session.scalar(select(User.id).where(User.username == "resident"))}
 
 
-def test_a_resident_reports_through_the_api_only_into_their_own_grid_and_with_the_site_s_required_fields(as_user):
+def test_a_resident_reports_through_the_api_only_into_their_own_grid_and_with_the_site_s_required_fields(
+    as_user,
+):
     resident, before = as_user("resident"), count()
-    other_street = assert_error(resident.post("/api/v1/events", json={**REPORT, "grid_code": "610404002001001"}), 422)
+    other_street = assert_error(
+        resident.post("/api/v1/events", json={**REPORT, "grid_code": "610404002001001"}), 422
+    )
     assert "own grid" in other_street["fields"]["grid_code"][0]
     bare = assert_error(resident.post("/api/v1/events", json={"title": "路灯不亮", "matter": "HW-001"}), 422)
     assert {"description", "location_text"} <= set(bare["fields"])
@@ -253,15 +291,22 @@ def test_the_report_limit_counts_the_site_and_the_api_together(app, as_user, log
     age_demo_reports()
     try:
         site = login_as("resident")
-        assert site.post("/events/new", data={"matter": "HW-001", "description": "楼道堆放杂物",
-                                              "location_text": "3号楼"}).status_code == 303
+        assert (
+            site.post(
+                "/events/new",
+                data={"matter": "HW-001", "description": "楼道堆放杂物", "location_text": "3号楼"},
+            ).status_code
+            == 303
+        )
         resident = as_user("resident")
         ok(resident.post("/api/v1/events", json=REPORT), 201)
         before = count()
         refused = resident.post("/api/v1/events", json=REPORT)
         assert_error(refused, 429, "too_many_reports")
         assert 0 < int(refused.headers["Retry-After"]) <= 3600
-        on_site = site.post("/events/new", data={"matter": "HW-001", "description": "又堆上了", "location_text": "3号楼"})
+        on_site = site.post(
+            "/events/new", data={"matter": "HW-001", "description": "又堆上了", "location_text": "3号楼"}
+        )
         assert on_site.status_code == 429 and on_site.headers["Retry-After"]
         assert count() == before
         ok(as_user("member").post("/api/v1/events", json={**REPORT, "grid_code": None}), 201)  # per reporter

@@ -1,11 +1,18 @@
 """Idempotency-Key on every state-changing API call, and `expected_status` on every action."""
+
 import hashlib
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 from test_api_wishes import (
-    PUBLISHED, Caller, assert_error, fresh_wish, make_member, published_wish, wish_id,
+    PUBLISHED,
+    Caller,
+    assert_error,
+    fresh_wish,
+    make_member,
+    published_wish,
+    wish_id,
 )
 from test_marketplace_events import age_demo_reports
 
@@ -18,8 +25,13 @@ from app.services.errors import Conflict
 
 pytestmark = pytest.mark.usefixtures("english")
 
-REPORT = {"title": "楼道堆放杂物", "description": "堵塞消防通道", "matter": "HW-001", "grid_code": "610404001001001",
-          "location_text": "3号楼2单元"}
+REPORT = {
+    "title": "楼道堆放杂物",
+    "description": "堵塞消防通道",
+    "matter": "HW-001",
+    "grid_code": "610404001001001",
+    "location_text": "3号楼2单元",
+}
 
 
 @pytest.fixture
@@ -38,8 +50,9 @@ def claim(caller: Caller, wish: int, key: str | None, **body):
 
 def steps(wish: int, action: str) -> int:
     db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(WishStep)
-                             .where(WishStep.wish_id == wish, WishStep.action == action))
+    return db.session.scalar(
+        select(func.count()).select_from(WishStep).where(WishStep.wish_id == wish, WishStep.action == action)
+    )
 
 
 def count(model) -> int:
@@ -86,9 +99,15 @@ def test_a_key_sent_with_another_request_is_refused_and_acts_nothing(as_user):
     assert_error(claim(member, second, "k-1"), 422, "idempotency_key_reused")
     assert fresh_wish(second).status == "published"
     # the same path with another body is another request too
-    assert send(member, f"/api/v1/wishes/{first}/complete", "k-2", {"note": "搬好了", "hours": 1}).status_code == 200
-    assert_error(send(member, f"/api/v1/wishes/{first}/complete", "k-2", {"note": "搬好了", "hours": 2}), 422,
-                 "idempotency_key_reused")
+    assert (
+        send(member, f"/api/v1/wishes/{first}/complete", "k-2", {"note": "搬好了", "hours": 1}).status_code
+        == 200
+    )
+    assert_error(
+        send(member, f"/api/v1/wishes/{first}/complete", "k-2", {"note": "搬好了", "hours": 2}),
+        422,
+        "idempotency_key_reused",
+    )
     assert fresh_wish(first).hours == 1
 
 
@@ -111,8 +130,11 @@ def test_after_the_time_to_live_the_key_is_free_and_the_cleanup_removes_it(app, 
     member, wish = as_user("member"), published_wish()
     assert claim(member, wish, "old-key").status_code == 200
     assert send(member, f"/api/v1/wishes/{wish}/release", None).status_code == 200
-    db.session.execute(update(IdempotentRequest).values(
-        created_at=utcnow() - timedelta(hours=app.config["IDEMPOTENCY_TTL_HOURS"], minutes=1)))
+    db.session.execute(
+        update(IdempotentRequest).values(
+            created_at=utcnow() - timedelta(hours=app.config["IDEMPOTENCY_TTL_HOURS"], minutes=1)
+        )
+    )
     db.session.commit()
 
     again = claim(member, wish, "old-key")
@@ -209,9 +231,13 @@ def test_expected_status_works_on_every_kind_of_action_and_must_be_a_status(as_u
     grid, resident = as_user("grid"), as_user("resident")
     event = send(grid, "/api/v1/events", None, REPORT).get_json()["id"]
 
-    stale = send(grid, f"/api/v1/events/{event}/resolve", None, {"note": "已处理", "expected_status": "accepted"})
+    stale = send(
+        grid, f"/api/v1/events/{event}/resolve", None, {"note": "已处理", "expected_status": "accepted"}
+    )
     assert "reported" in assert_error(stale, 409, "status_mismatch")["message"]
-    wrong = send(resident, f"/api/v1/wishes/{wish_id(PUBLISHED)}/cancel", None, {"expected_status": "nonsense"})
+    wrong = send(
+        resident, f"/api/v1/wishes/{wish_id(PUBLISHED)}/cancel", None, {"expected_status": "nonsense"}
+    )
     assert "expected_status" in assert_error(wrong, 422)["fields"]
     assert fresh_wish(wish_id(PUBLISHED)).status == "published"
 
@@ -224,10 +250,15 @@ def test_the_services_check_expected_status_so_every_interface_gets_the_same_ref
 
     assert refused.value.code == "status_mismatch" and "published" in refused.value.message
     db.session.rollback()
-    assert wishes.perform(member, db.session.get(Wish, wish), "claim", expected_status="published").status == "claimed"
+    assert (
+        wishes.perform(member, db.session.get(Wish, wish), "claim", expected_status="published").status
+        == "claimed"
+    )
 
 
-def test_the_document_offers_the_key_on_every_state_changing_operation_and_expected_status_on_every_action(client):
+def test_the_document_offers_the_key_on_every_state_changing_operation_and_expected_status_on_every_action(
+    client,
+):
     document = client.get("/api/v1/openapi.json").get_json()
     schemas = document["components"]["schemas"]
 
@@ -237,8 +268,9 @@ def test_the_document_offers_the_key_on_every_state_changing_operation_and_expec
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         assert ("Idempotency-Key" in headers) == (path != "/api/v1/auth/token"), path
         success = [r for status, r in operation["responses"].items() if status.startswith("2")]
-        assert all(("Idempotent-Replayed" in r.get("headers", {})) == (path != "/api/v1/auth/token")
-                   for r in success), path
+        assert all(
+            ("Idempotent-Replayed" in r.get("headers", {})) == (path != "/api/v1/auth/token") for r in success
+        ), path
         if "{" in path:  # an action
             body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
             assert "expected_status" in schemas[body]["properties"], path

@@ -1,4 +1,5 @@
 """Every action the API lists can be posted: each machine walked through every (role, status) pair, over HTTP."""
+
 import pytest
 from sqlalchemy import select
 from test_api_wishes import Caller
@@ -22,8 +23,14 @@ def _user(username: str) -> User:
 
 # --- events: each status, and the levels above the grid --------------------------------------------
 def _report():
-    event, _created = events.report_event(_user("grid"), title="楼道堆放杂物", description="堵塞消防通道",
-                                          matter_code="HW-001", grid_code=GRID, location_text="3号楼2单元")
+    event, _created = events.report_event(
+        _user("grid"),
+        title="楼道堆放杂物",
+        description="堵塞消防通道",
+        matter_code="HW-001",
+        grid_code=GRID,
+        location_text="3号楼2单元",
+    )
     return event
 
 
@@ -119,7 +126,10 @@ def test_every_wish_action_the_api_lists_can_be_posted(callers, status):
 
 def test_every_verb_a_machine_can_list_has_its_endpoint(app):
     routes = {rule.rule for rule in app.url_map.iter_rules()}
-    for machine, collection, noun in ((events.MACHINE, "events", "event"), (wishes.MACHINE, "wishes", "wish")):
+    for machine, collection, noun in (
+        (events.MACHINE, "events", "event"),
+        (wishes.MACHINE, "wishes", "wish"),
+    ):
         for verb in workflow.listed_verbs(machine):
             assert f"/api/v1/{collection}/<int:{noun}_id>/{verb}" in routes
 
@@ -127,9 +137,11 @@ def test_every_verb_a_machine_can_list_has_its_endpoint(app):
 def test_a_grid_worker_takes_an_event_accept_start_resolve_through_the_api(callers):
     grid = callers["grid"]
     event_id = _event_in("reported")
-    for action, body, status in (("accept", None, EventStatus.ACCEPTED), ("start", {"note": "已到现场"},
-                                                                           EventStatus.IN_PROGRESS),
-                                 ("resolve", {"note": "已清理"}, EventStatus.RESOLVED)):
+    for action, body, status in (
+        ("accept", None, EventStatus.ACCEPTED),
+        ("start", {"note": "已到现场"}, EventStatus.IN_PROGRESS),
+        ("resolve", {"note": "已清理"}, EventStatus.RESOLVED),
+    ):
         assert action in grid.get(f"/api/v1/events/{event_id}").get_json()["actions"]
         answer = grid.post(f"/api/v1/events/{event_id}/{action}", json=body)
         assert answer.status_code == 200, answer.get_json()

@@ -3,6 +3,7 @@
 Each operation gets generated valid and invalid requests (and valid ones aimed at real records); none may answer 5xx,
 and every answer must match the document. SCHEMATHESIS_MAX_EXAMPLES raises the examples per kind for a deeper run.
 """
+
 import os
 
 import pytest
@@ -35,14 +36,19 @@ SETTINGS = settings(
 def real_path_parameters() -> dict:
     """Ids of records that exist, so generated requests reach the views' logic and not only their 404s."""
     serial = db.session.scalar(select(Certificate.serial).limit(1))
-    return {"wish_id": db.session.scalar(select(Wish.id).order_by(Wish.id)),
-            "event_id": db.session.scalar(select(Event.id).order_by(Event.id)),
-            **({"serial": serial} if serial else {})}
+    return {
+        "wish_id": db.session.scalar(select(Wish.id).order_by(Wish.id)),
+        "event_id": db.session.scalar(select(Event.id).order_by(Event.id)),
+        **({"serial": serial} if serial else {}),
+    }
 
 
 def strategy_for(operation, known: dict):
     """Valid and invalid requests for `operation`, plus valid ones about a record that exists."""
-    strategies = [operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)]
+    strategies = [
+        operation.as_strategy(GenerationMode.POSITIVE),
+        operation.as_strategy(GenerationMode.NEGATIVE),
+    ]
     names = {p.name for p in operation.path_parameters}
     if names and names <= set(known):
         strategies.append(operation.as_strategy(path_parameters={name: known[name] for name in names}))
@@ -60,7 +66,10 @@ def failures_of(operation, strategy, client, headers) -> list[str]:
 
     try:
         run()
-    except (FailureGroup, Exception) as error:  # the checks' failures, or a 500's exception (tests propagate them)
+    except (
+        FailureGroup,
+        Exception,
+    ) as error:  # the checks' failures, or a 500's exception (tests propagate them)
         found.append(f"{operation.label}: {error}")
     return found
 
@@ -72,7 +81,9 @@ def test_no_operation_answers_a_server_error_or_breaks_the_document(app, client,
     known = real_path_parameters()
     failures, operations = [], 0
     for result in schema.get_all_operations():
-        if not isinstance(result, Ok):  # an operation the document describes so badly that nothing can test it
+        if not isinstance(
+            result, Ok
+        ):  # an operation the document describes so badly that nothing can test it
             failures.append(str(result.err()))
             continue
         operation = result.ok()

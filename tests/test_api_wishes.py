@@ -1,4 +1,5 @@
 """Micro-wishes through the JSON API: the lifecycle for each actor, refusals, validation, scoping, the document."""
+
 from decimal import Decimal
 
 import pytest
@@ -55,7 +56,9 @@ def user(username: str) -> User:
 
 
 def member_of(username: str) -> Member:
-    return db.session.scalar(select(Member).join(User, Member.user_id == User.id).where(User.username == username))
+    return db.session.scalar(
+        select(Member).join(User, Member.user_id == User.id).where(User.username == username)
+    )
 
 
 def wish_id(title: str) -> int:
@@ -101,11 +104,17 @@ def test_a_wish_travels_from_resident_to_grid_to_member_and_back(as_user):
     resident, grid, member = as_user("resident"), as_user("grid"), as_user("member")
     hours_before = member_of("member").service_hours
 
-    posted = resident.post("/api/v1/wishes", json={"title": "帮忙修自行车", "category": "repair",
-                                                   "description": "后轮没气了"})
+    posted = resident.post(
+        "/api/v1/wishes", json={"title": "帮忙修自行车", "category": "repair", "description": "后轮没气了"}
+    )
     assert posted.status_code == 201
     wish = posted.get_json()
-    assert (wish["status"], wish["owner"], wish["grid_code"], wish["assisted"]) == ("submitted", "陈**", GRID, False)
+    assert (wish["status"], wish["owner"], wish["grid_code"], wish["assisted"]) == (
+        "submitted",
+        "陈**",
+        GRID,
+        False,
+    )
     assert wish["actions"] == ["cancel"]
 
     assert grid.act(wish["id"], "publish").get_json()["status"] == "published"
@@ -118,8 +127,11 @@ def test_a_wish_travels_from_resident_to_grid_to_member_and_back(as_user):
 
     assert (confirmed["status"], confirmed["rating"], confirmed["comment"]) == ("confirmed", "good", "谢谢")
     assert [(s["action"], s["from"], s["to"]) for s in confirmed["history"]] == [
-        ("post", None, "submitted"), ("publish", "submitted", "published"), ("claim", "published", "claimed"),
-        ("complete", "claimed", "done"), ("confirm", "done", "confirmed"),
+        ("post", None, "submitted"),
+        ("publish", "submitted", "published"),
+        ("claim", "published", "claimed"),
+        ("complete", "claimed", "done"),
+        ("confirm", "done", "confirmed"),
     ]
     assert [s["actor"] for s in confirmed["history"]] == ["陈**", "李**", "王**", "王**", "陈**"]
     db.session.expire_all()
@@ -175,33 +187,62 @@ def test_dispute_puts_a_done_wish_back_to_its_member(as_user):
 
 
 def test_grid_worker_posts_for_a_resident_and_publishes_at_once(as_user):
-    elderly = db.session.scalar(select(Resident).where(Resident.grid_code == GRID, Resident.user_id.is_(None)))
+    elderly = db.session.scalar(
+        select(Resident).where(Resident.grid_code == GRID, Resident.user_id.is_(None))
+    )
 
-    response = as_user("grid").post("/api/v1/wishes", json={
-        "title": "代买生活用品", "category": "life", "resident_id": elderly.id, "publish": True})
+    response = as_user("grid").post(
+        "/api/v1/wishes",
+        json={"title": "代买生活用品", "category": "life", "resident_id": elderly.id, "publish": True},
+    )
 
     assert response.status_code == 201
     body = response.get_json()
-    assert (body["status"], body["assisted"], body["owner"]) == ("published", True, elderly.name[0] + "*" * (
-        len(elderly.name) - 1))
+    assert (body["status"], body["assisted"], body["owner"]) == (
+        "published",
+        True,
+        elderly.name[0] + "*" * (len(elderly.name) - 1),
+    )
     assert [s["action"] for s in body["history"]] == ["post", "publish"]
 
 
 # --- illegal transitions: every action in every state it does not start from -----------------------
 
-ACTOR_OF = {"publish": "grid", "reject": "grid", "cancel": "resident", "confirm": "resident",
-            "dispute": "resident", "claim": "member", "release": "member", "complete": "member"}
-VALID_BODY = {"reject": {"reason": "不属于微心愿"}, "dispute": {"reason": "没有做完"},
-              "complete": {"note": "做完了", "hours": 1}, "confirm": {"rating": "good"}}
+ACTOR_OF = {
+    "publish": "grid",
+    "reject": "grid",
+    "cancel": "resident",
+    "confirm": "resident",
+    "dispute": "resident",
+    "claim": "member",
+    "release": "member",
+    "complete": "member",
+}
+VALID_BODY = {
+    "reject": {"reason": "不属于微心愿"},
+    "dispute": {"reason": "没有做完"},
+    "complete": {"note": "做完了", "hours": 1},
+    "confirm": {"rating": "good"},
+}
 OFF_BOARD = (WishStatus.SUBMITTED, WishStatus.REJECTED, WishStatus.CANCELLED)  # members cannot see them
-ILLEGAL = [(action, status) for action, transition in service.TRANSITIONS.items() if action in ACTOR_OF
-           for status in WishStatus if status not in transition.sources]
+ILLEGAL = [
+    (action, status)
+    for action, transition in service.TRANSITIONS.items()
+    if action in ACTOR_OF
+    for status in WishStatus
+    if status not in transition.sources
+]
 
 
 def wish_in(status: WishStatus) -> int:
     """A wish of the demo resident's, in GRID, in `status` (committed)."""
-    titles = {WishStatus.SUBMITTED: SUBMITTED, WishStatus.PUBLISHED: PUBLISHED, WishStatus.CLAIMED: CLAIMED,
-              WishStatus.DONE: DONE, WishStatus.CONFIRMED: CONFIRMED}
+    titles = {
+        WishStatus.SUBMITTED: SUBMITTED,
+        WishStatus.PUBLISHED: PUBLISHED,
+        WishStatus.CLAIMED: CLAIMED,
+        WishStatus.DONE: DONE,
+        WishStatus.CONFIRMED: CONFIRMED,
+    }
     if status in titles:
         return wish_id(titles[status])
     wish = service.post_wish(user("resident"), title="换灯泡", description=None, category_code="repair")
@@ -260,7 +301,9 @@ def test_worker_of_another_grid_cannot_publish_a_wish_they_cannot_see(as_user):
 
     response = as_user("grid2").act(wish_id(SUBMITTED), "publish")
 
-    assert_error(response, 404, "not_found")  # outside scope is 404, as for every record (docs/roles.md#scoping)
+    assert_error(
+        response, 404, "not_found"
+    )  # outside scope is 404, as for every record (docs/roles.md#scoping)
     assert fresh_wish(wish_id(SUBMITTED)).status == "submitted" and step_count() == steps
 
 
@@ -289,8 +332,9 @@ def test_member_cannot_post_a_wish(as_user):
 def test_resident_cannot_publish_their_own_wish_on_posting(as_user):
     before = db.session.scalar(select(func.count()).select_from(Wish))
 
-    response = as_user("resident").post("/api/v1/wishes", json={"title": "自己发布", "category": "life",
-                                                                 "publish": True})
+    response = as_user("resident").post(
+        "/api/v1/wishes", json={"title": "自己发布", "category": "life", "publish": True}
+    )
 
     assert_error(response, 403, "forbidden")
     assert db.session.scalar(select(func.count()).select_from(Wish)) == before
@@ -299,8 +343,9 @@ def test_resident_cannot_publish_their_own_wish_on_posting(as_user):
 def test_resident_cannot_post_for_another_resident(as_user):
     other = db.session.scalar(select(Resident.id).where(Resident.user_id.is_(None)))
 
-    response = as_user("resident").post("/api/v1/wishes", json={"title": "代发", "category": "life",
-                                                                 "resident_id": other})
+    response = as_user("resident").post(
+        "/api/v1/wishes", json={"title": "代发", "category": "life", "resident_id": other}
+    )
 
     assert "resident_id" in assert_error(response, 422, "validation_error")["fields"]
 
@@ -325,18 +370,31 @@ def test_a_member_holding_the_maximum_of_claims_is_refused_another(app, as_user)
 # --- bad input: a clear 422, nothing written -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"title": "", "category": "life"}, "title"),
-    ({"title": "   ", "category": "life"}, "title"),
-    ({"title": "x" * 101, "category": "life"}, "title"),
-    ({"title": "修门", "category": "life", "description": "很长" * 5000}, "description"),
-    ({"title": "修门", "category": "astrology"}, "category"),
-    ({"title": "修门"}, "category"),
-    ({"title": "修门", "category": "life", "grid_code": "610404001001"}, "grid_code"),
-    ({"title": "修门", "category": "life", "grid_code": "abc"}, "grid_code"),
-    ({"title": "修门", "category": "life", "colour": "red"}, "colour"),
-], ids=["empty-title", "blank-title", "long-title", "10000-char-description", "unknown-category",
-        "no-category", "community-not-grid", "malformed-grid", "unknown-field"])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "", "category": "life"}, "title"),
+        ({"title": "   ", "category": "life"}, "title"),
+        ({"title": "x" * 101, "category": "life"}, "title"),
+        ({"title": "修门", "category": "life", "description": "很长" * 5000}, "description"),
+        ({"title": "修门", "category": "astrology"}, "category"),
+        ({"title": "修门"}, "category"),
+        ({"title": "修门", "category": "life", "grid_code": "610404001001"}, "grid_code"),
+        ({"title": "修门", "category": "life", "grid_code": "abc"}, "grid_code"),
+        ({"title": "修门", "category": "life", "colour": "red"}, "colour"),
+    ],
+    ids=[
+        "empty-title",
+        "blank-title",
+        "long-title",
+        "10000-char-description",
+        "unknown-category",
+        "no-category",
+        "community-not-grid",
+        "malformed-grid",
+        "unknown-field",
+    ],
+)
 def test_posting_bad_values_is_a_422_naming_the_field_and_writes_nothing(as_user, body, field):
     before = db.session.scalar(select(func.count()).select_from(Wish))
 
@@ -358,17 +416,21 @@ def test_completing_with_bad_hours_is_a_422_and_the_wish_stays_claimed(as_user, 
     assert step_count() == steps
 
 
-@pytest.mark.parametrize(("title", "action", "body", "field"), [
-    (SUBMITTED, "reject", {}, "reason"),
-    (SUBMITTED, "reject", {"reason": "   "}, "reason"),
-    (DONE, "dispute", {"reason": ""}, "reason"),
-    (CLAIMED, "complete", {"hours": 1}, "note"),
-    (DONE, "confirm", {"rating": "excellent"}, "rating"),
-    (DONE, "confirm", {}, "rating"),
-    (PUBLISHED, "cancel", {"note": "x" * 1001}, "note"),
-])
-def test_a_transition_with_missing_or_bad_values_is_a_422_and_changes_nothing(as_user, title, action, body,
-                                                                               field):
+@pytest.mark.parametrize(
+    ("title", "action", "body", "field"),
+    [
+        (SUBMITTED, "reject", {}, "reason"),
+        (SUBMITTED, "reject", {"reason": "   "}, "reason"),
+        (DONE, "dispute", {"reason": ""}, "reason"),
+        (CLAIMED, "complete", {"hours": 1}, "note"),
+        (DONE, "confirm", {"rating": "excellent"}, "rating"),
+        (DONE, "confirm", {}, "rating"),
+        (PUBLISHED, "cancel", {"note": "x" * 1001}, "note"),
+    ],
+)
+def test_a_transition_with_missing_or_bad_values_is_a_422_and_changes_nothing(
+    as_user, title, action, body, field
+):
     before = fresh_wish(wish_id(title)).status
     steps = step_count()
 
@@ -430,8 +492,12 @@ def test_list_is_newest_first_and_filters_by_status_area_category_and_mine(as_us
     resident, member = as_user("resident"), as_user("member")
 
     assert resident.get("/api/v1/wishes").get_json()["items"][0]["id"] == newest
-    assert set(titles(resident.get("/api/v1/wishes?status=published"))) == {"最新的心愿", PUBLISHED,
-                                                                            "咨询租房合同纠纷", ASSISTED}
+    assert set(titles(resident.get("/api/v1/wishes?status=published"))) == {
+        "最新的心愿",
+        PUBLISHED,
+        "咨询租房合同纠纷",
+        ASSISTED,
+    }
     assert titles(resident.get(f"/api/v1/wishes?area={GRID2}")) == [ASSISTED]
     assert titles(resident.get("/api/v1/wishes?category=health")) == [PUBLISHED]
     assert ASSISTED not in titles(resident.get("/api/v1/wishes?mine=true"))
@@ -447,8 +513,24 @@ def test_bad_list_filters_are_a_422(as_user, query):
 def test_one_wish_shows_the_spec_shape_with_deadlines_and_the_callers_actions(as_user):
     body = as_user("resident").get(f"/api/v1/wishes/{wish_id(DONE)}").get_json()
 
-    assert {"id", "title", "description", "category", "category_name", "grid_code", "status", "owner",
-            "claimed_by", "hours", "rating", "created_at", "deadlines", "overdue", "actions", "history"} <= set(body)
+    assert {
+        "id",
+        "title",
+        "description",
+        "category",
+        "category_name",
+        "grid_code",
+        "status",
+        "owner",
+        "claimed_by",
+        "hours",
+        "rating",
+        "created_at",
+        "deadlines",
+        "overdue",
+        "actions",
+        "history",
+    } <= set(body)
     repair = db.session.scalar(select(WishCategory.name).where(WishCategory.code == "repair"))
     assert (body["category"], body["category_name"], body["hours"]) == ("repair", repair, 1.5)
     assert set(body["deadlines"]) == {"respond", "reply", "resolve"}
@@ -461,7 +543,9 @@ def test_history_notes_are_hidden_from_members_not_involved(as_user):
     make_member("bystander", GRID2)
 
     owner_view = as_user("resident").get(f"/api/v1/wishes/{wish_id(CONFIRMED)}").get_json()
-    bystander_view = as_user("bystander", "member-password").get(f"/api/v1/wishes/{wish_id(CONFIRMED)}").get_json()
+    bystander_view = (
+        as_user("bystander", "member-password").get(f"/api/v1/wishes/{wish_id(CONFIRMED)}").get_json()
+    )
 
     assert "已按约定完成。" in [step["note"] for step in owner_view["history"]]
     assert {step["note"] for step in bystander_view["history"]} == {None}
@@ -473,7 +557,7 @@ def test_the_list_costs_the_same_queries_however_many_wishes_it_shows(app, as_us
 
     def queries_for(url: str) -> int:
         statements = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        listener = lambda *args: statements.append(args[2])
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert grid.get(url).status_code == 200
@@ -493,7 +577,9 @@ def test_the_list_costs_the_same_queries_however_many_wishes_it_shows(app, as_us
 
 
 def test_categories_list_the_active_ones_in_order(as_user):
-    db.session.execute(WishCategory.__table__.update().where(WishCategory.code == "legal").values(active=False))
+    db.session.execute(
+        WishCategory.__table__.update().where(WishCategory.code == "legal").values(active=False)
+    )
     db.session.commit()
 
     response = as_user("member").get("/api/v1/categories")
@@ -501,8 +587,10 @@ def test_categories_list_the_active_ones_in_order(as_user):
     assert response.status_code == 200
     body = response.get_json()
     assert [c["code"] for c in body["items"]] == ["life", "elderly", "repair", "education", "health", "other"]
-    assert body["items"][0] == {"code": "life", "name": db.session.scalar(
-        select(WishCategory.name).where(WishCategory.code == "life"))}
+    assert body["items"][0] == {
+        "code": "life",
+        "name": db.session.scalar(select(WishCategory.name).where(WishCategory.code == "life")),
+    }
     assert body["has_next"] is False
 
 
@@ -511,8 +599,15 @@ def test_stats_count_the_wishes_in_the_callers_scope_by_status(as_user):
     grid2_stats = as_user("grid2").get("/api/v1/stats").get_json()
     admin_stats = as_user("admin").get("/api/v1/stats").get_json()
 
-    assert grid_stats["wishes"] == {"submitted": 1, "published": 2, "rejected": 0, "cancelled": 0,
-                                    "claimed": 1, "done": 1, "confirmed": 1}
+    assert grid_stats["wishes"] == {
+        "submitted": 1,
+        "published": 2,
+        "rejected": 0,
+        "cancelled": 0,
+        "claimed": 1,
+        "done": 1,
+        "confirmed": 1,
+    }
     assert grid2_stats["wishes"]["published"] == 1 and sum(grid2_stats["wishes"].values()) == 1
     assert sum(admin_stats["wishes"].values()) == db.session.scalar(select(func.count()).select_from(Wish))
     assert "residents" in grid_stats and "events" in grid_stats
@@ -534,10 +629,12 @@ def test_openapi_document_lists_every_wish_endpoint_with_its_errors(client):
 
 
 def test_out_of_range_ids_are_refused_cleanly(as_user):
-    huge = 10 ** 20
+    huge = 10**20
 
     assert_error(as_user("admin").get(f"/api/v1/wishes/{huge}"), 404, "not_found")
-    posted = as_user("grid").post("/api/v1/wishes", json={"title": "代发", "category": "life", "resident_id": huge})
+    posted = as_user("grid").post(
+        "/api/v1/wishes", json={"title": "代发", "category": "life", "resident_id": huge}
+    )
     assert "resident_id" in assert_error(posted, 422, "validation_error")["fields"]
 
 

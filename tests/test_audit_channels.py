@@ -1,5 +1,6 @@
 """Every change is audited by the services, with the channel it came through (site, API, back office, job,
 command line), the actor, the client's address and before/after, in the change's own transaction."""
+
 import re
 from datetime import timedelta
 
@@ -11,15 +12,24 @@ from app.jobs.scheduler import run_periodic
 from app.models import AuditLog, User, Wish, WishCategory
 from app.models.base import utcnow
 from app.models.events import Event
-from app.services import audit
-from app.services import events
+from app.services import audit, events
 from app.services.demo import DEMO_PASSWORDS
 
-PUBLISHED, DONE, CLAIMED, SUBMITTED = "陪老人去医院复查", "楼道声控灯不亮", "孩子周末数学辅导", "修理漏水的水龙头"
+PUBLISHED, DONE, CLAIMED, SUBMITTED = (
+    "陪老人去医院复查",
+    "楼道声控灯不亮",
+    "孩子周末数学辅导",
+    "修理漏水的水龙头",
+)
 GRID = "610404001001001"
 ADDRESS = "203.0.113.7"
-REPORT = {"title": "楼道堆放杂物", "description": "堵塞消防通道", "matter": "HW-001", "grid_code": GRID,
-          "location_text": "3号楼2单元"}
+REPORT = {
+    "title": "楼道堆放杂物",
+    "description": "堵塞消防通道",
+    "matter": "HW-001",
+    "grid_code": GRID,
+    "location_text": "3号楼2单元",
+}
 
 
 def wish_titled(title: str) -> Wish:
@@ -33,8 +43,11 @@ def user(username: str) -> User:
 
 def entries(model: str, object_id) -> list[AuditLog]:
     db.session.expire_all()
-    return db.session.scalars(select(AuditLog).where(AuditLog.model == model, AuditLog.object_id == str(object_id))
-                              .order_by(AuditLog.id)).all()
+    return db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.model == model, AuditLog.object_id == str(object_id))
+        .order_by(AuditLog.id)
+    ).all()
 
 
 def the_step(model: str, object_id) -> AuditLog:
@@ -64,9 +77,12 @@ def api(app, demo):
     def make(username: str):
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = ADDRESS
-        token = client.post("/api/v1/auth/token", json={"username": username,
-                                                        "password": DEMO_PASSWORDS[username][0]}).get_json()["token"]
-        return lambda url, json=None: client.post(url, json=json, headers={"Authorization": f"Bearer {token}"})
+        token = client.post(
+            "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORDS[username][0]}
+        ).get_json()["token"]
+        return lambda url, json=None: client.post(
+            url, json=json, headers={"Authorization": f"Bearer {token}"}
+        )
 
     return make
 
@@ -86,8 +102,9 @@ def test_a_claim_on_the_site_leaves_one_audit_row_saying_site(site):
 
 def test_a_confirmation_on_the_site_leaves_one_audit_row_saying_site(site):
     wish = wish_titled(DONE)
-    response = site("resident").post(f"/wishes/{wish.id}/confirm", data={"confirm-rating": "good",
-                                                                         "confirm-comment": "谢谢"})
+    response = site("resident").post(
+        f"/wishes/{wish.id}/confirm", data={"confirm-rating": "good", "confirm-comment": "谢谢"}
+    )
     assert response.status_code == 303
 
     row = the_step("Wish", wish.id)
@@ -97,14 +114,26 @@ def test_a_confirmation_on_the_site_leaves_one_audit_row_saying_site(site):
 
 
 def test_an_event_reported_on_the_site_leaves_one_audit_row_saying_site(site):
-    response = site("resident").post("/events/new", data={
-        "matter": "HW-001", "description": "路口的垃圾箱满了三天，没人清运。", "location_text": "5号楼东侧", "title": ""})
+    response = site("resident").post(
+        "/events/new",
+        data={
+            "matter": "HW-001",
+            "description": "路口的垃圾箱满了三天，没人清运。",
+            "location_text": "5号楼东侧",
+            "title": "",
+        },
+    )
     assert response.status_code == 303
     event = db.session.scalar(select(Event).order_by(Event.id.desc()))
 
     row = the_step("Event", event.id)
-    assert (row.channel, row.username, row.ip, row.action, row.area_code) == \
-        ("site", "resident", ADDRESS, "create", event.grid_code)
+    assert (row.channel, row.username, row.ip, row.action, row.area_code) == (
+        "site",
+        "resident",
+        ADDRESS,
+        "create",
+        event.grid_code,
+    )
     assert row.before is None and (row.after["status"], row.after["level"]) == ("reported", "grid")
 
 
@@ -123,11 +152,19 @@ def test_a_claim_and_a_confirmation_through_the_api_each_leave_one_row_saying_ap
     assert api("resident")(f"/api/v1/wishes/{done.id}/confirm", {"rating": "average"}).status_code == 200
 
     claim, confirmation = the_step("Wish", claimed.id), the_step("Wish", done.id)
-    assert (claim.channel, claim.username, claim.ip, claim.before, claim.after["status"]) == \
-        ("api", "member", ADDRESS, {"status": "published"}, "claimed")
+    assert (claim.channel, claim.username, claim.ip, claim.before, claim.after["status"]) == (
+        "api",
+        "member",
+        ADDRESS,
+        {"status": "published"},
+        "claimed",
+    )
     assert (confirmation.channel, confirmation.username, confirmation.ip) == ("api", "resident", ADDRESS)
-    assert (confirmation.before, confirmation.after["status"], confirmation.after["rating"]) == \
-        ({"status": "done"}, "confirmed", "average")
+    assert (confirmation.before, confirmation.after["status"], confirmation.after["rating"]) == (
+        {"status": "done"},
+        "confirmed",
+        "average",
+    )
 
 
 def test_an_event_step_through_the_api_is_audited_with_its_level(api):
@@ -153,8 +190,10 @@ def test_a_back_office_edit_is_audited_once_saying_admin(login_as):
     client = login_as("admin")
     client.environ_base["REMOTE_ADDR"] = ADDRESS
     category = db.session.scalar(select(WishCategory).order_by(WishCategory.id))
-    response = client.post(f"/admin/wishcategory/edit/?id={category.id}",
-                           data={"code": category.code, "name": "新的名称", "position": category.position or 0})
+    response = client.post(
+        f"/admin/wishcategory/edit/?id={category.id}",
+        data={"code": category.code, "name": "新的名称", "position": category.position or 0},
+    )
     assert response.status_code == 302
 
     row = the_step("WishCategory", category.id)
@@ -170,7 +209,11 @@ def test_a_back_office_step_is_audited_once_by_the_engine_saying_admin(login_as)
 
     row = the_step("Wish", wish.id)  # the engine's row only: the view writes none of its own
     assert (row.channel, row.username, row.ip) == ("admin", "grid", ADDRESS)
-    assert (row.before, row.after["status"], row.after["step"]) == ({"status": "submitted"}, "published", "publish")
+    assert (row.before, row.after["status"], row.after["step"]) == (
+        {"status": "submitted"},
+        "published",
+        "publish",
+    )
 
 
 def test_a_periodic_job_audits_its_steps_saying_job(demo):
@@ -186,8 +229,9 @@ def test_a_periodic_job_audits_its_steps_saying_job(demo):
 
 def test_the_sla_sweeps_escalations_are_audited_saying_job(demo):
     grid, reported = user("grid"), utcnow() - timedelta(days=2)
-    event, _created = events.report_event(grid, title="垃圾未清运", description=None, matter_code="HW-001",
-                                          grid_code=GRID, now=reported)
+    event, _created = events.report_event(
+        grid, title="垃圾未清运", description=None, matter_code="HW-001", grid_code=GRID, now=reported
+    )
     events.accept_event(grid, event, now=reported + timedelta(minutes=5))
     event_id = event.id
     db.session.commit()
@@ -237,10 +281,17 @@ def test_a_command_line_import_is_audited_saying_cli(runner, demo, tmp_path):
 
 
 def test_a_wish_posted_through_the_api_is_audited_saying_api(api):
-    response = api("resident")("/api/v1/wishes", {"title": "帮忙修自行车", "category": "repair",
-                                                 "description": "车胎漏气"})
+    response = api("resident")(
+        "/api/v1/wishes", {"title": "帮忙修自行车", "category": "repair", "description": "车胎漏气"}
+    )
     assert response.status_code == 201, response.get_json()
 
     row = the_step("Wish", response.get_json()["id"])
-    assert (row.channel, row.username, row.ip, row.action, row.before) == ("api", "resident", ADDRESS, "create", None)
+    assert (row.channel, row.username, row.ip, row.action, row.before) == (
+        "api",
+        "resident",
+        ADDRESS,
+        "create",
+        None,
+    )
     assert (row.after["title"], row.after["status"]) == ("帮忙修自行车", "submitted")

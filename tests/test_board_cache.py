@@ -1,4 +1,5 @@
 """Visitors get the board from a short-lived cache; logged-in users always get it fresh."""
+
 import pytest
 from sqlalchemy import select
 

@@ -1,4 +1,5 @@
 """The board in a real browser on a phone-sized screen (Playwright driving the system Chromium)."""
+
 import os
 import threading
 

@@ -1,4 +1,5 @@
 """Callbacks (回访): a confirmed wish opens a task for its grid worker; the outcome is recorded in the back office."""
+
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -44,8 +45,11 @@ def confirmed_task() -> tuple[Wish, CallbackTask]:
 def tasks_of(wish: Wish | int) -> list[CallbackTask]:
     wish_id = wish if isinstance(wish, int) else wish.id
     db.session.expire_all()
-    return list(db.session.scalars(select(CallbackTask).where(CallbackTask.wish_id == wish_id)
-                                   .order_by(CallbackTask.cycle)))
+    return list(
+        db.session.scalars(
+            select(CallbackTask).where(CallbackTask.wish_id == wish_id).order_by(CallbackTask.cycle)
+        )
+    )
 
 
 def text(response) -> str:
@@ -99,7 +103,11 @@ def test_the_callback_is_listed_for_the_grid_worker_and_community_but_not_for_th
     assert task.id in listed_tasks(page) and wish.title in page
     assert task.id in listed_tasks(text(login_as("community").get("/admin/callback/")))
     other = login_as("grid2").get("/admin/callback/")
-    assert other.status_code == 200 and task.id not in listed_tasks(text(other)) and wish.title not in text(other)
+    assert (
+        other.status_code == 200
+        and task.id not in listed_tasks(text(other))
+        and wish.title not in text(other)
+    )
     assert login_as("member").get("/admin/callback/").status_code == 403
 
 
@@ -113,7 +121,9 @@ def test_the_list_shows_open_callbacks_soonest_first_and_flags_due_and_overdue_o
     db.session.commit()
     page = text(client.get("/admin/callback/"))
     assert page.count("og-due") == 1 and "og-overdue" not in page
-    assert page.index(f'data-callback-record="{task.id}"') < page.index(f'data-callback-record="{demo_task.id}"')
+    assert page.index(f'data-callback-record="{task.id}"') < page.index(
+        f'data-callback-record="{demo_task.id}"'
+    )
     db.session.get(CallbackTask, task.id).due_at = utcnow() - timedelta(hours=30)
     db.session.commit()
     page = text(client.get("/admin/callback/"))
@@ -140,17 +150,29 @@ def test_the_grid_worker_records_a_satisfied_callback_once(login_as):
     client = login_as("grid")
     form = client.get(f"/admin/callback/record/?id={task.id}")
     assert form.status_code == 200 and wish.title in text(form) and 'name="outcome"' in text(form)
-    response = client.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "satisfied", "note": "很满意"},
-                           follow_redirects=True)
+    response = client.post(
+        f"/admin/callback/record/?id={task.id}",
+        data={"outcome": "satisfied", "note": "很满意"},
+        follow_redirects=True,
+    )
     assert "Callback recorded." in text(response)
     recorded = tasks_of(wish)[0]
     assert (recorded.status, recorded.outcome, recorded.note) == ("done", "satisfied", "很满意")
     assert recorded.recorded_by_id == user("grid").id and recorded.recorded_at is not None
     assert db.session.get(Wish, wish.id).status == WishStatus.CONFIRMED and member().service_hours == hours
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
-        AuditLog.model == "CallbackTask", AuditLog.object_id == str(task.id))) == 1
-    again = client.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "unsatisfied", "note": "x"},
-                        follow_redirects=True)
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.model == "CallbackTask", AuditLog.object_id == str(task.id))
+        )
+        == 1
+    )
+    again = client.post(
+        f"/admin/callback/record/?id={task.id}",
+        data={"outcome": "unsatisfied", "note": "x"},
+        follow_redirects=True,
+    )
     assert "already been recorded" in text(again) and tasks_of(wish)[0].outcome == "satisfied"
     with pytest.raises(WishConflict):
         callbacks.record_callback(user("grid"), tasks_of(wish)[0], False, "再来一次")
@@ -160,7 +182,9 @@ def test_the_next_grid_worker_can_neither_see_nor_record_the_callback(login_as):
     _wish, task = confirmed_task()
     client = login_as("grid2")
     assert client.get(f"/admin/callback/record/?id={task.id}").status_code == 404
-    assert client.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "satisfied"}).status_code == 404
+    assert (
+        client.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "satisfied"}).status_code == 404
+    )
     with pytest.raises(WishForbidden):
         callbacks.record_callback(user("grid2"), task, True, None)
     assert tasks_of(_wish)[0].status == "due"
@@ -169,12 +193,17 @@ def test_the_next_grid_worker_can_neither_see_nor_record_the_callback(login_as):
 def test_an_unsatisfied_callback_needs_a_note(login_as):
     wish, task = confirmed_task()
     client = login_as("grid")
-    page = text(client.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "unsatisfied", "note": "  "}))
+    page = text(
+        client.post(f"/admin/callback/record/?id={task.id}", data={"outcome": "unsatisfied", "note": "  "})
+    )
     assert "Say what the resident is unsatisfied with." in page and "is-invalid" in page
     page = text(client.post(f"/admin/callback/record/?id={task.id}", data={"note": "whatever"}))
     assert "Choose whether the resident is satisfied." in page
-    page = text(client.post(f"/admin/callback/record/?id={task.id}",
-                            data={"outcome": "unsatisfied", "note": "长" * 1001}))
+    page = text(
+        client.post(
+            f"/admin/callback/record/?id={task.id}", data={"outcome": "unsatisfied", "note": "长" * 1001}
+        )
+    )
     assert "at most 1000 characters" in page
     with pytest.raises(WishInvalid):
         callbacks.record_callback(user("grid"), task, False, "")
@@ -184,8 +213,11 @@ def test_an_unsatisfied_callback_needs_a_note(login_as):
 def test_an_unsatisfied_callback_reopens_the_wish_and_a_new_confirmation_opens_a_new_callback(login_as):
     wish, task = confirmed_task()
     credited, first_hours = member().service_hours, wish.hours
-    response = login_as("grid").post(f"/admin/callback/record/?id={task.id}",
-                                     data={"outcome": "unsatisfied", "note": "药买错了，需要重新购买"}, follow_redirects=True)
+    response = login_as("grid").post(
+        f"/admin/callback/record/?id={task.id}",
+        data={"outcome": "unsatisfied", "note": "药买错了，需要重新购买"},
+        follow_redirects=True,
+    )
     assert "went back to its member" in text(response)
     db.session.expire_all()
     reopened = db.session.get(Wish, wish.id)
@@ -198,11 +230,11 @@ def test_an_unsatisfied_callback_reopens_the_wish_and_a_new_confirmation_opens_a
     wishes.confirm_wish(user("resident"), reopened, "good")
     db.session.commit()
     assert [(t.cycle, t.status) for t in tasks_of(wish)] == [(1, "done"), (2, "due")]
-    assert member().service_hours == credited - first_hours + Decimal("2")
+    assert member().service_hours == credited - first_hours + Decimal(2)
 
 
 def test_a_wish_reopened_outside_a_callback_closes_its_open_callback(demo):
-    wish, task = confirmed_task()
+    wish, _task = confirmed_task()
     wishes.reopen_wish(user("community"), wish, "居民电话投诉")
     db.session.commit()
     closed = tasks_of(wish)[0]
@@ -237,6 +269,9 @@ def test_the_callbacks_export_as_plain_csv(login_as):
 
 def test_the_back_office_home_lists_what_waits_for_the_grid_worker(login_as):
     page = login_as("grid").get("/admin/").get_data(as_text=True)
-    waiting = db.session.scalar(select(func.count()).select_from(Wish).where(Wish.status == WishStatus.SUBMITTED,
-                                                                            Wish.grid_code == "610404001001001"))
+    waiting = db.session.scalar(
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.status == WishStatus.SUBMITTED, Wish.grid_code == "610404001001001")
+    )
     assert waiting >= 1 and 'data-todo="reviews"' in page and f"{waiting} wish" in page

@@ -1,4 +1,5 @@
 """Certificates in the embedded mode: issued on confirmation, rendered in-process, served, verified, revoked, batched."""
+
 import re
 import subprocess
 from datetime import timedelta
@@ -15,7 +16,12 @@ from app.models.certificates import Certificate, HonourBatch
 from app.services import certificates as service
 from app.services import wishes
 from app.services.certificate_pdf import (
-    TEMPLATE_DIR, CertificateFetcher, ResourceRefused, local_date, render_certificate_pdf, render_html_pdf,
+    TEMPLATE_DIR,
+    CertificateFetcher,
+    ResourceRefused,
+    local_date,
+    render_certificate_pdf,
+    render_html_pdf,
 )
 from app.services.tokens import issue_token
 from app.services.users import create_user
@@ -68,12 +74,31 @@ def confirmed_wish_rows(member_ids: list[int], hours: Decimal, when) -> list[dic
     """Rows of confirmed wishes, one per member, for a bulk insert (no rendering: nothing is signalled)."""
     category_id = db.session.scalar(select(WishCategory.id).where(WishCategory.code == "life"))
     resident = user("resident")
-    members = dict(db.session.execute(select(Member.id, Member.grid_code).where(Member.id.in_(member_ids))).all())
-    return [{"title": f"测试心愿{n}", "category_id": category_id, "grid_code": members[member_id],
-             "owner_id": resident.id, "posted_by_id": resident.id, "status": "confirmed", "claimed_by_id": member_id,
-             "hours": hours, "respond_by": when, "reply_by": when, "resolve_by": when, "created_at": when,
-             "published_at": when, "claimed_at": when, "done_at": when, "confirmed_at": when, "updated_at": when}
-            for n, member_id in enumerate(member_ids)]
+    members = dict(
+        db.session.execute(select(Member.id, Member.grid_code).where(Member.id.in_(member_ids))).all()
+    )
+    return [
+        {
+            "title": f"测试心愿{n}",
+            "category_id": category_id,
+            "grid_code": members[member_id],
+            "owner_id": resident.id,
+            "posted_by_id": resident.id,
+            "status": "confirmed",
+            "claimed_by_id": member_id,
+            "hours": hours,
+            "respond_by": when,
+            "reply_by": when,
+            "resolve_by": when,
+            "created_at": when,
+            "published_at": when,
+            "claimed_at": when,
+            "done_at": when,
+            "confirmed_at": when,
+            "updated_at": when,
+        }
+        for n, member_id in enumerate(member_ids)
+    ]
 
 
 # --- issuing -----------------------------------------------------------------------------------------
@@ -82,7 +107,11 @@ def test_confirming_a_wish_stores_a_ready_certificate_whose_pdf_names_the_member
 
     assert certificate is not None and certificate.status == "ready"
     assert SERIAL.fullmatch(certificate.serial)
-    assert (certificate.kind, certificate.holder_name, certificate.hours) == ("service", "王建国", Decimal("1.5"))
+    assert (certificate.kind, certificate.holder_name, certificate.hours) == (
+        "service",
+        "王建国",
+        Decimal("1.5"),
+    )
     path = certificate_dir / certificate.pdf_path
     assert path.is_file() and path.read_bytes().startswith(b"%PDF")
     text = pdf_text(path)
@@ -98,7 +127,9 @@ def test_confirming_a_wish_stores_a_ready_certificate_whose_pdf_names_the_member
 
 def test_the_render_job_run_again_changes_nothing(demo, certificate_dir):
     certificate = confirm_done_wish()
-    message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == f"certificate:{certificate.id}"))
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.key == f"certificate:{certificate.id}")
+    )
     stored = (certificate_dir / certificate.pdf_path).read_bytes()
 
     assert message.status == "done"
@@ -106,8 +137,12 @@ def test_the_render_job_run_again_changes_nothing(demo, certificate_dir):
     assert run_message(message.id) == "skipped"
     assert service.issue_service_certificate(wish_titled("楼道声控灯不亮")) is None
     assert (certificate_dir / certificate.pdf_path).read_bytes() == stored
-    assert db.session.scalar(select(func.count()).select_from(Certificate).where(
-        Certificate.wish_id == certificate.wish_id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Certificate).where(Certificate.wish_id == certificate.wish_id)
+        )
+        == 1
+    )
 
 
 def test_auto_confirmation_issues_exactly_one_certificate(demo, app):
@@ -142,7 +177,9 @@ def test_a_reopened_wish_loses_its_certificate_and_its_next_confirmation_issues_
 
 
 # --- downloading --------------------------------------------------------------------------------------
-def test_the_holder_and_staff_in_scope_download_the_pdf_and_nobody_else_learns_it_exists(demo, login_as, client):
+def test_the_holder_and_staff_in_scope_download_the_pdf_and_nobody_else_learns_it_exists(
+    demo, login_as, client
+):
     certificate = confirm_done_wish()
     new_member("member_b", f"{COMMUNITY}002", "李红梅")
     url = f"/certificates/{certificate.serial}.pdf"
@@ -202,7 +239,11 @@ def test_verification_says_valid_then_revoked_after_staff_revoke_it_in_the_back_
 
     db.session.expire_all()
     revoked = db.session.get(Certificate, certificate.id)
-    assert (revoked.status, revoked.revoked_reason, revoked.revoked_by.username) == ("revoked", "时长登记有误", "community")
+    assert (revoked.status, revoked.revoked_reason, revoked.revoked_by.username) == (
+        "revoked",
+        "时长登记有误",
+        "community",
+    )
     entry = db.session.scalar(select(AuditLog).where(AuditLog.model == "Certificate"))
     assert (entry.action, entry.username, entry.object_id) == ("update", "community", str(certificate.id))
     assert entry.before == {"status": "ready"} and entry.after["revoked_reason"] == "时长登记有误"
@@ -213,7 +254,10 @@ def test_verification_says_valid_then_revoked_after_staff_revoke_it_in_the_back_
     assert community.get(f"/admin/certificate/download/?id={certificate.id}").mimetype == "application/pdf"
     again = community.post(f"/admin/certificate/revoke/?id={certificate.id}", data={"reason": "again"})
     assert again.status_code in (302, 303)
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.model == "Certificate")) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.model == "Certificate"))
+        == 1
+    )
 
 
 def test_a_grid_worker_sees_certificates_of_the_grid_but_may_not_revoke(demo, login_as):
@@ -222,11 +266,15 @@ def test_a_grid_worker_sees_certificates_of_the_grid_but_may_not_revoke(demo, lo
     assert certificate.serial in grid.get("/admin/certificate/").get_data(as_text=True)
     assert certificate.serial not in grid2.get("/admin/certificate/").get_data(as_text=True)
     assert grid2.get(f"/admin/certificate/details/?id={certificate.id}").status_code == 404
-    assert grid.post(f"/admin/certificate/revoke/?id={certificate.id}", data={"reason": "x"}).status_code == 403
+    assert (
+        grid.post(f"/admin/certificate/revoke/?id={certificate.id}", data={"reason": "x"}).status_code == 403
+    )
     assert db.session.get(Certificate, certificate.id).status == "ready"
 
 
-@pytest.mark.parametrize("serial", ["OG-AAAAAAAAAAAAAAAA", "og-aaaaaaaaaaaaaaaa", "nonsense", "OG-" + "A" * 300])
+@pytest.mark.parametrize(
+    "serial", ["OG-AAAAAAAAAAAAAAAA", "og-aaaaaaaaaaaaaaaa", "nonsense", "OG-" + "A" * 300]
+)
 def test_an_unknown_serial_is_reported_unknown(demo, client, serial):
     page = client.get(f"/verify/{serial}")
     assert page.status_code == 404 and 'data-verify-status="unknown"' in page.get_data(as_text=True)
@@ -250,7 +298,9 @@ def test_the_api_lists_describes_serves_and_verifies_certificates(demo, client):
     certificate = confirm_done_wish()
     holder = bearer("member")
 
-    demo_certificate = db.session.scalar(select(Certificate.serial).where(Certificate.subject == "帮父亲买降压药"))
+    demo_certificate = db.session.scalar(
+        select(Certificate.serial).where(Certificate.subject == "帮父亲买降压药")
+    )
     listing = client.get("/api/v1/certificates?per_page=1", headers=holder).get_json()
     assert [item["serial"] for item in listing["items"]] == [certificate.serial]  # newest first
     assert (listing["page"], listing["per_page"], listing["has_next"]) == (1, 1, True)
@@ -258,9 +308,16 @@ def test_the_api_lists_describes_serves_and_verifies_certificates(demo, client):
     assert [item["serial"] for item in listing["items"]] == [demo_certificate] and not listing["has_next"]
 
     one = client.get(f"/api/v1/certificates/{certificate.serial}", headers=holder).get_json()
-    assert one["status"] == "ready" and one["holder"] == "王**" and one["hours"] == 1.5 and one["kind"] == "service"
+    assert (
+        one["status"] == "ready"
+        and one["holder"] == "王**"
+        and one["hours"] == 1.5
+        and one["kind"] == "service"
+    )
     assert one["wish"] == {"id": certificate.wish_id, "title": "楼道声控灯不亮"} and one["period"] is None
-    assert one["pdf_url"] == f"/api/v1/certificates/{certificate.serial}/pdf" and one["issued_at"].endswith("+00:00")
+    assert one["pdf_url"] == f"/api/v1/certificates/{certificate.serial}/pdf" and one["issued_at"].endswith(
+        "+00:00"
+    )
 
     pdf = client.get(one["pdf_url"], headers=holder)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
@@ -277,16 +334,34 @@ def test_the_api_lists_describes_serves_and_verifies_certificates(demo, client):
     verified = client.get(f"/api/v1/certificates/{certificate.serial}/verify")  # no token
     assert verified.status_code == 200
     assert verified.get_json() | {"issued_at": None} == {
-        "serial": certificate.serial, "status": "valid", "kind": "service", "holder": "王**", "hours": 1.5,
-        "issued_at": None, "issuer": "渭城区网格化管理服务中心", "period_start": None, "period_end": None,
-        "revoked_at": None}
+        "serial": certificate.serial,
+        "status": "valid",
+        "kind": "service",
+        "holder": "王**",
+        "hours": 1.5,
+        "issued_at": None,
+        "issuer": "渭城区网格化管理服务中心",
+        "period_start": None,
+        "period_end": None,
+        "revoked_at": None,
+    }
 
 
 def test_a_pending_certificate_is_listed_but_its_pdf_is_not_ready(demo, client, login_as):
-    member = db.session.scalar(select(Member).join(User, Member.user_id == User.id).where(User.username == "member"))
-    pending = Certificate(serial=service.new_serial(), kind="service", member_id=member.id,
-                          wish_id=wish_titled("楼道声控灯不亮").id, grid_code=member.grid_code, holder_name=member.name,
-                          subject="楼道声控灯不亮", hours=Decimal("1.5"), issuer="渭城区网格化管理服务中心")
+    member = db.session.scalar(
+        select(Member).join(User, Member.user_id == User.id).where(User.username == "member")
+    )
+    pending = Certificate(
+        serial=service.new_serial(),
+        kind="service",
+        member_id=member.id,
+        wish_id=wish_titled("楼道声控灯不亮").id,
+        grid_code=member.grid_code,
+        holder_name=member.name,
+        subject="楼道声控灯不亮",
+        hours=Decimal("1.5"),
+        issuer="渭城区网格化管理服务中心",
+    )
     db.session.add(pending)
     db.session.commit()
 
@@ -299,9 +374,18 @@ def test_a_pending_certificate_is_listed_but_its_pdf_is_not_ready(demo, client, 
 
 
 # --- rendering safely ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("url", ["http://127.0.0.1:1/x.png", "https://example.com/a.css", "ftp://example.com/f",
-                                 "file:///etc/passwd", f"file://{TEMPLATE_DIR}/../../app/config.py",
-                                 "file://localhost/etc/passwd", "//example.com/x.png"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:1/x.png",
+        "https://example.com/a.css",
+        "ftp://example.com/f",
+        "file:///etc/passwd",
+        f"file://{TEMPLATE_DIR}/../../app/config.py",
+        "file://localhost/etc/passwd",
+        "//example.com/x.png",
+    ],
+)
 def test_the_url_fetcher_refuses_everything_but_data_uris_and_the_template_folder(url):
     with pytest.raises(ResourceRefused):
         CertificateFetcher().fetch(url)
@@ -321,29 +405,44 @@ def test_a_certificate_asking_for_a_remote_image_is_not_rendered(app):
 
 
 # --- honour batches -------------------------------------------------------------------------------------------
-def test_an_honour_batch_for_the_demo_community_reports_progress_and_a_second_run_adds_none(demo, login_as, certificate_dir):
+def test_an_honour_batch_for_the_demo_community_reports_progress_and_a_second_run_adds_none(
+    demo, login_as, certificate_dir
+):
     confirm_done_wish()  # 王建国: 1.5 h today, and 1.5 h for the demo's confirmed wish
     new_member("member_b", f"{COMMUNITY}002", "李红梅")
     outsider = new_member("member_d", "610404002001001", "孙立新")  # another street
     member_b = db.session.scalar(select(Member).where(Member.name == "李红梅"))
     member_d = db.session.scalar(select(Member).where(Member.user_id == outsider.id))
     now = utcnow()
-    db.session.execute(insert(Wish), confirmed_wish_rows([member_b.id, member_b.id, member_d.id], Decimal("2.5"), now))
+    db.session.execute(
+        insert(Wish), confirmed_wish_rows([member_b.id, member_b.id, member_d.id], Decimal("2.5"), now)
+    )
     db.session.commit()
     community = login_as("community")
     today = local_date(now)
-    form = {"scope": f"area:{COMMUNITY}", "period_start": f"{today.year}-01-01", "period_end": today.isoformat()}
+    form = {
+        "scope": f"area:{COMMUNITY}",
+        "period_start": f"{today.year}-01-01",
+        "period_end": today.isoformat(),
+    }
 
     assert community.get("/admin/honourbatch/new/").status_code == 200
     started = community.post("/admin/honourbatch/new/", data=form)
     assert started.status_code in (302, 303)
     batch = db.session.scalar(select(HonourBatch))
-    certificates = db.session.scalars(select(Certificate).where(Certificate.batch_id == batch.id)
-                                      .order_by(Certificate.holder_name)).all()
+    certificates = db.session.scalars(
+        select(Certificate).where(Certificate.batch_id == batch.id).order_by(Certificate.holder_name)
+    ).all()
     assert sorted((c.holder_name, c.hours, c.status) for c in certificates) == [
-        ("李红梅", Decimal("5.0"), "ready"), ("王建国", Decimal("3.0"), "ready")]  # 王建国: the demo's wish too
+        ("李红梅", Decimal("5.0"), "ready"),
+        ("王建国", Decimal("3.0"), "ready"),
+    ]  # 王建国: the demo's wish too
     assert community.get(f"/admin/honourbatch/progress/?id={batch.id}").get_json() == {
-        "id": batch.id, "done": 2, "total": 2, "finished": True}
+        "id": batch.id,
+        "done": 2,
+        "total": 2,
+        "finished": True,
+    }
     details = community.get(f"/admin/honourbatch/details/?id={batch.id}").get_data(as_text=True)
     assert 'data-progress="done">2<' in details and 'data-progress="total">2<' in details
     text = pdf_text(certificate_dir / certificates[0].pdf_path)
@@ -352,7 +451,12 @@ def test_an_honour_batch_for_the_demo_community_reports_progress_and_a_second_ru
     again = community.post("/admin/honourbatch/new/", data=form, follow_redirects=True)
     assert "Nothing to add" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(HonourBatch)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Certificate).where(Certificate.batch_id == batch.id)) == 2
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Certificate).where(Certificate.batch_id == batch.id)
+        )
+        == 2
+    )
     audits = db.session.scalars(select(AuditLog.action).where(AuditLog.model == "HonourBatch")).all()
     assert audits == ["create", "update"]
 
@@ -361,11 +465,30 @@ def test_an_honour_batch_outside_the_users_area_or_with_a_bad_period_is_refused(
     community = login_as("community")
     year = local_date(utcnow()).year
     for form, message in [
-        ({"scope": "area:610404", "period_start": f"{year}-01-01", "period_end": f"{year}-02-01"}, "Choose a unit"),
-        ({"scope": "area:610404002001", "period_start": f"{year}-01-01", "period_end": f"{year}-02-01"}, "Choose a unit"),
-        ({"scope": f"area:{COMMUNITY}", "period_start": f"{year}-03-01", "period_end": f"{year}-02-01"}, "ends before"),
-        ({"scope": f"area:{COMMUNITY}", "period_start": "yesterday", "period_end": f"{year}-02-01"}, "YYYY-MM-DD"),
-        ({"scope": f"area:{COMMUNITY}", "period_start": f"{year}-01-01", "period_end": f"{year + 1}-12-31"}, "must have ended"),
+        (
+            {"scope": "area:610404", "period_start": f"{year}-01-01", "period_end": f"{year}-02-01"},
+            "Choose a unit",
+        ),
+        (
+            {"scope": "area:610404002001", "period_start": f"{year}-01-01", "period_end": f"{year}-02-01"},
+            "Choose a unit",
+        ),
+        (
+            {"scope": f"area:{COMMUNITY}", "period_start": f"{year}-03-01", "period_end": f"{year}-02-01"},
+            "ends before",
+        ),
+        (
+            {"scope": f"area:{COMMUNITY}", "period_start": "yesterday", "period_end": f"{year}-02-01"},
+            "YYYY-MM-DD",
+        ),
+        (
+            {
+                "scope": f"area:{COMMUNITY}",
+                "period_start": f"{year}-01-01",
+                "period_end": f"{year + 1}-12-31",
+            },
+            "must have ended",
+        ),
     ]:
         answer = community.post("/admin/honourbatch/new/", data=form)
         assert answer.status_code == 200 and message in answer.get_data(as_text=True), form
@@ -374,15 +497,25 @@ def test_an_honour_batch_outside_the_users_area_or_with_a_bad_period_is_refused(
 
 
 def test_a_unit_batch_covers_the_units_members_only(demo):
-    first = db.session.scalar(select(Member).where(Member.grid_code.startswith(COMMUNITY), Member.unit_id.is_not(None))
-                              .order_by(Member.id))
-    other = db.session.scalar(select(Member).where(Member.grid_code.startswith(COMMUNITY), Member.unit_id.is_not(None),
-                                                   Member.unit_id != first.unit_id))
-    db.session.execute(insert(Wish), confirmed_wish_rows([first.id, other.id], Decimal("3"), utcnow()))
+    first = db.session.scalar(
+        select(Member)
+        .where(Member.grid_code.startswith(COMMUNITY), Member.unit_id.is_not(None))
+        .order_by(Member.id)
+    )
+    other = db.session.scalar(
+        select(Member).where(
+            Member.grid_code.startswith(COMMUNITY),
+            Member.unit_id.is_not(None),
+            Member.unit_id != first.unit_id,
+        )
+    )
+    db.session.execute(insert(Wish), confirmed_wish_rows([first.id, other.id], Decimal(3), utcnow()))
     db.session.commit()
     today = local_date(utcnow())
 
-    batch, added = service.start_honour_batch(user("community"), f"unit:{first.unit_id}", today.replace(day=1), today)
+    batch, added = service.start_honour_batch(
+        user("community"), f"unit:{first.unit_id}", today.replace(day=1), today
+    )
     db.session.commit()
 
     assert added == 1 and (batch.unit_id, batch.area_code) == (first.unit_id, first.unit.community_code)
@@ -392,13 +525,21 @@ def test_a_unit_batch_covers_the_units_members_only(demo):
 
 def test_the_longest_wish_title_and_a_long_name_still_fit_on_one_page(demo, tmp_path):
     member = db.session.scalar(select(Member).where(Member.name == "王建国"))
-    certificate = Certificate(serial=service.new_serial(), kind="service", member_id=member.id,
-                              grid_code=member.grid_code, holder_name="阿卜杜热合曼·买买提艾力", subject="帮" * 100,
-                              hours=Decimal("24"), issuer=service.issuer_for(member.grid_code), issued_at=utcnow())
+    certificate = Certificate(
+        serial=service.new_serial(),
+        kind="service",
+        member_id=member.id,
+        grid_code=member.grid_code,
+        holder_name="阿卜杜热合曼·买买提艾力",
+        subject="帮" * 100,
+        hours=Decimal(24),
+        issuer=service.issuer_for(member.grid_code),
+        issued_at=utcnow(),
+    )
     path = tmp_path / "long.pdf"
     path.write_bytes(render_certificate_pdf(certificate))
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Pages:\s+1$", info, re.M)
+    assert re.search(r"^Pages:\s+1$", info, re.MULTILINE)
     assert "帮" * 100 in pdf_text(path)
 
 
@@ -410,7 +551,11 @@ def test_half_written_files_of_killed_renders_are_cleaned_up_after_an_hour(app, 
 
     app.config["CERTIFICATE_DIR"], before = str(tmp_path), app.config["CERTIFICATE_DIR"]
     try:
-        stale, fresh, kept = tmp_path / ".OG-AAAA.x1.tmp", tmp_path / ".OG-BBBB.x2.tmp", tmp_path / "OG-CCCC.pdf"
+        stale, fresh, kept = (
+            tmp_path / ".OG-AAAA.x1.tmp",
+            tmp_path / ".OG-BBBB.x2.tmp",
+            tmp_path / "OG-CCCC.pdf",
+        )
         for path in (stale, fresh, kept):
             path.write_bytes(b"%PDF-")
         two_hours_ago = time.time() - 7200

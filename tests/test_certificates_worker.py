@@ -3,6 +3,7 @@
 Each case builds its own app on a database of its own (tests/support.py): the worker is another process,
 which the session app's in-memory SQLite cannot be shared with.
 """
+
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from decimal import Decimal
 import pytest
 from rq.registry import StartedJobRegistry
 from sqlalchemy import func, insert, select, text
+from support import app_settings, fresh_redis, run_worker_burst, separate_database, start_worker
 
 from app import create_app
 from app.extensions import db
@@ -27,7 +29,6 @@ from app.services import wishes
 from app.services.certificate_pdf import local_date
 from app.services.demo import DEMO_PASSWORDS, seed_demo
 from app.services.users import create_user
-from support import app_settings, fresh_redis, run_worker_burst, separate_database, start_worker
 
 REDIS_INDEX = 11
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
@@ -47,8 +48,14 @@ def certificate_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def worker_app(database_url, certificate_dir):
     """The demo district on its own database, jobs going to a real Redis; the relay re-pushes at once."""
-    app = create_app(app_settings(database_url, REDIS_URL=fresh_redis(REDIS_INDEX), CERTIFICATE_DIR=str(certificate_dir),
-                                  JOB_RELAY_GRACE_SECONDS=0))
+    app = create_app(
+        app_settings(
+            database_url,
+            REDIS_URL=fresh_redis(REDIS_INDEX),
+            CERTIFICATE_DIR=str(certificate_dir),
+            JOB_RELAY_GRACE_SECONDS=0,
+        )
+    )
     with app.app_context():
         db.create_all()  # the certificate tables have no migration yet
         seed_demo()
@@ -87,7 +94,9 @@ def done_wish(title: str) -> int:
 
 def logged_in(app, username: str, password: str | None = None):
     client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": password or DEMO_PASSWORDS[username][0]})
+    response = client.post(
+        "/login", data={"username": username, "password": password or DEMO_PASSWORDS[username][0]}
+    )
     assert response.status_code in (302, 303)
     return client
 
@@ -101,7 +110,9 @@ def certificate_of(wish_id: int) -> list[Certificate]:
     return list(db.session.scalars(select(Certificate).where(Certificate.wish_id == wish_id)))
 
 
-def test_a_confirmed_wish_becomes_a_downloadable_verifiable_certificate_through_the_worker(worker_app, certificate_dir):
+def test_a_confirmed_wish_becomes_a_downloadable_verifiable_certificate_through_the_worker(
+    worker_app, certificate_dir
+):
     with worker_app.app_context():
         wish_id = done_wish("修理单元门禁")
         wishes.confirm_wish(user("resident"), db.session.get(Wish, wish_id), "good")
@@ -120,14 +131,18 @@ def test_a_confirmed_wish_becomes_a_downloadable_verifiable_certificate_through_
         assert "王建国" in text and serial in text and "修理单元门禁" in text
         db.session.remove()
     holder = logged_in(worker_app, "member").get(f"/certificates/{serial}.pdf")
-    assert holder.status_code == 200 and holder.mimetype == "application/pdf" and holder.data.startswith(b"%PDF")
+    assert (
+        holder.status_code == 200 and holder.mimetype == "application/pdf" and holder.data.startswith(b"%PDF")
+    )
     other = logged_in(worker_app, "member_b", "member-password-1").get(f"/certificates/{serial}.pdf")
     assert other.status_code == 404
     page = worker_app.test_client().get(f"/verify/{serial}")
     assert page.status_code == 200 and 'data-verify-status="valid"' in page.get_data(as_text=True)
 
 
-def test_with_redis_down_the_confirmation_commits_and_the_relay_delivers_the_certificate_later(worker_app, certificate_dir):
+def test_with_redis_down_the_confirmation_commits_and_the_relay_delivers_the_certificate_later(
+    worker_app, certificate_dir
+):
     with worker_app.app_context():
         wish_id = done_wish("帮忙搬运旧家具")
         db.session.remove()
@@ -137,7 +152,9 @@ def test_with_redis_down_the_confirmation_commits_and_the_relay_delivers_the_cer
         db.session.commit()  # the push to the closed port fails, the change stands
         assert db.session.get(Wish, wish_id).status == "confirmed"
         [certificate] = certificate_of(wish_id)
-        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == f"certificate:{certificate.id}"))
+        message = db.session.scalar(
+            select(OutboxMessage).where(OutboxMessage.key == f"certificate:{certificate.id}")
+        )
         assert (certificate.status, message.status, message.pushed_at) == ("pending", "pending", None)
         db.session.remove()
         db.engine.dispose()
@@ -161,17 +178,47 @@ def add_members_with_hours(community_code: str, count: int, hours: Decimal, when
     resident = user("resident")
     unit_id = db.session.scalar(select(Unit.id).order_by(Unit.id))
     first = db.session.scalar(select(func.coalesce(func.max(Member.id), 0))) + 1
-    members = [{"id": first + n, "name": f"志愿者{community_code[-3:]}{n:03d}", "grid_code": grids[n % 2],
-                "unit_id": unit_id, "service_hours": hours, "active": True} for n in range(count)]
+    members = [
+        {
+            "id": first + n,
+            "name": f"志愿者{community_code[-3:]}{n:03d}",
+            "grid_code": grids[n % 2],
+            "unit_id": unit_id,
+            "service_hours": hours,
+            "active": True,
+        }
+        for n in range(count)
+    ]
     db.session.execute(insert(Member), members)
-    db.session.execute(insert(Wish), [
-        {"title": f"批量心愿{m['id']}", "category_id": category_id, "grid_code": m["grid_code"],
-         "owner_id": resident.id, "posted_by_id": resident.id, "status": "confirmed", "claimed_by_id": m["id"],
-         "hours": hours, "respond_by": when, "reply_by": when, "resolve_by": when, "created_at": when,
-         "published_at": when, "claimed_at": when, "done_at": when, "confirmed_at": when, "updated_at": when}
-        for m in members])
+    db.session.execute(
+        insert(Wish),
+        [
+            {
+                "title": f"批量心愿{m['id']}",
+                "category_id": category_id,
+                "grid_code": m["grid_code"],
+                "owner_id": resident.id,
+                "posted_by_id": resident.id,
+                "status": "confirmed",
+                "claimed_by_id": m["id"],
+                "hours": hours,
+                "respond_by": when,
+                "reply_by": when,
+                "resolve_by": when,
+                "created_at": when,
+                "published_at": when,
+                "claimed_at": when,
+                "done_at": when,
+                "confirmed_at": when,
+                "updated_at": when,
+            }
+            for m in members
+        ],
+    )
     if db.engine.dialect.name == "postgresql":  # rows came with their ids: move the sequence past them
-        db.session.execute(text("SELECT setval(pg_get_serial_sequence('member', 'id'), (SELECT max(id) FROM member))"))
+        db.session.execute(
+            text("SELECT setval(pg_get_serial_sequence('member', 'id'), (SELECT max(id) FROM member))")
+        )
     db.session.commit()
     return [m["id"] for m in members]
 
@@ -179,14 +226,19 @@ def add_members_with_hours(community_code: str, count: int, hours: Decimal, when
 def start_batch(community_code: str) -> tuple[int, int]:
     """Start (or re-run) the batch of a community for this year, as the administrator, committed: (id, added)."""
     today = local_date(utcnow())
-    batch, added = service.start_honour_batch(user("admin"), f"area:{community_code}", today.replace(month=1, day=1), today)
+    batch, added = service.start_honour_batch(
+        user("admin"), f"area:{community_code}", today.replace(month=1, day=1), today
+    )
     db.session.commit()
     return batch.id, added
 
 
 def ready_count(batch_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Certificate).where(
-        Certificate.batch_id == batch_id, Certificate.status == "ready"))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(Certificate.batch_id == batch_id, Certificate.status == "ready")
+    )
 
 
 def kill_in_the_middle_of_a_job(app, certificate_dir, batch_id: int, after: int) -> int:
@@ -222,10 +274,11 @@ def kill_in_the_middle_of_a_job(app, certificate_dir, batch_id: int, after: int)
 
 
 def test_a_worker_killed_in_the_middle_of_a_batch_leaves_nothing_half_done_and_a_new_worker_finishes_it(
-        worker_app, certificate_dir):
+    worker_app, certificate_dir
+):
     count = 40
     with worker_app.app_context():
-        add_members_with_hours("610404002001", count, Decimal("2"), utcnow())
+        add_members_with_hours("610404002001", count, Decimal(2), utcnow())
         batch_id, added = start_batch("610404002001")
         assert added == count
         db.session.remove()
@@ -233,8 +286,13 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_nothing_half_done_and_a
     killed = kill_in_the_middle_of_a_job(worker_app, certificate_dir, batch_id, after=3)
 
     with worker_app.app_context():
-        statuses = dict(db.session.execute(select(Certificate.status, func.count()).where(
-            Certificate.batch_id == batch_id).group_by(Certificate.status)).all())
+        statuses = dict(
+            db.session.execute(
+                select(Certificate.status, func.count())
+                .where(Certificate.batch_id == batch_id)
+                .group_by(Certificate.status)
+            ).all()
+        )
         assert 3 <= statuses.get("ready", 0) < count and statuses["pending"] >= 1
         for certificate in db.session.scalars(select(Certificate).where(Certificate.batch_id == batch_id)):
             # no file yet, or (killed after the rename) a whole one: never half of one
@@ -258,14 +316,20 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_nothing_half_done_and_a
         db.session.remove()
 
 
-def test_a_batch_of_200_honour_certificates_reaches_200_of_200_and_a_second_run_adds_none(worker_app, certificate_dir):
+def test_a_batch_of_200_honour_certificates_reaches_200_of_200_and_a_second_run_adds_none(
+    worker_app, certificate_dir
+):
     count = 200
     with worker_app.app_context():
         add_members_with_hours("610404003001", count, Decimal("4.5"), utcnow())
         db.session.remove()
     admin = logged_in(worker_app, "admin")
     today = local_date(utcnow())
-    form = {"scope": "area:610404003001", "period_start": f"{today.year}-01-01", "period_end": today.isoformat()}
+    form = {
+        "scope": "area:610404003001",
+        "period_start": f"{today.year}-01-01",
+        "period_end": today.isoformat(),
+    }
 
     began = time.monotonic()
     answer = admin.post("/admin/honourbatch/new/", data=form)
@@ -289,16 +353,27 @@ def test_a_batch_of_200_honour_certificates_reaches_200_of_200_and_a_second_run_
 
     assert progress == {"id": batch_id, "done": count, "total": count, "finished": True}, progress
     assert seen == sorted(seen) and len(set(seen)) > 2  # it moved while the worker rendered
-    print(f"\n{count} honour certificates through one worker: {elapsed:.1f} s, {1000 * elapsed / count:.0f} ms each")
+    print(
+        f"\n{count} honour certificates through one worker: {elapsed:.1f} s, {1000 * elapsed / count:.0f} ms each"
+    )
 
     again = admin.post("/admin/honourbatch/new/", data=form, follow_redirects=True)
     assert "Nothing to add" in again.get_data(as_text=True)
     with worker_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Certificate).where(
-            Certificate.batch_id == batch_id)) == count
-        assert db.session.scalar(select(func.count()).select_from(HonourBatch).where(
-            HonourBatch.scope_key == form["scope"])) == 1
-        pending_jobs = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status == "pending"))
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Certificate).where(Certificate.batch_id == batch_id)
+            )
+            == count
+        )
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(HonourBatch).where(HonourBatch.scope_key == form["scope"])
+            )
+            == 1
+        )
+        pending_jobs = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        )
         assert pending_jobs == 0
         db.session.remove()

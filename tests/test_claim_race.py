@@ -4,6 +4,7 @@ The session app's in-memory SQLite shares one connection, so it cannot show a ra
 their own app on a temporary SQLite file (and, when TEST_DATABASE_URL names PostgreSQL, on a schema of
 its own there), serve it with werkzeug in a background thread and fire the claims from real threads.
 """
+
 import json
 import threading
 import urllib.error
@@ -11,10 +12,10 @@ import urllib.request
 from dataclasses import dataclass
 
 import pytest
-from support import app_settings, separate_database
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from support import app_settings, separate_database
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -62,8 +63,9 @@ class RaceServer:
     in_flight: InFlight
 
     def post(self, path: str, token: str) -> tuple[int, dict]:
-        request = urllib.request.Request(self.base_url + path, data=b"", method="POST",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            self.base_url + path, data=b"", method="POST", headers={"Authorization": f"Bearer {token}"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.loads(response.read())
@@ -80,7 +82,9 @@ class RaceServer:
             barrier.wait()
             results[i] = self.post(path, token)
 
-        threads = [threading.Thread(target=run, args=(i, path, token)) for i, (path, token) in enumerate(calls)]
+        threads = [
+            threading.Thread(target=run, args=(i, path, token)) for i, (path, token) in enumerate(calls)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -111,7 +115,9 @@ def server(database_url):
         for n in range(CLAIMERS + 1):  # the last one races against the claim limit
             username = f"racer{n:02d}"
             create_user(username, "member", "racer-password", area_code=f"{COMMUNITY}00{1 + n % 2}")
-            tokens[username] = issue_token(db.session.scalar(select(User).where(User.username == username)))[0]
+            tokens[username] = issue_token(db.session.scalar(select(User).where(User.username == username)))[
+                0
+            ]
         db.session.commit()
         db.session.remove()
     in_flight = InFlight(app.wsgi_app)
@@ -130,7 +136,9 @@ def server(database_url):
 def publish_new_wishes(server: RaceServer, count: int) -> list[int]:
     """`count` new wishes of the demo resident, published by the demo grid worker, committed."""
     with server.app.app_context():
-        resident, grid = (db.session.scalar(select(User).where(User.username == name)) for name in ("resident", "grid"))
+        resident, grid = (
+            db.session.scalar(select(User).where(User.username == name)) for name in ("resident", "grid")
+        )
         ids = []
         for n in range(count):
             wish = service.post_wish(resident, title=f"抢单测试{n}", description=None, category_code="life")
@@ -156,11 +164,18 @@ def test_many_members_claiming_one_wish_at_once_leaves_exactly_one_winner(server
     winner = racers[[status for status, _body in results].index(200)]
     with server.app.app_context():
         wish = db.session.get(Wish, wish_id)
-        member = db.session.scalar(select(Member).join(User, Member.user_id == User.id)
-                                   .where(User.username == winner))
+        member = db.session.scalar(
+            select(Member).join(User, Member.user_id == User.id).where(User.username == winner)
+        )
         assert (wish.status, wish.claimed_by_id) == ("claimed", member.id)
-        assert db.session.scalar(select(func.count()).select_from(WishStep).where(
-            WishStep.wish_id == wish_id, WishStep.action == "claim")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(WishStep)
+                .where(WishStep.wish_id == wish_id, WishStep.action == "claim")
+            )
+            == 1
+        )
         db.session.remove()
 
 
@@ -176,9 +191,18 @@ def test_one_member_claiming_many_wishes_at_once_stops_at_the_claim_limit(server
     assert statuses == [200] * limit + [409] * 3, statuses
     assert {body["error"]["code"] for status, body in results if status == 409} == {"claim_limit"}
     with server.app.app_context():
-        member = db.session.scalar(select(Member).join(User, Member.user_id == User.id)
-                                   .where(User.username == f"racer{CLAIMERS:02d}"))
+        member = db.session.scalar(
+            select(Member)
+            .join(User, Member.user_id == User.id)
+            .where(User.username == f"racer{CLAIMERS:02d}")
+        )
         assert service.active_claims(member.id) == limit
-        assert db.session.scalar(select(func.count()).select_from(WishStep).where(
-            WishStep.wish_id.in_(wish_ids), WishStep.action == "claim")) == limit
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(WishStep)
+                .where(WishStep.wish_id.in_(wish_ids), WishStep.action == "claim")
+            )
+            == limit
+        )
         db.session.remove()

@@ -1,4 +1,5 @@
 """Under the content security policy, in a real browser: no page raises a violation, and every script still works."""
+
 import re
 
 import pytest
@@ -99,7 +100,11 @@ def test_the_back_office_pages_raise_no_violation_and_their_script_runs(watched,
     page.locator("a.dropdown-item.filter").first.click()  # bs4_filters.js adds a filter row
     assert page.locator("#filter_form .filters tr").count() == 1
     page.locator("input.action-rowtoggle").check()  # actions.js ticks every row
-    assert page.locator("input.action-checkbox:checked").count() == page.locator("input.action-checkbox").count() > 0
+    assert (
+        page.locator("input.action-checkbox:checked").count()
+        == page.locator("input.action-checkbox").count()
+        > 0
+    )
 
     resident = first_id(page, site, "/admin/resident/")
     watched.visit(f"{site}/admin/resident/edit/?id={resident}")
@@ -131,7 +136,9 @@ def test_list_actions_and_row_deletes_still_ask_before_they_run(watched, site): 
 
     page.on("dialog", answer)
     watched.visit(site + "/admin/wish/")
-    with_selected = page.locator(".dropdown-menu:has([data-model-action])").locator("xpath=preceding-sibling::a[1]")
+    with_selected = page.locator(".dropdown-menu:has([data-model-action])").locator(
+        "xpath=preceding-sibling::a[1]"
+    )
     with_selected.click()
     page.locator("[data-model-action]").first.click()  # nothing ticked: actions.js says so
     assert len(questions) == 1

@@ -1,6 +1,7 @@
 """The dashboard on the back-office home: its numbers against plain SQL, per scope and period, and its access."""
+
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
@@ -31,8 +32,11 @@ def sql_count(query: str, **params) -> int:
 
 
 def grouped(table: str, column: str, prefix: str, extra: str = "", **params) -> dict[str, int]:
-    rows = sql(f"SELECT {column}, count(*) FROM {table} WHERE grid_code LIKE :p {extra} GROUP BY {column}",
-               p=prefix + "%", **params)
+    rows = sql(
+        f"SELECT {column}, count(*) FROM {table} WHERE grid_code LIKE :p {extra} GROUP BY {column}",
+        p=prefix + "%",
+        **params,
+    )
     return {str(k): n for k, n in rows}
 
 
@@ -43,7 +47,9 @@ def spread_over_dates():
         ids = [r[0] for r in sql(f"SELECT id FROM {table} ORDER BY id")]
         for i, row_id in enumerate(ids):
             moment = datetime.fromisoformat(days[i % len(days)] + "T12:00:00")
-            db.session.execute(text(f"UPDATE {table} SET created_at = :at WHERE id = :id"), {"at": moment, "id": row_id})
+            db.session.execute(
+                text(f"UPDATE {table} SET created_at = :at WHERE id = :id"), {"at": moment, "id": row_id}
+            )
     db.session.commit()
 
 
@@ -52,12 +58,21 @@ def test_home_shows_the_counts_of_the_users_scope_as_sql_counts_them(login_as, u
     prefix = SCOPES[username]
     page = login_as(username).get("/admin/").get_data(as_text=True)
     shown = counts(page)
-    for key, table in [("residents", "resident"), ("households", "household"), ("buildings", "building"),
-                       ("rooms", "room"), ("enterprises", "enterprise"), ("facilities", "facility"),
-                       ("members", "member"), ("events", "event")]:
+    for key, table in [
+        ("residents", "resident"),
+        ("households", "household"),
+        ("buildings", "building"),
+        ("rooms", "room"),
+        ("enterprises", "enterprise"),
+        ("facilities", "facility"),
+        ("members", "member"),
+        ("events", "event"),
+    ]:
         expected = sql_count(f"SELECT count(*) FROM {table} WHERE grid_code LIKE :p", p=prefix + "%")
         assert shown[key] == expected, (username, key)
-    assert shown["grids"] == sql_count("SELECT count(*) FROM area WHERE level = 'grid' AND code LIKE :p", p=prefix + "%")
+    assert shown["grids"] == sql_count(
+        "SELECT count(*) FROM area WHERE level = 'grid' AND code LIKE :p", p=prefix + "%"
+    )
     assert shown["residents"] > 0
 
 
@@ -65,7 +80,11 @@ def test_home_shows_the_counts_of_the_users_scope_as_sql_counts_them(login_as, u
 def test_event_charts_show_the_numbers_sql_gives_for_the_scope(login_as, username):
     prefix = SCOPES[username]
     shown = figures(login_as(username).get("/admin/").get_data(as_text=True))
-    for column, section in [("status", "events-status"), ("level", "events-level"), ("source", "events-source")]:
+    for column, section in [
+        ("status", "events-status"),
+        ("level", "events-level"),
+        ("source", "events-source"),
+    ]:
         expected = grouped("event", column, prefix)
         for code, n in expected.items():
             assert shown[f"{section}.{code}"] == str(n), (username, column, code)
@@ -81,15 +100,23 @@ def test_wish_funnel_ratings_and_members_match_sql(login_as, username):
     posted = sql_count("SELECT count(*) FROM wish WHERE grid_code LIKE :p", p=prefix + "%")
     assert shown["wishes-funnel.submitted"] == str(posted)
     # a wish reached "claimed" when it is claimed or later now, or its history went through "claimed"
-    claimed = sql_count("SELECT count(*) FROM wish w WHERE w.grid_code LIKE :p AND (w.status IN "
-                        "('claimed', 'done', 'confirmed') OR EXISTS (SELECT 1 FROM wish_step s WHERE "
-                        "s.wish_id = w.id AND s.to_status = 'claimed'))", p=prefix + "%")
+    claimed = sql_count(
+        "SELECT count(*) FROM wish w WHERE w.grid_code LIKE :p AND (w.status IN "
+        "('claimed', 'done', 'confirmed') OR EXISTS (SELECT 1 FROM wish_step s WHERE "
+        "s.wish_id = w.id AND s.to_status = 'claimed'))",
+        p=prefix + "%",
+    )
     assert shown["wishes-funnel.claimed"] == str(claimed)
     confirmed = grouped("wish", "rating", prefix, "AND status = 'confirmed'")
     assert shown["wishes-rating.good"] == str(confirmed.get("good", 0))
     total = sql_count("SELECT count(*) FROM member WHERE grid_code LIKE :p", p=prefix + "%")
-    active = sql_count("SELECT count(*) FROM member WHERE grid_code LIKE :p AND service_hours > 0", p=prefix + "%")
-    assert (shown["members-active.active"], shown["members-active.inactive"]) == (str(active), str(total - active))
+    active = sql_count(
+        "SELECT count(*) FROM member WHERE grid_code LIKE :p AND service_hours > 0", p=prefix + "%"
+    )
+    assert (shown["members-active.active"], shown["members-active.inactive"]) == (
+        str(active),
+        str(total - active),
+    )
     assert "members-units.top1" in shown or active == 0
     if username == "admin":
         assert posted > 0 and int(shown["wishes-funnel.confirmed"]) >= 1
@@ -111,9 +138,13 @@ def test_the_funnel_counts_a_released_wish_as_having_been_claimed(app, demo):
 
 def test_on_time_rate_rows_add_up_to_the_total(login_as):
     shown = figures(login_as("street").get("/admin/").get_data(as_text=True))
-    resolved = sql_count("SELECT count(*) FROM event WHERE grid_code LIKE '610404001%' AND resolved_at IS NOT NULL")
+    resolved = sql_count(
+        "SELECT count(*) FROM event WHERE grid_code LIKE '610404001%' AND resolved_at IS NOT NULL"
+    )
     assert shown["on-time.total.resolved"] == str(resolved)
-    per_community = [int(v) for k, v in shown.items() if k.startswith("on-time.610404001") and k.endswith(".resolved")]
+    per_community = [
+        int(v) for k, v in shown.items() if k.startswith("on-time.610404001") and k.endswith(".resolved")
+    ]
     assert sum(per_community) == resolved
 
 
@@ -121,7 +152,7 @@ def test_the_date_filter_counts_events_and_wishes_reported_in_the_period(login_a
     spread_over_dates()
     client = login_as("admin")
     page = client.get("/admin/?from=2025-02-01&to=2025-03-31").get_data(as_text=True)
-    since, until = datetime(2025, 2, 1, tzinfo=timezone.utc), datetime(2025, 4, 1, tzinfo=timezone.utc)
+    since, until = datetime(2025, 2, 1, tzinfo=UTC), datetime(2025, 4, 1, tzinfo=UTC)
     in_period = "AND created_at >= :since AND created_at < :until"
     events = grouped("event", "status", "", in_period, since=since, until=until)
     wishes = sql_count(f"SELECT count(*) FROM wish WHERE 1 = 1 {in_period}", since=since, until=until)
@@ -137,29 +168,35 @@ def test_the_date_filter_counts_events_and_wishes_reported_in_the_period(login_a
     assert counts(page)["residents"] == sql_count("SELECT count(*) FROM resident")
     only_start = figures(client.get("/admin/?from=2025-04-01").get_data(as_text=True))
     assert sum(int(v) for k, v in only_start.items() if k.startswith("events-status.")) == sql_count(
-        "SELECT count(*) FROM event WHERE created_at >= :since", since=datetime(2025, 4, 1))
+        "SELECT count(*) FROM event WHERE created_at >= :since", since=datetime(2025, 4, 1)
+    )
 
 
 def test_the_period_is_in_local_days():
     period = parse_period("2025-02-01", "2025-02-01", "Asia/Shanghai")
-    assert period.since == datetime(2025, 1, 31, 16, tzinfo=timezone.utc)
-    assert period.until == datetime(2025, 2, 1, 16, tzinfo=timezone.utc)
+    assert period.since == datetime(2025, 1, 31, 16, tzinfo=UTC)
+    assert period.until == datetime(2025, 2, 1, 16, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("query, message", [
-    ("from=2025-13-01", "is not a date"),
-    ("to=yesterday", "is not a date"),
-    ("from=2025-05-01&to=2025-04-01", "is after the end date"),
-    ("from=1800-01-01", "must lie between"),
-    ("from=" + "9" * 500, "is not a date"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("from=2025-13-01", "is not a date"),
+        ("to=yesterday", "is not a date"),
+        ("from=2025-05-01&to=2025-04-01", "is after the end date"),
+        ("from=1800-01-01", "must lie between"),
+        ("from=" + "9" * 500, "is not a date"),
+    ],
+)
 def test_bad_dates_get_a_message_not_an_error(login_as, query, message):
     response = login_as("community").get("/admin/?" + query)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "data-period-error" in page and message in page
     assert "Showing all time instead." in page
-    assert counts(page)["events"] == sql_count("SELECT count(*) FROM event WHERE grid_code LIKE '610404001001%'")
+    assert counts(page)["events"] == sql_count(
+        "SELECT count(*) FROM event WHERE grid_code LIKE '610404001001%'"
+    )
 
 
 def test_parse_period_refuses_what_it_cannot_read():
@@ -171,8 +208,12 @@ def test_parse_period_refuses_what_it_cannot_read():
 def test_department_users_see_their_dispatches(login_as):
     page = login_as("dept").get("/admin/").get_data(as_text=True)
     shown = figures(page)
-    expected = dict(sql("SELECT d.status, count(*) FROM dispatch d JOIN department p ON p.id = d.department_id "
-                        "WHERE p.code = 'HW' GROUP BY d.status"))
+    expected = dict(
+        sql(
+            "SELECT d.status, count(*) FROM dispatch d JOIN department p ON p.id = d.department_id "
+            "WHERE p.code = 'HW' GROUP BY d.status"
+        )
+    )
     for status in ("pending", "answered", "done"):
         assert shown[f"dispatches-status.{status}"] == str(expected.get(status, 0))
     assert 'data-count="residents"' not in page  # no census figures for a department
@@ -196,9 +237,13 @@ def test_figures_are_cached_per_scope_and_period_and_say_when_they_were_counted(
         before = counts(admin.get("/admin/").get_data(as_text=True))["residents"]
         grid_before = counts(grid.get("/admin/").get_data(as_text=True))["residents"]
         assert grid_before < before  # the grid worker's entry is their own, not the admin's
-        db.session.execute(text("INSERT INTO resident (grid_code, name, residence_type, created_at) "
-                                "VALUES ('610404001001001', '新居民', 'registered', :now)"),
-                           {"now": datetime.now(timezone.utc)})
+        db.session.execute(
+            text(
+                "INSERT INTO resident (grid_code, name, residence_type, created_at) "
+                "VALUES ('610404001001001', '新居民', 'registered', :now)"
+            ),
+            {"now": datetime.now(UTC)},
+        )
         db.session.commit()
         page = admin.get("/admin/").get_data(as_text=True)
         assert counts(page)["residents"] == before  # still the cached figures …

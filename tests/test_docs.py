@@ -1,4 +1,5 @@
 """The design documents the code cites exist, and so does every section a citation or a link names."""
+
 import os
 import re
 
@@ -51,8 +52,11 @@ def test_the_design_documents_are_in_the_repository():
 def test_every_citation_of_the_design_names_a_document_and_section_that_exist():
     citations = list(_citations())
     assert len(citations) > 10
-    missing = [(where, doc, section) for where, doc, section in citations
-               if not os.path.exists(os.path.join(DOCS, doc)) or (section and section not in _anchors(doc))]
+    missing = [
+        (where, doc, section)
+        for where, doc, section in citations
+        if not os.path.exists(os.path.join(DOCS, doc)) or (section and section not in _anchors(doc))
+    ]
     assert not missing, f"citations of documents or sections that do not exist: {missing}"
 
 
@@ -60,6 +64,9 @@ def test_no_comment_cites_a_specification_outside_the_repository():
     stale = []
     for path in _sources():
         with open(path, encoding="utf-8") as fh:
-            stale.extend(f"{os.path.relpath(path, PROJECT_ROOT)}:{n}" for n, line in enumerate(fh, 1)
-                         if re.search(r"\bSPEC\b", line))
+            stale.extend(
+                f"{os.path.relpath(path, PROJECT_ROOT)}:{n}"
+                for n, line in enumerate(fh, 1)
+                if re.search(r"\bSPEC\b", line)
+            )
     assert not stale, f"cite docs/ instead: {stale}"

@@ -1,9 +1,10 @@
 """The event machine (docs/workflows.md#events) through its service functions: the ladder, scope, refusals, intake."""
+
 import threading
 
 import pytest
-from support import app_settings, separate_database
 from sqlalchemy import func, select, update
+from support import app_settings, separate_database
 
 from app import create_app
 from app.extensions import db
@@ -31,8 +32,13 @@ def people(demo):
 
 
 def _report(people, who="grid", **values):
-    fields = {"title": "楼道堆放杂物", "description": "堵塞消防通道", "matter_code": "HW-001", "grid_code": GRID,
-              "location_text": "3号楼2单元"}
+    fields = {
+        "title": "楼道堆放杂物",
+        "description": "堵塞消防通道",
+        "matter_code": "HW-001",
+        "grid_code": GRID,
+        "location_text": "3号楼2单元",
+    }
     fields.update(values)
     event, created = service.report_event(people[who], **fields)
     assert created
@@ -54,7 +60,9 @@ def test_the_full_ladder_from_grid_to_archive_records_every_step_with_its_actor(
     assert event.level == "street"
     dispatches = service.dispatch_event(p["street"], event, ["HW", "ZJ"])
     assert (event.status, event.level) == ("in_progress", "department")
-    assert {d.department.code for d in dispatches} == {"HW", "ZJ"} and {d.status for d in dispatches} == {"pending"}
+    assert {d.department.code for d in dispatches} == {"HW", "ZJ"} and {d.status for d in dispatches} == {
+        "pending"
+    }
     with pytest.raises(EventConflict):  # two departments still at work
         service.resolve_event(p["street"], event, "已处理")
     service.answer_dispatch(p["dept"], event, "已安排执法队员", done=False)
@@ -70,8 +78,9 @@ def test_the_full_ladder_from_grid_to_archive_records_every_step_with_its_actor(
     service.resolve_event(p["street"], event, "残留杂物已清走")
     service.verify_event(p["grid"], event, True, "现场核实")
     assert event.status == "verified"
-    task = db.session.scalar(select(CallbackTask).where(CallbackTask.subject_type == "event",
-                                                        CallbackTask.subject_id == event.id))
+    task = db.session.scalar(
+        select(CallbackTask).where(CallbackTask.subject_type == "event", CallbackTask.subject_id == event.id)
+    )
     assert task is not None and task.status == CallbackStatus.DUE and task.assignee_id == p["grid"].id
     service.callback_event(p["grid"], event, True, "居民满意")
     assert event.status == "closed"
@@ -80,38 +89,64 @@ def test_the_full_ladder_from_grid_to_archive_records_every_step_with_its_actor(
     service.archive_event(p["community"], event, 4)
     assert (event.status, event.score) == ("archived", 4)
 
-    steps = db.session.scalars(select(EventStep).where(EventStep.event_id == event.id).order_by(EventStep.id)).all()
+    steps = db.session.scalars(
+        select(EventStep).where(EventStep.event_id == event.id).order_by(EventStep.id)
+    ).all()
     assert [(s.action, s.actor.username) for s in steps] == [
-        ("report", "grid"), ("accept", "grid"), ("escalate", "grid"), ("escalate", "community"),
-        ("dispatch", "street"), ("answer", "dept"), ("answer", "dept"), ("answer", "dept2"),
-        ("resolve", "street"), ("verify_fail", "grid"), ("resolve", "street"), ("verify", "grid"),
-        ("close", "grid"), ("archive", "community"),
+        ("report", "grid"),
+        ("accept", "grid"),
+        ("escalate", "grid"),
+        ("escalate", "community"),
+        ("dispatch", "street"),
+        ("answer", "dept"),
+        ("answer", "dept"),
+        ("answer", "dept2"),
+        ("resolve", "street"),
+        ("verify_fail", "grid"),
+        ("resolve", "street"),
+        ("verify", "grid"),
+        ("close", "grid"),
+        ("archive", "community"),
     ]
-    assert [(s.from_level, s.to_level) for s in steps[2:5]] == [("grid", "community"), ("community", "street"),
-                                                                ("street", "department")]
+    assert [(s.from_level, s.to_level) for s in steps[2:5]] == [
+        ("grid", "community"),
+        ("community", "street"),
+        ("street", "department"),
+    ]
     assert steps[9].note == "杂物仍有残留" and steps[5].department.code == "HW"
 
 
 def test_unsatisfied_callback_reopens_the_event_for_its_handler(people):
     p = people
     event = _report(p)
-    for step in (lambda: service.accept_event(p["grid"], event), lambda: service.start_event(p["grid"], event),
-                 lambda: service.resolve_event(p["grid"], event, "已清理"),
-                 lambda: service.verify_event(p["grid"], event, True)):
+    for step in (
+        lambda: service.accept_event(p["grid"], event),
+        lambda: service.start_event(p["grid"], event),
+        lambda: service.resolve_event(p["grid"], event, "已清理"),
+        lambda: service.verify_event(p["grid"], event, True),
+    ):
         step()
     with pytest.raises(EventInvalid):  # "unsatisfied" needs a note
         service.callback_event(p["grid"], event, False, "")
     service.callback_event(p["grid"], event, False, "居民说还有杂物")
     assert (event.status, event.level, event.verified_at) == ("in_progress", "grid", None)
-    task = db.session.scalar(select(CallbackTask).where(CallbackTask.subject_type == "event",
-                                                        CallbackTask.subject_id == event.id))
+    task = db.session.scalar(
+        select(CallbackTask).where(CallbackTask.subject_type == "event", CallbackTask.subject_id == event.id)
+    )
     assert (task.status, task.outcome, task.note) == ("done", "unsatisfied", "居民说还有杂物")
     assert event.steps[-1].action == "reopen"
     # worked again and verified again: a second callback falls due
     service.resolve_event(p["grid"], event, "再次清理")
     service.verify_event(p["grid"], event, True)
-    assert _count(CallbackTask, CallbackTask.subject_type == "event", CallbackTask.subject_id == event.id,
-                  CallbackTask.status == "due") == 1
+    assert (
+        _count(
+            CallbackTask,
+            CallbackTask.subject_type == "event",
+            CallbackTask.subject_id == event.id,
+            CallbackTask.status == "due",
+        )
+        == 1
+    )
 
 
 def test_a_major_event_goes_straight_to_the_district_and_no_higher(people):
@@ -159,7 +194,10 @@ def test_a_grid_worker_cannot_act_on_a_community_level_event(people):
     event = _report(p)
     service.accept_event(p["grid"], event)
     service.escalate_event(p["grid"], event, "需社区处理")
-    for act in (lambda: service.start_event(p["grid"], event), lambda: service.escalate_event(p["grid"], event, "r")):
+    for act in (
+        lambda: service.start_event(p["grid"], event),
+        lambda: service.escalate_event(p["grid"], event, "r"),
+    ):
         with pytest.raises(EventForbidden):
             act()
     assert service.available_actions(p["grid"], event) == []
@@ -205,12 +243,14 @@ PATHS = {
 
 def _event_at(p, status: EventStatus) -> Event:
     event = _report(p)
-    steps = {"accept": lambda: service.accept_event(p["grid"], event),
-             "start": lambda: service.start_event(p["grid"], event),
-             "resolve": lambda: service.resolve_event(p["grid"], event, "done"),
-             "verify": lambda: service.verify_event(p["grid"], event, True),
-             "close": lambda: service.callback_event(p["grid"], event, True),
-             "archive": lambda: service.archive_event(p["community"], event, 5)}
+    steps = {
+        "accept": lambda: service.accept_event(p["grid"], event),
+        "start": lambda: service.start_event(p["grid"], event),
+        "resolve": lambda: service.resolve_event(p["grid"], event, "done"),
+        "verify": lambda: service.verify_event(p["grid"], event, True),
+        "close": lambda: service.callback_event(p["grid"], event, True),
+        "archive": lambda: service.archive_event(p["community"], event, 5),
+    }
     for step in PATHS[status]:
         steps[step]()
     assert event.status == status
@@ -229,7 +269,9 @@ ATTEMPTS = {
     EventAction.REOPEN: lambda p, e: service.callback_event(p["grid"], e, False, "n"),
     EventAction.ARCHIVE: lambda p, e: service.archive_event(p["community"], e, 3),
 }
-ILLEGAL = [(status, action) for status in PATHS for action in ATTEMPTS if status not in TRANSITIONS[action].sources]
+ILLEGAL = [
+    (status, action) for status in PATHS for action in ATTEMPTS if status not in TRANSITIONS[action].sources
+]
 
 
 @pytest.mark.parametrize(("status", "action"), ILLEGAL, ids=[f"{s}-{a}" for s, a in ILLEGAL])
@@ -258,8 +300,12 @@ def test_of_two_handlers_acting_on_the_same_version_only_one_wins(people):
     p = people
     event = _report(p)
     # another handler accepts (and escalates) it meanwhile: this session still holds the old version
-    db.session.execute(update(Event).where(Event.id == event.id).values(status="accepted", level="community")
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Event)
+        .where(Event.id == event.id)
+        .values(status="accepted", level="community")
+        .execution_options(synchronize_session=False)
+    )
     assert (event.status, event.level) == ("reported", "grid")
     with pytest.raises(EventConflict):
         service.accept_event(p["grid"], event)
@@ -268,20 +314,23 @@ def test_of_two_handlers_acting_on_the_same_version_only_one_wins(people):
 
 
 # --- bad input -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("values", "field"), [
-    ({"matter_code": "NOPE-1"}, "matter"),
-    ({"matter_code": "MZ-002"}, "matter"),  # on the list, but not admitted (准入)
-    ({"grid_code": "610404001001"}, "grid_code"),  # a community, not a grid
-    ({"grid_code": "610404999999999"}, "grid_code"),
-    ({"grid_code": "610404002001001"}, "grid_code"),  # a grid outside the grid worker's scope
-    ({"title": "   "}, "title"),
-    ({"title": "长" * 101}, "title"),
-    ({"description": "x" * 2001}, "description"),
-    ({"location_text": "x" * 201}, "location_text"),
-    ({"source": "rumour"}, "source"),
-    ({"external_ref": "T-1"}, "external_ref"),  # ticket ids are the hotline's
-    ({"title": "a\x00b"}, "title"),
-])
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"matter_code": "NOPE-1"}, "matter"),
+        ({"matter_code": "MZ-002"}, "matter"),  # on the list, but not admitted (准入)
+        ({"grid_code": "610404001001"}, "grid_code"),  # a community, not a grid
+        ({"grid_code": "610404999999999"}, "grid_code"),
+        ({"grid_code": "610404002001001"}, "grid_code"),  # a grid outside the grid worker's scope
+        ({"title": "   "}, "title"),
+        ({"title": "长" * 101}, "title"),
+        ({"description": "x" * 2001}, "description"),
+        ({"location_text": "x" * 201}, "location_text"),
+        ({"source": "rumour"}, "source"),
+        ({"external_ref": "T-1"}, "external_ref"),  # ticket ids are the hotline's
+        ({"title": "a\x00b"}, "title"),
+    ],
+)
 def test_bad_reports_are_refused_with_the_field_named_and_nothing_written(people, values, field):
     fields = {"title": "t", "description": "d", "matter_code": "HW-001", "grid_code": GRID}
     fields.update(values)
@@ -340,23 +389,36 @@ def test_deadlines_come_from_the_matters_policy(people):
     from app.models.base import aware, utcnow
 
     now = utcnow()
-    urgent, _created = service.report_event(people["grid"], title="t", description=None, matter_code="AQ-001",
-                                            grid_code=GRID, now=now)
+    urgent, _created = service.report_event(
+        people["grid"], title="t", description=None, matter_code="AQ-001", grid_code=GRID, now=now
+    )
     assert [aware(d) - now for d in (urgent.respond_by, urgent.reply_by, urgent.resolve_by)] == [
-        timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=4)]
+        timedelta(minutes=5),
+        timedelta(minutes=15),
+        timedelta(hours=4),
+    ]
     matter = db.session.scalar(select(Matter).where(Matter.code == "HW-001"))
     matter.sla_policy_id = None
-    plain, _created = service.report_event(people["grid"], title="t", description=None, matter_code="HW-001",
-                                           grid_code=GRID, now=now)
+    plain, _created = service.report_event(
+        people["grid"], title="t", description=None, matter_code="HW-001", grid_code=GRID, now=now
+    )
     assert [aware(d) - now for d in (plain.respond_by, plain.reply_by, plain.resolve_by)] == [
-        timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=24)]
+        timedelta(minutes=15),
+        timedelta(minutes=30),
+        timedelta(hours=24),
+    ]
 
 
 # --- the hotline -----------------------------------------------------------------------------------
 def test_the_hotline_repeating_a_ticket_gets_the_same_event_back(people):
     hotline = people["hotline"]
-    fields = {"title": "噪声扰民", "description": "夜间施工", "matter_code": "HJ-001", "grid_code": GRID,
-              "external_ref": "12345-2026-0001"}
+    fields = {
+        "title": "噪声扰民",
+        "description": "夜间施工",
+        "matter_code": "HJ-001",
+        "grid_code": GRID,
+        "external_ref": "12345-2026-0001",
+    }
     before = _count(Event), _count(EventStep)
     first, created = service.report_event(hotline, **fields)
     again, created_again = service.report_event(hotline, **fields)
@@ -368,21 +430,30 @@ def test_the_hotline_repeating_a_ticket_gets_the_same_event_back(people):
 
 
 def test_closing_a_hotline_event_sends_the_closed_webhook(people):
-    db.session.add(WebhookEndpoint(url="https://hotline.example/cb", secret="whsec_x", event_types=["event.closed"],
-                                   active=True))
+    db.session.add(
+        WebhookEndpoint(
+            url="https://hotline.example/cb", secret="whsec_x", event_types=["event.closed"], active=True
+        )
+    )
     db.session.flush()
     p = people
-    event, _created = service.report_event(p["hotline"], title="t", description=None, matter_code="HJ-001",
-                                           grid_code=GRID, external_ref="T-9")
-    for step in (lambda: service.accept_event(p["grid"], event), lambda: service.start_event(p["grid"], event),
-                 lambda: service.resolve_event(p["grid"], event, "已处理"),
-                 lambda: service.verify_event(p["grid"], event, True)):
+    event, _created = service.report_event(
+        p["hotline"], title="t", description=None, matter_code="HJ-001", grid_code=GRID, external_ref="T-9"
+    )
+    for step in (
+        lambda: service.accept_event(p["grid"], event),
+        lambda: service.start_event(p["grid"], event),
+        lambda: service.resolve_event(p["grid"], event, "已处理"),
+        lambda: service.verify_event(p["grid"], event, True),
+    ):
         step()
     assert _count(WebhookDelivery) == 0  # only "event.closed" is subscribed
     service.callback_event(p["grid"], event, True)
     delivery = db.session.scalar(select(WebhookDelivery))
     assert delivery.topic == "event.closed"
-    assert delivery.payload["data"]["external_ref"] == "T-9" and delivery.payload["data"]["status"] == "closed"
+    assert (
+        delivery.payload["data"]["external_ref"] == "T-9" and delivery.payload["data"]["status"] == "closed"
+    )
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
@@ -410,12 +481,17 @@ def test_five_concurrent_reports_with_one_ticket_make_one_event(kind, monkeypatc
                 try:
                     hotline = db.session.get(User, hotline_id)
                     barrier.wait()
-                    event, created = service.report_event(hotline, title="占道经营", description=None,
-                                                          matter_code="HW-002", grid_code=GRID,
-                                                          external_ref="12345-RACE")
+                    event, created = service.report_event(
+                        hotline,
+                        title="占道经营",
+                        description=None,
+                        matter_code="HW-002",
+                        grid_code=GRID,
+                        external_ref="12345-RACE",
+                    )
                     db.session.commit()
                     results.append((event.id, created))
-                except Exception as error:  # noqa: BLE001 — the assertion below shows it
+                except Exception as error:
                     errors.append(repr(error))
                 finally:
                     db.session.remove()
@@ -432,9 +508,16 @@ def test_five_concurrent_reports_with_one_ticket_make_one_event(kind, monkeypatc
         assert sorted(created for _id, created in results) == [False] * 4 + [True]
         with app.app_context():
             (event_id,) = {event_id for event_id, _c in results}
-            assert db.session.scalar(select(func.count()).select_from(Event).where(Event.source == "hotline")) == 1
-            assert db.session.scalar(select(func.count()).select_from(EventStep)
-                                     .where(EventStep.event_id == event_id)) == 1
+            assert (
+                db.session.scalar(select(func.count()).select_from(Event).where(Event.source == "hotline"))
+                == 1
+            )
+            assert (
+                db.session.scalar(
+                    select(func.count()).select_from(EventStep).where(EventStep.event_id == event_id)
+                )
+                == 1
+            )
             db.session.remove()
             db.engine.dispose()
 

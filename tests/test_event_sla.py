@@ -1,4 +1,5 @@
 """Event deadlines, the supervision sweep (督办) and the on-time rate, with a controllable clock."""
+
 from datetime import timedelta
 
 import pytest
@@ -30,8 +31,9 @@ def people(demo):
 
 
 def _report(p, matter="HW-001", grid=GRID, at=T0, who="grid"):
-    event, _created = service.report_event(p[who], title="垃圾未清运", description=None, matter_code=matter,
-                                           grid_code=grid, now=at)
+    event, _created = service.report_event(
+        p[who], title="垃圾未清运", description=None, matter_code=matter, grid_code=grid, now=at
+    )
     return event
 
 
@@ -43,8 +45,11 @@ def _supervisions(event=None):
 
 
 def test_a_respond_breach_creates_one_supervision_notifying_the_community_and_a_second_sweep_nothing(people):
-    db.session.add(WebhookEndpoint(url="https://hotline.example/cb", secret="whsec_x", event_types=["event.overdue"],
-                                   active=True))
+    db.session.add(
+        WebhookEndpoint(
+            url="https://hotline.example/cb", secret="whsec_x", event_types=["event.overdue"], active=True
+        )
+    )
     event = _report(people)  # respond within 15 minutes
 
     early = sweep(T0 + timedelta(minutes=14))
@@ -53,7 +58,11 @@ def test_a_respond_breach_creates_one_supervision_notifying_the_community_and_a_
     first = sweep(T0 + timedelta(minutes=16))
     assert first.created == {"respond": 1, "reply": 0, "resolve": 0}
     [supervision] = _supervisions(event)
-    assert (supervision.deadline, supervision.level, supervision.level_notified) == ("respond", "grid", "community")
+    assert (supervision.deadline, supervision.level, supervision.level_notified) == (
+        "respond",
+        "grid",
+        "community",
+    )
     assert supervision.notified_area_code == "610404001001" and supervision.resolved_at is None
     db.session.refresh(event)
     assert (event.respond_breached, event.reply_breached, event.level) == (True, False, "grid")
@@ -64,7 +73,10 @@ def test_a_respond_breach_creates_one_supervision_notifying_the_community_and_a_
 
     again = sweep(T0 + timedelta(minutes=17))
     assert again.created == {"respond": 0, "reply": 0, "resolve": 0}
-    assert len(_supervisions(event)) == 1 and db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+    assert (
+        len(_supervisions(event)) == 1
+        and db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+    )
 
     service.accept_event(people["grid"], event, now=T0 + timedelta(minutes=20))
     db.session.refresh(supervision)
@@ -103,12 +115,22 @@ def test_a_resolve_breach_escalates_the_event_exactly_once(people):
     assert result.created["resolve"] == 1 and result.escalated == [event.id]
     db.session.refresh(event)
     assert (event.status, event.level, event.resolve_breached) == ("in_progress", "community", True)
-    [step] = db.session.scalars(select(EventStep).where(EventStep.event_id == event.id,
-                                                        EventStep.action == "auto_escalate")).all()
+    [step] = db.session.scalars(
+        select(EventStep).where(EventStep.event_id == event.id, EventStep.action == "auto_escalate")
+    ).all()
     assert (step.actor_id, step.from_level, step.to_level, step.from_status, step.to_status) == (
-        None, "grid", "community", "in_progress", "in_progress")
+        None,
+        "grid",
+        "community",
+        "in_progress",
+        "in_progress",
+    )
     [supervision] = _supervisions(event)
-    assert (supervision.deadline, supervision.level, supervision.level_notified) == ("resolve", "grid", "community")
+    assert (supervision.deadline, supervision.level, supervision.level_notified) == (
+        "resolve",
+        "grid",
+        "community",
+    )
 
     for hours in (26, 48, 100):
         assert sweep(T0 + timedelta(hours=hours)).escalated == []
@@ -120,8 +142,11 @@ def test_a_resolve_breach_escalates_the_event_exactly_once(people):
 
 def test_the_sweeps_escalation_is_a_step_of_the_machine_with_a_manual_escalates_history_and_reactions(people):
     p = people
-    db.session.add(WebhookEndpoint(url="https://hotline.example/cb", secret="whsec_x", event_types=["event.escalated"],
-                                   active=True))
+    db.session.add(
+        WebhookEndpoint(
+            url="https://hotline.example/cb", secret="whsec_x", event_types=["event.escalated"], active=True
+        )
+    )
     by_hand, late = _report(p), _report(p)
     for event in (by_hand, late):
         service.accept_event(p["grid"], event, now=T0 + timedelta(minutes=5))
@@ -134,8 +159,12 @@ def test_the_sweeps_escalation_is_a_step_of_the_machine_with_a_manual_escalates_
         event_changed.disconnect(receiver)
 
     assert (late.id, "auto_escalate") in heard
-    steps = {e.id: db.session.scalars(select(EventStep).where(EventStep.event_id == e.id).order_by(EventStep.id.desc())
-                                      .limit(1)).one() for e in (by_hand, late)}
+    steps = {
+        e.id: db.session.scalars(
+            select(EventStep).where(EventStep.event_id == e.id).order_by(EventStep.id.desc()).limit(1)
+        ).one()
+        for e in (by_hand, late)
+    }
     assert steps[late.id].action == "auto_escalate" and steps[late.id].note
     assert steps[late.id].at.replace(tzinfo=None) == (T0 + timedelta(hours=25)).replace(tzinfo=None)
     for event, step in steps.items():  # both moved community → street or grid → community the same way
@@ -211,8 +240,12 @@ def test_the_sweep_is_a_periodic_task_every_minute(people, app):
     event_id = _report(people).id
     db.session.commit()
     assert "respond 1" in run_periodic("sla_sweep")  # it commits and closes the session
-    assert db.session.scalar(select(func.count()).select_from(Supervision).where(
-        Supervision.event_id == event_id)) == 3
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Supervision).where(Supervision.event_id == event_id)
+        )
+        == 3
+    )
     assert "respond 0" in run_periodic("sla_sweep")
 
 
@@ -247,7 +280,12 @@ def test_the_on_time_rate_per_grid_community_street_department_and_matter(people
     assert by_grid[GRID].rate == pytest.approx(0.5) and by_grid[grid2].rate == 1.0
     [community] = on_time_rates("community", now)
     assert (community.key, community.name, community.on_time, community.resolved, community.open_overdue) == (
-        "610404001001", "文汇社区", 3, 4, 1)
+        "610404001001",
+        "文汇社区",
+        3,
+        4,
+        1,
+    )
     assert community.rate == pytest.approx(0.6)
     [street] = on_time_rates("street", now)
     assert street.key == "610404001" and street.rate == pytest.approx(0.6)

@@ -1,4 +1,5 @@
 """Back-office exports: the filtered rows in the user's scope, personal data masked, capped, safe to open."""
+
 import csv
 import io
 
@@ -39,13 +40,16 @@ def test_every_exported_phone_or_id_number_column_is_masked(app):
         assert personal <= set(view.masked_columns), f"{view.endpoint} exports {personal} unmasked"
 
 
-@pytest.mark.parametrize("model, endpoint, columns", [
-    (Resident, "resident", ("phone", "id_number")),
-    (Enterprise, "enterprise", ("phone",)),
-    (GridRole, "gridrole", ("phone",)),
-    (Unit, "unit", ("contact_phone",)),
-    (Member, "member", ("phone",)),
-])
+@pytest.mark.parametrize(
+    "model, endpoint, columns",
+    [
+        (Resident, "resident", ("phone", "id_number")),
+        (Enterprise, "enterprise", ("phone",)),
+        (GridRole, "gridrole", ("phone",)),
+        (Unit, "unit", ("contact_phone",)),
+        (Member, "member", ("phone",)),
+    ],
+)
 def test_csv_and_xlsx_exports_hold_personal_data_only_masked(login_as, model, endpoint, columns):
     client = login_as("admin")
     text = client.get(f"/admin/{endpoint}/export/csv/").get_data(as_text=True)
@@ -71,7 +75,7 @@ def test_a_grid_workers_exports_hold_only_their_grid(app, login_as):
         if response.status_code != 200:
             continue  # the view is not for grid workers at all (covered by the access tests)
         rows = csv_rows(response)
-        column = [i for i, (name, _label) in enumerate(view._export_columns) if name == "grid"][0]
+        column = next(i for i, (name, _label) in enumerate(view._export_columns) if name == "grid")
         assert all(row[column].endswith(f"({GRID_A})") for row in rows[1:]), view.endpoint
         checked += 1
     assert checked >= 8
@@ -94,10 +98,17 @@ def test_every_export_is_audited_with_its_list_filters_and_row_count(login_as):
 
 
 def test_the_export_follows_the_lists_search(login_as):
-    resident = db.session.scalars(select(Resident).where(Resident.grid_code == GRID_A).order_by(Resident.id)).first()
-    rows = csv_rows(login_as("grid").get("/admin/resident/export/csv/", query_string={"search": resident.name}))
-    same_name = db.session.scalar(select(func.count()).select_from(Resident).where(
-        Resident.grid_code == GRID_A, Resident.name.contains(resident.name)))
+    resident = db.session.scalars(
+        select(Resident).where(Resident.grid_code == GRID_A).order_by(Resident.id)
+    ).first()
+    rows = csv_rows(
+        login_as("grid").get("/admin/resident/export/csv/", query_string={"search": resident.name})
+    )
+    same_name = db.session.scalar(
+        select(func.count())
+        .select_from(Resident)
+        .where(Resident.grid_code == GRID_A, Resident.name.contains(resident.name))
+    )
     assert len(rows) - 1 == same_name and all(resident.name in row[0] for row in rows[1:])
 
 
@@ -117,7 +128,9 @@ def test_csv_exports_open_in_excel_as_utf8_with_an_ascii_file_name(login_as):
     response = login_as("grid").get("/admin/resident/export/csv/")
     assert response.data.startswith(BOM.encode("utf-8"))
     assert "filename=resident_" in response.headers["Content-Disposition"]
-    assert login_as("grid").get("/admin/resident/export/xlsx/").headers["Content-Disposition"].endswith(".xlsx")
+    assert (
+        login_as("grid").get("/admin/resident/export/xlsx/").headers["Content-Disposition"].endswith(".xlsx")
+    )
 
 
 @pytest.mark.parametrize("username", ["admin", "street", "community", "grid", "dept"])
@@ -149,9 +162,20 @@ def test_a_value_that_looks_like_a_formula_is_exported_as_text(login_as):
     assert "'" + resident.name in [row[0] for row in xlsx_rows(client.get("/admin/resident/export/xlsx/"))]
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+2", "'=1+2"), ("+86 138", "'+86 138"), ("@SUM(A1)", "'@SUM(A1)"), ("-5", "-5"), ("-2.5", "-2.5"),
-    ("-cmd", "'-cmd"), ("张三", "张三"), (42, 42), (None, None), ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+2", "'=1+2"),
+        ("+86 138", "'+86 138"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-5", "-5"),
+        ("-2.5", "-2.5"),
+        ("-cmd", "'-cmd"),
+        ("张三", "张三"),
+        (42, 42),
+        (None, None),
+        ("", ""),
+    ],
+)
 def test_formula_neutralising(value, expected):
     assert neutralise_formula(value) == expected

@@ -1,7 +1,8 @@
 """The grid map: exactly the grids in the user's scope, each measure as SQL counts it, boundaries and access."""
+
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -19,12 +20,21 @@ def listed(page: str) -> dict[str, int]:
 
 
 def map_data(page: str) -> dict:
-    return json.loads(re.search(r'<script type="application/json" id="og-map-data">(.*?)</script>', page, re.S).group(1))
+    return json.loads(
+        re.search(r'<script type="application/json" id="og-map-data">(.*?)</script>', page, re.DOTALL).group(
+            1
+        )
+    )
 
 
 def grid_codes(prefix: str) -> list[str]:
-    return [r[0] for r in db.session.execute(text(
-        "SELECT code FROM area WHERE level = 'grid' AND code LIKE :p ORDER BY code"), {"p": prefix + "%"})]
+    return [
+        r[0]
+        for r in db.session.execute(
+            text("SELECT code FROM area WHERE level = 'grid' AND code LIKE :p ORDER BY code"),
+            {"p": prefix + "%"},
+        )
+    ]
 
 
 def per_grid(query: str, **params) -> dict[str, int]:
@@ -42,17 +52,21 @@ def test_the_map_lists_exactly_the_grids_in_scope(login_as, username):
 @pytest.mark.parametrize("measure", list(MEASURES))
 @pytest.mark.parametrize("username", ["admin", "community"])
 def test_each_measure_shows_what_sql_counts_per_grid(login_as, username, measure):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     # one open event well past its deadlines, so "overdue" has something to count
-    db.session.execute(text("UPDATE event SET respond_by = :past, resolve_by = :past WHERE id = "
-                            "(SELECT min(id) FROM event WHERE status IN ('reported', 'accepted', 'in_progress'))"),
-                       {"past": now - timedelta(days=3)})
+    db.session.execute(
+        text(
+            "UPDATE event SET respond_by = :past, resolve_by = :past WHERE id = "
+            "(SELECT min(id) FROM event WHERE status IN ('reported', 'accepted', 'in_progress'))"
+        ),
+        {"past": now - timedelta(days=3)},
+    )
     db.session.commit()
     open_ = "status IN ('reported', 'accepted', 'in_progress')"
     queries = {
         "open_events": f"SELECT grid_code, count(*) FROM event WHERE {open_}",
         "overdue_events": f"SELECT grid_code, count(*) FROM event WHERE {open_} AND CASE WHEN status = 'reported' "
-                          "THEN respond_by ELSE resolve_by END < :now",
+        "THEN respond_by ELSE resolve_by END < :now",
         "residents": "SELECT grid_code, count(*) FROM resident WHERE 1 = 1",
         "care_households": "SELECT grid_code, count(*) FROM household WHERE care_tier IN ('warm', 'close')",
     }
@@ -117,18 +131,41 @@ def test_people_without_an_area_to_govern_get_403(login_as, username):
     assert login_as(username).get("/admin/grid_map/").status_code == 403
 
 
-@pytest.mark.parametrize("stored, kind", [
-    ('{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}', "Polygon"),
-    ('{"type": "Feature", "properties": {}, "geometry": {"type": "MultiPolygon", '
-     '"coordinates": [[[[0,0],[1,0],[1,1],[0,0]]]]}}', "MultiPolygon"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", '
-     '"coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}]}', "MultiPolygon"),
-])
+@pytest.mark.parametrize(
+    "stored, kind",
+    [
+        ('{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}', "Polygon"),
+        (
+            (
+                '{"type": "Feature", "properties": {}, "geometry": {"type": "MultiPolygon", '
+                '"coordinates": [[[[0,0],[1,0],[1,1],[0,0]]]]}}'
+            ),
+            "MultiPolygon",
+        ),
+        (
+            (
+                '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", '
+                '"coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}]}'
+            ),
+            "MultiPolygon",
+        ),
+    ],
+)
 def test_boundaries_are_read_from_a_geometry_a_feature_or_a_collection(stored, kind):
     assert geometry(stored)["type"] == kind
 
 
-@pytest.mark.parametrize("stored", [None, "", "not json", "[1, 2]", '{"type": "Point", "coordinates": [1, 2]}',
-                                    '{"type": "Polygon", "coordinates": []}', '{"type": "FeatureCollection"}'])
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        "",
+        "not json",
+        "[1, 2]",
+        '{"type": "Point", "coordinates": [1, 2]}',
+        '{"type": "Polygon", "coordinates": []}',
+        '{"type": "FeatureCollection"}',
+    ],
+)
 def test_unreadable_boundaries_are_none(stored):
     assert geometry(stored) is None

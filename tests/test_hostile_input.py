@@ -3,13 +3,26 @@
 The operations come from the OpenAPI document and the forms from crawling each role's pages (the url_map's pages and
 the links on them), so a new endpoint or form is attacked without anyone listing it here.
 """
+
 import json
 
 import pytest
 from flask import url_for
 from hostile import (
-    FIELD_VALUES, RAW_BODIES, RAW_INVALID_UTF8, URL_VALUES, find_forms, example_of, fill_path, form_payloads,
-    local_path, operations, raw_form_bodies, resolve, stored_markers, with_query,
+    FIELD_VALUES,
+    RAW_BODIES,
+    RAW_INVALID_UTF8,
+    URL_VALUES,
+    example_of,
+    fill_path,
+    find_forms,
+    form_payloads,
+    local_path,
+    operations,
+    raw_form_bodies,
+    resolve,
+    stored_markers,
+    with_query,
 )
 from sqlalchemy import func, select
 from test_api_wishes import Caller
@@ -18,8 +31,15 @@ from app.extensions import db
 from app.models import Certificate, Event, Wish
 
 # real codes of the demo district, for fields that name one (the rest of a body is built from the document)
-DOMAIN = {"category": "repair", "matter": "HW-001", "grid_code": "610404001001001", "departments": ["HW"],
-          "rating": "good", "area": "610404001001001", "parent": "610404001001"}
+DOMAIN = {
+    "category": "repair",
+    "matter": "HW-001",
+    "grid_code": "610404001001001",
+    "departments": ["HW"],
+    "rating": "good",
+    "area": "610404001001001",
+    "parent": "610404001001",
+}
 # pages that end the session or only leave it: posting to them would leave the crawl logged out
 LEAVING = {"marketplace.logout"}
 # back-office endpoints that delete or act on rows picked by id: only whole-form payloads (ids hostile), so the
@@ -37,9 +57,11 @@ class Attack:
         self.sent += 1
         try:
             response = self.client.open(url, method=method.upper(), **kwargs)
-        except Exception as error:  # noqa: BLE001 — every exception is a finding, reported below
+        except Exception as error:
             db.session.rollback()
-            self.failures.append(f"{method.upper()} {url[:120]} [{label}]: {type(error).__name__}: {error!s:.200}")
+            self.failures.append(
+                f"{method.upper()} {url[:120]} [{label}]: {type(error).__name__}: {error!s:.200}"
+            )
             return None
         if response.status_code >= 500:
             self.failures.append(f"{method.upper()} {url[:120]} [{label}]: {response.status_code}")
@@ -49,27 +71,34 @@ class Attack:
         """No request failed and nothing hostile was stored."""
         written = stored_markers()
         assert not written, f"hostile values were stored in {written}"
-        assert not self.failures, f"{len(self.failures)} of {self.sent} requests failed:\n" + "\n".join(self.failures)
+        assert not self.failures, f"{len(self.failures)} of {self.sent} requests failed:\n" + "\n".join(
+            self.failures
+        )
 
 
 def known_ids() -> dict:
     """Ids of records that exist, for path parameters."""
-    return {"wish_id": db.session.scalar(select(Wish.id).order_by(Wish.id)),
-            "event_id": db.session.scalar(select(Event.id).order_by(Event.id)),
-            "serial": db.session.scalar(select(Certificate.serial)) or "x"}
+    return {
+        "wish_id": db.session.scalar(select(Wish.id).order_by(Wish.id)),
+        "event_id": db.session.scalar(select(Event.id).order_by(Event.id)),
+        "serial": db.session.scalar(select(Certificate.serial)) or "x",
+    }
 
 
 # --- the API --------------------------------------------------------------------------------------
 
 
-def attack_operation(attack: Attack, document: dict, method: str, path: str, operation: dict, headers: dict,
-                     known: dict):
+def attack_operation(
+    attack: Attack, document: dict, method: str, path: str, operation: dict, headers: dict, known: dict
+):
     url = fill_path(path, known)
     for parameter in operation["parameters"]:
         for label, value in URL_VALUES.items():
             where = f"{parameter['in']} {parameter['name']} {label}"
             if parameter["in"] == "path":
-                attack.send(where, method, fill_path(path, known, (parameter["name"], value)), headers=headers)
+                attack.send(
+                    where, method, fill_path(path, known, (parameter["name"], value)), headers=headers
+                )
             elif parameter["in"] == "query":
                 attack.send(where, method, with_query(url, {parameter["name"]: value}), headers=headers)
             elif parameter["in"] == "header" and "%" not in value:
@@ -84,11 +113,19 @@ def attack_operation(attack: Attack, document: dict, method: str, path: str, ope
             attack.send(f"{name} {label}", method, url, headers=headers, json={**base, name: value})
     for label, raw in RAW_BODIES.items():
         attack.send(label, method, url, headers=headers, data=raw, content_type="application/json")
-    attack.send("invalid UTF-8", method, url, headers=headers, data=RAW_INVALID_UTF8, content_type="application/json")
+    attack.send(
+        "invalid UTF-8", method, url, headers=headers, data=RAW_INVALID_UTF8, content_type="application/json"
+    )
     attack.send("form instead of JSON", method, url, headers=headers, data={"a": "b"})
     attack.send("text/plain", method, url, headers=headers, data=json.dumps(base), content_type="text/plain")
-    attack.send("over the API's cap", method, url, headers=headers, data=b" " * (2 * 1024 * 1024),
-                content_type="application/json")
+    attack.send(
+        "over the API's cap",
+        method,
+        url,
+        headers=headers,
+        data=b" " * (2 * 1024 * 1024),
+        content_type="application/json",
+    )
 
 
 @pytest.mark.parametrize("username", ["admin", "grid"])
@@ -111,8 +148,12 @@ def page_urls(app, prefix: str) -> list[str]:
     known = known_ids()
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if ("GET" not in rule.methods or not in_area(rule.rule, prefix) or "static" in rule.endpoint
-                    or rule.endpoint.endswith(".export")):  # exports are files, and slow
+            if (
+                "GET" not in rule.methods
+                or not in_area(rule.rule, prefix)
+                or "static" in rule.endpoint
+                or rule.endpoint.endswith(".export")
+            ):  # exports are files, and slow
                 continue
             if rule.arguments - set(known):
                 continue
@@ -154,7 +195,7 @@ def crawl_forms(app, client, prefix: str) -> dict:
             path = local_path(form.action)
             try:
                 endpoint, arguments = adapter.match(path.split("?")[0], method="POST")
-            except Exception:  # noqa: BLE001 — a form posting elsewhere (or nowhere) is none of ours
+            except Exception:  # noqa: S112 (not a form's address: nothing to post)
                 continue
             if in_area(path, prefix) and endpoint not in LEAVING:
                 key = (endpoint, tuple(sorted(arguments.items())))
@@ -165,7 +206,7 @@ def crawl_forms(app, client, prefix: str) -> dict:
                 continue
             try:
                 adapter.match(path.split("?")[0], method="POST")  # only pages that take a form
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: S112 (not a form's address: nothing to post)
                 continue
             pages.append(path)
     return forms

@@ -3,6 +3,7 @@
 The server, its database (a SQLite file, or a PostgreSQL schema of its own) and its members come from
 test_claim_race.py's fixtures.
 """
+
 import json
 import threading
 import urllib.error
@@ -18,8 +19,12 @@ TWINS = 8
 
 
 def post(base_url: str, path: str, token: str, key: str) -> tuple[int, bytes, str | None]:
-    request = urllib.request.Request(base_url + path, data=b"", method="POST",
-                                     headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+    request = urllib.request.Request(
+        base_url + path,
+        data=b"",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.read(), response.headers.get("Idempotent-Replayed")
@@ -50,7 +55,13 @@ def test_twins_of_one_claim_sent_at_once_claim_once_and_all_get_the_first_answer
     assert sorted(replayed or "" for _status, _body, replayed in results) == [""] + ["true"] * (TWINS - 1)
     assert json.loads(results[0][1])["status"] == "claimed"
     with server.app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(WishStep).where(
-            WishStep.wish_id == wish_id, WishStep.action == "claim")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(WishStep)
+                .where(WishStep.wish_id == wish_id, WishStep.action == "claim")
+            )
+            == 1
+        )
         assert db.session.scalar(select(func.count()).select_from(IdempotentRequest)) == 1
         db.session.remove()

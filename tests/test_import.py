@@ -1,4 +1,5 @@
 """Bulk import of residents: every row checked, all or nothing by default, per-row reports, scope, limits."""
+
 import base64
 import csv
 import io
@@ -24,9 +25,17 @@ HEADERS = ["姓名", "身份证号", "手机号", "网格编码", "楼栋", "房
 
 def person(i: int, grid: str = GRID_A, **overrides) -> dict:
     """A valid row; sequence numbers from 600 up never meet the demo's ID numbers."""
-    row = {"姓名": f"导入{i}", "身份证号": make_id_number("610404", date(1985, 5, 5), 600 + i),
-           "手机号": f"139{i:08d}", "网格编码": grid, "楼栋": "", "房间号": "", "与户主关系": "", "民族": "汉族",
-           "标签": ""}
+    row = {
+        "姓名": f"导入{i}",
+        "身份证号": make_id_number("610404", date(1985, 5, 5), 600 + i),
+        "手机号": f"139{i:08d}",
+        "网格编码": grid,
+        "楼栋": "",
+        "房间号": "",
+        "与户主关系": "",
+        "民族": "汉族",
+        "标签": "",
+    }
     row.update(overrides)
     return row
 
@@ -87,7 +96,9 @@ def test_a_good_csv_file_imports_every_row_whatever_its_encoding(login_as, encod
     imported = db.session.scalars(select(Resident).where(Resident.name == "导入3")).one()
     assert imported.grid_code == GRID_A and imported.birth_date == date(1985, 5, 5)
     assert imported.ethnicity == "汉族" and imported.gender in ("male", "female")
-    entry = db.session.scalars(select(AuditLog).where(AuditLog.model == "Resident", AuditLog.username == "grid")).one()
+    entry = db.session.scalars(
+        select(AuditLog).where(AuditLog.model == "Resident", AuditLog.username == "grid")
+    ).one()
     assert (entry.action, entry.area_code) == ("import", GRID_A)
     assert entry.after["imported"] == 25 and entry.after["refused"] == 0
 
@@ -99,9 +110,14 @@ def test_a_good_xlsx_file_with_a_title_row_imports_every_row(login_as):
     response = upload(login_as("grid"), as_xlsx(rows, title="文汇社区第一网格居民信息表"), "居民.xlsx")
     assert response.status_code == 302
     assert resident_count() == before + 5
-    room = db.session.scalars(select(Room).join(Building).where(Building.grid_code == GRID_A,
-                                                                Building.name == "1号楼", Room.number == "1-1-101")).one()
-    household = db.session.scalars(select(Household).where(Household.room_id == room.id).order_by(Household.id)).first()
+    room = db.session.scalars(
+        select(Room)
+        .join(Building)
+        .where(Building.grid_code == GRID_A, Building.name == "1号楼", Room.number == "1-1-101")
+    ).one()
+    household = db.session.scalars(
+        select(Household).where(Household.room_id == room.id).order_by(Household.id)
+    ).first()
     veteran = db.session.scalars(select(Resident).where(Resident.name == "导入0")).one()
     assert veteran.household_id == household.id and veteran.tags == "veteran,party_member"
 
@@ -110,8 +126,10 @@ def test_residents_of_a_room_without_a_household_get_one_headed_by_the_head(logi
     building = db.session.scalars(select(Building).where(Building.grid_code == GRID_A)).first()
     db.session.add(Room(grid_code=GRID_A, building_id=building.id, number="9-9-909"))
     db.session.commit()
-    rows = [person(1, 楼栋=building.name, 房间号="9-9-909"),
-            person(2, 楼栋=building.name, 房间号="9-9-909", 与户主关系="户主")]
+    rows = [
+        person(1, 楼栋=building.name, 房间号="9-9-909"),
+        person(2, 楼栋=building.name, 房间号="9-9-909", 与户主关系="户主"),
+    ]
     assert upload(login_as("grid"), as_csv(rows)).status_code == 302
     people = db.session.scalars(select(Resident).where(Resident.name.in_(["导入1", "导入2"]))).all()
     assert len({p.household_id for p in people}) == 1 and people[0].household_id is not None
@@ -131,7 +149,9 @@ def test_a_file_with_three_bad_rows_imports_nothing_and_names_exactly_those_rows
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("Row", "Column")
     assert sorted((r[0], r[1]) for r in rows[1:]) == [(4, "身份证号"), (6, "网格编码"), (9, "身份证号")]
-    assert not any(three_bad_rows()[0]["身份证号"] == r[2] for r in rows[1:])  # ID numbers masked in the report
+    assert not any(
+        three_bad_rows()[0]["身份证号"] == r[2] for r in rows[1:]
+    )  # ID numbers masked in the report
 
 
 def test_good_rows_only_imports_the_rest_and_reports_the_three(login_as):
@@ -151,8 +171,14 @@ def test_a_grid_worker_cannot_import_into_another_grid(login_as):
     assert resident_count() == before
     upload(login_as("grid"), as_csv(rows), good_rows_only=True)
     assert resident_count() == before + 2
-    assert db.session.scalar(select(func.count()).select_from(Resident).where(Resident.grid_code == GRID_B,
-                                                                              Resident.name == "导入1")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Resident)
+            .where(Resident.grid_code == GRID_B, Resident.name == "导入1")
+        )
+        == 0
+    )
 
 
 def test_a_street_admin_imports_into_any_grid_of_the_street(login_as):
@@ -190,13 +216,16 @@ def test_the_template_filled_in_imports(login_as):
     assert resident_count() == before + 1
 
 
-@pytest.mark.parametrize("data, filename, message", [
-    (b"", "empty.csv", "The file is empty"),
-    (b"\xd0\xcf\x11\xe0old excel", "old.xls", "Old .xls"),
-    (b"PK\x03\x04broken", "broken.xlsx", "not a readable XLSX"),
-    ("名字,号码\n张三,1\n".encode(), "wrong.csv", "No header row found"),
-    ("姓名,身份证号,网格编码\n".encode(), "headers.csv", "no rows to import"),
-])
+@pytest.mark.parametrize(
+    "data, filename, message",
+    [
+        (b"", "empty.csv", "The file is empty"),
+        (b"\xd0\xcf\x11\xe0old excel", "old.xls", "Old .xls"),
+        (b"PK\x03\x04broken", "broken.xlsx", "not a readable XLSX"),
+        ("名字,号码\n张三,1\n".encode(), "wrong.csv", "No header row found"),
+        ("姓名,身份证号,网格编码\n".encode(), "headers.csv", "no rows to import"),
+    ],
+)
 def test_unreadable_files_are_refused_with_a_clear_message(login_as, data, filename, message):
     response = upload(login_as("grid"), data, filename)
     assert response.status_code == 200 and message in response.get_data(as_text=True)
@@ -252,8 +281,13 @@ def test_an_id_number_excel_stored_as_a_number_is_explained(login_as):
 
 
 def test_other_checks_name_their_column(login_as):
-    rows = [person(0, 手机号="12345"), person(1, 楼栋="99号楼"), person(2, 楼栋="1号楼", 房间号="0-0-000"),
-            person(3, 标签="unknown-tag"), person(4, 姓名="")]
+    rows = [
+        person(0, 手机号="12345"),
+        person(1, 楼栋="99号楼"),
+        person(2, 楼栋="1号楼", 房间号="0-0-000"),
+        person(3, 标签="unknown-tag"),
+        person(4, 姓名=""),
+    ]
     page = upload(login_as("grid"), as_csv(rows)).get_data(as_text=True)
     assert error_rows(page) == {2: "手机号", 3: "楼栋", 4: "房间号", 5: "标签", 6: "姓名"}
 
@@ -274,7 +308,11 @@ def test_the_command_line_reports_bad_rows_and_writes_the_report(runner, demo, t
     before = resident_count()
     result = runner.invoke(args=["import", "residents", str(path), "--report", str(report)])
     assert result.exit_code == 1
-    assert "row 4\t身份证号" in result.output and "row 6\t网格编码" in result.output and "row 9\t身份证号" in result.output
+    assert (
+        "row 4\t身份证号" in result.output
+        and "row 6\t网格编码" in result.output
+        and "row 9\t身份证号" in result.output
+    )
     assert "Nothing was imported" in result.output and resident_count() == before
     rows = list(load_workbook(report).active.iter_rows(values_only=True))
     assert sorted(r[0] for r in rows[1:]) == [4, 6, 9]
@@ -309,8 +347,10 @@ def test_the_report_renders_in_the_default_chinese_interface(login_as):
     assert set(error_rows(page)) == {4, 6, 9} and "校验码" in page  # the check-digit message, in Chinese
 
 
-@pytest.mark.skipif(ResidentAdmin.list_template != "admin/resident_list.html",
-                    reason="ResidentAdmin does not use the list template with the import tab yet")
+@pytest.mark.skipif(
+    ResidentAdmin.list_template != "admin/resident_list.html",
+    reason="ResidentAdmin does not use the list template with the import tab yet",
+)
 def test_the_residents_list_links_to_the_import_page(login_as):
     page = login_as("grid").get("/admin/resident/").get_data(as_text=True)
     assert 'href="/admin/resident_import/" data-import="link"' in page

@@ -4,6 +4,7 @@ The graph is read from the source with `ast`: an edge for every module-level `im
 `from … import` of another OneGrid module (imports inside functions are deferred on purpose and do
 not count; neither do those under `if TYPE_CHECKING:`). A package's `__init__` is a module of its own.
 """
+
 import ast
 import os
 
@@ -64,11 +65,13 @@ def import_graph() -> dict[str, set[str]]:
             else:
                 base = node.module or ""
                 if node.level:
-                    anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
                 # `from pkg import mod` imports the module pkg.mod when there is one
-                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
-                           for alias in node.names]
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                ]
             for target in targets:
                 resolved = _resolve(target, modules)
                 if resolved is not None and resolved != module:

@@ -1,4 +1,5 @@
 """The outbox in the embedded mode: a job recorded with a change runs right after that change commits."""
+
 from datetime import timedelta
 
 import pytest
@@ -89,7 +90,9 @@ def test_a_failing_job_is_retried_later_then_marked_failed_and_can_be_retried_by
 
 
 def test_the_relay_runs_what_was_recorded_but_never_pushed(app):
-    message = OutboxMessage(kind="test.record", payload={"wish": 5}, status=OutboxStatus.PENDING, run_after=utcnow())
+    message = OutboxMessage(
+        kind="test.record", payload={"wish": 5}, status=OutboxStatus.PENDING, run_after=utcnow()
+    )
     db.session.add(message)  # as if the process died between its commit and the push
     db.session.commit()
     assert calls == []

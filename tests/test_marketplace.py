@@ -1,4 +1,5 @@
 """The public site through HTTP: home, login, logout, registration, language and error pages."""
+
 import re
 
 import pytest
@@ -58,7 +59,7 @@ def test_home_page_shows_district_streets(client, demo):
 
 def test_home_page_counts_grids_units_and_members(client, demo):
     page = text_of(client.get("/"))
-    numbers = dict((label, int(n)) for n, label in re.findall(r"<strong>(\d+)</strong><span>([^<]+)</span>", page))
+    numbers = {label: int(n) for n, label in re.findall(r"<strong>(\d+)</strong><span>([^<]+)</span>", page)}
     assert numbers["grids"] == 11
     assert numbers["check-in units"] == 6
     assert numbers["checked-in members"] == 11 * 3 + 1  # three per grid, plus the demo member account
@@ -124,7 +125,8 @@ def test_login_with_unknown_user_shows_the_same_error(client, auth, demo):
     assert unknown_user.status_code == 200
     assert "Wrong username or password." in text_of(unknown_user)
     assert wrong_password.count("Wrong username or password.") == text_of(unknown_user).count(
-        "Wrong username or password.")
+        "Wrong username or password."
+    )
 
 
 def test_deactivated_user_cannot_log_in(client, auth, demo):
@@ -142,17 +144,29 @@ def test_api_only_account_cannot_log_in_to_the_site(client, auth, demo):
 
 def test_next_parameter_brings_the_user_back(client, demo):
     assert client.get("/account").headers["Location"] == "/login?next=%2Faccount"
-    response = client.post("/login?next=%2Faccount", data={"username": "resident", "password": "onegrid-resident"})
+    response = client.post(
+        "/login?next=%2Faccount", data={"username": "resident", "password": "onegrid-resident"}
+    )
     assert response.headers["Location"] == "/account"
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/", "/\\evil.example", "\\\\evil.example", "http:/evil.example",
-    "javascript:alert(1)", "/\tevil", "evil.example",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "http:/evil.example",
+        "javascript:alert(1)",
+        "/\tevil",
+        "evil.example",
+    ],
+)
 def test_next_parameter_cannot_redirect_off_site(client, demo, target):
-    response = client.post("/login", query_string={"next": target},
-                           data={"username": "resident", "password": "onegrid-resident"})
+    response = client.post(
+        "/login", query_string={"next": target}, data={"username": "resident", "password": "onegrid-resident"}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -221,7 +235,9 @@ def test_short_password_is_refused_and_nothing_is_written(client, demo):
 
 
 def test_password_without_digits_or_symbols_is_accepted(client, demo):
-    client.post("/register", data=registration(password="onlylowercaseletters", confirm="onlylowercaseletters"))
+    client.post(
+        "/register", data=registration(password="onlylowercaseletters", confirm="onlylowercaseletters")
+    )
     assert db.session.scalar(select(User).where(User.username == "xiaoming")) is not None
 
 
@@ -296,8 +312,11 @@ def test_language_switch_is_remembered_on_the_account(client, auth, demo):
 
 
 def test_language_switch_does_not_redirect_off_site(client):
-    response = client.post("/lang", data={"lang": "en", "next": "https://evil.example/"},
-                           headers={"Referer": "https://evil.example/page"})
+    response = client.post(
+        "/lang",
+        data={"lang": "en", "next": "https://evil.example/"},
+        headers={"Referer": "https://evil.example/page"},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -370,8 +389,9 @@ def test_login_without_csrf_token_is_refused(csrf_client):
 def test_login_form_carries_a_csrf_token_that_is_accepted(csrf_client):
     page = text_of(csrf_client.get("/login"))
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = csrf_client.post("/login", data={"username": "nobody", "password": "wrong-password",
-                                                "csrf_token": token})
+    response = csrf_client.post(
+        "/login", data={"username": "nobody", "password": "wrong-password", "csrf_token": token}
+    )
     assert response.status_code == 200 and "Wrong username or password." in text_of(response)
 
 

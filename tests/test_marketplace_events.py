@@ -1,4 +1,5 @@
 """随手拍 through the public site: a resident or member reports a problem, lists their reports and follows one."""
+
 from datetime import timedelta
 
 import pytest
@@ -31,8 +32,12 @@ def event_count() -> int:
 
 
 def report(client, **values):
-    data = {"matter": "HW-001", "description": "路口的垃圾箱满了三天，没人清运，气味很大。",
-            "location_text": "文汇社区A区5号楼东侧", "title": ""}
+    data = {
+        "matter": "HW-001",
+        "description": "路口的垃圾箱满了三天，没人清运，气味很大。",
+        "location_text": "文汇社区A区5号楼东侧",
+        "title": "",
+    }
     data.update(values)
     return client.post("/events/new", data=data)
 
@@ -87,12 +92,15 @@ def test_member_reports_too(login_as):
     assert event.reporter_id == user("member").id and event.grid_code == HOME_GRID
 
 
-@pytest.mark.parametrize("values, field, message", [
-    ({"matter": "NOPE-9"}, "matter", "Choose a matter from the matter list."),
-    ({"matter": "MZ-002"}, "matter", "not admitted"),
-    ({"description": "   "}, "description", "Say what is wrong."),
-    ({"location_text": ""}, "location_text", "Say where it is"),
-])
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"matter": "NOPE-9"}, "matter", "Choose a matter from the matter list."),
+        ({"matter": "MZ-002"}, "matter", "not admitted"),
+        ({"description": "   "}, "description", "Say what is wrong."),
+        ({"location_text": ""}, "location_text", "Say where it is"),
+    ],
+)
 def test_bad_reports_show_the_error_next_to_the_field_and_write_nothing(login_as, values, field, message):
     client = login_as("resident")
     before = (event_count(), db.session.scalar(select(func.count()).select_from(EventStep)))
@@ -107,7 +115,11 @@ def test_bad_reports_show_the_error_next_to_the_field_and_write_nothing(login_as
 def test_every_problem_is_listed_at_once(login_as):
     client = login_as("resident")
     body = text_of(report(client, matter="", description="", location_text=""))
-    assert 'id="matter-error"' in body and 'id="description-error"' in body and 'id="location_text-error"' in body
+    assert (
+        'id="matter-error"' in body
+        and 'id="description-error"' in body
+        and 'id="location_text-error"' in body
+    )
     assert 'id="title-error"' not in body  # the title was left to be derived
 
 
@@ -130,7 +142,12 @@ def test_a_user_without_a_home_grid_chooses_one(login_as, monkeypatch):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, demo):
-    for response in (client.get("/events/new"), report(client), client.get("/my/events"), client.get("/events/1")):
+    for response in (
+        client.get("/events/new"),
+        report(client),
+        client.get("/my/events"),
+        client.get("/events/1"),
+    ):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
@@ -180,8 +197,9 @@ def test_the_event_page_shows_the_history_with_roles_not_names(login_as):
 
 
 def test_a_closed_event_shows_the_callback_outcome(login_as):
-    event = db.session.scalar(select(Event).where(Event.status == EventStatus.ARCHIVED,
-                                                  Event.reporter_id == user("resident").id))
+    event = db.session.scalar(
+        select(Event).where(Event.status == EventStatus.ARCHIVED, Event.reporter_id == user("resident").id)
+    )
     assert event is not None  # the demo's 邻里噪声纠纷, reported by the resident, called back and archived
     body = text_of(login_as("resident").get(f"/events/{event.id}"))
     assert "Callback: you said you were satisfied" in body
@@ -237,7 +255,9 @@ def test_resident_reports_on_a_phone(site, phone, tmp_path):
     log_in(phone, site, "resident", DEMO_PASSWORDS["resident"][0])
     phone.goto(site + "/events/new")
     assert page_width(phone) <= PHONE["width"]
-    for target in phone.locator("main select, main textarea, main input:not([type=hidden]), main button").all():
+    for target in phone.locator(
+        "main select, main textarea, main input:not([type=hidden]), main button"
+    ).all():
         assert target.bounding_box()["height"] >= MIN_TAP
     phone.select_option("#matter", "AQ-002")
     phone.fill("#description", "楼道里有人给电动车充电，电线从窗户拉下来。")

@@ -1,4 +1,5 @@
 """Micro-wishes through the public site: the board, a wish's page and actions, posting, my wishes and claims."""
+
 from decimal import Decimal
 
 import pytest
@@ -38,10 +39,17 @@ def step_count() -> int:
     return db.session.scalar(select(func.count()).select_from(WishStep))
 
 
-def publish_new(title: str, category: str = "life", poster: str = "resident", publisher: str = "grid",
-                grid_code: str | None = None) -> Wish:
+def publish_new(
+    title: str,
+    category: str = "life",
+    poster: str = "resident",
+    publisher: str = "grid",
+    grid_code: str | None = None,
+) -> Wish:
     """A wish posted by a resident and published by grid staff, committed."""
-    wish = service.post_wish(user(poster), title=title, description="", category_code=category, grid_code=grid_code)
+    wish = service.post_wish(
+        user(poster), title=title, description="", category_code=category, grid_code=grid_code
+    )
     service.publish_wish(user(publisher), wish)
     db.session.commit()
     return wish
@@ -94,15 +102,18 @@ def test_board_says_so_when_nothing_is_published(client, demo):
     assert 'class="card wish-card"' not in page
 
 
-@pytest.mark.parametrize("query, shown, hidden", [
-    ("grid=610404001001002", ["独居老人需要打扫卫生"], ["陪老人去医院复查"]),
-    ("grid=610404001001001", ["陪老人去医院复查", "咨询租房合同纠纷"], ["独居老人需要打扫卫生"]),
-    ("street=610404001&community=610404001001", list(PUBLISHED), []),
-    ("street=610404002", [], list(PUBLISHED)),
-    ("community=610404001002", [], list(PUBLISHED)),
-    ("category=legal", ["咨询租房合同纠纷"], ["陪老人去医院复查", "独居老人需要打扫卫生"]),
-    ("grid=610404001001001&category=health", ["陪老人去医院复查"], ["咨询租房合同纠纷"]),
-])
+@pytest.mark.parametrize(
+    "query, shown, hidden",
+    [
+        ("grid=610404001001002", ["独居老人需要打扫卫生"], ["陪老人去医院复查"]),
+        ("grid=610404001001001", ["陪老人去医院复查", "咨询租房合同纠纷"], ["独居老人需要打扫卫生"]),
+        ("street=610404001&community=610404001001", list(PUBLISHED), []),
+        ("street=610404002", [], list(PUBLISHED)),
+        ("community=610404001002", [], list(PUBLISHED)),
+        ("category=legal", ["咨询租房合同纠纷"], ["陪老人去医院复查", "独居老人需要打扫卫生"]),
+        ("grid=610404001001001&category=health", ["陪老人去医院复查"], ["咨询租房合同纠纷"]),
+    ],
+)
 def test_filters_narrow_the_board(client, demo, query, shown, hidden):
     page = text_of(client.get(f"/?{query}"))
     for title in shown:
@@ -125,8 +136,17 @@ def test_a_new_street_drops_the_old_community_and_grid(client, demo):
     assert "陪老人去医院复查" not in page  # the stale grid no longer filters 渭阳街道 in
 
 
-@pytest.mark.parametrize("query", ["street=abc", "grid=999999999999999", "category=nope", "community=%00",
-                                   "page=abc", "street=610404001&grid=610404003001001"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "street=abc",
+        "grid=999999999999999",
+        "category=nope",
+        "community=%00",
+        "page=abc",
+        "street=610404001&grid=610404003001001",
+    ],
+)
 def test_nonsense_filters_are_ignored(client, demo, query):
     response = client.get(f"/?{query}")
     assert response.status_code == 200
@@ -187,7 +207,7 @@ def test_board_queries_do_not_grow_with_the_number_of_wishes(login_as):
 def test_member_sees_claim_buttons_only_for_their_community(login_as):
     page = text_of(login_as("member").get("/"))
     for title in ("陪老人去医院复查", "咨询租房合同纠纷", "独居老人需要打扫卫生"):  # all in 文汇社区
-        assert f'/wishes/{wish_titled(title).id}/claim' in page
+        assert f"/wishes/{wish_titled(title).id}/claim" in page
 
 
 def test_visitors_and_residents_see_no_claim_button(client, demo, login_as):
@@ -215,13 +235,17 @@ def test_member_claims_completes_and_resident_confirms(login_as):
     assert "You have claimed this wish." in text_of(member.get(f"/wishes/{wish.id}"))
     assert wish_titled("陪老人去医院复查").status == WishStatus.CLAIMED
 
-    response = member.post(f"/wishes/{wish.id}/complete", data={"complete-note": "陪同复查完毕", "complete-hours": "2.5"})
+    response = member.post(
+        f"/wishes/{wish.id}/complete", data={"complete-note": "陪同复查完毕", "complete-hours": "2.5"}
+    )
     assert response.status_code == 303
     assert wish_titled("陪老人去医院复查").status == WishStatus.DONE
 
     page = text_of(resident.get(f"/wishes/{wish.id}"))
     assert "Confirm and rate" in page and "陪同复查完毕" in page
-    response = resident.post(f"/wishes/{wish.id}/confirm", data={"confirm-rating": "good", "confirm-comment": "谢谢"})
+    response = resident.post(
+        f"/wishes/{wish.id}/confirm", data={"confirm-rating": "good", "confirm-comment": "谢谢"}
+    )
     assert response.status_code == 303
     done = wish_titled("陪老人去医院复查")
     assert done.status == WishStatus.CONFIRMED and done.rating == "good"
@@ -231,23 +255,33 @@ def test_member_claims_completes_and_resident_confirms(login_as):
     assert str(hours_after) in claims and "陪老人去医院复查" in claims
 
 
-@pytest.mark.parametrize("hours, message", [
-    ("", "Enter the hours as a number"), ("abc", "Enter the hours as a number"), ("0", "between 0.5 and 24"),
-    ("25", "between 0.5 and 24"), ("1.25", "one decimal place"),
-])
+@pytest.mark.parametrize(
+    "hours, message",
+    [
+        ("", "Enter the hours as a number"),
+        ("abc", "Enter the hours as a number"),
+        ("0", "between 0.5 and 24"),
+        ("25", "between 0.5 and 24"),
+        ("1.25", "one decimal place"),
+    ],
+)
 def test_completing_with_bad_hours_is_refused(login_as, hours, message):
     member = login_as("member")
     wish = wish_titled("孩子周末数学辅导")  # claimed by the demo member
     before = step_count()
-    response = member.post(f"/wishes/{wish.id}/complete", data={"complete-note": "辅导了一次", "complete-hours": hours})
+    response = member.post(
+        f"/wishes/{wish.id}/complete", data={"complete-note": "辅导了一次", "complete-hours": hours}
+    )
     assert response.status_code == 422
     assert message in text_of(response)
     assert wish_titled("孩子周末数学辅导").status == WishStatus.CLAIMED and step_count() == before
 
 
 def test_completing_without_saying_what_was_done_is_refused(login_as):
-    response = login_as("member").post(f"/wishes/{wish_titled('孩子周末数学辅导').id}/complete",
-                                       data={"complete-note": "  ", "complete-hours": "1"})
+    response = login_as("member").post(
+        f"/wishes/{wish_titled('孩子周末数学辅导').id}/complete",
+        data={"complete-note": "  ", "complete-hours": "1"},
+    )
     assert response.status_code == 422 and "What was done is required." in text_of(response)
 
 
@@ -379,8 +413,15 @@ def test_resident_posts_a_wish_that_waits_for_review(client, login_as):
     resident = login_as("resident")
     form = text_of(resident.get("/wishes/new"))
     assert '<option selected value="610404001001001">' in form  # the resident's home grid
-    response = resident.post("/wishes/new", data={"title": "帮忙换灯泡", "category": "repair",
-                                                   "grid_code": "610404001001001", "description": "客厅灯泡坏了"})
+    response = resident.post(
+        "/wishes/new",
+        data={
+            "title": "帮忙换灯泡",
+            "category": "repair",
+            "grid_code": "610404001001001",
+            "description": "客厅灯泡坏了",
+        },
+    )
     wish = wish_titled("帮忙换灯泡")
     assert response.status_code == 303 and response.headers["Location"] == f"/wishes/{wish.id}"
     assert wish.status == WishStatus.SUBMITTED and wish.owner_id == user("resident").id
@@ -389,14 +430,17 @@ def test_resident_posts_a_wish_that_waits_for_review(client, login_as):
     assert "帮忙换灯泡" not in text_of(client.get("/"))
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"title": ""}, "Title is required."),
-    ({"title": "   "}, "Title is required."),
-    ({"description": "长" * 10_000}, "Description must be at most 2000 characters long."),
-    ({"category": "astrology"}, "Choose one of the wish categories."),
-    ({"category": ""}, "Choose one of the wish categories."),
-    ({"grid_code": "610404999999999"}, "Choose an existing grid."),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"title": ""}, "Title is required."),
+        ({"title": "   "}, "Title is required."),
+        ({"description": "长" * 10_000}, "Description must be at most 2000 characters long."),
+        ({"category": "astrology"}, "Choose one of the wish categories."),
+        ({"category": ""}, "Choose one of the wish categories."),
+        ({"grid_code": "610404999999999"}, "Choose an existing grid."),
+    ],
+)
 def test_bad_wish_is_refused_and_nothing_is_written(login_as, overrides, message):
     before = wish_count()
     data = {"title": "帮忙换灯泡", "category": "repair", "grid_code": "610404001001001", "description": ""}
@@ -408,13 +452,23 @@ def test_bad_wish_is_refused_and_nothing_is_written(login_as, overrides, message
 
 def test_script_in_a_title_is_shown_as_text(client, login_as):
     resident = login_as("resident")
-    resident.post("/wishes/new", data={"title": "<script>alert(1)</script>", "category": "other",
-                                       "grid_code": "610404001001001", "description": "<b>bold</b>"})
+    resident.post(
+        "/wishes/new",
+        data={
+            "title": "<script>alert(1)</script>",
+            "category": "other",
+            "grid_code": "610404001001001",
+            "description": "<b>bold</b>",
+        },
+    )
     wish = wish_titled("<script>alert(1)</script>")
     service.publish_wish(user("grid"), wish)
     db.session.commit()
-    for page in (text_of(client.get("/")), text_of(client.get(f"/wishes/{wish.id}")),
-                 text_of(resident.get("/my/wishes"))):
+    for page in (
+        text_of(client.get("/")),
+        text_of(client.get(f"/wishes/{wish.id}")),
+        text_of(resident.get("/my/wishes")),
+    ):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
         assert "<script>alert(1)" not in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in text_of(client.get(f"/wishes/{wish.id}"))
@@ -475,6 +529,10 @@ def test_my_pages_are_for_their_role(login_as, path, username):
 
 def test_navigation_offers_each_role_its_pages(client, demo, login_as):
     resident, member = text_of(login_as("resident").get("/")), text_of(login_as("member").get("/"))
-    assert 'href="/wishes/new"' in resident and 'href="/my/wishes"' in resident and 'href="/my/claims"' not in resident
+    assert (
+        'href="/wishes/new"' in resident
+        and 'href="/my/wishes"' in resident
+        and 'href="/my/claims"' not in resident
+    )
     assert 'href="/my/claims"' in member and 'href="/wishes/new"' not in member
     assert 'href="/my/' not in text_of(client.get("/"))

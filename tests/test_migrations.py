@@ -1,4 +1,5 @@
 """Migrations build the whole schema on an empty database, and the models agree with them."""
+
 import os
 import tempfile
 
@@ -32,13 +33,19 @@ def empty_database_url(app):
 
 
 def test_upgrade_on_an_empty_database_builds_the_schema_the_models_describe(empty_database_url):
-    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    app = create_app(
+        {
+            **{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
+        }
+    )
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
         assert set(db.metadata.tables) <= tables
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
         assert diff == [], f"models and migrations disagree: {diff}"
         db.engine.dispose()

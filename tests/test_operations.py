@@ -1,4 +1,5 @@
 """The operations page: queue state, the outbox, failed jobs with retry and requeue, and the periodic tasks."""
+
 import re
 from datetime import timedelta
 
@@ -62,7 +63,7 @@ def message(message_id: int) -> OutboxMessage:
 
 
 def queue_cell(page: str, key: str) -> str:
-    return re.search(rf'data-queue="{key}">\s*(.*?)\s*</td>', page, re.S).group(1)
+    return re.search(rf'data-queue="{key}">\s*(.*?)\s*</td>', page, re.DOTALL).group(1)
 
 
 # --- access --------------------------------------------------------------------------------------------
@@ -77,9 +78,14 @@ def test_only_administrators_open_the_operations_page(login_as, client):
 def test_the_page_shows_the_embedded_mode_the_outbox_and_the_periodic_tasks(login_as):
     add_job("test.ops.flaky", n=1)
     db.session.commit()  # runs in-process: one done message
-    stuck = OutboxMessage(kind="test.ops.flaky", payload={"n": 2}, status=OutboxStatus.PENDING,
-                          run_after=utcnow() - timedelta(hours=2), pushed_at=utcnow() - timedelta(hours=2),
-                          created_at=utcnow() - timedelta(hours=2))
+    stuck = OutboxMessage(
+        kind="test.ops.flaky",
+        payload={"n": 2},
+        status=OutboxStatus.PENDING,
+        run_after=utcnow() - timedelta(hours=2),
+        pushed_at=utcnow() - timedelta(hours=2),
+        created_at=utcnow() - timedelta(hours=2),
+    )
     db.session.add(stuck)  # pushed two hours ago and never run: its worker died
     db.session.commit()
     page = text(login_as("admin").get("/admin/operations/"))
@@ -87,9 +93,12 @@ def test_the_page_shows_the_embedded_mode_the_outbox_and_the_periodic_tasks(logi
     assert 'data-count="test.ops.flaky:done">1<' in page and 'data-count="test.ops.flaky:pending">1<' in page
     assert re.search(r"data-oldest-pending>2 hours<", page)
     assert re.search(rf'<tr data-outbox-id="{stuck.id}"><td>{stuck.id}</td><td>test.ops.flaky</td>', page)
-    for name, every in (("callback_reminders", "15 minutes"), ("relay_outbox", "30 seconds"),
-                        ("auto_confirm_wishes", "5 minutes")):
-        row = re.search(rf'<tr data-periodic="{name}">(.*?)</tr>', page, re.S).group(1)
+    for name, every in (
+        ("callback_reminders", "15 minutes"),
+        ("relay_outbox", "30 seconds"),
+        ("auto_confirm_wishes", "5 minutes"),
+    ):
+        row = re.search(rf'<tr data-periodic="{name}">(.*?)</tr>', page, re.DOTALL).group(1)
         assert every in row and f'data-run="{name}"' in row
     assert "RQ failed job registry" not in page
 
@@ -109,7 +118,7 @@ def test_a_failed_job_is_listed_with_its_error_and_the_retry_button_runs_it_agai
         app.config["JOB_MAX_ATTEMPTS"] = 10
     assert message(failed.id).status == OutboxStatus.FAILED and runs == []
     page = text(client.get("/admin/operations/"))
-    row = re.search(rf'<tr data-outbox-id="{failed.id}">(.*?)</tr>', page, re.S).group(1)
+    row = re.search(rf'<tr data-outbox-id="{failed.id}">(.*?)</tr>', page, re.DOTALL).group(1)
     assert "test.ops.flaky" in row and "printer out of paper" in row and f'data-retry="{failed.id}"' in row
     assert "wish&#34;: 12" in row or '"wish": 12' in row
 
@@ -118,7 +127,10 @@ def test_a_failed_job_is_listed_with_its_error_and_the_retry_button_runs_it_agai
     assert "ran again and is done" in text(response)
     assert runs == [{"wish": 12}] and message(failed.id).status == OutboxStatus.DONE
     assert f'data-retry="{failed.id}"' not in text(response)
-    assert db.session.scalar(select(AuditLog).where(AuditLog.model == "OutboxMessage")).after["status"] == "pending"
+    assert (
+        db.session.scalar(select(AuditLog).where(AuditLog.model == "OutboxMessage")).after["status"]
+        == "pending"
+    )
 
     again = client.post("/admin/operations/retry/", data={"id": failed.id}, follow_redirects=True)
     assert "is not failed" in text(again) and runs == [{"wish": 12}]
@@ -128,7 +140,9 @@ def test_a_failed_job_is_listed_with_its_error_and_the_retry_button_runs_it_agai
 
 def test_run_now_runs_a_periodic_task_and_says_what_it_did(login_as):
     client = login_as("admin")
-    response = client.post("/admin/operations/run/", data={"name": "callback_reminders"}, follow_redirects=True)
+    response = client.post(
+        "/admin/operations/run/", data={"name": "callback_reminders"}, follow_redirects=True
+    )
     assert response.status_code == 200 and "Done: callback_reminders: 0" in text(response)
     assert client.post("/admin/operations/run/", data={"name": "no_such_task"}).status_code == 404
 
@@ -185,8 +199,10 @@ def test_with_redis_a_failed_rq_job_is_listed_and_can_be_requeued(redis_app):
     client = admin_client(redis_app)
     page = text(client.get("/admin/operations/"))
     assert queue_cell(page, "failed") == "1"
-    row = re.search(rf'<tr data-rq-job="{job_id}">(.*?)</tr>', page, re.S).group(1)
-    assert "flaky_rq_job" in row and "ValueError: first run fails" in row and f'data-requeue="{job_id}"' in row
+    row = re.search(rf'<tr data-rq-job="{job_id}">(.*?)</tr>', page, re.DOTALL).group(1)
+    assert (
+        "flaky_rq_job" in row and "ValueError: first run fails" in row and f'data-requeue="{job_id}"' in row
+    )
 
     response = client.post("/admin/operations/requeue/", data={"job_id": job_id}, follow_redirects=True)
     assert "is back in the queue" in text(response)

@@ -1,4 +1,5 @@
 """Password guessing is slowed down: a generous ceiling per address, a strict one on wrong passwords per account."""
+
 import os
 import runpy
 import subprocess
@@ -6,13 +7,13 @@ import sys
 import time
 
 import pytest
+from support import app_settings, fresh_redis, separate_database
 
 from app import PROJECT_ROOT, create_app
 from app.config import Config, TestConfig
 from app.extensions import db, limiter
 from app.models.choices import Role
 from app.services.users import create_user
-from support import app_settings, fresh_redis, separate_database
 
 REDIS_INDEX = 10
 PASSWORD = "the-right-password"
@@ -21,8 +22,11 @@ PASSWORD = "the-right-password"
 def make_limited_app(app, **overrides):
     """An app with rate limiting on (the suite's default app has it off), on the same database."""
     settings = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
-    settings.update(LOGIN_RATE_LIMIT_ENABLED=True, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                    **overrides)
+    settings.update(
+        LOGIN_RATE_LIMIT_ENABLED=True,
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        **overrides,
+    )
     limited = create_app(settings)
     if settings["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
         limited.extensions["sqlalchemy"]  # in-memory SQLite is per engine: give it the tables
@@ -41,8 +45,11 @@ def limited_app(app):
 @pytest.fixture
 def default_limits_app(app):
     """Rate limiting on, with the limits a deployment gets when it sets none."""
-    return make_limited_app(app, LOGIN_RATE_LIMIT=Config.LOGIN_RATE_LIMIT,
-                            LOGIN_ACCOUNT_FAILURE_LIMIT=Config.LOGIN_ACCOUNT_FAILURE_LIMIT)
+    return make_limited_app(
+        app,
+        LOGIN_RATE_LIMIT=Config.LOGIN_RATE_LIMIT,
+        LOGIN_ACCOUNT_FAILURE_LIMIT=Config.LOGIN_ACCOUNT_FAILURE_LIMIT,
+    )
 
 
 def add_users(app, *usernames: str) -> None:
@@ -53,13 +60,17 @@ def add_users(app, *usernames: str) -> None:
 
 
 def site_login(client, username: str, password: str, address: str = "127.0.0.1"):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/login", data={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
 
 
 def api_login(client, username: str, password: str, address: str = "127.0.0.1"):
-    return client.post("/api/v1/auth/token", json={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/auth/token",
+        json={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def assert_retry_after(response) -> None:
@@ -69,8 +80,10 @@ def assert_retry_after(response) -> None:
 
 def test_fourth_login_attempt_in_a_minute_is_refused(limited_app):
     client = limited_app.test_client()
-    statuses = [client.post("/login", data={"username": "nobody", "password": "wrong-password"}).status_code
-                for _ in range(4)]
+    statuses = [
+        client.post("/login", data={"username": "nobody", "password": "wrong-password"}).status_code
+        for _ in range(4)
+    ]
     assert statuses[:3] == [200, 200, 200]
     assert statuses[3] == 429
 
@@ -78,7 +91,12 @@ def test_fourth_login_attempt_in_a_minute_is_refused(limited_app):
 def test_token_requests_are_limited_with_a_json_error(limited_app):
     client = limited_app.test_client()
     for _ in range(3):
-        assert client.post("/api/v1/auth/token", json={"username": "x", "password": "wrong-password"}).status_code == 401
+        assert (
+            client.post(
+                "/api/v1/auth/token", json={"username": "x", "password": "wrong-password"}
+            ).status_code
+            == 401
+        )
     response = client.post("/api/v1/auth/token", json={"username": "x", "password": "wrong-password"})
     assert response.status_code == 429
     assert response.get_json()["error"]["code"]
@@ -104,7 +122,9 @@ def test_too_many_logins_from_one_address_are_told_on_the_form_with_retry_after(
 def test_twenty_five_members_on_one_address_can_all_log_in_within_a_minute(default_limits_app):
     usernames = [f"checkin{n:02d}" for n in range(25)]
     add_users(default_limits_app, *usernames)
-    statuses = [site_login(default_limits_app.test_client(), name, PASSWORD).status_code for name in usernames]
+    statuses = [
+        site_login(default_limits_app.test_client(), name, PASSWORD).status_code for name in usernames
+    ]
     assert statuses == [303] * 25
 
 
@@ -114,17 +134,25 @@ def test_twenty_five_members_on_one_address_can_all_log_in_within_a_minute(defau
 def test_sixth_wrong_password_for_an_account_is_refused_from_a_new_address_on_the_site(default_limits_app):
     add_users(default_limits_app, "target")
     client = default_limits_app.test_client()
-    assert [site_login(client, "target", "wrong-password", f"10.0.0.{n}").status_code for n in range(1, 6)] == [200] * 5
-    refused = site_login(client, "target", PASSWORD, "10.9.9.9")  # even the right password: nothing is checked
+    assert [
+        site_login(client, "target", "wrong-password", f"10.0.0.{n}").status_code for n in range(1, 6)
+    ] == [200] * 5
+    refused = site_login(
+        client, "target", PASSWORD, "10.9.9.9"
+    )  # even the right password: nothing is checked
     assert_retry_after(refused)
     assert "密码错误次数过多" in refused.get_data(as_text=True)
-    assert site_login(client, "someone-else", "wrong-password", "10.9.9.9").status_code == 200  # other accounts go on
+    assert (
+        site_login(client, "someone-else", "wrong-password", "10.9.9.9").status_code == 200
+    )  # other accounts go on
 
 
 def test_sixth_wrong_password_for_an_account_is_refused_from_a_new_address_on_the_api(default_limits_app):
     add_users(default_limits_app, "target")
     client = default_limits_app.test_client()
-    assert [api_login(client, "target", "wrong-password", f"10.0.0.{n}").status_code for n in range(1, 6)] == [401] * 5
+    assert [
+        api_login(client, "target", "wrong-password", f"10.0.0.{n}").status_code for n in range(1, 6)
+    ] == [401] * 5
     refused = api_login(client, "target", PASSWORD, "10.9.9.9")
     assert_retry_after(refused)
     assert refused.get_json()["error"]["code"] == "too_many_attempts"
@@ -147,7 +175,9 @@ def test_successful_logins_are_not_counted(default_limits_app):
     assert all(api_login(client, "busy", PASSWORD).status_code == 200 for _ in range(8))
     assert [site_login(client, "busy", "wrong-password").status_code for _ in range(4)] == [200] * 4
     assert site_login(client, "busy", PASSWORD).status_code == 303
-    assert site_login(default_limits_app.test_client(), "busy", "wrong-password").status_code == 200  # the 5th
+    assert (
+        site_login(default_limits_app.test_client(), "busy", "wrong-password").status_code == 200
+    )  # the 5th
     assert_retry_after(site_login(default_limits_app.test_client(), "busy", PASSWORD))
 
 
@@ -173,8 +203,12 @@ def test_unknown_usernames_are_counted_like_known_ones(default_limits_app):
 
 
 def _two_apps(database_url: str, storage_uri: str):
-    apps = [create_app(app_settings(database_url, LOGIN_RATE_LIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage_uri))
-            for _ in range(2)]
+    apps = [
+        create_app(
+            app_settings(database_url, LOGIN_RATE_LIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage_uri)
+        )
+        for _ in range(2)
+    ]
     with apps[0].app_context():
         db.create_all()
     add_users(apps[0], "target")
@@ -185,9 +219,13 @@ def test_two_workers_on_one_redis_share_an_accounts_failure_count():
     with separate_database("sqlite", "login_limits") as url:
         first, second = _two_apps(url, fresh_redis(REDIS_INDEX))
         for n in range(3):
-            assert site_login(first.test_client(), "target", "wrong-password", f"10.0.0.{n}").status_code == 200
+            assert (
+                site_login(first.test_client(), "target", "wrong-password", f"10.0.0.{n}").status_code == 200
+            )
         for n in range(2):
-            assert api_login(second.test_client(), "target", "wrong-password", f"10.0.1.{n}").status_code == 401
+            assert (
+                api_login(second.test_client(), "target", "wrong-password", f"10.0.1.{n}").status_code == 401
+            )
         assert_retry_after(site_login(first.test_client(), "target", PASSWORD))
         assert_retry_after(api_login(second.test_client(), "target", PASSWORD))
         for each in (first, second):
@@ -212,11 +250,22 @@ def test_two_workers_with_memory_storage_count_alone():
 
 
 def test_gunicorn_with_two_workers_and_memory_storage_warns_at_start_up(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"REDIS_URL", "RATELIMIT_STORAGE_URI"} and not k.startswith(("FLASK_", "TEST_"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path}/gunicorn.db", SECRET_KEY="test", JOBS_EMBEDDED_SCHEDULER="false")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "wsgi:app"],
-                              cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "RATELIMIT_STORAGE_URI"} and not k.startswith(("FLASK_", "TEST_"))
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path}/gunicorn.db", SECRET_KEY="test", JOBS_EMBEDDED_SCHEDULER="false"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         log, deadline = [], time.monotonic() + 60
         while time.monotonic() < deadline:  # the warning comes before the workers boot

@@ -1,4 +1,5 @@
 """What follows each change is wired in one place (app.reactions), by the factory; never by importing a module."""
+
 import ast
 import os
 import subprocess
@@ -31,8 +32,11 @@ def test_no_service_imports_the_jobs_or_the_reactions_anywhere_in_it():
         for name in files:
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
-                bad = {m for m in _imported_modules(path)
-                       if m == "app.jobs" or m.startswith("app.jobs.") or m == "app.reactions"}
+                bad = {
+                    m
+                    for m in _imported_modules(path)
+                    if m == "app.jobs" or m.startswith("app.jobs.") or m == "app.reactions"
+                }
                 if bad:
                     offenders.append((os.path.relpath(path, ROOT), sorted(bad)))
     assert offenders == []
@@ -51,7 +55,9 @@ def test_importing_the_services_connects_nothing_and_declares_no_follow_up():
         "wire_reactions()\n"
         "assert signals.is_wired() and len(signals.wish_changed.receivers) == 3\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
 
 

@@ -1,11 +1,12 @@
 """Bodies no database or parser can take (lone surrogates, deep nesting, huge numbers, too many bytes) and the document."""
+
 import io
 
 import pytest
 from flask import request, url_for
 from sqlalchemy import func, select
-from werkzeug.exceptions import BadRequest
 from test_api_wishes import Caller
+from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
 from app.models import Event, Wish, WishCategory, WishStep
@@ -33,12 +34,16 @@ TEXT_FIELDS = [
 ]
 
 
-def raw_post(client, path: str, body: bytes | str, headers: dict | None = None, content_type="application/json"):
+def raw_post(
+    client, path: str, body: bytes | str, headers: dict | None = None, content_type="application/json"
+):
     return client.post(path, data=body, content_type=content_type, headers=headers or {})
 
 
 def rows_written() -> tuple:
-    return tuple(db.session.scalar(select(func.count()).select_from(model)) for model in (Wish, WishStep, Event))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(model)) for model in (Wish, WishStep, Event)
+    )
 
 
 def assert_refused_field(response, field: str) -> None:
@@ -54,8 +59,9 @@ def test_lone_surrogate_in_a_token_request_is_a_422_naming_the_field(client, dem
 
 
 @pytest.mark.parametrize(("username", "path", "body", "field"), TEXT_FIELDS)
-def test_lone_surrogate_in_any_wish_or_event_text_is_a_422_naming_the_field(client, demo, username, path, body,
-                                                                              field):
+def test_lone_surrogate_in_any_wish_or_event_text_is_a_422_naming_the_field(
+    client, demo, username, path, body, field
+):
     caller = Caller(client, username)
     before = rows_written()
     value = [SURROGATE] if field == "departments" else f"问题{SURROGATE}"
@@ -86,15 +92,20 @@ def test_deeply_nested_json_is_a_json_400(client, demo, depth):
 def test_deeply_nested_value_of_a_field_is_refused_without_a_crash(client, demo):
     caller = Caller(client, "resident")
     nested = '{"title": ' + "[" * 900 + '"\\ud800"' + "]" * 900 + ', "category": "repair"}'
-    response = caller.client.post("/api/v1/wishes", data=nested, content_type="application/json",
-                                  headers=caller.headers)
+    response = caller.client.post(
+        "/api/v1/wishes", data=nested, content_type="application/json", headers=caller.headers
+    )
     assert response.status_code in (400, 422)
 
 
 def test_integer_longer_than_python_parses_is_a_json_400(client, demo):
     caller = Caller(client, "member")
-    response = raw_post(client, "/api/v1/wishes/1/complete", '{"note": "done", "hours": ' + "9" * 5000 + "}",
-                        headers=caller.headers)
+    response = raw_post(
+        client,
+        "/api/v1/wishes/1/complete",
+        '{"note": "done", "hours": ' + "9" * 5000 + "}",
+        headers=caller.headers,
+    )
     assert response.status_code == 400
     assert response.is_json
 

@@ -1,4 +1,5 @@
 """Every dependency is pinned: the .in files name what OneGrid uses, the .txt lock files pin everything."""
+
 import os
 import re
 from importlib import metadata
@@ -8,7 +9,9 @@ import pytest
 from app import PROJECT_ROOT
 
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!_-]+)$")
-REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]+\])?==(?P<version>[A-Za-z0-9.+!_-]+)$")
+REQUIREMENT = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]+\])?==(?P<version>[A-Za-z0-9.+!_-]+)$"
+)
 
 
 def _normalise(name: str) -> str:
@@ -46,9 +49,14 @@ def test_every_line_of_a_lock_file_is_pinned_with_double_equals(lock):
     assert len(_pins(lock)) > 40  # indirect dependencies included, not only the direct ones
 
 
-@pytest.mark.parametrize("source, lock", [("requirements.in", "requirements.txt"),
-                                          ("requirements.in", "requirements-dev.txt"),
-                                          ("requirements-dev.in", "requirements-dev.txt")])
+@pytest.mark.parametrize(
+    "source, lock",
+    [
+        ("requirements.in", "requirements.txt"),
+        ("requirements.in", "requirements-dev.txt"),
+        ("requirements-dev.in", "requirements-dev.txt"),
+    ],
+)
 def test_the_lock_file_pins_what_its_in_file_asks_for(source, lock):
     pins = _pins(lock)
     for name, version in _direct(source).items():

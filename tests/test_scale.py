@@ -1,7 +1,8 @@
 """`seed scale`: exact preset counts, scoped counts that add up, the same data for the same seed, lists that answer."""
+
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
@@ -9,8 +10,21 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    Area, Building, Compound, Enterprise, Event, EventStep, Facility, Household, Member, Resident, Room, Supervision,
-    Unit, User, Wish,
+    Area,
+    Building,
+    Compound,
+    Enterprise,
+    Event,
+    EventStep,
+    Facility,
+    Household,
+    Member,
+    Resident,
+    Room,
+    Supervision,
+    Unit,
+    User,
+    Wish,
 )
 from app.models.choices import EventStatus, WishStatus
 from app.services.idcard import id_number_error
@@ -50,12 +64,27 @@ def user(username: str) -> User:
 def test_seed_scale_small_gives_the_presets_exact_counts(runner):
     result = seed(runner)
     assert "onegrid-scale" in result.output
-    expected = {Compound: SMALL.compounds, Building: SMALL.buildings, Room: SMALL.rooms, Household: SMALL.households,
-                Resident: SMALL.residents, Enterprise: SMALL.enterprises, Facility: SMALL.facilities,
-                Unit: SMALL.units, Member: SMALL.members, Event: SMALL.events, Wish: SMALL.wishes}
+    expected = {
+        Compound: SMALL.compounds,
+        Building: SMALL.buildings,
+        Room: SMALL.rooms,
+        Household: SMALL.households,
+        Resident: SMALL.residents,
+        Enterprise: SMALL.enterprises,
+        Facility: SMALL.facilities,
+        Unit: SMALL.units,
+        Member: SMALL.members,
+        Event: SMALL.events,
+        Wish: SMALL.wishes,
+    }
     assert {m.__name__: count(m) for m in expected} == {m.__name__: n for m, n in expected.items()}
     levels = dict(db.session.execute(select(Area.level, func.count()).group_by(Area.level)).all())
-    assert levels == {"district": 1, "street": len(SMALL.streets), "community": SMALL.communities, "grid": SMALL.grids}
+    assert levels == {
+        "district": 1,
+        "street": len(SMALL.streets),
+        "community": SMALL.communities,
+        "grid": SMALL.grids,
+    }
 
 
 def test_seed_scale_refuses_a_database_with_areas_unless_told_to_replace(runner):
@@ -100,8 +129,9 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(runner):
 
 def test_id_numbers_are_valid_and_agree_with_sex_birth_date_and_area(runner):
     seed(runner)
-    residents = db.session.execute(select(Resident.id_number, Resident.gender, Resident.birth_date,
-                                          Resident.residence_type)).all()
+    residents = db.session.execute(
+        select(Resident.id_number, Resident.gender, Resident.birth_date, Resident.residence_type)
+    ).all()
     assert len({r.id_number for r in residents}) == SMALL.residents
     for id_number, gender, birth, residence in residents:
         assert id_number_error(id_number) is None, id_number
@@ -113,22 +143,30 @@ def test_id_numbers_are_valid_and_agree_with_sex_birth_date_and_area(runner):
 
 def test_events_and_wishes_cover_every_status_with_consistent_history(runner):
     seed(runner)
-    assert {s for (s,) in db.session.execute(select(Event.status).distinct())} == {s.value for s in EventStatus}
+    assert {s for (s,) in db.session.execute(select(Event.status).distinct())} == {
+        s.value for s in EventStatus
+    }
     assert {s for (s,) in db.session.execute(select(Wish.status).distinct())} == {s.value for s in WishStatus}
     first_steps = db.session.execute(
-        select(EventStep.event_id, EventStep.action).where(EventStep.id.in_(
-            select(func.min(EventStep.id)).group_by(EventStep.event_id)))).all()
+        select(EventStep.event_id, EventStep.action).where(
+            EventStep.id.in_(select(func.min(EventStep.id)).group_by(EventStep.event_id))
+        )
+    ).all()
     assert len(first_steps) == SMALL.events and {a for _, a in first_steps} == {"report"}
-    now = datetime(2026, 11, 26, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 26, tzinfo=UTC)
     for event in db.session.scalars(select(Event)):
         assert (event.accepted_at is None) == (event.status == EventStatus.REPORTED)
-        assert (event.resolved_at is not None) == (event.status not in
-                                                   ("reported", "accepted", "in_progress")), event.id
+        assert (event.resolved_at is not None) == (
+            event.status not in ("reported", "accepted", "in_progress")
+        ), event.id
         assert (event.score is not None) == (event.status == EventStatus.ARCHIVED)
         assert event.respond_by < event.reply_by <= event.resolve_by
-        assert event.updated_at.replace(tzinfo=timezone.utc) <= now
-    breaches = count(Event, Event.respond_breached) + count(Event, Event.reply_breached) + count(
-        Event, Event.resolve_breached)
+        assert event.updated_at.replace(tzinfo=UTC) <= now
+    breaches = (
+        count(Event, Event.respond_breached)
+        + count(Event, Event.reply_breached)
+        + count(Event, Event.resolve_breached)
+    )
     assert breaches == count(Supervision) and 0 < breaches < SMALL.events
     confirmed_hours = db.session.scalar(select(func.sum(Wish.hours)).where(Wish.status == "confirmed"))
     assert db.session.scalar(select(func.sum(Member.service_hours))) == confirmed_hours
@@ -140,16 +178,23 @@ def resident_list_urls(app) -> dict[str, str]:
 
     with app.test_request_context():
         view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", "") == "resident")
-        index = next(i for i, f in enumerate(view._filters) if isinstance(f, AreaFilter) and f.level == "grid")
+        index = next(
+            i for i, f in enumerate(view._filters) if isinstance(f, AreaFilter) and f.level == "grid"
+        )
         arg = view.get_filter_arg(index, view._filters[index])
     name = db.session.scalar(select(Resident.name).where(Resident.grid_code == GRID).order_by(Resident.id))
-    return {"first": "/admin/resident/", "grid": f"/admin/resident/?flt0_{arg}={GRID}",
-            "search": f"/admin/resident/?search={quote(name[:2])}", "sort": "/admin/resident/?sort=0"}, name
+    return {
+        "first": "/admin/resident/",
+        "grid": f"/admin/resident/?flt0_{arg}={GRID}",
+        "search": f"/admin/resident/?search={quote(name[:2])}",
+        "sort": "/admin/resident/?sort=0",
+    }, name
 
 
 @pytest.mark.parametrize("username", ["scale-admin", f"grid-{GRID}"])
-def test_the_residents_list_answers_as_admin_and_as_a_grid_worker_with_their_rows_only(app, runner, client, auth,
-                                                                                       username):
+def test_the_residents_list_answers_as_admin_and_as_a_grid_worker_with_their_rows_only(
+    app, runner, client, auth, username
+):
     seed(runner)
     assert auth.login(username, PASSWORD).status_code in (302, 303)
     urls, name = resident_list_urls(app)

@@ -1,4 +1,5 @@
 """Every response carries the security headers; personal data and API answers are never stored; no inline script."""
+
 import re
 from html.parser import HTMLParser
 
@@ -12,7 +13,11 @@ from app.models import Resident, Wish
 from app.models.webhooks import WebhookEndpoint
 from app.services.webhooks import new_secret
 
-COMPANIONS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"}
+COMPANIONS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
 
 
 def assert_secured(response) -> str:
@@ -46,8 +51,12 @@ def test_site_pages_error_pages_and_redirects_carry_the_security_headers(client,
 
 
 def test_static_files_carry_the_security_headers(client):
-    for url in ["/static/js/board.js", "/static/css/site.css", "/admin/grid_map/static/js/handlers.js",
-                "/admin/static/vendor/jquery.min.js"]:
+    for url in [
+        "/static/js/board.js",
+        "/static/css/site.css",
+        "/admin/grid_map/static/js/handlers.js",
+        "/admin/static/vendor/jquery.min.js",
+    ]:
         response = client.get(url)
         assert response.status_code == 200, url
         assert_secured(response)
@@ -95,11 +104,17 @@ def test_strict_transport_security_is_sent_only_while_cookies_are_secure(app, cl
 
 def test_the_policy_can_be_replaced_or_sent_report_only_by_setting(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "CONTENT_SECURITY_POLICY", "default-src 'self'; frame-ancestors 'none'")
-    assert client.get("/login").headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
+    assert (
+        client.get("/login").headers["Content-Security-Policy"]
+        == "default-src 'self'; frame-ancestors 'none'"
+    )
     monkeypatch.setitem(app.config, "CSP_REPORT_ONLY", True)
     response = client.get("/login")
     assert "Content-Security-Policy" not in response.headers
-    assert response.headers["Content-Security-Policy-Report-Only"] == "default-src 'self'; frame-ancestors 'none'"
+    assert (
+        response.headers["Content-Security-Policy-Report-Only"]
+        == "default-src 'self'; frame-ancestors 'none'"
+    )
 
 
 def test_each_back_office_page_gets_a_fresh_nonce_and_its_scripts_carry_it(login_as):
@@ -154,15 +169,31 @@ def back_office_pages(app) -> list[str]:
 
 
 def test_no_page_carries_script_the_policy_would_refuse(app, demo, login_as):
-    db.session.add(WebhookEndpoint(url="https://receiver.example/hook", secret=new_secret(),
-                                   event_types=["wish.published"], active=True, description="receiver"))
+    db.session.add(
+        WebhookEndpoint(
+            url="https://receiver.example/hook",
+            secret=new_secret(),
+            event_types=["wish.published"],
+            active=True,
+            description="receiver",
+        )
+    )
     db.session.commit()
     admin = login_as("admin")
     pages = back_office_pages(app)
     assert len(pages) > 60
     resident = login_as("resident")
     wish = db.session.scalars(select(Wish).where(Wish.status == "published")).first()
-    site = ["/", "/login", "/register", f"/wishes/{wish.id}", "/account", "/wishes/new", "/events/new", "/my/wishes"]
+    site = [
+        "/",
+        "/login",
+        "/register",
+        f"/wishes/{wish.id}",
+        "/account",
+        "/wishes/new",
+        "/events/new",
+        "/my/wishes",
+    ]
     refused = {}
     for client, urls in ((admin, pages), (resident, site)):
         for url in urls:
@@ -173,11 +204,18 @@ def test_no_page_carries_script_the_policy_would_refuse(app, demo, login_as):
     assert refused == {}
 
 
-@pytest.mark.parametrize("policy, nonce, expected", [
-    ("default-src 'self'; script-src 'self'", None, "default-src 'self'; script-src 'self'"),
-    ("default-src 'self'; script-src 'self'", "abc", "default-src 'self'; script-src 'self' 'nonce-abc'"),
-    ("default-src 'self'", "abc", "default-src 'self'"),  # no script-src of its own: no inline script at all
-])
+@pytest.mark.parametrize(
+    "policy, nonce, expected",
+    [
+        ("default-src 'self'; script-src 'self'", None, "default-src 'self'; script-src 'self'"),
+        ("default-src 'self'; script-src 'self'", "abc", "default-src 'self'; script-src 'self' 'nonce-abc'"),
+        (
+            "default-src 'self'",
+            "abc",
+            "default-src 'self'",
+        ),  # no script-src of its own: no inline script at all
+    ],
+)
 def test_the_nonce_joins_the_script_source_only(policy, nonce, expected):
     from app.security import content_security_policy
 

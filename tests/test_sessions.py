@@ -1,4 +1,5 @@
 """Logout, a password change and a deactivation end sessions, remember-me cookies and API tokens for good."""
+
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -14,8 +15,14 @@ NEW_PASSWORD = "a-brand-new-password"
 
 def log_in(app, username: str, remember: bool = False):
     client = app.test_client()
-    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORDS[username][0],
-                                           **({"remember": "y"} if remember else {})})
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": DEMO_PASSWORDS[username][0],
+            **({"remember": "y"} if remember else {}),
+        },
+    )
     assert response.status_code == 303, response.status_code
     return client
 
@@ -35,7 +42,9 @@ def logged_in(client) -> bool:
 
 
 def token_for(client, username: str) -> str:
-    response = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORDS[username][0]})
+    response = client.post(
+        "/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORDS[username][0]}
+    )
     assert response.status_code == 200
     return response.get_json()["token"]
 
@@ -46,8 +55,13 @@ def token_works(client, token: str) -> bool:
 
 def user_form(user: User, **changes) -> dict:
     """The back office's edit form for `user`, as it comes filled in, with `changes`."""
-    data = {"username": user.username, "name": user.name, "role": user.role,
-            "area": db.session.scalar(select(Area.id).where(Area.code == user.area_code)), "active": "y"}
+    data = {
+        "username": user.username,
+        "name": user.name,
+        "role": user.role,
+        "area": db.session.scalar(select(Area.id).where(Area.code == user.area_code)),
+        "active": "y",
+    }
     data.update(changes)
     return {key: value for key, value in data.items() if value is not None}
 
@@ -62,8 +76,9 @@ def resident() -> User:
 
 def test_remember_me_cookie_is_lax_http_only_and_lives_days_not_a_year(app, demo):
     client = app.test_client()
-    response = client.post("/login", data={"username": "resident", "password": DEMO_PASSWORDS["resident"][0],
-                                           "remember": "y"})
+    response = client.post(
+        "/login", data={"username": "resident", "password": DEMO_PASSWORDS["resident"][0], "remember": "y"}
+    )
     assert response.status_code == 303
     cookie = client.get_cookie("remember_token")
     assert cookie.same_site == "Lax" and cookie.http_only
@@ -131,8 +146,11 @@ def test_an_admin_password_change_ends_the_users_sessions_remember_cookies_and_t
     fresh = app.test_client()
     assert fresh.post("/login", data={"username": "resident", "password": NEW_PASSWORD}).status_code == 303
     assert logged_in(fresh)
-    entry = db.session.scalars(select(AuditLog).where(AuditLog.model == "User", AuditLog.action == "update",
-                                                      AuditLog.object_id == str(user.id))).one()
+    entry = db.session.scalars(
+        select(AuditLog).where(
+            AuditLog.model == "User", AuditLog.action == "update", AuditLog.object_id == str(user.id)
+        )
+    ).one()
     assert entry.after == {"password_hash": "(changed)"} and NEW_PASSWORD not in str(entry.before)
 
 
@@ -140,7 +158,9 @@ def test_saving_a_user_without_a_new_password_keeps_their_sessions(app, demo):
     browser = log_in(app, "resident")
     token = token_for(browser, "resident")
     user = resident()
-    response = log_in(app, "admin").post(f"/admin/user/edit/?id={user.id}", data=user_form(user, name="陈秀英（改）"))
+    response = log_in(app, "admin").post(
+        f"/admin/user/edit/?id={user.id}", data=user_form(user, name="陈秀英（改）")
+    )
     assert response.status_code == 302
     assert logged_in(browser) and token_works(browser, token)
 
@@ -149,7 +169,13 @@ def test_an_admin_changing_their_own_password_stays_logged_in_while_other_sessio
     admin, elsewhere = log_in(app, "admin"), log_in(app, "admin")
     token = token_for(admin, "admin")
     me = db.session.scalars(select(User).where(User.username == "admin")).one()
-    form = {"username": "admin", "name": me.name, "role": "admin", "active": "y", "new_password": NEW_PASSWORD}
+    form = {
+        "username": "admin",
+        "name": me.name,
+        "role": "admin",
+        "active": "y",
+        "new_password": NEW_PASSWORD,
+    }
     assert admin.post(f"/admin/user/edit/?id={me.id}", data=form).status_code == 302
     assert admin.get("/admin/").status_code == 200
     assert not logged_in(elsewhere)
@@ -164,8 +190,12 @@ def test_deactivating_a_user_ends_their_sessions_and_tokens_for_good(app, demo):
     user = resident()
     assert admin.post(f"/admin/user/edit/?id={user.id}", data=user_form(user, active=None)).status_code == 302
     assert not resident().active
-    audit = db.session.scalars(select(AuditLog).where(AuditLog.model == "User", AuditLog.action == "update")).one()
-    assert audit.before == {"active": True} and audit.after == {"active": False}  # the audit still sees the change
+    audit = db.session.scalars(
+        select(AuditLog).where(AuditLog.model == "User", AuditLog.action == "update")
+    ).one()
+    assert audit.before == {"active": True} and audit.after == {
+        "active": False
+    }  # the audit still sees the change
 
     # switched on again: the old cookies and token stay dead, a new login works
     assert admin.post(f"/admin/user/edit/?id={user.id}", data=user_form(resident())).status_code == 302
@@ -178,7 +208,9 @@ def test_deactivating_a_user_ends_their_sessions_and_tokens_for_good(app, demo):
 
 
 def change_own_password(client, current: str, new: str = NEW_PASSWORD):
-    return client.post("/account/password", data={"current_password": current, "password": new, "confirm": new})
+    return client.post(
+        "/account/password", data={"current_password": current, "password": new, "confirm": new}
+    )
 
 
 def test_a_user_changing_their_own_password_stays_logged_in_while_other_sessions_and_tokens_end(app, demo):
@@ -204,8 +236,14 @@ def test_a_wrong_current_password_changes_nothing(app, demo):
 def test_the_new_password_must_be_long_enough_and_typed_twice_alike(app, demo):
     here = log_in(app, "resident")
     assert change_own_password(here, DEMO_PASSWORDS["resident"][0], "short").status_code == 200
-    mismatch = here.post("/account/password", data={"current_password": DEMO_PASSWORDS["resident"][0],
-                                                    "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
+    mismatch = here.post(
+        "/account/password",
+        data={
+            "current_password": DEMO_PASSWORDS["resident"][0],
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD + "x",
+        },
+    )
     assert mismatch.status_code == 200
     assert resident().check_password(DEMO_PASSWORDS["resident"][0])
 
@@ -232,7 +270,9 @@ def test_users_set_password_ends_every_session_and_token(app, demo, runner):
 
 
 def test_users_set_password_asks_for_the_password_twice_when_it_is_left_out(app, demo, runner):
-    result = runner.invoke(args=["users", "set-password", "resident"], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    result = runner.invoke(
+        args=["users", "set-password", "resident"], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert NEW_PASSWORD not in result.output  # typed without echo
     assert resident().check_password(NEW_PASSWORD)
@@ -256,7 +296,9 @@ def test_the_hourly_cleanup_removes_expired_sessions_and_tokens_only(app, demo):
     token_for(live, "member")
     gone = select(User.id).where(User.username == "resident").scalar_subquery()
     for table in (LoginSession, ApiToken):
-        db.session.execute(update(table).where(table.user_id == gone).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            update(table).where(table.user_id == gone).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
     db.session.commit()
     assert run_periodic("access_cleanup") == "access_cleanup: 2"
     assert db.session.scalar(select(LoginSession.id).where(LoginSession.user_id == gone)) is None

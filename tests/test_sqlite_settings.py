@@ -1,4 +1,5 @@
 """SQLite connections get the configured busy timeout, foreign keys and WAL."""
+
 import os
 import subprocess
 import sys
@@ -42,9 +43,19 @@ def test_sqlite_busy_timeout_ms_from_the_environment_is_honoured():
         "    print(db.session.execute(text('PRAGMA busy_timeout')).scalar())\n"
     )
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "SQLITE_BUSY_TIMEOUT_MS": "4321",
-               "DATABASE_URL": "sqlite:///" + os.path.join(tmp, "env.db"), "REDIS_URL": ""}
-        done = subprocess.run([sys.executable, "-c", script], env=env, cwd=PROJECT_ROOT,
-                              capture_output=True, text=True, timeout=60)
+        env = {
+            **os.environ,
+            "SQLITE_BUSY_TIMEOUT_MS": "4321",
+            "DATABASE_URL": "sqlite:///" + os.path.join(tmp, "env.db"),
+            "REDIS_URL": "",
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "4321"

@@ -11,6 +11,7 @@ Fix a failure with:
 
 The .po file is read, not the compiled .mo, so a stale or missing .mo does not matter here.
 """
+
 import os
 import re
 from io import BytesIO

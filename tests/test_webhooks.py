@@ -1,4 +1,5 @@
 """Outbound webhooks against a real local HTTP receiver: signed, retried with backoff, logged, re-sent, guarded."""
+
 import json
 import socket
 from datetime import timedelta
@@ -22,7 +23,15 @@ from app.services import wishes
 from app.services.masking import mask_name
 from app.services.signals import certificate_issued
 from app.services.webhooks import (
-    JITTER, MAX_ATTEMPTS, RETRY_DELAYS, UnsafeAddress, WebhookError, check_url, new_secret, retry_delay, subscribed,
+    JITTER,
+    MAX_ATTEMPTS,
+    RETRY_DELAYS,
+    UnsafeAddress,
+    WebhookError,
+    check_url,
+    new_secret,
+    retry_delay,
+    subscribed,
 )
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -39,9 +48,13 @@ class Receiver:
         httpserver.expect_request(path, method="POST").respond_with_handler(self._answer)
 
     def _answer(self, request):
-        self.requests.append(({k.lower(): v for k, v in request.headers.items()}, request.get_data(as_text=True)))
+        self.requests.append(
+            ({k.lower(): v for k, v in request.headers.items()}, request.get_data(as_text=True))
+        )
         code = self.codes[min(len(self.requests), len(self.codes)) - 1]
-        return Response(json.dumps({"seen": len(self.requests)}), status=code, content_type="application/json")
+        return Response(
+            json.dumps({"seen": len(self.requests)}), status=code, content_type="application/json"
+        )
 
     def ids(self) -> list[str]:
         return [headers["webhook-id"] for headers, _body in self.requests]
@@ -65,8 +78,13 @@ def people(demo):
 
 
 def add_endpoint(url: str, event_types=("wish.published",), active: bool = True) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint(url=url, secret=new_secret(), event_types=list(event_types), active=active,
-                               description="test receiver")
+    endpoint = WebhookEndpoint(
+        url=url,
+        secret=new_secret(),
+        event_types=list(event_types),
+        active=active,
+        description="test receiver",
+    )
     db.session.add(endpoint)
     db.session.commit()
     return endpoint
@@ -82,18 +100,31 @@ def publish_wish(people, title: str = "帮忙修水龙头") -> Wish:
 
 def deliveries_of(endpoint_id: int) -> list[WebhookDelivery]:
     db.session.expire_all()
-    return list(db.session.scalars(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
-                                   .order_by(WebhookDelivery.id)))
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == endpoint_id)
+            .order_by(WebhookDelivery.id)
+        )
+    )
 
 
 def attempts_of(delivery_id: int) -> list[WebhookAttempt]:
-    return list(db.session.scalars(select(WebhookAttempt).where(WebhookAttempt.delivery_id == delivery_id)
-                                   .order_by(WebhookAttempt.id)))
+    return list(
+        db.session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id == delivery_id)
+            .order_by(WebhookAttempt.id)
+        )
+    )
 
 
 def make_due(delivery_id: int) -> None:
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-                       .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(next_attempt_at=utcnow() - timedelta(seconds=1))
+    )
     db.session.commit()
 
 
@@ -119,11 +150,18 @@ def test_publishing_a_wish_sends_a_signed_wish_published_to_its_subscribers_only
     assert message["type"] == "wish.published" and message["timestamp"].endswith("Z")
     data = message["data"]
     assert (data["id"], data["title"], data["status"], data["grid_code"], data["category"]) == (
-        wish.id, "帮忙修水龙头", "published", wish.grid_code, "life")
+        wish.id,
+        "帮忙修水龙头",
+        "published",
+        wish.grid_code,
+        "life",
+    )
     assert data["owner"] == mask_name(wish.owner_name) != wish.owner_name
     resident = db.session.scalar(select(Resident).where(Resident.user_id == people["resident"].id))
-    for personal in filter(None, [resident.phone if resident else None, resident.id_number if resident else None,
-                                  wish.owner_name]):
+    for personal in filter(
+        None,
+        [resident.phone if resident else None, resident.id_number if resident else None, wish.owner_name],
+    ):
         assert personal not in body
     assert headers["webhook-id"].startswith("msg_") and headers["webhook-signature"].startswith("v1,")
     assert headers["content-type"] == "application/json" and headers["user-agent"] == "OneGrid-Webhooks/1"
@@ -131,7 +169,11 @@ def test_publishing_a_wish_sends_a_signed_wish_published_to_its_subscribers_only
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("delivered", 1, 200)
     assert delivery.event_id == headers["webhook-id"] and delivery.topic == "wish.published"
     [attempt] = attempts_of(delivery.id)
-    assert attempt.status_code == 200 and attempt.duration_ms is not None and '"seen": 1' in attempt.response_excerpt
+    assert (
+        attempt.status_code == 200
+        and attempt.duration_ms is not None
+        and '"seen": 1' in attempt.response_excerpt
+    )
     job = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == f"webhook:{delivery.id}:1"))
     assert job.status == OutboxStatus.DONE
 
@@ -162,7 +204,9 @@ def test_wildcards_cover_their_topics_only():
 def test_certificate_issued_is_sent_once_per_certificate(httpserver, app, demo):
     receiver = Receiver(httpserver, "/certs")
     endpoint = add_endpoint(receiver.url, ["certificate.*"])
-    certificate = SimpleNamespace(serial="OGC7K2M9Q4", hours=Decimal("2.5"), kind="service", issued_at=utcnow())
+    certificate = SimpleNamespace(
+        serial="OGC7K2M9Q4", hours=Decimal("2.5"), kind="service", issued_at=utcnow()
+    )
 
     certificate_issued.send(certificate)
     db.session.commit()
@@ -173,7 +217,9 @@ def test_certificate_issued_is_sent_once_per_certificate(httpserver, app, demo):
     message = verified(endpoint, receiver.requests[0])
     assert message["type"] == "certificate.issued"
     assert message["data"]["serial"] == "OGC7K2M9Q4" and message["data"]["hours"] == 2.5
-    assert message["data"]["kind"] == "service" and message["data"]["verify_url"].endswith("/verify/OGC7K2M9Q4")
+    assert message["data"]["kind"] == "service" and message["data"]["verify_url"].endswith(
+        "/verify/OGC7K2M9Q4"
+    )
     assert len(deliveries_of(endpoint.id)) == 1
 
 
@@ -187,7 +233,11 @@ def test_a_receiver_failing_three_times_gets_the_fourth_attempt_with_the_same_we
     [delivery] = deliveries_of(endpoint.id)
     delivery_id, delays = delivery.id, []
     for attempt_number in (1, 2, 3):
-        assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", attempt_number, 500)
+        assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+            "pending",
+            attempt_number,
+            500,
+        )
         last = attempts_of(delivery_id)[-1]
         delays.append((aware(delivery.next_attempt_at) - aware(last.at)).total_seconds())
         assert run_periodic("webhook_retries") == "webhook_retries: nothing due"  # not before its time
@@ -199,7 +249,10 @@ def test_a_receiver_failing_three_times_gets_the_fourth_attempt_with_the_same_we
     assert delivery.status == "delivered" and delivery.attempts == 4
     assert [a.status_code for a in attempts_of(delivery.id)] == [500, 500, 500, 200]
     assert receiver.ids() == [delivery.event_id] * 4
-    assert all(Webhook(secret).verify(body, headers)["type"] == "wish.published" for headers, body in receiver.requests)
+    assert all(
+        Webhook(secret).verify(body, headers)["type"] == "wish.published"
+        for headers, body in receiver.requests
+    )
     for delay, nominal in zip(delays, RETRY_DELAYS):  # 5 s, 5 min, 30 min, each ±20 % (plus the POST itself)
         assert nominal.total_seconds() * (1 - JITTER) <= delay <= nominal.total_seconds() * (1 + JITTER) + 2
     assert delays[0] < delays[1] < delays[2]
@@ -237,7 +290,9 @@ def test_410_gone_disables_the_endpoint_and_stops_sending(httpserver, people):
     receiver = Receiver(httpserver, "/gone", codes=(410,))
     endpoint = add_endpoint(receiver.url, ["wish.*"])
 
-    publish_wish(people)  # wish.posted answered 410: wish.published, recorded in the same transaction, is not sent
+    publish_wish(
+        people
+    )  # wish.posted answered 410: wish.published, recorded in the same transaction, is not sent
 
     db.session.expire_all()
     endpoint = db.session.get(WebhookEndpoint, endpoint.id)
@@ -274,15 +329,32 @@ def test_private_addresses_are_refused_unless_allowed(app, httpserver, people):
     assert receiver.requests == []
     [delivery] = deliveries_of(endpoint.id)
     [attempt] = attempts_of(delivery.id)
-    assert delivery.status == "failed" and "loopback" in delivery.last_error and attempt.error == delivery.last_error
-    for url in ("http://127.0.0.1/h", "http://10.1.2.3/h", "http://192.168.1.1/h", "http://169.254.169.254/latest",
-                "http://[::1]/h", "http://0.0.0.0/h", "http://224.0.0.1/h", "http://[::ffff:127.0.0.1]/h",
-                "http://localhost/h", "http://100.64.0.1/h"):
+    assert (
+        delivery.status == "failed"
+        and "loopback" in delivery.last_error
+        and attempt.error == delivery.last_error
+    )
+    for url in (
+        "http://127.0.0.1/h",
+        "http://10.1.2.3/h",
+        "http://192.168.1.1/h",
+        "http://169.254.169.254/latest",
+        "http://[::1]/h",
+        "http://0.0.0.0/h",
+        "http://224.0.0.1/h",
+        "http://[::ffff:127.0.0.1]/h",
+        "http://localhost/h",
+        "http://100.64.0.1/h",
+    ):
         with pytest.raises(UnsafeAddress):
             check_url(url)
     assert check_url(" https://93.184.216.34/hook ") == "https://93.184.216.34/hook"
-    for url in ("ftp://93.184.216.34/h", "93.184.216.34/h", "https://user:pw@93.184.216.34/h",
-                "http://93.184.216.34:99999/h"):
+    for url in (
+        "ftp://93.184.216.34/h",
+        "93.184.216.34/h",
+        "https://user:pw@93.184.216.34/h",
+        "http://93.184.216.34:99999/h",
+    ):
         with pytest.raises(WebhookError):
             check_url(url)
 
@@ -314,9 +386,16 @@ def test_an_admin_registers_an_endpoint_and_sees_its_secret_once_only(httpserver
     admin = login_as("admin")
     url = httpserver.url_for("/registered")
 
-    response = admin.post("/admin/webhookendpoint/new/", data={
-        "url": url, "description": "12345 热线", "event_types": ["wish.published", "certificate.issued"],
-        "active": "y"}, follow_redirects=True)
+    response = admin.post(
+        "/admin/webhookendpoint/new/",
+        data={
+            "url": url,
+            "description": "12345 热线",
+            "event_types": ["wish.published", "certificate.issued"],
+            "active": "y",
+        },
+        follow_redirects=True,
+    )
 
     assert response.status_code == 200
     endpoint = db.session.scalar(select(WebhookEndpoint))
@@ -334,9 +413,13 @@ def test_an_admin_registers_an_endpoint_and_sees_its_secret_once_only(httpserver
 def test_the_back_office_refuses_bad_and_private_urls_with_a_clear_error(app, login_as):
     admin = login_as("admin")
     app.config["WEBHOOK_ALLOW_PRIVATE"] = False
-    for url, error in (("ftp://example.org/hook", "Use a full http:// or https:// address."),
-                       ("http://127.0.0.1:8080/hook", "loopback address")):
-        response = admin.post("/admin/webhookendpoint/new/", data={"url": url, "event_types": ["wish.published"]})
+    for url, error in (
+        ("ftp://example.org/hook", "Use a full http:// or https:// address."),
+        ("http://127.0.0.1:8080/hook", "loopback address"),
+    ):
+        response = admin.post(
+            "/admin/webhookendpoint/new/", data={"url": url, "event_types": ["wish.published"]}
+        )
         assert response.status_code == 200 and error in response.get_data(as_text=True)
     response = admin.post("/admin/webhookendpoint/new/", data={"url": "https://93.184.216.34/h"})
     assert "Choose at least one event type." in response.get_data(as_text=True)
@@ -357,7 +440,9 @@ def test_rotating_the_secret_shows_the_new_one_once_and_audits_without_it(httpse
     assert entry.after == {"secret": "rotated"} and new not in json.dumps(entry.after)
 
 
-def test_deleting_an_endpoint_removes_its_deliveries_and_audits_without_the_secret(httpserver, people, login_as):
+def test_deleting_an_endpoint_removes_its_deliveries_and_audits_without_the_secret(
+    httpserver, people, login_as
+):
     receiver = Receiver(httpserver, "/delete")
     endpoint = add_endpoint(receiver.url)
     endpoint_id, secret = endpoint.id, endpoint.secret
@@ -371,7 +456,11 @@ def test_deleting_an_endpoint_removes_its_deliveries_and_audits_without_the_secr
     assert db.session.scalar(select(func.count()).select_from(WebhookDelivery)) == 0
     assert db.session.scalar(select(func.count()).select_from(WebhookAttempt)) == 0
     entry = db.session.scalar(select(AuditLog).where(AuditLog.model == "WebhookEndpoint"))
-    assert entry.action == "delete" and entry.before["url"] == receiver.url and secret not in json.dumps(entry.before)
+    assert (
+        entry.action == "delete"
+        and entry.before["url"] == receiver.url
+        and secret not in json.dumps(entry.before)
+    )
 
 
 def test_resending_from_the_back_office_repeats_the_webhook_id_and_is_audited(httpserver, people, login_as):
@@ -398,19 +487,27 @@ def test_a_failed_delivery_can_be_resent_with_the_list_action(httpserver, people
     endpoint = add_endpoint(receiver.url)
     publish_wish(people)
     [delivery] = deliveries_of(endpoint.id)
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery.id)
-                       .values(status=DeliveryStatus.FAILED, attempts=MAX_ATTEMPTS, next_attempt_at=None))
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery.id)
+        .values(status=DeliveryStatus.FAILED, attempts=MAX_ATTEMPTS, next_attempt_at=None)
+    )
     db.session.commit()
 
-    response = login_as("admin").post("/admin/webhookdelivery/action/",
-                                      data={"action": "resend", "rowid": [str(delivery.id)]})
+    response = login_as("admin").post(
+        "/admin/webhookdelivery/action/", data={"action": "resend", "rowid": [str(delivery.id)]}
+    )
 
     assert response.status_code == 302
     [delivery] = deliveries_of(endpoint.id)
     assert (delivery.status, delivery.attempts) == ("delivered", 1)  # a new round of attempts
     assert receiver.ids() == [delivery.event_id] * 2
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
-        AuditLog.model == "WebhookDelivery")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.model == "WebhookDelivery")
+        )
+        == 1
+    )
 
 
 def test_deliveries_can_be_filtered_and_a_disabled_endpoint_cannot_be_resent(httpserver, people, login_as):
@@ -433,8 +530,12 @@ def test_deliveries_can_be_filtered_and_a_disabled_endpoint_cannot_be_resent(htt
     assert other_delivery.event_id in by_topic and delivery.event_id not in by_topic
     admin.post("/admin/webhookdelivery/resend/", data={"id": delivery.id})
     assert len(receiver.requests) == 1 and deliveries_of(endpoint.id)[0].status == "cancelled"
-    assert db.session.scalar(select(func.count()).select_from(AuditLog).where(
-        AuditLog.model == "WebhookDelivery")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.model == "WebhookDelivery")
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("username", ["grid", "street"])
@@ -445,8 +546,12 @@ def test_only_administrators_reach_the_webhook_pages(httpserver, people, login_a
     [delivery] = deliveries_of(endpoint.id)
     staff = login_as(username)
 
-    for path in ("/admin/webhookendpoint/", f"/admin/webhookendpoint/details/?id={endpoint.id}",
-                 "/admin/webhookdelivery/", f"/admin/webhookdelivery/details/?id={delivery.id}"):
+    for path in (
+        "/admin/webhookendpoint/",
+        f"/admin/webhookendpoint/details/?id={endpoint.id}",
+        "/admin/webhookdelivery/",
+        f"/admin/webhookdelivery/details/?id={delivery.id}",
+    ):
         assert staff.get(path).status_code == 403, path
     assert staff.post("/admin/webhookdelivery/resend/", data={"id": delivery.id}).status_code == 403
     assert staff.post("/admin/webhookendpoint/rotate/", data={"id": endpoint.id}).status_code == 403
@@ -456,9 +561,10 @@ def test_only_administrators_reach_the_webhook_pages(httpserver, people, login_a
 # --- a real Redis and a real worker ------------------------------------------------------------------------
 @pytest.mark.parametrize("kind, redis_index", [("sqlite", 13), ("postgresql", 14)])
 def test_a_real_worker_delivers_once_and_a_second_run_sends_nothing_more(httpserver, kind, redis_index):
+    from support import app_settings, fresh_redis, run_worker_burst, separate_database
+
     from app import create_app
     from app.services.demo import seed_demo
-    from support import app_settings, fresh_redis, run_worker_burst, separate_database
 
     receiver = Receiver(httpserver, "/worker")
     with separate_database(kind, "webhooks_worker") as url:
@@ -476,11 +582,20 @@ def test_a_real_worker_delivers_once_and_a_second_run_sends_nothing_more(httpser
 
             run_worker_burst(app, WEBHOOK_ALLOW_PRIVATE="true")
             assert len(receiver.requests) == 1
-            assert Webhook(secret).verify(receiver.requests[0][1], receiver.requests[0][0])["type"] == "wish.published"
+            assert (
+                Webhook(secret).verify(receiver.requests[0][1], receiver.requests[0][0])["type"]
+                == "wish.published"
+            )
 
-            with app.app_context():  # as if the worker had died before marking its job done: the relay re-pushes it
-                delivery = db.session.scalar(select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id))
-                job = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == f"webhook:{delivery.id}:1"))
+            with (
+                app.app_context()
+            ):  # as if the worker had died before marking its job done: the relay re-pushes it
+                delivery = db.session.scalar(
+                    select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+                )
+                job = db.session.scalar(
+                    select(OutboxMessage).where(OutboxMessage.key == f"webhook:{delivery.id}:1")
+                )
                 assert job.status == OutboxStatus.DONE and delivery.status == "delivered"
                 delivery_id, job_id = delivery.id, job.id
                 job.status, job.pushed_at = OutboxStatus.PENDING, None
@@ -491,7 +606,11 @@ def test_a_real_worker_delivers_once_and_a_second_run_sends_nothing_more(httpser
 
             assert len(receiver.requests) == 1
             with app.app_context():
-                assert db.session.get(WebhookDelivery, delivery_id).attempts == 1 == len(attempts_of(delivery_id))
+                assert (
+                    db.session.get(WebhookDelivery, delivery_id).attempts
+                    == 1
+                    == len(attempts_of(delivery_id))
+                )
                 assert db.session.get(OutboxMessage, job_id).status == OutboxStatus.DONE
                 db.session.remove()
         finally:

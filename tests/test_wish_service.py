@@ -1,4 +1,5 @@
 """The micro-wish state machine, through its service functions."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -47,10 +48,24 @@ def _at(people, status: WishStatus) -> Wish:
     return wish
 
 
-ACTOR = {"publish": "grid", "reject": "grid", "cancel": "resident", "claim": "member", "release": "member",
-         "complete": "member", "confirm": "resident", "dispute": "resident", "reopen": "grid"}
-VALUES = {"reject": {"reason": "不属于微心愿"}, "complete": {"note": "已完成", "hours": "2"},
-          "confirm": {"rating": "good"}, "dispute": {"reason": "灯还是不亮"}, "reopen": {"reason": "回访不满意"}}
+ACTOR = {
+    "publish": "grid",
+    "reject": "grid",
+    "cancel": "resident",
+    "claim": "member",
+    "release": "member",
+    "complete": "member",
+    "confirm": "resident",
+    "dispute": "resident",
+    "reopen": "grid",
+}
+VALUES = {
+    "reject": {"reason": "不属于微心愿"},
+    "complete": {"note": "已完成", "hours": "2"},
+    "confirm": {"rating": "good"},
+    "dispute": {"reason": "灯还是不亮"},
+    "reopen": {"reason": "回访不满意"},
+}
 
 
 def _act(people, wish, action):
@@ -74,8 +89,13 @@ def test_a_wish_travels_from_posting_to_confirmation_and_credits_the_hours_once(
     assert _hours(people) == before + 2
 
 
-ILLEGAL = [(action, status) for action, t in TRANSITIONS.items() if action != WishAction.AUTO_CONFIRM
-           for status in WishStatus if status not in t.sources]
+ILLEGAL = [
+    (action, status)
+    for action, t in TRANSITIONS.items()
+    if action != WishAction.AUTO_CONFIRM
+    for status in WishStatus
+    if status not in t.sources
+]
 
 
 @pytest.mark.parametrize("action, status", ILLEGAL)
@@ -164,13 +184,16 @@ def test_a_member_holds_at_most_max_active_claims(people, app):
     assert extra.status == WishStatus.PUBLISHED
 
 
-@pytest.mark.parametrize("values, field", [
-    ({"title": "  "}, "title"),
-    ({"title": "x" * 101}, "title"),
-    ({"description": "长" * 10_000}, "description"),
-    ({"category_code": "no-such-category"}, "category"),
-    ({"grid_code": "610404999999999"}, "grid_code"),
-])
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"title": "  "}, "title"),
+        ({"title": "x" * 101}, "title"),
+        ({"description": "长" * 10_000}, "description"),
+        ({"category_code": "no-such-category"}, "category"),
+        ({"grid_code": "610404999999999"}, "grid_code"),
+    ],
+)
 def test_bad_values_are_refused_and_nothing_is_written(people, values, field):
     count = db.session.scalar(select(func.count()).select_from(Wish))
     with pytest.raises(WishInvalid) as refused:
@@ -189,13 +212,21 @@ def test_hours_outside_half_an_hour_to_a_day_are_refused(people, hours):
 
 
 def test_staff_post_on_behalf_of_a_resident_of_their_own_area(people):
-    elderly = db.session.scalar(select(Resident).where(Resident.grid_code == "610404001001002",
-                                                       Resident.user_id.is_(None)))
+    elderly = db.session.scalar(
+        select(Resident).where(Resident.grid_code == "610404001001002", Resident.user_id.is_(None))
+    )
     with pytest.raises(WishInvalid):
-        wishes.post_wish(people["grid"], title="打扫卫生", description="", category_code="elderly",
-                         resident_id=elderly.id)  # grid worker of another grid
-    wish = wishes.post_wish(people["grid2"], title="打扫卫生", description="", category_code="elderly",
-                            resident_id=elderly.id, publish=True)
+        wishes.post_wish(
+            people["grid"], title="打扫卫生", description="", category_code="elderly", resident_id=elderly.id
+        )  # grid worker of another grid
+    wish = wishes.post_wish(
+        people["grid2"],
+        title="打扫卫生",
+        description="",
+        category_code="elderly",
+        resident_id=elderly.id,
+        publish=True,
+    )
     assert wish.assisted and wish.owner_id is None and wish.resident_id == elderly.id
     assert wish.posted_by_id == people["grid2"].id and wish.grid_code == elderly.grid_code
     assert [s.action for s in wish.steps] == ["post", "publish"]
@@ -215,7 +246,10 @@ def test_visibility_follows_status_and_scope(people):
     assert submitted.id in visible(people["resident"])
     assert submitted.id in visible(people["grid"]) and submitted.id not in visible(people["grid2"])
     assert submitted.id not in visible(people["member"])
-    assert db.session.scalar(select(func.count()).select_from(WishStep).where(WishStep.wish_id == submitted.id)) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(WishStep).where(WishStep.wish_id == submitted.id))
+        == 1
+    )
 
 
 def test_an_unsatisfied_callback_reopens_a_confirmed_wish_and_takes_the_hours_back(people):

@@ -1,4 +1,5 @@
 """The one workflow engine: every machine is well formed, and the engine refuses alike for all of them."""
+
 import pytest
 from sqlalchemy import select
 
@@ -9,8 +10,11 @@ from app.models.choices import EventStatus, WishStatus
 from app.services import callbacks, events, wishes, workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid, Limited, NotFound
 
-MACHINES = {"wish": (wishes.MACHINE, WishStatus), "event": (events.MACHINE, EventStatus),
-            "callback": (callbacks.MACHINE, CallbackStatus)}
+MACHINES = {
+    "wish": (wishes.MACHINE, WishStatus),
+    "event": (events.MACHINE, EventStatus),
+    "callback": (callbacks.MACHINE, CallbackStatus),
+}
 
 
 @pytest.mark.parametrize("name", MACHINES)
@@ -56,8 +60,12 @@ def test_a_verb_without_a_route_is_found_before_it_is_listed():
 
 def test_the_refusals_are_one_hierarchy_with_one_status_each():
     assert [(kind.status, kind.code) for kind in (Conflict, Forbidden, Invalid, NotFound, Limited)] == [
-        (409, "state_conflict"), (403, "forbidden"), (422, "validation_error"), (404, "not_found"),
-        (429, "too_many_requests")]
+        (409, "state_conflict"),
+        (403, "forbidden"),
+        (422, "validation_error"),
+        (404, "not_found"),
+        (429, "too_many_requests"),
+    ]
     assert all(issubclass(kind, DomainError) for kind in (Conflict, Forbidden, Invalid, NotFound, Limited))
     # the names callers know are the same classes, so one `except DomainError` maps them all
     assert (wishes.WishConflict, events.EventForbidden, events.EventInvalid) == (Conflict, Forbidden, Invalid)
@@ -67,8 +75,14 @@ def test_the_refusals_are_one_hierarchy_with_one_status_each():
 @pytest.mark.usefixtures("english")
 def test_a_verb_not_offered_says_why_in_the_machine_s_own_words(app, demo):
     users = {u.username: u for u in db.session.scalars(select(User))}
-    event, _created = events.report_event(users["grid"], title="楼道堆放杂物", description="堵塞消防通道",
-                                          matter_code="HW-001", grid_code="610404001001001", location_text="3号楼")
+    event, _created = events.report_event(
+        users["grid"],
+        title="楼道堆放杂物",
+        description="堵塞消防通道",
+        matter_code="HW-001",
+        grid_code="610404001001001",
+        location_text="3号楼",
+    )
     assert workflow.refusal_of(events.MACHINE, users["grid"], event, "accept") is None
     assert "handling this event" in workflow.refusal_of(events.MACHINE, users["community"], event, "accept")
     assert "not possible from there" in workflow.refusal_of(events.MACHINE, users["grid"], event, "start")

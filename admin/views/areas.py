@@ -1,4 +1,5 @@
 """Areas: district, streets, communities and grids; a grid's page shows its team and counts."""
+
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,11 +9,15 @@ from wtforms.validators import ValidationError
 from admin.base import OneGridModelView
 from admin.scoping import area_filters
 from app.extensions import db
-from app.services.areas import area_code_problem
 from app.models import Area, Building, GridRole, Household, Member, Resident
 from app.models.choices import (
-    AREA_LEVEL_LABELS, GRID_ROLE_LABELS, AreaLevel, GridRoleKind, choices,
+    AREA_LEVEL_LABELS,
+    GRID_ROLE_LABELS,
+    AreaLevel,
+    GridRoleKind,
+    choices,
 )
+from app.services.areas import area_code_problem
 
 
 class AreaAdmin(OneGridModelView):
@@ -30,7 +35,9 @@ class AreaAdmin(OneGridModelView):
     details_template = "admin/area_details.html"
 
     def __init__(self, *args, **kwargs):
-        self.column_filters = [FilterEqual(Area.level, _l("Level"), options=choices(AREA_LEVEL_LABELS))] + area_filters(Area.code)
+        self.column_filters = [
+            FilterEqual(Area.level, _l("Level"), options=choices(AREA_LEVEL_LABELS))
+        ] + area_filters(Area.code)
         super().__init__(*args, **kwargs)
 
     def scaffold_form(self):
@@ -52,12 +59,19 @@ class AreaAdmin(OneGridModelView):
             return db.session.scalar(select(func.count()).select_from(m).where(m.grid_code == model.code))
 
         order = {kind.value: i for i, kind in enumerate(GridRoleKind)}
-        team = sorted(db.session.scalars(select(GridRole).where(GridRole.grid_code == model.code)),
-                      key=lambda r: (order.get(r.role, 99), r.name))
+        team = sorted(
+            db.session.scalars(select(GridRole).where(GridRole.grid_code == model.code)),
+            key=lambda r: (order.get(r.role, 99), r.name),
+        )
         return {
             "team": [(GRID_ROLE_LABELS.get(r.role, r.role), r) for r in team],
-            "buildings": db.session.scalars(select(Building).where(Building.grid_code == model.code)
-                                            .order_by(Building.name)).all(),
-            "counts": {_("Residents"): count(Resident), _("Households"): count(Household),
-                       _("Buildings"): count(Building), _("Checked-in members"): count(Member)},
+            "buildings": db.session.scalars(
+                select(Building).where(Building.grid_code == model.code).order_by(Building.name)
+            ).all(),
+            "counts": {
+                _("Residents"): count(Resident),
+                _("Households"): count(Household),
+                _("Buildings"): count(Building),
+                _("Checked-in members"): count(Member),
+            },
         }

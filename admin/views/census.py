@@ -1,4 +1,5 @@
 """People and places under a grid: compounds, buildings, rooms, households, residents, enterprises, facilities."""
+
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterLike
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -10,8 +11,13 @@ from admin.search import PrefixSearchMixin
 from admin.validators import id_number, phone_number
 from app.models import Area, Building, Compound, Facility, Household, Resident, Room
 from app.models.choices import (
-    CARE_TIER_LABELS, FACILITY_CATEGORY_LABELS, FACILITY_STATUS_LABELS, GENDER_LABELS,
-    RESIDENCE_TYPE_LABELS, RESIDENT_TAG_LABELS, choices,
+    CARE_TIER_LABELS,
+    FACILITY_CATEGORY_LABELS,
+    FACILITY_STATUS_LABELS,
+    GENDER_LABELS,
+    RESIDENCE_TYPE_LABELS,
+    RESIDENT_TAG_LABELS,
+    choices,
 )
 
 GRID_ONLY = {"grid": "grid"}
@@ -37,8 +43,11 @@ class CensusView(OneGridModelView):
 
     def get_query(self):
         # each row's grid shows with its community's name (Area.short_name)
-        return super().get_query().options(selectinload(self.model.grid).selectinload(Area.parent),
-                                           *self.list_loads())
+        return (
+            super()
+            .get_query()
+            .options(selectinload(self.model.grid).selectinload(Area.parent), *self.list_loads())
+        )
 
     def list_loads(self) -> tuple:
         """Further many-to-one paths the list shows (a room's building and compound …), loaded with the page."""
@@ -62,7 +71,9 @@ class BuildingAdmin(CensusView):
         return (selectinload(Building.compound),)
 
     def __init__(self, *args, **kwargs):
-        self.form_ajax_refs = {"compound": ScopedAjaxLoader("compound", Compound, fields=["name"], page_size=20)}
+        self.form_ajax_refs = {
+            "compound": ScopedAjaxLoader("compound", Compound, fields=["name"], page_size=20)
+        }
         super().__init__(*args, **kwargs)
 
 
@@ -76,7 +87,9 @@ class RoomAdmin(PrefixSearchMixin, CensusView):
         return (selectinload(Room.building).selectinload(Building.compound),)
 
     def __init__(self, *args, **kwargs):
-        self.form_ajax_refs = {"building": ScopedAjaxLoader("building", Building, fields=["name"], page_size=20)}
+        self.form_ajax_refs = {
+            "building": ScopedAjaxLoader("building", Building, fields=["name"], page_size=20)
+        }
         super().__init__(*args, **kwargs)
 
     def before_save(self, form, model, is_created):
@@ -100,9 +113,14 @@ class HouseholdAdmin(PrefixSearchMixin, CensusView):
         super().__init__(*args, **kwargs)
 
     def extra_filters(self):
-        return [FilterEqual(Household.care_tier, _l("Care tier"), options=choices(CARE_TIER_LABELS)),
-                FilterEqual(Household.is_member_household, _l("Member household"),
-                            options=[("1", _l("Yes")), ("0", _l("No"))])]
+        return [
+            FilterEqual(Household.care_tier, _l("Care tier"), options=choices(CARE_TIER_LABELS)),
+            FilterEqual(
+                Household.is_member_household,
+                _l("Member household"),
+                options=[("1", _l("Yes")), ("0", _l("No"))],
+            ),
+        ]
 
     def before_save(self, form, model, is_created):
         if model.room is not None:
@@ -121,12 +139,37 @@ class ResidentAdmin(PrefixSearchMixin, RevealMixin, CensusView):
     column_list = ("name", "gender", "grid", "household", "id_number", "phone", "birth_date", "tags")
     column_searchable_list = ("name",)
     column_sortable_list = ("name", "grid_code", "birth_date")
-    column_details_list = ("name", "gender", "grid", "household", "id_number", "phone", "birth_date",
-                           "ethnicity", "residence_type", "relation_to_head", "tags", "note", "created_at")
+    column_details_list = (
+        "name",
+        "gender",
+        "grid",
+        "household",
+        "id_number",
+        "phone",
+        "birth_date",
+        "ethnicity",
+        "residence_type",
+        "relation_to_head",
+        "tags",
+        "note",
+        "created_at",
+    )
     column_choices = {"gender": choices(GENDER_LABELS), "residence_type": choices(RESIDENCE_TYPE_LABELS)}
     form_choices = {"gender": choices(GENDER_LABELS), "residence_type": choices(RESIDENCE_TYPE_LABELS)}
-    form_columns = ("name", "gender", "grid", "household", "id_number", "phone", "birth_date", "ethnicity",
-                    "residence_type", "relation_to_head", "tags", "note")
+    form_columns = (
+        "name",
+        "gender",
+        "grid",
+        "household",
+        "id_number",
+        "phone",
+        "birth_date",
+        "ethnicity",
+        "residence_type",
+        "relation_to_head",
+        "tags",
+        "note",
+    )
     form_overrides = {"tags": CommaSetField}
     form_args = {
         "tags": {"choices": choices(RESIDENT_TAG_LABELS)},
@@ -139,7 +182,9 @@ class ResidentAdmin(PrefixSearchMixin, RevealMixin, CensusView):
 
     def __init__(self, *args, **kwargs):
         self.form_ajax_refs = {
-            "household": ScopedAjaxLoader("household", Household, fields=["number", "head_name"], page_size=20)
+            "household": ScopedAjaxLoader(
+                "household", Household, fields=["number", "head_name"], page_size=20
+            )
         }
         super().__init__(*args, **kwargs)
 
@@ -148,9 +193,11 @@ class ResidentAdmin(PrefixSearchMixin, RevealMixin, CensusView):
 
     def extra_filters(self):
         tag_options = choices(RESIDENT_TAG_LABELS)
-        return [FilterEqual(Resident.gender, _l("Gender"), options=choices(GENDER_LABELS)),
-                FilterEqual(Resident.residence_type, _l("Residence"), options=choices(RESIDENCE_TYPE_LABELS)),
-                FilterLike(Resident.tags, _l("Tags"), options=tag_options)]
+        return [
+            FilterEqual(Resident.gender, _l("Gender"), options=choices(GENDER_LABELS)),
+            FilterEqual(Resident.residence_type, _l("Residence"), options=choices(RESIDENCE_TYPE_LABELS)),
+            FilterLike(Resident.tags, _l("Tags"), options=tag_options),
+        ]
 
     def before_save(self, form, model, is_created):
         if model.household is not None:
@@ -164,7 +211,16 @@ class EnterpriseAdmin(RevealMixin, CensusView):
     column_list = ("name", "grid", "industry", "legal_person", "phone", "employees")
     column_searchable_list = ("name", "credit_code")
     column_sortable_list = ("name", "grid_code", "industry")
-    form_columns = ("name", "grid", "credit_code", "legal_person", "phone", "industry", "address", "employees")
+    form_columns = (
+        "name",
+        "grid",
+        "credit_code",
+        "legal_person",
+        "phone",
+        "industry",
+        "address",
+        "employees",
+    )
     form_args = {"phone": {"validators": [phone_number]}}
     details_template = "admin/resident_details.html"
 
@@ -173,10 +229,15 @@ class FacilityAdmin(CensusView):
     column_list = ("code", "name", "category", "grid", "location", "status")
     column_searchable_list = ("code", "name")
     column_sortable_list = ("code", "category", "status", "grid_code")
-    column_choices = {"category": choices(FACILITY_CATEGORY_LABELS), "status": choices(FACILITY_STATUS_LABELS)}
+    column_choices = {
+        "category": choices(FACILITY_CATEGORY_LABELS),
+        "status": choices(FACILITY_STATUS_LABELS),
+    }
     form_choices = {"category": choices(FACILITY_CATEGORY_LABELS), "status": choices(FACILITY_STATUS_LABELS)}
     form_columns = ("code", "name", "category", "grid", "location", "status")
 
     def extra_filters(self):
-        return [FilterEqual(Facility.category, _l("Category"), options=choices(FACILITY_CATEGORY_LABELS)),
-                FilterEqual(Facility.status, _l("Status"), options=choices(FACILITY_STATUS_LABELS))]
+        return [
+            FilterEqual(Facility.category, _l("Category"), options=choices(FACILITY_CATEGORY_LABELS)),
+            FilterEqual(Facility.status, _l("Status"), options=choices(FACILITY_STATUS_LABELS)),
+        ]

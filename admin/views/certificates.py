@@ -1,4 +1,5 @@
 """Certificates in the back office: those in scope (download, revoke) and honour batches with live progress."""
+
 from datetime import date
 
 from flask import abort, flash, jsonify, redirect, request
@@ -21,18 +22,38 @@ from app.models.choices import choices
 from app.services import certificates as service
 from app.services.certificate_pdf import local_date, pdf_response
 
-KIND_LABELS = {CertificateKind.SERVICE: _l("Service certificate"), CertificateKind.HONOUR: _l("Honour certificate")}
-STATUS_LABELS = {CertificateStatus.PENDING: _l("Being prepared"), CertificateStatus.READY: _l("Ready"),
-                 CertificateStatus.REVOKED: _l("Revoked")}
+KIND_LABELS = {
+    CertificateKind.SERVICE: _l("Service certificate"),
+    CertificateKind.HONOUR: _l("Honour certificate"),
+}
+STATUS_LABELS = {
+    CertificateStatus.PENDING: _l("Being prepared"),
+    CertificateStatus.READY: _l("Ready"),
+    CertificateStatus.REVOKED: _l("Revoked"),
+}
 BATCH_FILTER = 0  # the position of the honour-batch filter among CertificateAdmin's filters
 CERTIFICATE_LABELS = {
     **LABELS,
-    "serial": _l("Serial"), "kind": _l("Certificate"), "status": _l("Status"), "holder_name": _l("Holder"),
-    "member": _l("Member"), "subject": _l("Wish"), "wish": _l("Wish"), "batch": _l("Honour batch"),
-    "hours": _l("Service hours"), "period_start": _l("Period from"), "period_end": _l("Period to"),
-    "issuer": _l("Issued by"), "issued_at": _l("Issued"), "rendered_at": _l("PDF stored"),
-    "revoked_at": _l("Revoked"), "revoked_reason": _l("Reason for revoking"), "revoked_by": _l("Revoked by"),
-    "scope": _l("Members of"), "progress": _l("Progress"), "requested_by": _l("Started by"),
+    "serial": _l("Serial"),
+    "kind": _l("Certificate"),
+    "status": _l("Status"),
+    "holder_name": _l("Holder"),
+    "member": _l("Member"),
+    "subject": _l("Wish"),
+    "wish": _l("Wish"),
+    "batch": _l("Honour batch"),
+    "hours": _l("Service hours"),
+    "period_start": _l("Period from"),
+    "period_end": _l("Period to"),
+    "issuer": _l("Issued by"),
+    "issued_at": _l("Issued"),
+    "rendered_at": _l("PDF stored"),
+    "revoked_at": _l("Revoked"),
+    "revoked_reason": _l("Reason for revoking"),
+    "revoked_by": _l("Revoked by"),
+    "scope": _l("Members of"),
+    "progress": _l("Progress"),
+    "requested_by": _l("Started by"),
     "last_run_at": _l("Last run"),
 }
 
@@ -44,7 +65,10 @@ def _label(labels: dict, value) -> str:
 def _status_badge(view, context, model, name):
     colour = {"ready": "success", "pending": "warning", "revoked": "danger"}.get(model.status, "secondary")
     return Markup('<span class="badge badge-%s" data-certificate-status="%s">%s</span>') % (
-        colour, model.status, _label(STATUS_LABELS, model.status))
+        colour,
+        model.status,
+        _label(STATUS_LABELS, model.status),
+    )
 
 
 def _time(view, context, model, name):
@@ -65,11 +89,39 @@ class CertificateAdmin(OneGridModelView):
     can_delete = False
     details_template = "admin/certificate_details.html"
     column_list = ("serial", "kind", "holder_name", "grid", "hours", "status", "issued_at")
-    column_details_list = ("serial", "kind", "status", "holder_name", "member", "grid", "subject", "batch", "hours",
-                           "period_start", "period_end", "issuer", "issued_at", "rendered_at", "revoked_at",
-                           "revoked_reason", "revoked_by")
-    column_export_list = ("serial", "kind", "holder_name", "grid", "hours", "period_start", "period_end", "status",
-                          "issuer", "issued_at", "revoked_at", "revoked_reason")
+    column_details_list = (
+        "serial",
+        "kind",
+        "status",
+        "holder_name",
+        "member",
+        "grid",
+        "subject",
+        "batch",
+        "hours",
+        "period_start",
+        "period_end",
+        "issuer",
+        "issued_at",
+        "rendered_at",
+        "revoked_at",
+        "revoked_reason",
+        "revoked_by",
+    )
+    column_export_list = (
+        "serial",
+        "kind",
+        "holder_name",
+        "grid",
+        "hours",
+        "period_start",
+        "period_end",
+        "status",
+        "issuer",
+        "issued_at",
+        "revoked_at",
+        "revoked_reason",
+    )
     column_sortable_list = ("serial", "holder_name", ("grid", "grid_code"), "hours", "status", "issued_at")
     column_default_sort = ("issued_at", True)
     column_searchable_list = ("serial", "holder_name")
@@ -79,14 +131,21 @@ class CertificateAdmin(OneGridModelView):
         formatters = {
             "kind": lambda v, c, m, n: _label(KIND_LABELS, m.kind),
             "member": _member,
-            "revoked_by": lambda v, c, m, n: (m.revoked_by.name or m.revoked_by.username) if m.revoked_by else "",
+            "revoked_by": lambda v, c, m, n: (
+                (m.revoked_by.name or m.revoked_by.username) if m.revoked_by else ""
+            ),
             "batch": lambda v, c, m, n: str(m.batch) if m.batch else "",
             **{c: _time for c in ("issued_at", "rendered_at", "revoked_at")},
         }
         self.column_formatters = {**formatters, "status": _status_badge}
-        self.column_formatters_export = {**formatters, "status": lambda v, c, m, n: _label(STATUS_LABELS, m.status)}
+        self.column_formatters_export = {
+            **formatters,
+            "status": lambda v, c, m, n: _label(STATUS_LABELS, m.status),
+        }
         self.column_filters = [
-            IntEqualFilter(Certificate.batch_id, _l("Honour batch")),  # index BATCH_FILTER: batch pages link to it
+            IntEqualFilter(
+                Certificate.batch_id, _l("Honour batch")
+            ),  # index BATCH_FILTER: batch pages link to it
             FilterEqual(Certificate.status, _l("Status"), options=choices(STATUS_LABELS)),
             FilterEqual(Certificate.kind, _l("Certificate"), options=choices(KIND_LABELS)),
             *area_filters(Certificate.grid_code),
@@ -101,9 +160,11 @@ class CertificateAdmin(OneGridModelView):
         return self.get_one(request.values.get("id", ""))
 
     def details_extras(self, model):
-        return {"can_revoke": self.can_revoke and model.status != CertificateStatus.REVOKED,
-                "can_download": model.status != CertificateStatus.PENDING,
-                "verify_url": service.verify_url(model.serial)}
+        return {
+            "can_revoke": self.can_revoke and model.status != CertificateStatus.REVOKED,
+            "can_download": model.status != CertificateStatus.PENDING,
+            "verify_url": service.verify_url(model.serial),
+        }
 
     @expose("/download/")
     def download_view(self):
@@ -136,11 +197,22 @@ class CertificateAdmin(OneGridModelView):
                 error = exc.message
             else:
                 db.session.commit()  # the service audited it
-                flash(_("Certificate %(serial)s revoked; its verification page now says so.",
-                        serial=certificate.serial), "success")
+                flash(
+                    _(
+                        "Certificate %(serial)s revoked; its verification page now says so.",
+                        serial=certificate.serial,
+                    ),
+                    "success",
+                )
                 return redirect(details_url)
-        return self.render("admin/certificate_revoke.html", certificate=certificate, reason=reason, error=error,
-                           cancel_url=details_url, kind_label=_label(KIND_LABELS, certificate.kind))
+        return self.render(
+            "admin/certificate_revoke.html",
+            certificate=certificate,
+            reason=reason,
+            error=error,
+            cancel_url=details_url,
+            kind_label=_label(KIND_LABELS, certificate.kind),
+        )
 
 
 class HonourBatchAdmin(OneGridModelView):
@@ -153,23 +225,27 @@ class HonourBatchAdmin(OneGridModelView):
     can_export = False
     details_template = "admin/certificate_batch_details.html"
     column_list = ("scope", "period_start", "period_end", "progress", "requested_by", "last_run_at")
-    column_details_list = ("scope", "period_start", "period_end", "requested_by", "created_at",
-                           "last_run_at")
+    column_details_list = ("scope", "period_start", "period_end", "requested_by", "created_at", "last_run_at")
     column_sortable_list = ("period_start", "period_end", "last_run_at")
     column_default_sort = ("last_run_at", True)
     column_labels = CERTIFICATE_LABELS
     column_formatters = {
         "scope": lambda v, c, m, n: m.scope_name,
-        "progress": lambda v, c, m, n: Markup('<span data-batch-progress="%s">%s / %s</span>') % (
-            m.id, m.done, m.total),
-        "requested_by": lambda v, c, m, n: (m.requested_by.name or m.requested_by.username) if m.requested_by else "",
+        "progress": lambda v, c, m, n: (
+            Markup('<span data-batch-progress="%s">%s / %s</span>') % (m.id, m.done, m.total)
+        ),
+        "requested_by": lambda v, c, m, n: (
+            (m.requested_by.name or m.requested_by.username) if m.requested_by else ""
+        ),
         "created_at": _time,
         "last_run_at": _time,
     }
 
     def details_extras(self, model):
-        return {"progress": service.batch_progress(model),
-                "certificates_url": self.get_url("certificate.index_view", **{f"flt0_{BATCH_FILTER}": model.id})}
+        return {
+            "progress": service.batch_progress(model),
+            "certificates_url": self.get_url("certificate.index_view", **{f"flt0_{BATCH_FILTER}": model.id}),
+        }
 
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):
@@ -179,9 +255,11 @@ class HonourBatchAdmin(OneGridModelView):
         user = current_user._get_current_object()
         scopes = service.batch_scopes(user)
         today = local_date(utcnow())
-        values = {"scope": request.form.get("scope", ""),
-                  "period_start": request.form.get("period_start", date(today.year, 1, 1).isoformat()),
-                  "period_end": request.form.get("period_end", today.isoformat())}
+        values = {
+            "scope": request.form.get("scope", ""),
+            "period_start": request.form.get("period_start", date(today.year, 1, 1).isoformat()),
+            "period_end": request.form.get("period_end", today.isoformat()),
+        }
         error = None
         if request.method == "POST":
             try:
@@ -192,13 +270,26 @@ class HonourBatchAdmin(OneGridModelView):
                 error = exc.message
             else:
                 db.session.commit()
-                flash(ngettext("%(num)d certificate added; rendering has started.",
-                               "%(num)d certificates added; rendering has started.", added) if added else
-                      _("Nothing to add: every member with hours in this period has a certificate of this batch."),
-                      "success")
+                flash(
+                    ngettext(
+                        "%(num)d certificate added; rendering has started.",
+                        "%(num)d certificates added; rendering has started.",
+                        added,
+                    )
+                    if added
+                    else _(
+                        "Nothing to add: every member with hours in this period has a certificate of this batch."
+                    ),
+                    "success",
+                )
                 return redirect(self.get_url(".details_view", id=batch.id))
-        return self.render("admin/certificate_batch_new.html", scopes=scopes, values=values, error=error,
-                           return_url=self.get_url(".index_view"))
+        return self.render(
+            "admin/certificate_batch_new.html",
+            scopes=scopes,
+            values=values,
+            error=error,
+            return_url=self.get_url(".index_view"),
+        )
 
     @expose("/progress/")
     def progress_view(self):

@@ -1,4 +1,5 @@
 """Events (一网统管) in the back office: every event in reach, each role's queue, quick reporting and the ladder."""
+
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.babel import gettext as admin_gettext
@@ -24,8 +25,16 @@ from app.models import Area, Department, Matter
 from app.models.base import utcnow
 from app.models.callbacks import CALLBACK_OUTCOME_LABELS
 from app.models.choices import (
-    BACK_OFFICE_ROLES, DISPATCH_STATUS_LABELS, EVENT_ACTION_LABELS, EVENT_LEVEL_LABELS, EVENT_SOURCE_LABELS,
-    EVENT_STATUS_LABELS, OPEN_EVENT_STATUSES, SLA_DEADLINE_LABELS, AreaLevel, choices,
+    BACK_OFFICE_ROLES,
+    DISPATCH_STATUS_LABELS,
+    EVENT_ACTION_LABELS,
+    EVENT_LEVEL_LABELS,
+    EVENT_SOURCE_LABELS,
+    EVENT_STATUS_LABELS,
+    OPEN_EVENT_STATUSES,
+    SLA_DEADLINE_LABELS,
+    AreaLevel,
+    choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
 from app.services import callbacks, workflow
@@ -36,20 +45,39 @@ from app.services.event_sla import is_overdue, next_deadline
 
 # the values each interface verb asks for (the service validates them)
 ACTION_FIELDS = {
-    "accept": (), "start": ("note",), "escalate": ("reason", "major"), "dispatch": ("departments",),
-    "answer": ("note", "done"), "resolve": ("note",), "verify": ("passed", "note"),
-    "callback": ("satisfied", "note"), "archive": ("score",),
+    "accept": (),
+    "start": ("note",),
+    "escalate": ("reason", "major"),
+    "dispatch": ("departments",),
+    "answer": ("note", "done"),
+    "resolve": ("note",),
+    "verify": ("passed", "note"),
+    "callback": ("satisfied", "note"),
+    "archive": ("score",),
 }
 ACTION_VERBS = {
-    "accept": _l("Accept"), "start": _l("Start work"), "escalate": _l("Escalate"),
-    "dispatch": _l("Dispatch to departments"), "answer": _l("Answer the dispatch"), "resolve": _l("Report resolved"),
-    "verify": _l("Verify on the spot"), "callback": _l("Record the callback"), "archive": _l("Score and archive"),
+    "accept": _l("Accept"),
+    "start": _l("Start work"),
+    "escalate": _l("Escalate"),
+    "dispatch": _l("Dispatch to departments"),
+    "answer": _l("Answer the dispatch"),
+    "resolve": _l("Report resolved"),
+    "verify": _l("Verify on the spot"),
+    "callback": _l("Record the callback"),
+    "archive": _l("Score and archive"),
 }
 # verbs taken with one click (no values to ask for)
 ONE_CLICK = ("accept",)
 # the service's error keys → the report form's fields
-REPORT_FIELDS = {"grid_code": "grid", "matter": "matter", "title": "title", "description": "description",
-                 "location_text": "location_text", "acting_for": "acting_for", "campaign_id": "campaign"}
+REPORT_FIELDS = {
+    "grid_code": "grid",
+    "matter": "matter",
+    "title": "title",
+    "description": "description",
+    "location_text": "location_text",
+    "acting_for": "acting_for",
+    "campaign_id": "campaign",
+}
 
 
 def status_label(status) -> str:
@@ -66,7 +94,10 @@ def _deadline(view, context, event, name, plain: bool = False):
         return ""
     if plain or not is_overdue(event):
         return when(deadline)
-    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (when(deadline), _("overdue"))
+    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (
+        when(deadline),
+        _("overdue"),
+    )
 
 
 def _title(view, context, event, name):
@@ -82,11 +113,27 @@ FORMATTERS = {
     "reporter": lambda v, c, m, n: person(m.reporter),
     "major": lambda v, c, m, n: _("Yes") if m.major else "",
     "due_by": _deadline,
-    **{c: (lambda v, c, m, n: when(getattr(m, n))) for c in (
-        "respond_by", "reply_by", "resolve_by", "created_at", "accepted_at", "replied_at", "resolved_at",
-        "verified_at", "closed_at", "archived_at")},
+    **{
+        c: (lambda v, c, m, n: when(getattr(m, n)))
+        for c in (
+            "respond_by",
+            "reply_by",
+            "resolve_by",
+            "created_at",
+            "accepted_at",
+            "replied_at",
+            "resolved_at",
+            "verified_at",
+            "closed_at",
+            "archived_at",
+        )
+    },
 }
-EXPORT_FORMATTERS = {**FORMATTERS, "title": lambda v, c, m, n: m.title, "due_by": lambda v, c, m, n: _deadline(v, c, m, n, plain=True)}
+EXPORT_FORMATTERS = {
+    **FORMATTERS,
+    "title": lambda v, c, m, n: m.title,
+    "due_by": lambda v, c, m, n: _deadline(v, c, m, n, plain=True),
+}
 
 
 class OverdueFilter(BaseSQLAFilter):
@@ -120,22 +167,62 @@ class EventAdmin(OneGridModelView):
     transition_template = "admin/event_transition.html"
     create_template = "admin/event_report.html"
     column_list = ("title", "matter", "grid", "level", "status", "due_by", "source", "created_at")
-    column_details_list = ("id", "title", "description", "matter", "grid", "location_text", "source", "reporter",
-                           "acting_for", "external_ref", "campaign", "major", "level", "status", "respond_by",
-                           "reply_by", "resolve_by", "created_at", "accepted_at", "replied_at", "resolved_at",
-                           "resolution_note", "verified_at", "closed_at", "score", "archived_at")
+    column_details_list = (
+        "id",
+        "title",
+        "description",
+        "matter",
+        "grid",
+        "location_text",
+        "source",
+        "reporter",
+        "acting_for",
+        "external_ref",
+        "campaign",
+        "major",
+        "level",
+        "status",
+        "respond_by",
+        "reply_by",
+        "resolve_by",
+        "created_at",
+        "accepted_at",
+        "replied_at",
+        "resolved_at",
+        "resolution_note",
+        "verified_at",
+        "closed_at",
+        "score",
+        "archived_at",
+    )
     column_export_list = column_list
     column_sortable_list = ("title", ("grid", "grid_code"), "level", "status", "due_by", "created_at")
     column_default_sort = ("created_at", True)
     column_searchable_list = ("title", "external_ref")
-    column_labels = {**OneGridModelView.column_labels, "due_by": _l("Deadline"), "level": _l("Level"),
-                     "matter": _l("Matter"), "source": _l("Source"), "campaign": _l("Campaign"),
-                     "location_text": _l("Location"), "acting_for": _l("Reported for"),
-                     "external_ref": _l("Hotline ticket"), "major": _l("Major event"), "score": _l("Score"),
-                     "resolution_note": _l("Resolution"), "reporter": _l("Reported by"),
-                     "respond_by": _l("Respond by"), "reply_by": _l("Reply by"), "resolve_by": _l("Resolve by"),
-                     "accepted_at": _l("Accepted"), "replied_at": _l("First reply"), "resolved_at": _l("Resolved"),
-                     "verified_at": _l("Verified"), "closed_at": _l("Closed"), "archived_at": _l("Archived")}
+    column_labels = {
+        **OneGridModelView.column_labels,
+        "due_by": _l("Deadline"),
+        "level": _l("Level"),
+        "matter": _l("Matter"),
+        "source": _l("Source"),
+        "campaign": _l("Campaign"),
+        "location_text": _l("Location"),
+        "acting_for": _l("Reported for"),
+        "external_ref": _l("Hotline ticket"),
+        "major": _l("Major event"),
+        "score": _l("Score"),
+        "resolution_note": _l("Resolution"),
+        "reporter": _l("Reported by"),
+        "respond_by": _l("Respond by"),
+        "reply_by": _l("Reply by"),
+        "resolve_by": _l("Resolve by"),
+        "accepted_at": _l("Accepted"),
+        "replied_at": _l("First reply"),
+        "resolved_at": _l("Resolved"),
+        "verified_at": _l("Verified"),
+        "closed_at": _l("Closed"),
+        "archived_at": _l("Archived"),
+    }
 
     def __init__(self, *args, **kwargs):
         self.column_formatters = dict(FORMATTERS)
@@ -147,7 +234,8 @@ class EventAdmin(OneGridModelView):
             FilterEqual(Event.source, _l("Source"), options=choices(EVENT_SOURCE_LABELS)),
             RowFilter(Event.matter_id, _l("Matter"), select(Matter).order_by(Matter.code), lambda m: m.name),
             RowFilter(Event.campaign_id, _l("Campaign"), select(Campaign).order_by(Campaign.name)),
-            *area_filters(Event.grid_code), OverdueFilter(),
+            *area_filters(Event.grid_code),
+            OverdueFilter(),
         ]
         super().__init__(*args, **kwargs)
 
@@ -155,8 +243,11 @@ class EventAdmin(OneGridModelView):
     eager_paths = ("matter", "grid.parent")
 
     def get_query(self):
-        return ModelView.get_query(self).filter(service.visible_condition(current_user)).options(
-            *(self._eager(path) for path in self.eager_paths))
+        return (
+            ModelView.get_query(self)
+            .filter(service.visible_condition(current_user))
+            .options(*(self._eager(path) for path in self.eager_paths))
+        )
 
     def get_count_query(self):
         return ModelView.get_count_query(self).filter(service.visible_condition(current_user))
@@ -174,20 +265,35 @@ class EventAdmin(OneGridModelView):
     # --- the quick report (grid workers on the spot, on a phone) ----------------------------------
     def get_create_form(self):
         class EventReportForm(self.form_base_class):
-            matter = QuerySelectField(_l("Matter"), query_factory=_admitted_matters, validators=[InputRequired()],
-                                      get_label=lambda m: f"{m.name} · {m.code}", allow_blank=True,
-                                      blank_text=_l("Choose the matter…"))
+            matter = QuerySelectField(
+                _l("Matter"),
+                query_factory=_admitted_matters,
+                validators=[InputRequired()],
+                get_label=lambda m: f"{m.name} · {m.code}",
+                allow_blank=True,
+                blank_text=_l("Choose the matter…"),
+            )
             # scope_form_choices confines it to the grids of the user's area (form_area_levels)
-            grid = QuerySelectField(_l("Grid"), query_factory=lambda: db.session.query(Area),
-                                    validators=[InputRequired()])
+            grid = QuerySelectField(
+                _l("Grid"), query_factory=lambda: db.session.query(Area), validators=[InputRequired()]
+            )
             title = StringField(_l("Title"), validators=[InputRequired(), Length(max=TITLE_MAX)])
-            location_text = StringField(_l("Location"), validators=[Optional(), Length(max=LOCATION_MAX)],
-                                        description=_l("Building, unit, crossing … where the grid worker goes."))
-            description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
-            acting_for = StringField(_l("Reported for"), validators=[Optional(), Length(max=ACTING_FOR_MAX)],
-                                     description=_l("The resident you report for (帮办代办), if any."))
-            campaign = ServiceChoiceField(_l("Campaign"), query_factory=_running_campaigns, allow_blank=True,
-                                        blank_text=_l("None"))
+            location_text = StringField(
+                _l("Location"),
+                validators=[Optional(), Length(max=LOCATION_MAX)],
+                description=_l("Building, unit, crossing … where the grid worker goes."),
+            )
+            description = TextAreaField(
+                _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)]
+            )
+            acting_for = StringField(
+                _l("Reported for"),
+                validators=[Optional(), Length(max=ACTING_FOR_MAX)],
+                description=_l("The resident you report for (帮办代办), if any."),
+            )
+            campaign = ServiceChoiceField(
+                _l("Campaign"), query_factory=_running_campaigns, allow_blank=True, blank_text=_l("None")
+            )
 
         return EventReportForm
 
@@ -195,18 +301,26 @@ class EventAdmin(OneGridModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        if request.method == "GET" and current_user.area is not None and current_user.area.level == AreaLevel.GRID:
+        if (
+            request.method == "GET"
+            and current_user.area is not None
+            and current_user.area.level == AreaLevel.GRID
+        ):
             form.grid.data = current_user.area
         return form
 
     def create_model(self, form):
         try:
             event, _created = service.report_event(
-                current_user, title=form.title.data, description=form.description.data,
+                current_user,
+                title=form.title.data,
+                description=form.description.data,
                 matter_code=form.matter.data.code if form.matter.data else None,
-                grid_code=form.grid.data.code if form.grid.data else None, location_text=form.location_text.data,
+                grid_code=form.grid.data.code if form.grid.data else None,
+                location_text=form.location_text.data,
                 acting_for=form.acting_for.data or None,
-                campaign_id=form.campaign.data.id if form.campaign.data else None)
+                campaign_id=form.campaign.data.id if form.campaign.data else None,
+            )
         except DomainError as error:
             db.session.rollback()
             for key, message in getattr(error, "errors", {}).items():
@@ -218,7 +332,9 @@ class EventAdmin(OneGridModelView):
         return event
 
     def get_save_return_url(self, model, is_created=False):
-        return self.get_url(".details_view", id=model.id) if is_created else super().get_save_return_url(model)
+        return (
+            self.get_url(".details_view", id=model.id) if is_created else super().get_save_return_url(model)
+        )
 
     # --- transitions ---------------------------------------------------------------------------
     @expose("/transition/<verb>/", methods=("GET", "POST"))
@@ -239,16 +355,36 @@ class EventAdmin(OneGridModelView):
             if done is REFUSED:
                 return redirect(details_url)
             if done:
-                flash(_("The event is now “%(status)s” at %(level)s level.", status=status_label(event.status),
-                        level=level_label(event.level)), "success")
+                flash(
+                    _(
+                        "The event is now “%(status)s” at %(level)s level.",
+                        status=status_label(event.status),
+                        level=level_label(event.level),
+                    ),
+                    "success",
+                )
                 return redirect(return_url)
-        departments = db.session.scalars(select(Department).where(Department.active.is_(True))
-                                         .order_by(Department.code)).all() if verb == "dispatch" else []
+        departments = (
+            db.session.scalars(
+                select(Department).where(Department.active.is_(True)).order_by(Department.code)
+            ).all()
+            if verb == "dispatch"
+            else []
+        )
         if verb == "dispatch" and request.method == "GET" and event.matter.department is not None:
             values["departments"] = [event.matter.department.code]
-        return self.render(self.transition_template, event=event, verb=verb, verb_label=str(ACTION_VERBS[verb]),
-                           fields=ACTION_FIELDS[verb], values=values, errors=errors, departments=departments,
-                           return_url=return_url, cancel_url=details_url)
+        return self.render(
+            self.transition_template,
+            event=event,
+            verb=verb,
+            verb_label=str(ACTION_VERBS[verb]),
+            fields=ACTION_FIELDS[verb],
+            values=values,
+            errors=errors,
+            departments=departments,
+            return_url=return_url,
+            cancel_url=details_url,
+        )
 
     @staticmethod
     def _values(verb: str) -> dict:
@@ -266,7 +402,9 @@ class EventAdmin(OneGridModelView):
     @staticmethod
     def _refusal(event: Event, verb: str) -> str:
         """Why `verb` is not offered: the machine's own refusal for the first matching step."""
-        return workflow.refusal_of(service.MACHINE, current_user, event, verb) or _("That step is not possible now.")
+        return workflow.refusal_of(service.MACHINE, current_user, event, verb) or _(
+            "That step is not possible now."
+        )
 
     def _transition(self, event: Event, verb: str, values: dict) -> None:
         """Run one step through the service (which audits it) and commit; errors propagate uncommitted."""
@@ -275,29 +413,68 @@ class EventAdmin(OneGridModelView):
 
     # --- the details page: the timeline ----------------------------------------------------------
     def details_extras(self, model):
-        steps = [{
-            "action": str(EVENT_ACTION_LABELS.get(s.action, s.action)), "code": s.action, "actor": person(s.actor),
-            "status": (f"{status_label(s.from_status)} → " if s.from_status and s.from_status != s.to_status
-                       else "") + status_label(s.to_status),
-            "level": (f"{level_label(s.from_level)} → " if s.from_level and s.from_level != s.to_level else "")
-            + level_label(s.to_level),
-            "department": s.department.name if s.department is not None else "",
-            "at": when(s.at), "note": s.note or "",
-        } for s in model.steps]
-        dispatches = [{"department": d.department.name, "status": str(DISPATCH_STATUS_LABELS.get(d.status, d.status)),
-                       "code": d.status, "at": when(d.dispatched_at), "answer": d.answer_note or "",
-                       "answered_at": when(d.answered_at), "done_at": when(d.done_at)} for d in model.dispatches]
-        supervisions = [{"deadline": str(SLA_DEADLINE_LABELS.get(s.deadline, s.deadline)),
-                         "level": level_label(s.level), "notified": level_label(s.level_notified),
-                         "due": when(s.due_at), "at": when(s.created_at), "resolved": when(s.resolved_at)}
-                        for s in model.supervisions]
+        steps = [
+            {
+                "action": str(EVENT_ACTION_LABELS.get(s.action, s.action)),
+                "code": s.action,
+                "actor": person(s.actor),
+                "status": (
+                    f"{status_label(s.from_status)} → "
+                    if s.from_status and s.from_status != s.to_status
+                    else ""
+                )
+                + status_label(s.to_status),
+                "level": (
+                    f"{level_label(s.from_level)} → " if s.from_level and s.from_level != s.to_level else ""
+                )
+                + level_label(s.to_level),
+                "department": s.department.name if s.department is not None else "",
+                "at": when(s.at),
+                "note": s.note or "",
+            }
+            for s in model.steps
+        ]
+        dispatches = [
+            {
+                "department": d.department.name,
+                "status": str(DISPATCH_STATUS_LABELS.get(d.status, d.status)),
+                "code": d.status,
+                "at": when(d.dispatched_at),
+                "answer": d.answer_note or "",
+                "answered_at": when(d.answered_at),
+                "done_at": when(d.done_at),
+            }
+            for d in model.dispatches
+        ]
+        supervisions = [
+            {
+                "deadline": str(SLA_DEADLINE_LABELS.get(s.deadline, s.deadline)),
+                "level": level_label(s.level),
+                "notified": level_label(s.level_notified),
+                "due": when(s.due_at),
+                "at": when(s.created_at),
+                "resolved": when(s.resolved_at),
+            }
+            for s in model.supervisions
+        ]
         task = callbacks.latest_task("event", model.id)
         deadline = next_deadline(model)
-        return {"steps": steps, "dispatches": dispatches, "supervisions": supervisions, "callback": task,
-                "callback_due": when(task.due_at) if task is not None else "",
-                "callback_outcome": str(CALLBACK_OUTCOME_LABELS.get(task.outcome, "")) if task is not None else "",
-                "event_actions": [(v, str(ACTION_VERBS[v])) for v in service.interface_actions(current_user, model)],
-                "one_click": ONE_CLICK, "deadline": when(deadline) if deadline else "", "overdue": is_overdue(model)}
+        return {
+            "steps": steps,
+            "dispatches": dispatches,
+            "supervisions": supervisions,
+            "callback": task,
+            "callback_due": when(task.due_at) if task is not None else "",
+            "callback_outcome": str(CALLBACK_OUTCOME_LABELS.get(task.outcome, ""))
+            if task is not None
+            else "",
+            "event_actions": [
+                (v, str(ACTION_VERBS[v])) for v in service.interface_actions(current_user, model)
+            ],
+            "one_click": ONE_CLICK,
+            "deadline": when(deadline) if deadline else "",
+            "overdue": is_overdue(model),
+        }
 
 
 class EventQueueAdmin(EventAdmin):
@@ -305,7 +482,15 @@ class EventQueueAdmin(EventAdmin):
 
     can_export = False
     list_template = "admin/event_queue_list.html"
-    column_list = ("title", "due_by", "status", "level", "matter", "grid", "source")  # what matters first on a phone
+    column_list = (
+        "title",
+        "due_by",
+        "status",
+        "level",
+        "matter",
+        "grid",
+        "source",
+    )  # what matters first on a phone
     column_default_sort = ("due_by", False)
 
     def get_query(self):

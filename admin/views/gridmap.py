@@ -3,6 +3,7 @@
 The view also serves the back office's own static files (admin/static: the vendored ECharts, the
 dashboard's and the map's scripts), under /admin/grid_map/static/.
 """
+
 import os
 
 from flask import request, url_for
@@ -37,19 +38,32 @@ class GridMapView(AccessMixin, BaseView):
         measure = request.args.get("measure") or DEFAULT_MEASURE
         error = None
         if measure not in MEASURES:
-            error = _("There is no measure “%(measure)s”; showing %(default)s instead.",
-                      measure=measure[:40], default=MEASURE_LABELS[DEFAULT_MEASURE])
+            error = _(
+                "There is no measure “%(measure)s”; showing %(default)s instead.",
+                measure=measure[:40],
+                default=MEASURE_LABELS[DEFAULT_MEASURE],
+            )
             measure = DEFAULT_MEASURE
         rows, as_of = grid_rows(current_user, measure)
         label = str(MEASURE_LABELS[measure])
         data = {
             "geojson": feature_collection(rows),
             "measure": label,
-            "series": [{"name": r.grid.code, "value": r.value, "label": r.grid.short_name} for r in rows
-                       if r.geometry is not None],
+            "series": [
+                {"name": r.grid.code, "value": r.value, "label": r.grid.short_name}
+                for r in rows
+                if r.geometry is not None
+            ],
             "links": {r.grid.code: url_for("area.details_view", id=r.grid.id) for r in rows},
         }
-        return self.render("admin/grid_map.html", rows=rows, measure=measure, measure_label=label,
-                           measures=[(key, str(text)) for key, text in MEASURE_LABELS.items()],
-                           error=error, as_of=as_of, data=data,
-                           missing=[r for r in rows if r.geometry is None])
+        return self.render(
+            "admin/grid_map.html",
+            rows=rows,
+            measure=measure,
+            measure_label=label,
+            measures=[(key, str(text)) for key, text in MEASURE_LABELS.items()],
+            error=error,
+            as_of=as_of,
+            data=data,
+            missing=[r for r in rows if r.geometry is None],
+        )

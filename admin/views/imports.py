@@ -1,4 +1,5 @@
 """The back-office page for bulk imports of residents: upload, per-row error report, template download."""
+
 import base64
 import io
 
@@ -32,30 +33,49 @@ class ResidentImportView(AccessMixin, BaseView):
         # read one byte past the limit: enough to know the file is too big without holding all of it
         data = upload.stream.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         try:
-            result = import_residents(upload.filename, data, current_user, good_rows_only=good_rows_only,
-                                      ip=request.remote_addr)
+            result = import_residents(
+                upload.filename, data, current_user, good_rows_only=good_rows_only, ip=request.remote_addr
+            )
             db.session.commit()
         except ImportRefused as exc:
             db.session.rollback()
             return self._page(error=str(exc), good_rows_only=good_rows_only, filename=upload.filename)
         except IntegrityError:
             db.session.rollback()
-            return self._page(error=_("Nothing was imported: another import recorded some of these residents "
-                                      "meanwhile. Upload the file again."), filename=upload.filename)
+            return self._page(
+                error=_(
+                    "Nothing was imported: another import recorded some of these residents "
+                    "meanwhile. Upload the file again."
+                ),
+                filename=upload.filename,
+            )
         if not result.errors:
             flash(_("%(n)d residents imported.", n=result.imported), "success")
             return redirect(self.get_url("resident.index_view"))
         report = base64.b64encode(report_xlsx(result)).decode("ascii")
-        return self._page(result=result, report=report, filename=upload.filename, good_rows_only=good_rows_only,
-                          shown=result.errors[:SHOWN_ERRORS])
+        return self._page(
+            result=result,
+            report=report,
+            filename=upload.filename,
+            good_rows_only=good_rows_only,
+            shown=result.errors[:SHOWN_ERRORS],
+        )
 
     @expose("/template.xlsx")
     def template(self):
-        return send_file(io.BytesIO(template_xlsx()), mimetype=XLSX_MIME, as_attachment=True,
-                         download_name="居民导入模板.xlsx")
+        return send_file(
+            io.BytesIO(template_xlsx()),
+            mimetype=XLSX_MIME,
+            as_attachment=True,
+            download_name="居民导入模板.xlsx",
+        )
 
     def _page(self, **context):
         context.setdefault("good_rows_only", False)
-        return self.render("admin/resident_import.html", xlsx_mime=XLSX_MIME,
-                           max_rows=f"{current_app.config['IMPORT_MAX_ROWS']:,}",
-                           max_mb=f"{current_app.config['IMPORT_MAX_BYTES'] / 1_048_576:g}", **context)
+        return self.render(
+            "admin/resident_import.html",
+            xlsx_mime=XLSX_MIME,
+            max_rows=f"{current_app.config['IMPORT_MAX_ROWS']:,}",
+            max_mb=f"{current_app.config['IMPORT_MAX_BYTES'] / 1_048_576:g}",
+            **context,
+        )

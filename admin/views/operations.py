@@ -1,4 +1,5 @@
 """The operations page (administrators): the queue, the outbox, failed jobs with retry, and the periodic tasks."""
+
 import json
 from datetime import timedelta
 
@@ -28,14 +29,20 @@ from app.models.jobs import OutboxStatus
 
 LIST_LIMIT = 50  # rows per table on the page: enough to act on, small enough to stay fast
 EXCERPT = 600  # characters of a traceback shown (its end: the exception itself)
-STATUS_LABELS = {OutboxStatus.PENDING: _l("Pending"), OutboxStatus.DONE: _l("Done"),
-                 OutboxStatus.FAILED: _l("Failed")}
+STATUS_LABELS = {
+    OutboxStatus.PENDING: _l("Pending"),
+    OutboxStatus.DONE: _l("Done"),
+    OutboxStatus.FAILED: _l("Failed"),
+}
 
 
 def outbox_counts() -> dict:
     """{kind: {status: n}} and the totals per status, over the whole outbox."""
-    rows = db.session.execute(select(OutboxMessage.kind, OutboxMessage.status, func.count())
-                              .group_by(OutboxMessage.kind, OutboxMessage.status).order_by(OutboxMessage.kind))
+    rows = db.session.execute(
+        select(OutboxMessage.kind, OutboxMessage.status, func.count())
+        .group_by(OutboxMessage.kind, OutboxMessage.status)
+        .order_by(OutboxMessage.kind)
+    )
     by_kind: dict[str, dict[str, int]] = {}
     totals = {s.value: 0 for s in OutboxStatus}
     for kind, status, count in rows:
@@ -46,23 +53,38 @@ def outbox_counts() -> dict:
 
 def oldest_pending_age() -> timedelta | None:
     """How long the oldest pending message has waited, or None when nothing is pending."""
-    oldest = db.session.scalar(select(func.min(OutboxMessage.created_at))
-                               .where(OutboxMessage.status == OutboxStatus.PENDING))
+    oldest = db.session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
+    )
     return utcnow() - aware(oldest) if oldest is not None else None
 
 
 def failed_messages() -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)
-                                   .order_by(OutboxMessage.id.desc()).limit(LIST_LIMIT)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.FAILED)
+            .order_by(OutboxMessage.id.desc())
+            .limit(LIST_LIMIT)
+        )
+    )
 
 
 def stuck_messages() -> list[OutboxMessage]:
     """Pending messages that should have run by now: due, and never pushed or pushed longer ago than the grace."""
     cutoff = utcnow() - timedelta(seconds=current_app.config["JOB_RELAY_GRACE_SECONDS"])
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.run_after <= cutoff,
-                                    or_(OutboxMessage.pushed_at.is_(None), OutboxMessage.pushed_at <= cutoff))
-        .order_by(OutboxMessage.id).limit(LIST_LIMIT)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.run_after <= cutoff,
+                or_(OutboxMessage.pushed_at.is_(None), OutboxMessage.pushed_at <= cutoff),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(LIST_LIMIT)
+        )
+    )
 
 
 def failed_rq_jobs() -> list[dict] | None:
@@ -73,13 +95,22 @@ def failed_rq_jobs() -> list[dict] | None:
     registry = FailedJobRegistry(queue=queue)
     ids = registry.get_job_ids(0, LIST_LIMIT - 1)
     jobs = []
-    for job_id, job in zip(ids, Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer)):
+    for job_id, job in zip(
+        ids, Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer)
+    ):
         if job is None:  # expired meanwhile
             continue
         result = job.latest_result()
         error = (result.exc_string or "") if result is not None else ""
-        jobs.append({"id": job_id, "func": job.func_name, "args": json.dumps(list(job.args), ensure_ascii=False),
-                     "error": error.strip()[-EXCERPT:], "ended_at": when(job.ended_at)})
+        jobs.append(
+            {
+                "id": job_id,
+                "func": job.func_name,
+                "args": json.dumps(list(job.args), ensure_ascii=False),
+                "error": error.strip()[-EXCERPT:],
+                "ended_at": when(job.ended_at),
+            }
+        )
     return jobs
 
 
@@ -96,14 +127,28 @@ class OperationsView(AccessMixin, BaseView):
         except RedisError:  # Redis went away between the two calls
             rq_failed = None
         age = oldest_pending_age()
-        periodic = [{"name": t.name, "every": format_timedelta(timedelta(seconds=t.seconds), threshold=1),
-                     "seconds": t.seconds, "doc": ((t.function.__doc__ or "").strip().splitlines() or [""])[0]}
-                    for t in sorted(PERIODIC.values(), key=lambda t: t.name)]
-        return self.render("admin/operations.html", queue=queue, counts=outbox_counts(),
-                           statuses=[(s.value, STATUS_LABELS[s]) for s in OutboxStatus],
-                           oldest_age=format_timedelta(age, threshold=1) if age is not None else None,
-                           failed=failed_messages(), stuck=stuck_messages(), rq_failed=rq_failed,
-                           periodic=periodic, when=when, payload=lambda m: json.dumps(m.payload, ensure_ascii=False))
+        periodic = [
+            {
+                "name": t.name,
+                "every": format_timedelta(timedelta(seconds=t.seconds), threshold=1),
+                "seconds": t.seconds,
+                "doc": ((t.function.__doc__ or "").strip().splitlines() or [""])[0],
+            }
+            for t in sorted(PERIODIC.values(), key=lambda t: t.name)
+        ]
+        return self.render(
+            "admin/operations.html",
+            queue=queue,
+            counts=outbox_counts(),
+            statuses=[(s.value, STATUS_LABELS[s]) for s in OutboxStatus],
+            oldest_age=format_timedelta(age, threshold=1) if age is not None else None,
+            failed=failed_messages(),
+            stuck=stuck_messages(),
+            rq_failed=rq_failed,
+            periodic=periodic,
+            when=when,
+            payload=lambda m: json.dumps(m.payload, ensure_ascii=False),
+        )
 
     @expose("/retry/", methods=("POST",))
     def retry_view(self):
@@ -118,7 +163,10 @@ class OperationsView(AccessMixin, BaseView):
             if message.status == OutboxStatus.DONE:
                 flash(_("Job %(job)s ran again and is done.", job=str(message)), "success")
             elif message.status == OutboxStatus.FAILED:
-                flash(_("Job %(job)s failed again: %(error)s", job=str(message), error=message.last_error), "error")
+                flash(
+                    _("Job %(job)s failed again: %(error)s", job=str(message), error=message.last_error),
+                    "error",
+                )
             else:
                 flash(_("Job %(job)s is back in line.", job=str(message)), "success")
         else:

@@ -1,4 +1,5 @@
 """Oversight of events in the back office: supervision notices (督办) and special-governance campaigns (专项治理)."""
+
 from flask import url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -28,8 +29,11 @@ class SupervisionStateFilter(BaseSQLAFilter):
     """Open notices (the late step is still not taken), resolved ones, or all."""
 
     def __init__(self):
-        super().__init__(Supervision.resolved_at, _l("State"),
-                         options=[(OPEN, _l("Not settled")), (RESOLVED, _l("Settled")), (ALL, _l("All"))])
+        super().__init__(
+            Supervision.resolved_at,
+            _l("State"),
+            options=[(OPEN, _l("Not settled")), (RESOLVED, _l("Settled")), (ALL, _l("All"))],
+        )
 
     def validate(self, value):
         return value in (OPEN, RESOLVED, ALL)
@@ -59,8 +63,11 @@ FORMATTERS = {
     "level_notified": lambda v, c, m, n: level_label(m.level_notified),
     "due_at": lambda v, c, m, n: when(m.due_at),
     "created_at": lambda v, c, m, n: when(m.created_at),
-    "resolved_at": lambda v, c, m, n: when(m.resolved_at) if m.resolved_at else Markup(
-        '<span class="badge badge-danger og-overdue">%s</span>') % _("not settled"),
+    "resolved_at": lambda v, c, m, n: (
+        when(m.resolved_at)
+        if m.resolved_at
+        else Markup('<span class="badge badge-danger og-overdue">%s</span>') % _("not settled")
+    ),
 }
 
 
@@ -73,30 +80,52 @@ class SupervisionAdmin(OneGridModelView):
     can_delete = False
     can_view_details = False
     column_display_actions = False
-    column_list = ("event", "grid", "deadline", "level", "level_notified", "due_at", "created_at", "resolved_at")
+    column_list = (
+        "event",
+        "grid",
+        "deadline",
+        "level",
+        "level_notified",
+        "due_at",
+        "created_at",
+        "resolved_at",
+    )
     column_export_list = column_list
     column_sortable_list = (("grid", "grid_code"), "deadline", "due_at", "created_at", "resolved_at")
     column_default_sort = ("created_at", True)
     eager_paths = ("event", "grid.parent")
-    column_labels = {**OneGridModelView.column_labels, "event": _l("Event"), "deadline": _l("Deadline missed"),
-                     "level": _l("Level at the time"), "level_notified": _l("Notified"), "due_at": _l("Was due"),
-                     "created_at": _l("Noticed"), "resolved_at": _l("Settled")}
+    column_labels = {
+        **OneGridModelView.column_labels,
+        "event": _l("Event"),
+        "deadline": _l("Deadline missed"),
+        "level": _l("Level at the time"),
+        "level_notified": _l("Notified"),
+        "due_at": _l("Was due"),
+        "created_at": _l("Noticed"),
+        "resolved_at": _l("Settled"),
+    }
 
     def __init__(self, *args, **kwargs):
         self.column_formatters = dict(FORMATTERS)
-        self.column_formatters_export = {**FORMATTERS, "event": lambda v, c, m, n: _event_link(v, c, m, n, True),
-                                         "resolved_at": lambda v, c, m, n: when(m.resolved_at)}
-        self.column_filters = [SupervisionStateFilter(),
-                               FilterEqual(Supervision.deadline, _l("Deadline missed"),
-                                           options=choices(SLA_DEADLINE_LABELS)),
-                               FilterEqual(Supervision.level, _l("Level at the time"),
-                                           options=choices(EVENT_LEVEL_LABELS)),
-                               *area_filters(Supervision.grid_code)]
+        self.column_formatters_export = {
+            **FORMATTERS,
+            "event": lambda v, c, m, n: _event_link(v, c, m, n, True),
+            "resolved_at": lambda v, c, m, n: when(m.resolved_at),
+        }
+        self.column_filters = [
+            SupervisionStateFilter(),
+            FilterEqual(Supervision.deadline, _l("Deadline missed"), options=choices(SLA_DEADLINE_LABELS)),
+            FilterEqual(Supervision.level, _l("Level at the time"), options=choices(EVENT_LEVEL_LABELS)),
+            *area_filters(Supervision.grid_code),
+        ]
         super().__init__(*args, **kwargs)
 
     def get_query(self):
-        return ModelView.get_query(self).filter(supervision_condition(current_user)).options(
-            *(self._eager(path) for path in self.eager_paths))
+        return (
+            ModelView.get_query(self)
+            .filter(supervision_condition(current_user))
+            .options(*(self._eager(path) for path in self.eager_paths))
+        )
 
     def get_count_query(self):
         return ModelView.get_count_query(self).filter(supervision_condition(current_user))
@@ -104,7 +133,7 @@ class SupervisionAdmin(OneGridModelView):
     def _get_list_filter_args(self):
         """Open notices unless the user picked a state (the filter shows, and can be changed)."""
         filters = super()._get_list_filter_args() or []
-        state = [i for i, flt in enumerate(self._filters) if isinstance(flt, SupervisionStateFilter)][0]
+        state = next(i for i, flt in enumerate(self._filters) if isinstance(flt, SupervisionStateFilter))
         if not any(idx == state for idx, _name, _value in filters):
             filters.append((state, str(self._filters[state].name), OPEN))
         return filters
@@ -119,16 +148,27 @@ class CampaignAdmin(OneGridModelView):
     column_sortable_list = ("name", "starts_on", "ends_on")
     column_default_sort = ("starts_on", True)
     column_searchable_list = ("name",)
-    column_labels = {**OneGridModelView.column_labels, "starts_on": _l("Starts"), "ends_on": _l("Ends"),
-                     "matter": _l("Matter"),
-                     "events": _l("Events"), "running": _l("Running")}
+    column_labels = {
+        **OneGridModelView.column_labels,
+        "starts_on": _l("Starts"),
+        "ends_on": _l("Ends"),
+        "matter": _l("Matter"),
+        "events": _l("Events"),
+        "running": _l("Running"),
+    }
     form_columns = ("name", "matter", "area", "starts_on", "ends_on", "description")
     form_area_levels = {"area": (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)}
-    form_args = {"matter": {"query_factory": lambda: db.session.query(Matter).filter(Matter.admitted.is_(True))
-                            .order_by(Matter.code)}}
+    form_args = {
+        "matter": {
+            "query_factory": lambda: (
+                db.session.query(Matter).filter(Matter.admitted.is_(True)).order_by(Matter.code)
+            )
+        }
+    }
     column_formatters = {
         "events": lambda v, c, m, n: db.session.scalar(
-            select(func.count()).select_from(Event).where(Event.campaign_id == m.id)),
+            select(func.count()).select_from(Event).where(Event.campaign_id == m.id)
+        ),
         "running": lambda v, c, m, n: _("Yes") if campaign_running(m) else _("No"),
         "matter": lambda v, c, m, n: m.matter.name if m.matter is not None else _("Any matter"),
     }

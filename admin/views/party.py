@@ -1,4 +1,5 @@
 """The vanguard and service circles: party organisations, check-in units, pledges, members, grid teams."""
+
 from datetime import date, timedelta
 
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
@@ -15,8 +16,13 @@ from admin.validators import phone_number
 from app.extensions import db
 from app.models import GridRole, Member, PartyOrg, Pledge, Unit, User
 from app.models.choices import (
-    GRID_ROLE_LABELS, MEMBER_DUTY_LABELS, PARTY_ORG_LEVEL_LABELS, PARTY_ORG_PARENT_LEVEL, PLEDGE_STATUS_LABELS,
-    SINGLE_GRID_ROLES, choices,
+    GRID_ROLE_LABELS,
+    MEMBER_DUTY_LABELS,
+    PARTY_ORG_LEVEL_LABELS,
+    PARTY_ORG_PARENT_LEVEL,
+    PLEDGE_STATUS_LABELS,
+    SINGLE_GRID_ROLES,
+    choices,
 )
 
 UNIT_VISIT_DAYS = 31  # a unit visits its community at least once a month
@@ -60,8 +66,9 @@ class PartyOrgAdmin(OneGridModelView):
     form_columns = ("name", "level", "parent", "area", "secretary")
 
     def __init__(self, *args, **kwargs):
-        self.column_filters = [FilterEqual(PartyOrg.level, _l("Level"), options=choices(PARTY_ORG_LEVEL_LABELS))] \
-            + area_filters(PartyOrg.area_code)
+        self.column_filters = [
+            FilterEqual(PartyOrg.level, _l("Level"), options=choices(PARTY_ORG_LEVEL_LABELS))
+        ] + area_filters(PartyOrg.area_code)
         super().__init__(*args, **kwargs)
 
     def scaffold_form(self):
@@ -73,7 +80,9 @@ class PartyOrgAdmin(OneGridModelView):
                 if wanted is None and field.data is not None:
                     raise ValidationError(_("A street working committee has no parent organisation."))
                 if wanted is not None and (field.data is None or field.data.level != wanted):
-                    raise ValidationError(_("Choose a parent of level: %(level)s.", level=PARTY_ORG_LEVEL_LABELS[wanted]))
+                    raise ValidationError(
+                        _("Choose a parent of level: %(level)s.", level=PARTY_ORG_LEVEL_LABELS[wanted])
+                    )
 
         return PartyOrgForm
 
@@ -82,10 +91,26 @@ class UnitAdmin(RevealMixin, OneGridModelView):
     """Check-in units; a unit's page lists its pledges and members."""
 
     masked_columns = ("contact_phone",)
-    column_list = ("name", "branch_name", "community", "agreement_date", "contact_name", "contact_phone", "last_visit_on")
+    column_list = (
+        "name",
+        "branch_name",
+        "community",
+        "agreement_date",
+        "contact_name",
+        "contact_phone",
+        "last_visit_on",
+    )
     column_searchable_list = ("name", "branch_name")
     column_sortable_list = ("name", "community_code", "agreement_date", "last_visit_on")
-    form_columns = ("name", "branch_name", "community", "agreement_date", "contact_name", "contact_phone", "last_visit_on")
+    form_columns = (
+        "name",
+        "branch_name",
+        "community",
+        "agreement_date",
+        "contact_name",
+        "contact_phone",
+        "last_visit_on",
+    )
     form_area_levels = {"community": "community"}
     form_args = {"contact_phone": {"validators": [phone_number]}}
     column_formatters = {"last_visit_on": visit_formatter(UNIT_VISIT_DAYS)}
@@ -93,33 +118,62 @@ class UnitAdmin(RevealMixin, OneGridModelView):
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(Unit.community_code)[:2] + [
-            BehindFilter(Unit.last_visit_on, _l("Behind on monthly visits"), UNIT_VISIT_DAYS)]
+            BehindFilter(Unit.last_visit_on, _l("Behind on monthly visits"), UNIT_VISIT_DAYS)
+        ]
         super().__init__(*args, **kwargs)
 
     def details_extras(self, model):
-        hours = db.session.scalar(select(func.coalesce(func.sum(Member.service_hours), 0)).where(Member.unit_id == model.id))
-        return {"pledges": model.pledges, "members": model.members, "total_hours": hours,
-                "pledge_labels": PLEDGE_STATUS_LABELS}
+        hours = db.session.scalar(
+            select(func.coalesce(func.sum(Member.service_hours), 0)).where(Member.unit_id == model.id)
+        )
+        return {
+            "pledges": model.pledges,
+            "members": model.members,
+            "total_hours": hours,
+            "pledge_labels": PLEDGE_STATUS_LABELS,
+        }
 
 
 class MemberAdmin(RevealMixin, OneGridModelView):
     masked_columns = ("phone",)
     eager_paths = ("unit", "grid.parent")
-    column_list = ("name", "unit", "grid", "duties", "checked_in_on", "service_hours", "last_household_visit_on", "active")
+    column_list = (
+        "name",
+        "unit",
+        "grid",
+        "duties",
+        "checked_in_on",
+        "service_hours",
+        "last_household_visit_on",
+        "active",
+    )
     column_searchable_list = ("name",)
     column_sortable_list = ("name", "grid_code", "checked_in_on", "service_hours", "last_household_visit_on")
-    form_columns = ("name", "phone", "user", "unit", "grid", "duties", "checked_in_on", "last_household_visit_on", "active")
+    form_columns = (
+        "name",
+        "phone",
+        "user",
+        "unit",
+        "grid",
+        "duties",
+        "checked_in_on",
+        "last_household_visit_on",
+        "active",
+    )
     form_area_levels = {"grid": "grid"}
     form_overrides = {"duties": CommaSetField}
     form_args = {"duties": {"choices": choices(MEMBER_DUTY_LABELS)}, "phone": {"validators": [phone_number]}}
-    column_formatters = {"duties": comma_set_formatter(MEMBER_DUTY_LABELS),
-                         "last_household_visit_on": visit_formatter(MEMBER_VISIT_DAYS)}
+    column_formatters = {
+        "duties": comma_set_formatter(MEMBER_DUTY_LABELS),
+        "last_household_visit_on": visit_formatter(MEMBER_VISIT_DAYS),
+    }
     column_formatters_export = {"duties": comma_set_formatter(MEMBER_DUTY_LABELS)}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(Member.grid_code) + [
             FilterEqual(Member.duties, _l("Duties"), options=choices(MEMBER_DUTY_LABELS)),
-            BehindFilter(Member.last_household_visit_on, _l("Behind on household visits"), MEMBER_VISIT_DAYS)]
+            BehindFilter(Member.last_household_visit_on, _l("Behind on household visits"), MEMBER_VISIT_DAYS),
+        ]
         self.form_ajax_refs = {
             "user": ScopedAjaxLoader("user", User, fields=["username", "name"], page_size=20),
             "unit": ScopedAjaxLoader("unit", Unit, fields=["name"], page_size=20),
@@ -137,7 +191,8 @@ class PledgeAdmin(OneGridModelView):
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(Pledge.area_code) + [
-            FilterEqual(Pledge.status, _l("Status"), options=choices(PLEDGE_STATUS_LABELS))]
+            FilterEqual(Pledge.status, _l("Status"), options=choices(PLEDGE_STATUS_LABELS))
+        ]
         self.form_ajax_refs = {
             "unit": ScopedAjaxLoader("unit", Unit, fields=["name"], page_size=20),
             "member": ScopedAjaxLoader("member", Member, fields=["name"], page_size=20),
@@ -146,7 +201,9 @@ class PledgeAdmin(OneGridModelView):
 
     def before_save(self, form, model, is_created):
         if (model.unit is None) == (model.member is None):
-            raise ValidationError(_("A pledge belongs either to a check-in unit or to a member: choose exactly one."))
+            raise ValidationError(
+                _("A pledge belongs either to a check-in unit or to a member: choose exactly one.")
+            )
         if model.period_start and model.period_end and model.period_end < model.period_start:
             raise ValidationError(_("The period ends before it starts."))
         model.area_code = model.owner_area_code()
@@ -168,7 +225,8 @@ class GridRoleAdmin(RevealMixin, OneGridModelView):
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(GridRole.grid_code) + [
-            FilterEqual(GridRole.role, _l("Role"), options=choices(GRID_ROLE_LABELS))]
+            FilterEqual(GridRole.role, _l("Role"), options=choices(GRID_ROLE_LABELS))
+        ]
         self.form_ajax_refs = {
             "member": ScopedAjaxLoader("member", Member, fields=["name"], page_size=20),
             "user": ScopedAjaxLoader("user", User, fields=["username", "name"], page_size=20),
@@ -177,7 +235,14 @@ class GridRoleAdmin(RevealMixin, OneGridModelView):
 
     def before_save(self, form, model, is_created):
         if model.role in SINGLE_GRID_ROLES and model.grid is not None:
-            taken = db.session.scalar(select(GridRole.id).where(
-                GridRole.grid_code == model.grid.code, GridRole.role == model.role, GridRole.id != model.id))
+            taken = db.session.scalar(
+                select(GridRole.id).where(
+                    GridRole.grid_code == model.grid.code,
+                    GridRole.role == model.role,
+                    GridRole.id != model.id,
+                )
+            )
             if taken is not None:
-                raise ValidationError(_("This grid already has a %(role)s.", role=GRID_ROLE_LABELS[model.role]))
+                raise ValidationError(
+                    _("This grid already has a %(role)s.", role=GRID_ROLE_LABELS[model.role])
+                )

@@ -1,4 +1,5 @@
 """District-wide reference data: departments, the matter list and SLA policies."""
+
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,5 +49,7 @@ class MatterAdmin(ReferenceView):
     form_columns = ("code", "name", "category", "department", "admitted", "sla_policy")
     column_filters = [
         FilterEqual(Matter.category, _l("Category"), options=choices(MATTER_CATEGORY_LABELS)),
-        FilterEqual(Matter.admitted, _l("Admitted to the grid list"), options=[("1", _l("Yes")), ("0", _l("No"))]),
+        FilterEqual(
+            Matter.admitted, _l("Admitted to the grid list"), options=[("1", _l("Yes")), ("0", _l("No"))]
+        ),
     ]

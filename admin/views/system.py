@@ -1,7 +1,8 @@
 """Users and the audit log."""
+
 from flask_admin.contrib.sqla.filters import FilterEqual
-from flask_login import current_user
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import ValidationError
 
@@ -25,13 +26,19 @@ class UserAdmin(OneGridModelView):
     column_choices = {"role": choices(ROLE_LABELS)}
     form_choices = {"role": choices(ROLE_LABELS), "locale": [("zh_Hans_CN", "简体中文"), ("en", "English")]}
     form_columns = ("username", "name", "role", "area", "department", "active", "locale", "new_password")
-    form_extra_fields = {"new_password": PasswordField(_l("New password"),
-                                                       description=_l("At least 8 characters. Leave empty to keep the current password."))}
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _l("New password"),
+            description=_l("At least 8 characters. Leave empty to keep the current password."),
+        )
+    }
     column_details_exclude_list = ("password_hash",)
     column_export_exclude_list = ("password_hash",)
 
     def __init__(self, *args, **kwargs):
-        self.column_filters = [FilterEqual(User.role, _l("Role"), options=choices(ROLE_LABELS))] + area_filters(User.area_code)
+        self.column_filters = [
+            FilterEqual(User.role, _l("Role"), options=choices(ROLE_LABELS))
+        ] + area_filters(User.area_code)
         super().__init__(*args, **kwargs)
 
     def before_save(self, form, model, is_created):
@@ -59,18 +66,42 @@ class AuditLogAdmin(OneGridModelView):
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = ("at", "username", "channel", "action", "model", "object_id", "area_code", "before", "after")
+    column_list = (
+        "at",
+        "username",
+        "channel",
+        "action",
+        "model",
+        "object_id",
+        "area_code",
+        "before",
+        "after",
+    )
     column_searchable_list = ("username", "model", "object_id")
     column_sortable_list = ("at", "username", "action", "model")
     column_default_sort = ("at", True)
-    column_choices = {"action": [("create", _l("Create")), ("update", _l("Update")), ("delete", _l("Delete")),
-                                 ("reveal", _l("Reveal")), ("import", _l("Import")), ("export", _l("Export"))],
-                      "channel": [("admin", _l("Through the back office")), ("site", _l("Through the site")),
-                                  ("api", _l("Through the API")), ("job", _l("Through a job")),
-                                  ("cli", _l("Through the command line"))]}
+    column_choices = {
+        "action": [
+            ("create", _l("Create")),
+            ("update", _l("Update")),
+            ("delete", _l("Delete")),
+            ("reveal", _l("Reveal")),
+            ("import", _l("Import")),
+            ("export", _l("Export")),
+        ],
+        "channel": [
+            ("admin", _l("Through the back office")),
+            ("site", _l("Through the site")),
+            ("api", _l("Through the API")),
+            ("job", _l("Through a job")),
+            ("cli", _l("Through the command line")),
+        ],
+    }
 
     def __init__(self, *args, **kwargs):
-        self.column_filters = [FilterEqual(AuditLog.action, _l("Action"), options=self.column_choices["action"]),
-                               FilterEqual(AuditLog.channel, _l("Channel"), options=self.column_choices["channel"]),
-                               FilterEqual(AuditLog.model, _l("Record type"))] + area_filters(AuditLog.area_code)
+        self.column_filters = [
+            FilterEqual(AuditLog.action, _l("Action"), options=self.column_choices["action"]),
+            FilterEqual(AuditLog.channel, _l("Channel"), options=self.column_choices["channel"]),
+            FilterEqual(AuditLog.model, _l("Record type")),
+        ] + area_filters(AuditLog.area_code)
         super().__init__(*args, **kwargs)

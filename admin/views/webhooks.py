@@ -1,4 +1,5 @@
 """Outbound webhooks in the back office (administrators only): endpoints, their deliveries, re-sending."""
+
 import json
 
 from flask import flash, redirect, request, session
@@ -6,10 +7,9 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import Select2Widget
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -74,7 +74,15 @@ class WebhookEndpointAdmin(OneGridModelView):
     details_template = "admin/webhook_endpoint_details.html"
     column_labels = {**OneGridModelView.column_labels, **LABELS}
     column_list = ("url", "description", "event_types", "active", "disabled_reason", "created_at")
-    column_details_list = ("id", "url", "description", "event_types", "active", "disabled_reason", "created_at")
+    column_details_list = (
+        "id",
+        "url",
+        "description",
+        "event_types",
+        "active",
+        "disabled_reason",
+        "created_at",
+    )
     column_searchable_list = ("url", "description")
     column_sortable_list = ("url", "active", "created_at")
     column_formatters = {
@@ -86,16 +94,25 @@ class WebhookEndpointAdmin(OneGridModelView):
 
     def __init__(self, *args, **kwargs):
         self.form_args = {
-            "url": {"validators": [InputRequired(), _check_url],
-                    "description": _l("Where OneGrid POSTs the signed events (http:// or https://).")},
-            "event_types": {"choices": service.topic_choices(), "widget": Select2Widget(multiple=True),
-                            "validators": [_some_topics]},
+            "url": {
+                "validators": [InputRequired(), _check_url],
+                "description": _l("Where OneGrid POSTs the signed events (http:// or https://)."),
+            },
+            "event_types": {
+                "choices": service.topic_choices(),
+                "widget": Select2Widget(multiple=True),
+                "validators": [_some_topics],
+            },
         }
         super().__init__(*args, **kwargs)
 
     def _with_current_topics(self, form, obj):
         # topics stored earlier stay choosable even if no longer offered (e.g. registered by later code)
-        stored = [(t, t) for t in (getattr(obj, "event_types", None) or []) if t not in dict(service.topic_choices())]
+        stored = [
+            (t, t)
+            for t in (getattr(obj, "event_types", None) or [])
+            if t not in dict(service.topic_choices())
+        ]
         form.event_types.choices = service.topic_choices() + stored
         return form
 
@@ -141,17 +158,31 @@ class WebhookEndpointAdmin(OneGridModelView):
         show = session.get(_SHOW_SECRET) == model.id
         if show:
             session.pop(_SHOW_SECRET)
-        counts = dict(db.session.execute(
-            select(WebhookDelivery.status, db.func.count()).where(WebhookDelivery.endpoint_id == model.id)
-            .group_by(WebhookDelivery.status)).all())
-        return {"secret": model.secret if show else service.mask_secret(model.secret), "secret_shown": show,
-                "delivery_counts": [(str(label), counts.get(status.value, 0))
-                                    for status, label in DELIVERY_STATUS_LABELS.items()]}
+        counts = dict(
+            db.session.execute(
+                select(WebhookDelivery.status, db.func.count())
+                .where(WebhookDelivery.endpoint_id == model.id)
+                .group_by(WebhookDelivery.status)
+            ).all()
+        )
+        return {
+            "secret": model.secret if show else service.mask_secret(model.secret),
+            "secret_shown": show,
+            "delivery_counts": [
+                (str(label), counts.get(status.value, 0)) for status, label in DELIVERY_STATUS_LABELS.items()
+            ],
+        }
+
+
+def _when_column(column: str):
+    """A list formatter showing `column`'s moment in the user's time."""
+    return lambda view, context, model, name: when(getattr(model, column))
 
 
 def _payload(view, context, model, name):
-    return Markup("<pre class='mb-0 og-webhook-payload'>%s</pre>") % json.dumps(model.payload, ensure_ascii=False,
-                                                                                 indent=2)
+    return Markup("<pre class='mb-0 og-webhook-payload'>%s</pre>") % json.dumps(
+        model.payload, ensure_ascii=False, indent=2
+    )
 
 
 class WebhookDeliveryAdmin(OneGridModelView):
@@ -165,10 +196,30 @@ class WebhookDeliveryAdmin(OneGridModelView):
     can_export = False
     details_template = "admin/webhook_delivery_details.html"
     column_labels = {**OneGridModelView.column_labels, **LABELS}
-    column_list = ("created_at", "topic", "endpoint", "status", "attempts", "last_status_code", "next_attempt_at",
-                   "event_id")
-    column_details_list = ("id", "event_id", "topic", "endpoint", "status", "attempts", "next_attempt_at",
-                           "last_status_code", "last_error", "created_at", "delivered_at", "payload")
+    column_list = (
+        "created_at",
+        "topic",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "event_id",
+    )
+    column_details_list = (
+        "id",
+        "event_id",
+        "topic",
+        "endpoint",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "delivered_at",
+        "payload",
+    )
     column_sortable_list = ("created_at", "topic", "status", "attempts", "next_attempt_at")
     column_default_sort = ("id", True)
     column_searchable_list = ("event_id",)
@@ -176,16 +227,22 @@ class WebhookDeliveryAdmin(OneGridModelView):
         "status": lambda v, c, m, n: str(DELIVERY_STATUS_LABELS.get(m.status, m.status)),
         "endpoint": lambda v, c, m, n: str(m.endpoint),
         "payload": _payload,
-        **{c: (lambda col: lambda v, c, m, n: when(getattr(m, col)))(c)
-           for c in ("created_at", "next_attempt_at", "delivered_at")},
+        **{c: _when_column(c) for c in ("created_at", "next_attempt_at", "delivered_at")},
     }
 
     def __init__(self, *args, **kwargs):
         self.column_filters = [
-            FilterEqual(WebhookDelivery.status, _l("Status"),
-                        options=[(s.value, label) for s, label in DELIVERY_STATUS_LABELS.items()]),
+            FilterEqual(
+                WebhookDelivery.status,
+                _l("Status"),
+                options=[(s.value, label) for s, label in DELIVERY_STATUS_LABELS.items()],
+            ),
             FilterEqual(WebhookDelivery.topic, _l("Event type"), options=[(t, t) for t in service.TOPICS]),
-            RowFilter(WebhookDelivery.endpoint_id, _l("Endpoint"), select(WebhookEndpoint).order_by(WebhookEndpoint.id)),
+            RowFilter(
+                WebhookDelivery.endpoint_id,
+                _l("Endpoint"),
+                select(WebhookEndpoint).order_by(WebhookEndpoint.id),
+            ),
         ]
         super().__init__(*args, **kwargs)
 
@@ -210,7 +267,10 @@ class WebhookDeliveryAdmin(OneGridModelView):
                 continue
             done += 1
         if done:
-            flash(ngettext("%(num)d delivery queued again.", "%(num)d deliveries queued again.", done), "success")
+            flash(
+                ngettext("%(num)d delivery queued again.", "%(num)d deliveries queued again.", done),
+                "success",
+            )
         if failed:
             flash(_("Not re-sent: %(reasons)s", reasons=" ".join(failed)), "error")
 
@@ -227,9 +287,16 @@ class WebhookDeliveryAdmin(OneGridModelView):
         return redirect(self.get_url(".details_view", id=delivery.id))
 
     def details_extras(self, model):
-        attempts = [{
-            "number": a.number, "at": when(a.at), "status_code": a.status_code or "",
-            "error": a.error or ("" if a.duration_ms is not None else _("no answer recorded (interrupted)")),
-            "duration_ms": a.duration_ms if a.duration_ms is not None else "", "excerpt": a.response_excerpt or "",
-        } for a in reversed(model.attempt_log)]
+        attempts = [
+            {
+                "number": a.number,
+                "at": when(a.at),
+                "status_code": a.status_code or "",
+                "error": a.error
+                or ("" if a.duration_ms is not None else _("no answer recorded (interrupted)")),
+                "duration_ms": a.duration_ms if a.duration_ms is not None else "",
+                "excerpt": a.response_excerpt or "",
+            }
+            for a in reversed(model.attempt_log)
+        ]
         return {"attempt_rows": attempts, "endpoint_active": model.endpoint.active}

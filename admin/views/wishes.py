@@ -1,4 +1,5 @@
 """Micro-wishes in the back office: categories, every wish in scope, the review queue and the transitions."""
+
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
@@ -7,13 +8,12 @@ from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
-from flask_admin.model.fields import AjaxSelectField
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model.fields import AjaxSelectField
 from flask_admin.model.template import EndpointLinkRowAction
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import not_, or_
@@ -27,7 +27,14 @@ from app.ids import parse_id
 from app.models import Area, Resident, Wish, WishCategory
 from app.models.base import utcnow
 from app.models.choices import (
-    RATING_LABELS, WISH_ACTION_LABELS, WISH_STATUS_LABELS, AreaLevel, Role, WishAction, WishStatus, choices,
+    RATING_LABELS,
+    WISH_ACTION_LABELS,
+    WISH_STATUS_LABELS,
+    AreaLevel,
+    Role,
+    WishAction,
+    WishStatus,
+    choices,
 )
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
 from app.services import wishes
@@ -36,7 +43,13 @@ from app.services.masking import mask_name
 
 # what staff may do to a wish in the back office; cancel, confirm and dispute only for a resident
 # without an account, whose grid staff act as the owner (wishes.is_owner decides)
-STAFF_ACTIONS = (WishAction.PUBLISH, WishAction.REJECT, WishAction.CANCEL, WishAction.CONFIRM, WishAction.DISPUTE)
+STAFF_ACTIONS = (
+    WishAction.PUBLISH,
+    WishAction.REJECT,
+    WishAction.CANCEL,
+    WishAction.CONFIRM,
+    WishAction.DISPUTE,
+)
 EDITABLE_STATUSES = (WishStatus.SUBMITTED, WishStatus.PUBLISHED)
 # the form fields each transition asks for (the service validates them)
 ACTION_FIELDS = {
@@ -47,8 +60,13 @@ ACTION_FIELDS = {
     WishAction.DISPUTE: ("reason",),
 }
 # the service's error keys → the create form's fields
-POST_FIELDS = {"resident_id": "resident", "grid_code": "grid", "category": "category", "title": "title",
-               "description": "description"}
+POST_FIELDS = {
+    "resident_id": "resident",
+    "grid_code": "grid",
+    "category": "category",
+    "title": "title",
+    "description": "description",
+}
 
 
 # --- display ---------------------------------------------------------------------------------------
@@ -75,7 +93,10 @@ def _deadline(view, context, model, name, plain: bool = False):
         return ""
     if plain or not wishes.is_overdue(model):
         return when(deadline)
-    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (when(deadline), _("overdue"))
+    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (
+        when(deadline),
+        _("overdue"),
+    )
 
 
 def _datetime(view, context, model, name):
@@ -90,8 +111,19 @@ FORMATTERS = {
     "rating": lambda v, c, m, n: str(RATING_LABELS.get(m.rating, m.rating or "")),
     "assisted": lambda v, c, m, n: _("Yes") if m.assisted else _("No"),
     "deadline": _deadline,
-    **{c: _datetime for c in ("respond_by", "reply_by", "resolve_by", "created_at", "published_at", "claimed_at",
-                              "done_at", "confirmed_at")},
+    **{
+        c: _datetime
+        for c in (
+            "respond_by",
+            "reply_by",
+            "resolve_by",
+            "created_at",
+            "published_at",
+            "claimed_at",
+            "done_at",
+            "confirmed_at",
+        )
+    },
 }
 EXPORT_FORMATTERS = {**FORMATTERS, "deadline": lambda v, c, m, n: _deadline(v, c, m, n, plain=True)}
 
@@ -99,15 +131,21 @@ EXPORT_FORMATTERS = {**FORMATTERS, "deadline": lambda v, c, m, n: _deadline(v, c
 # --- filters ---------------------------------------------------------------------------------------
 def category_filter() -> RowFilter:
     """Wishes of one category (options: every category, active or not)."""
-    return RowFilter(Wish.category_id, _l("Category"), db.select(WishCategory).order_by(WishCategory.position),
-                     lambda category: category.name)
+    return RowFilter(
+        Wish.category_id,
+        _l("Category"),
+        db.select(WishCategory).order_by(WishCategory.position),
+        lambda category: category.name,
+    )
 
 
 class AssistedFilter(BaseSQLAFilter):
     """Wishes grid staff posted for a resident (帮办代办), or the residents' own."""
 
     def __init__(self):
-        super().__init__(Wish.posted_by_id, _l("Assisted posting"), options=[("1", _l("Yes")), ("0", _l("No"))])
+        super().__init__(
+            Wish.posted_by_id, _l("Assisted posting"), options=[("1", _l("Yes")), ("0", _l("No"))]
+        )
 
     def apply(self, query, value, alias=None):
         assisted = or_(Wish.owner_id.is_(None), Wish.owner_id != Wish.posted_by_id)
@@ -149,8 +187,17 @@ class WishCategoryAdmin(ReferenceView):
     column_default_sort = "position"
     column_searchable_list = ("code", "name")
     form_columns = ("code", "name", "position", "active")
-    form_args = {"code": {"validators": [InputRequired(), Regexp(r"^[a-z][a-z0-9_-]*$", message=_l(
-        "Use lowercase letters, digits, - and _ only, starting with a letter."))]}}
+    form_args = {
+        "code": {
+            "validators": [
+                InputRequired(),
+                Regexp(
+                    r"^[a-z][a-z0-9_-]*$",
+                    message=_l("Use lowercase letters, digits, - and _ only, starting with a letter."),
+                ),
+            ]
+        }
+    }
     can_export = False
 
 
@@ -164,10 +211,31 @@ class WishAdmin(OneGridModelView):
     transition_template = "admin/wish_transition.html"
     column_list = ("title", "category", "grid", "status", "owner", "claimed_by", "deadline", "created_at")
     eager_paths = ("category", "grid.parent", "owner", "resident", "claimed_by", "posted_by")
-    column_details_list = ("id", "title", "description", "category", "grid", "status", "owner", "assisted",
-                           "posted_by", "claimed_by", "hours", "completion_note", "rating", "comment",
-                           "reject_reason", "respond_by", "reply_by", "resolve_by", "created_at", "published_at",
-                           "claimed_at", "done_at", "confirmed_at")
+    column_details_list = (
+        "id",
+        "title",
+        "description",
+        "category",
+        "grid",
+        "status",
+        "owner",
+        "assisted",
+        "posted_by",
+        "claimed_by",
+        "hours",
+        "completion_note",
+        "rating",
+        "comment",
+        "reject_reason",
+        "respond_by",
+        "reply_by",
+        "resolve_by",
+        "created_at",
+        "published_at",
+        "claimed_at",
+        "done_at",
+        "confirmed_at",
+    )
     column_export_list = column_list
     column_sortable_list = ("title", ("grid", "grid_code"), "status", "created_at")
     column_default_sort = ("created_at", True)
@@ -179,8 +247,11 @@ class WishAdmin(OneGridModelView):
         self.column_formatters = dict(FORMATTERS)
         self.column_formatters_export = dict(EXPORT_FORMATTERS)
         self.column_filters = self.filters()
-        self.form_ajax_refs = {"resident": ResidentLoader("resident", Resident, fields=["name"], page_size=20,
-                                                       placeholder=_l("Type a name to search…"))}
+        self.form_ajax_refs = {
+            "resident": ResidentLoader(
+                "resident", Resident, fields=["name"], page_size=20, placeholder=_l("Type a name to search…")
+            )
+        }
         self.form_args = {
             "category": {"query_factory": _active_categories, "validators": [InputRequired()]},
             "description": {"validators": [Optional(), Length(max=DESCRIPTION_MAX)]},
@@ -188,22 +259,38 @@ class WishAdmin(OneGridModelView):
         super().__init__(*args, **kwargs)
 
     def filters(self) -> list:
-        return [FilterEqual(Wish.status, _l("Status"), options=choices(WISH_STATUS_LABELS)), category_filter(),
-                *area_filters(Wish.grid_code), AssistedFilter()]
+        return [
+            FilterEqual(Wish.status, _l("Status"), options=choices(WISH_STATUS_LABELS)),
+            category_filter(),
+            *area_filters(Wish.grid_code),
+            AssistedFilter(),
+        ]
 
     # --- posting on a resident's behalf (帮办代办) -----------------------------------------------
     def get_create_form(self):
         loader: QueryAjaxModelLoader = self._form_ajax_refs["resident"]
 
         class WishPostForm(self.form_base_class):
-            resident = AjaxSelectField(loader, _l("Resident"), validators=[InputRequired()],
-                                       description=_l("The resident you are posting for."))
-            category = QuerySelectField(_l("Category"), query_factory=_active_categories, validators=[InputRequired()])
+            resident = AjaxSelectField(
+                loader,
+                _l("Resident"),
+                validators=[InputRequired()],
+                description=_l("The resident you are posting for."),
+            )
+            category = QuerySelectField(
+                _l("Category"), query_factory=_active_categories, validators=[InputRequired()]
+            )
             # scope_form_choices confines it to the grids of the user's area (form_area_levels)
-            grid = QuerySelectField(_l("Grid"), query_factory=lambda: db.session.query(Area), allow_blank=True,
-                                    blank_text=_l("The resident's grid"))
+            grid = QuerySelectField(
+                _l("Grid"),
+                query_factory=lambda: db.session.query(Area),
+                allow_blank=True,
+                blank_text=_l("The resident's grid"),
+            )
             title = StringField(_l("Title"), validators=[InputRequired(), Length(max=TITLE_MAX)])
-            description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)])
+            description = TextAreaField(
+                _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)]
+            )
             publish = BooleanField(_l("Publish now"), description=_l("Put it on the public board at once."))
 
         return WishPostForm
@@ -211,10 +298,14 @@ class WishAdmin(OneGridModelView):
     def create_model(self, form):
         try:
             wish = wishes.post_wish(
-                current_user, title=form.title.data, description=form.description.data,
+                current_user,
+                title=form.title.data,
+                description=form.description.data,
                 category_code=form.category.data.code if form.category.data else None,
                 grid_code=form.grid.data.code if form.grid.data else None,
-                resident_id=form.resident.data.id if form.resident.data else None, publish=bool(form.publish.data))
+                resident_id=form.resident.data.id if form.resident.data else None,
+                publish=bool(form.publish.data),
+            )
         except Invalid as error:
             db.session.rollback()
             for key, message in error.errors.items():
@@ -293,10 +384,19 @@ class WishAdmin(OneGridModelView):
             except DomainError as error:
                 flash(error.message, "error")
                 return redirect(details_url)
-        return self.render(self.transition_template, wish=wish, action=action, action_label=_action_verb(action),
-                           values=values, errors=errors, fields=ACTION_FIELDS[action],
-                           ratings=choices(RATING_LABELS), return_url=return_url, cancel_url=details_url,
-                           owner=mask_name(wish.owner_name))
+        return self.render(
+            self.transition_template,
+            wish=wish,
+            action=action,
+            action_label=_action_verb(action),
+            values=values,
+            errors=errors,
+            fields=ACTION_FIELDS[action],
+            ratings=choices(RATING_LABELS),
+            return_url=return_url,
+            cancel_url=details_url,
+            owner=mask_name(wish.owner_name),
+        )
 
     def after_transition_url(self, wish: Wish) -> str:
         """Where a transition returns to when the page that asked for it did not say."""
@@ -313,18 +413,28 @@ class WishAdmin(OneGridModelView):
 
     # --- the details page ------------------------------------------------------------------------
     def details_extras(self, model):
-        steps = [{
-            "action": str(WISH_ACTION_LABELS.get(s.action, s.action)),
-            "actor": person(s.actor),
-            "from": status_label(s.from_status) if s.from_status else "",
-            "to": status_label(s.to_status),
-            "at": when(s.at),
-            "note": s.note or "",
-        } for s in model.steps]
-        actions = [(a, _action_verb(a)) for a in wishes.available_actions(current_user, model) if a in STAFF_ACTIONS]
+        steps = [
+            {
+                "action": str(WISH_ACTION_LABELS.get(s.action, s.action)),
+                "actor": person(s.actor),
+                "from": status_label(s.from_status) if s.from_status else "",
+                "to": status_label(s.to_status),
+                "at": when(s.at),
+                "note": s.note or "",
+            }
+            for s in model.steps
+        ]
+        actions = [
+            (a, _action_verb(a)) for a in wishes.available_actions(current_user, model) if a in STAFF_ACTIONS
+        ]
         deadline = wishes.current_deadline(model)
-        return {"steps": steps, "wish_actions": actions, "deadline": when(deadline) if deadline else "",
-                "overdue": wishes.is_overdue(model), "editable": model.status in EDITABLE_STATUSES}
+        return {
+            "steps": steps,
+            "wish_actions": actions,
+            "deadline": when(deadline) if deadline else "",
+            "overdue": wishes.is_overdue(model),
+            "editable": model.status in EDITABLE_STATUSES,
+        }
 
 
 class WishReviewAdmin(WishAdmin):
@@ -337,7 +447,9 @@ class WishReviewAdmin(WishAdmin):
     column_default_sort = ("created_at", False)
     column_labels = {**WishAdmin.column_labels, "deadline": _l("Review by")}
     column_extra_row_actions = [
-        EndpointLinkRowAction("fa fa-ban", ".transition_view", title=_l("Reject"), url_args={"action": "reject"}),
+        EndpointLinkRowAction(
+            "fa fa-ban", ".transition_view", title=_l("Reject"), url_args={"action": "reject"}
+        ),
     ]
 
     def after_transition_url(self, wish: Wish) -> str:
@@ -354,16 +466,19 @@ class WishReviewAdmin(WishAdmin):
 
 
 def _active_categories():
-    return db.session.query(WishCategory).filter(WishCategory.active.is_(True)).order_by(WishCategory.position)
+    return (
+        db.session.query(WishCategory).filter(WishCategory.active.is_(True)).order_by(WishCategory.position)
+    )
 
 
 def _action_verb(action: WishAction) -> str:
     """The button text of a transition."""
-    return str({
-        WishAction.PUBLISH: _l("Publish"),
-        WishAction.REJECT: _l("Reject"),
-        WishAction.CANCEL: _l("Cancel the wish"),
-        WishAction.CONFIRM: _l("Confirm and rate"),
-        WishAction.DISPUTE: _l("Dispute"),
-    }[action])
-
+    return str(
+        {
+            WishAction.PUBLISH: _l("Publish"),
+            WishAction.REJECT: _l("Reject"),
+            WishAction.CANCEL: _l("Cancel the wish"),
+            WishAction.CONFIRM: _l("Confirm and rate"),
+            WishAction.DISPUTE: _l("Dispute"),
+        }[action]
+    )

@@ -1,4 +1,5 @@
 """The JSON API at /api/v1 (flask-smorest: schemas, validation and the OpenAPI document)."""
+
 from decimal import Decimal
 
 from flask import Flask, current_app, request
@@ -49,8 +50,11 @@ def decimal_bounds_as_numbers(converter, field, ret, **kwargs) -> dict:
 
     Flask's JSON writes a Decimal as a string, and OpenAPI (and every client generator) wants numbers there.
     """
-    return {key: float(value) for key, value in ret.items()
-            if key in ("minimum", "maximum") and isinstance(value, Decimal)}
+    return {
+        key: float(value)
+        for key, value in ret.items()
+        if key in ("minimum", "maximum") and isinstance(value, Decimal)
+    }
 
 
 def cap_api_bodies() -> None:

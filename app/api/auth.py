@@ -1,4 +1,5 @@
 """Bearer-token authentication: the token endpoint and the decorator guarding every other endpoint."""
+
 from functools import wraps
 
 import marshmallow as ma
@@ -11,8 +12,8 @@ from app.api.errors import api_abort
 from app.auth import login_rate_limit, login_rate_limit_off
 from app.extensions import db, limiter
 from app.models import User
-from app.services.tokens import issue_token, user_for_token
 from app.services.login_limits import TooManyFailedLogins, check_credentials
+from app.services.tokens import issue_token, user_for_token
 from app.services.users import MAX_PASSWORD_LENGTH
 
 bp = api_blueprint("auth", __name__, "Bearer tokens for API clients.")
@@ -30,7 +31,9 @@ class TokenRequestSchema(ma.Schema):
 class TokenSchema(ma.Schema):
     """A bearer token and the moment it stops working."""
 
-    token = ma.fields.String(required=True, metadata={"description": "send as `Authorization: Bearer <token>`"})
+    token = ma.fields.String(
+        required=True, metadata={"description": "send as `Authorization: Bearer <token>`"}
+    )
     expires_at = ma.fields.DateTime(required=True, metadata={"description": "ISO 8601, UTC"})
 
 
@@ -50,8 +53,12 @@ def create_token(credentials):
     try:
         user = check_credentials(credentials["username"], credentials["password"])
     except TooManyFailedLogins as exc:
-        api_abort(429, "too_many_attempts", _("Too many wrong passwords for this account; try again later."),
-                  headers={"Retry-After": str(exc.retry_after)})
+        api_abort(
+            429,
+            "too_many_attempts",
+            _("Too many wrong passwords for this account; try again later."),
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     if user is None:
         api_abort(401, "invalid_credentials", _("Wrong username or password, or the account is disabled."))
     raw, expires_at = issue_token(user)
@@ -70,12 +77,20 @@ def token_required(*roles: str):
         def wrapped(*args, **kwargs):
             raw = _bearer_token()
             if raw is None:
-                api_abort(401, "missing_token", _("Send a bearer token: Authorization: Bearer <token>."),
-                          headers={"WWW-Authenticate": "Bearer"})
+                api_abort(
+                    401,
+                    "missing_token",
+                    _("Send a bearer token: Authorization: Bearer <token>."),
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             user = user_for_token(raw)
             if user is None:
-                api_abort(401, "invalid_token", _("The bearer token is unknown or has expired."),
-                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                api_abort(
+                    401,
+                    "invalid_token",
+                    _("The bearer token is unknown or has expired."),
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
             if roles and user.role not in roles:
                 api_abort(403, "forbidden", _("Your role may not use this endpoint."))
             g.api_user = user
@@ -96,4 +111,3 @@ def _bearer_token() -> str | None:
     scheme, _sep, raw = request.headers.get("Authorization", "").partition(" ")
     raw = raw.strip()
     return raw if scheme.lower() == "bearer" and raw else None
-

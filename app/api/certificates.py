@@ -1,4 +1,5 @@
 """Certificates over the API: the caller's own, one certificate's metadata and PDF, and public verification."""
+
 import marshmallow as ma
 from flask import jsonify, url_for
 from flask_babel import gettext as _
@@ -13,7 +14,9 @@ from app.services import certificates as service
 from app.services.certificate_pdf import pdf_response
 from app.services.masking import mask_name
 
-bp = api_blueprint("certificates", __name__, "Service and honour certificates: list, metadata, PDF, verification.")
+bp = api_blueprint(
+    "certificates", __name__, "Service and honour certificates: list, metadata, PDF, verification."
+)
 
 
 class WishRefSchema(ma.Schema):
@@ -43,7 +46,9 @@ class CertificateSchema(ma.Schema):
     wish = ma.fields.Nested(WishRefSchema, allow_none=True)
     period = ma.fields.Nested(PeriodSchema, allow_none=True)
     pdf_url = ma.fields.String(allow_none=True)
-    verify_url = ma.fields.String(required=True, metadata={"description": "the public page the QR code opens"})
+    verify_url = ma.fields.String(
+        required=True, metadata={"description": "the public page the QR code opens"}
+    )
     revoked_at = UtcDateTime(allow_none=True)
 
 
@@ -66,20 +71,32 @@ class UnknownSerialSchema(ErrorSchema):
     """The answer for a serial never issued: the API's error, plus the status a verification page shows."""
 
     status = ma.fields.String(required=True, metadata={"enum": ["unknown"]})
-    serial = ma.fields.String(required=True, metadata={"description": "the serial asked about (at most 40 characters)"})
+    serial = ma.fields.String(
+        required=True, metadata={"description": "the serial asked about (at most 40 characters)"}
+    )
 
 
 def present(certificate: Certificate, user) -> dict:
     """The API shape of a certificate the caller may see."""
     return {
-        "serial": certificate.serial, "kind": certificate.kind, "status": certificate.status,
-        "holder": mask_name(certificate.holder_name), "hours": certificate.hours,
-        "issued_at": certificate.issued_at, "issuer": certificate.issuer,
+        "serial": certificate.serial,
+        "kind": certificate.kind,
+        "status": certificate.status,
+        "holder": mask_name(certificate.holder_name),
+        "hours": certificate.hours,
+        "issued_at": certificate.issued_at,
+        "issuer": certificate.issuer,
         "wish": {"id": certificate.wish_id, "title": certificate.subject} if certificate.wish_id else None,
-        "period": ({"start": certificate.period_start, "end": certificate.period_end}
-                   if certificate.period_start else None),
-        "pdf_url": (url_for("certificates.certificate_pdf", serial=certificate.serial)
-                    if service.may_download(user, certificate) else None),
+        "period": (
+            {"start": certificate.period_start, "end": certificate.period_end}
+            if certificate.period_start
+            else None
+        ),
+        "pdf_url": (
+            url_for("certificates.certificate_pdf", serial=certificate.serial)
+            if service.may_download(user, certificate)
+            else None
+        ),
         "verify_url": service.verify_url(certificate.serial),
         "revoked_at": certificate.revoked_at,
     }
@@ -138,7 +155,9 @@ def verify_certificate(serial):
     info = service.verification(serial)
     if info is None:
         message = _("No certificate with this serial has been issued.")
-        response = jsonify(status="unknown", serial=serial[:40], error={"code": "not_found", "message": message})
+        response = jsonify(
+            status="unknown", serial=serial[:40], error={"code": "not_found", "message": message}
+        )
         response.status_code = 404
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,5 +1,6 @@
 """Shapes and helpers the wish and event APIs share: fields, deadlines, masked actors, commit-or-abort."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 import marshmallow as ma
 from flask_babel import gettext as _
@@ -26,7 +27,7 @@ class UtcDateTime(ma.fields.DateTime):
 
     def _serialize(self, value: datetime | None, attr, obj, **kwargs):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
 
 
@@ -60,8 +61,14 @@ def masked_user(user) -> str | None:
 
 def step_body(step, note: bool = True) -> dict:
     """One history step as the API shows it (app.api.wishes.StepSchema; events add their levels)."""
-    return {"action": step.action, "actor": masked_user(step.actor), "from_status": step.from_status,
-            "to_status": step.to_status, "at": step.at, "note": step.note if note else None}
+    return {
+        "action": step.action,
+        "actor": masked_user(step.actor),
+        "from_status": step.from_status,
+        "to_status": step.to_status,
+        "at": step.at,
+        "note": step.note if note else None,
+    }
 
 
 def abort_for(error: DomainError):
@@ -69,8 +76,12 @@ def abort_for(error: DomainError):
     if isinstance(error, Invalid):
         api_abort(422, error.code, error.message, errors={k: [v] for k, v in error.errors.items()})
     retry_after = getattr(error, "retry_after", None)
-    api_abort(error.status, error.code, error.message,
-              **({"headers": {"Retry-After": str(retry_after)}} if retry_after else {}))
+    api_abort(
+        error.status,
+        error.code,
+        error.message,
+        **({"headers": {"Retry-After": str(retry_after)}} if retry_after else {}),
+    )
 
 
 def commit_or_abort(change):
@@ -89,8 +100,11 @@ def commit_or_abort(change):
 
 def load_visible_or_404(model, object_id: int, visible, options=()):
     """The `model` row with this id when the `visible` condition admits it; else a JSON 404."""
-    row = None if parse_id(object_id) is None else db.session.scalar(
-        select(model).where(model.id == object_id, visible).options(*options))
+    row = (
+        None
+        if parse_id(object_id) is None
+        else db.session.scalar(select(model).where(model.id == object_id, visible).options(*options))
+    )
     if row is None:
         api_abort(404, "not_found", _("Not found."))
     return row
@@ -98,11 +112,18 @@ def load_visible_or_404(model, object_id: int, visible, options=()):
 
 def action_body(body, name: str, statuses) -> type[ma.Schema]:
     """`body` (a schema class, or None for none) with the optional `expected_status` every action accepts."""
-    expected_status = Text(validate=ma.validate.OneOf(statuses, error=CHOOSE_ONE), metadata={
-        "description": "the status the caller last saw; when the record has moved on since, nothing is done: "
-                       "409 status_mismatch, naming the current status"})
-    return type(name, (body or ma.Schema,), {"__doc__": body.__doc__ if body else "Optional preconditions.",
-                                             "expected_status": expected_status})
+    expected_status = Text(
+        validate=ma.validate.OneOf(statuses, error=CHOOSE_ONE),
+        metadata={
+            "description": "the status the caller last saw; when the record has moved on since, nothing is done: "
+            "409 status_mismatch, naming the current status"
+        },
+    )
+    return type(
+        name,
+        (body or ma.Schema,),
+        {"__doc__": body.__doc__ if body else "Optional preconditions.", "expected_status": expected_status},
+    )
 
 
 def register_actions(bp, collection: str, noun: str, schema, actions: dict, act, responses=()) -> None:
@@ -115,6 +136,7 @@ def register_actions(bp, collection: str, noun: str, schema, actions: dict, act,
     statuses = schema._declared_fields["status"].metadata["enum"]
     for action, (body, summary) in actions.items():
         body = action_body(body, f"{action.title()}{noun.title()}RequestSchema", statuses)
+
         def view(*args, _action=action, **kwargs):
             return act(_action, kwargs[f"{noun}_id"], args[0] if args else {})
 
@@ -128,4 +150,6 @@ def register_actions(bp, collection: str, noun: str, schema, actions: dict, act,
         # a body of optional fields may be left out altogether
         view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
         view = token_required()(view)
-        bp.route(f"/{collection}/<int:{noun}_id>/{action}", methods=["POST"], endpoint=f"{action}_{noun}")(view)
+        bp.route(f"/{collection}/<int:{noun}_id>/{action}", methods=["POST"], endpoint=f"{action}_{noun}")(
+            view
+        )

@@ -1,4 +1,5 @@
 """JSON errors for the API: every failure answers `{"error": {"code", "message"}}`."""
+
 import re
 from typing import NoReturn
 
@@ -27,7 +28,9 @@ class ErrorDetailSchema(ma.Schema):
     """What went wrong, for programs (`code`) and for people (`message`)."""
 
     code = ma.fields.String(required=True, metadata={"description": "short snake_case code, e.g. not_found"})
-    message = ma.fields.String(required=True, metadata={"description": "human-readable, in the caller's language"})
+    message = ma.fields.String(
+        required=True, metadata={"description": "human-readable, in the caller's language"}
+    )
     field_errors = ma.fields.Dict(
         data_key="fields",
         keys=ma.fields.String(),

@@ -1,4 +1,5 @@
 """Events over the API: the list, reporting (with the hotline's Idempotency-Key), one event, its transitions."""
+
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -6,26 +7,51 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404,
-    masked_user, register_actions, step_body,
+    AREA_CODE,
+    CHOOSE_ONE,
+    DeadlinesSchema,
+    Text,
+    UtcDateTime,
+    commit_or_abort,
+    load_visible_or_404,
+    masked_user,
+    register_actions,
+    step_body,
 )
 from app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from app.api.idempotency import idempotent
+from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.api.wishes import StepSchema
 from app.ids import MAX_ID
 from app.models import Matter
 from app.models.base import under_area
-from app.models.choices import STAFF_ROLES, DispatchStatus, EventAction, EventLevel, EventSource, EventStatus, Role
+from app.models.choices import (
+    STAFF_ROLES,
+    DispatchStatus,
+    EventAction,
+    EventLevel,
+    EventSource,
+    EventStatus,
+    Role,
+)
 from app.models.events import (
-    ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, NOTE_MAX, TITLE_MAX, Dispatch, Event, EventStep,
+    ACTING_FOR_MAX,
+    DESCRIPTION_MAX,
+    LOCATION_MAX,
+    NOTE_MAX,
+    TITLE_MAX,
+    Dispatch,
+    Event,
+    EventStep,
 )
 from app.services import events as service
 from app.services import workflow
 from app.services.event_sla import is_overdue, next_deadline
 
-bp = api_blueprint("events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive.")
+bp = api_blueprint(
+    "events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive."
+)
 
 MAX_DEPARTMENTS = 20
 
@@ -75,7 +101,9 @@ class EventSchema(ma.Schema):
     location_text = ma.fields.String(allow_none=True)
     source = ma.fields.String(required=True, metadata={"enum": [s.value for s in EventSource]})
     reporter = ma.fields.String(required=True, metadata={"description": "masked name"})
-    acting_for = ma.fields.String(allow_none=True, metadata={"description": "staff only: whom it was reported for"})
+    acting_for = ma.fields.String(
+        allow_none=True, metadata={"description": "staff only: whom it was reported for"}
+    )
     level = ma.fields.String(required=True, metadata={"enum": [lv.value for lv in EventLevel]})
     status = ma.fields.String(required=True, metadata={"enum": [s.value for s in EventStatus]})
     major = ma.fields.Boolean(required=True)
@@ -91,8 +119,11 @@ class EventSchema(ma.Schema):
     deadlines = ma.fields.Nested(EventDeadlinesSchema, required=True)
     next_deadline = UtcDateTime(allow_none=True, metadata={"description": "the deadline that runs now"})
     overdue = ma.fields.Boolean(required=True)
-    actions = ma.fields.List(ma.fields.String(), required=True,
-                             metadata={"description": "what the caller may do now: POST /events/{id}/<action>"})
+    actions = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "what the caller may do now: POST /events/{id}/<action>"},
+    )
     dispatches = ma.fields.List(ma.fields.Nested(DispatchSchema))
     history = ma.fields.List(ma.fields.Nested(EventStepSchema))
 
@@ -129,18 +160,35 @@ class EventRequestSchema(ma.Schema):
 
     title = Text(required=True, validate=ma.validate.Length(min=1, max=TITLE_MAX))
     description = Text(allow_none=True, validate=ma.validate.Length(max=DESCRIPTION_MAX))
-    matter = Text(required=True, validate=ma.validate.Length(min=1, max=20),
-                  metadata={"description": "matter code, see GET /matters"})
-    grid_code = Text(allow_none=True, validate=AREA_CODE,
-                     metadata={"description": "a grid (15 digits); residents: default their home grid"})
+    matter = Text(
+        required=True,
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={"description": "matter code, see GET /matters"},
+    )
+    grid_code = Text(
+        allow_none=True,
+        validate=AREA_CODE,
+        metadata={"description": "a grid (15 digits); residents: default their home grid"},
+    )
     location_text = Text(allow_none=True, validate=ma.validate.Length(max=LOCATION_MAX))
-    source = Text(allow_none=True, validate=ma.validate.OneOf([s.value for s in EventSource], error=CHOOSE_ONE),
-                  metadata={"description": "default by role: patrol, resident, hotline, department"})
-    acting_for = PersonField(allow_none=True, metadata={
-        "description": "staff only: the person reported for, a name or a resident id",
-        "oneOf": [{"type": "string"}, {"type": "integer"}]})
-    campaign_id = ma.fields.Integer(allow_none=True, strict=True, validate=ma.validate.Range(min=1, max=MAX_ID),
-                                    metadata={"description": "a running campaign (专项治理) covering the grid"})
+    source = Text(
+        allow_none=True,
+        validate=ma.validate.OneOf([s.value for s in EventSource], error=CHOOSE_ONE),
+        metadata={"description": "default by role: patrol, resident, hotline, department"},
+    )
+    acting_for = PersonField(
+        allow_none=True,
+        metadata={
+            "description": "staff only: the person reported for, a name or a resident id",
+            "oneOf": [{"type": "string"}, {"type": "integer"}],
+        },
+    )
+    campaign_id = ma.fields.Integer(
+        allow_none=True,
+        strict=True,
+        validate=ma.validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "a running campaign (专项治理) covering the grid"},
+    )
 
 
 class EscalateRequestSchema(ma.Schema):
@@ -153,8 +201,11 @@ class EscalateRequestSchema(ma.Schema):
 class DispatchRequestSchema(ma.Schema):
     """The departments called in (吹哨), by code (see GET /departments)."""
 
-    departments = ma.fields.List(Text(validate=ma.validate.Length(min=1, max=20)), required=True,
-                                 validate=ma.validate.Length(min=1, max=MAX_DEPARTMENTS))
+    departments = ma.fields.List(
+        Text(validate=ma.validate.Length(min=1, max=20)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=MAX_DEPARTMENTS),
+    )
 
 
 class AnswerRequestSchema(ma.Schema):
@@ -180,16 +231,22 @@ class VerifyRequestSchema(ma.Schema):
     """The on-the-spot check: passed, or failed with a note (back to work)."""
 
     passed = ma.fields.Boolean(required=True)
-    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX),
-                metadata={"description": "required when the check failed"})
+    note = Text(
+        allow_none=True,
+        validate=ma.validate.Length(max=NOTE_MAX),
+        metadata={"description": "required when the check failed"},
+    )
 
 
 class CallbackRequestSchema(ma.Schema):
     """The callback (回访): satisfied closes the event, unsatisfied (with a note) reopens it."""
 
     satisfied = ma.fields.Boolean(required=True)
-    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX),
-                metadata={"description": "required when unsatisfied"})
+    note = Text(
+        allow_none=True,
+        validate=ma.validate.Length(max=NOTE_MAX),
+        metadata={"description": "required when unsatisfied"},
+    )
 
 
 class ArchiveRequestSchema(ma.Schema):
@@ -200,26 +257,42 @@ class ArchiveRequestSchema(ma.Schema):
 
 # --- reading -------------------------------------------------------------------------------------
 LIST_OPTIONS = (joinedload(Event.matter), selectinload(Event.reporter))
-DETAIL_OPTIONS = (*LIST_OPTIONS, selectinload(Event.steps).selectinload(EventStep.actor),
-                  selectinload(Event.steps).selectinload(EventStep.department),
-                  selectinload(Event.dispatches).selectinload(Dispatch.department))
+DETAIL_OPTIONS = (
+    *LIST_OPTIONS,
+    selectinload(Event.steps).selectinload(EventStep.actor),
+    selectinload(Event.steps).selectinload(EventStep.department),
+    selectinload(Event.dispatches).selectinload(Dispatch.department),
+)
 
 
 def present(event: Event, user, detail: bool = False) -> dict:
     """The API shape of `event` for `user`, with its dispatches and history on request."""
     body = {
-        "id": event.id, "title": event.title, "description": event.description,
-        "matter": event.matter.code, "matter_name": event.matter.name, "grid_code": event.grid_code,
-        "location_text": event.location_text, "source": event.source,
+        "id": event.id,
+        "title": event.title,
+        "description": event.description,
+        "matter": event.matter.code,
+        "matter_name": event.matter.name,
+        "grid_code": event.grid_code,
+        "location_text": event.location_text,
+        "source": event.source,
         "reporter": masked_user(event.reporter) or "",
         "acting_for": event.acting_for if user.role in STAFF_ROLES else None,
-        "level": event.level, "status": event.status, "major": event.major, "external_ref": event.external_ref,
+        "level": event.level,
+        "status": event.status,
+        "major": event.major,
+        "external_ref": event.external_ref,
         "campaign_id": event.campaign_id,
-        "score": event.score, "created_at": event.created_at, "accepted_at": event.accepted_at,
-        "resolved_at": event.resolved_at, "verified_at": event.verified_at, "closed_at": event.closed_at,
+        "score": event.score,
+        "created_at": event.created_at,
+        "accepted_at": event.accepted_at,
+        "resolved_at": event.resolved_at,
+        "verified_at": event.verified_at,
+        "closed_at": event.closed_at,
         "archived_at": event.archived_at,
         "deadlines": {"respond": event.respond_by, "reply": event.reply_by, "resolve": event.resolve_by},
-        "next_deadline": next_deadline(event), "overdue": is_overdue(event),
+        "next_deadline": next_deadline(event),
+        "overdue": is_overdue(event),
         "actions": service.interface_actions(user, event),
     }
     if detail:
@@ -228,14 +301,24 @@ def present(event: Event, user, detail: bool = False) -> dict:
             if step.action == EventAction.ANSWER and step.department_id is not None:
                 answers.setdefault(step.department_id, []).append({"note": step.note, "at": step.at})
         body["dispatches"] = [
-            {"department": d.department.code, "department_name": d.department.name, "status": d.status,
-             "dispatched_at": d.dispatched_at, "answered_at": d.answered_at, "done_at": d.done_at,
-             "answers": answers.get(d.department_id, [])}
+            {
+                "department": d.department.code,
+                "department_name": d.department.name,
+                "status": d.status,
+                "dispatched_at": d.dispatched_at,
+                "answered_at": d.answered_at,
+                "done_at": d.done_at,
+                "answers": answers.get(d.department_id, []),
+            }
             for d in event.dispatches
         ]
         body["history"] = [
-            {**step_body(step), "from_level": step.from_level, "to_level": step.to_level,
-             "department": step.department.code if step.department is not None else None}
+            {
+                **step_body(step),
+                "from_level": step.from_level,
+                "to_level": step.to_level,
+                "department": step.department.code if step.department is not None else None,
+            }
             for step in event.steps
         ]
     return body
@@ -252,8 +335,12 @@ def _load_visible(user, event_id: int, options=LIST_OPTIONS) -> Event:
 def list_events(query):
     """Events visible to the caller, newest first: staff their scope, departments their dispatches, others their own."""
     user = current_api_user()
-    events = (select(Event).where(service.visible_condition(user)).options(*LIST_OPTIONS)
-              .order_by(Event.created_at.desc(), Event.id.desc()))
+    events = (
+        select(Event)
+        .where(service.visible_condition(user))
+        .options(*LIST_OPTIONS)
+        .order_by(Event.created_at.desc(), Event.id.desc())
+    )
     for name in ("status", "level", "source"):
         if name in query:
             events = events.where(getattr(Event, name) == query[name])
@@ -271,10 +358,15 @@ def list_events(query):
 @bp.arguments(EventRequestSchema)
 @idempotent(bp, own_key=lambda user: user.role == Role.INTEGRATION)  # the hotline's key is its ticket id
 @bp.response(201, EventSchema)
-@bp.alt_response(200, schema=EventSchema, description="The same Idempotency-Key again: the first event, unchanged.")
+@bp.alt_response(
+    200, schema=EventSchema, description="The same Idempotency-Key again: the first event, unchanged."
+)
 @bp.alt_response(409, response="CONFLICT")
-@bp.alt_response(429, response="TOO_MANY_REQUESTS",
-                 description="A resident or member reported too often; `Retry-After` says when to try again.")
+@bp.alt_response(
+    429,
+    response="TOO_MANY_REQUESTS",
+    description="A resident or member reported too often; `Retry-After` says when to try again.",
+)
 def report_event(values, idempotency_key=None):
     """Report an event at grid level; the 12345 hotline sends its ticket id as the Idempotency-Key.
 
@@ -286,10 +378,17 @@ def report_event(values, idempotency_key=None):
     def report():
         try:
             return service.report_event(
-                user, title=values["title"], description=values.get("description"), matter_code=values["matter"],
-                grid_code=values.get("grid_code"), location_text=values.get("location_text"),
-                source=values.get("source"), acting_for=values.get("acting_for"), external_ref=idempotency_key,
-                campaign_id=values.get("campaign_id"))
+                user,
+                title=values["title"],
+                description=values.get("description"),
+                matter_code=values["matter"],
+                grid_code=values.get("grid_code"),
+                location_text=values.get("location_text"),
+                source=values.get("source"),
+                acting_for=values.get("acting_for"),
+                external_ref=idempotency_key,
+                campaign_id=values.get("campaign_id"),
+            )
         except service.EventInvalid as error:  # the ticket id arrived as a header: name it so
             if "external_ref" in error.errors:
                 error.errors[IDEMPOTENCY_HEADER] = error.errors.pop("external_ref")
@@ -312,13 +411,28 @@ def get_event(event_id):
 # --- the transitions: one endpoint per action, all through services.events.perform ---------------
 ACTION_ENDPOINTS = {
     "accept": (None, "The handler at the event's level takes it on (meets the respond deadline)."),
-    "start": (StartRequestSchema, "The handler starts work on an accepted event (a first word to the reporter)."),
-    "escalate": (EscalateRequestSchema, "The handler hands the event one level up, or to the district when major."),
+    "start": (
+        StartRequestSchema,
+        "The handler starts work on an accepted event (a first word to the reporter).",
+    ),
+    "escalate": (
+        EscalateRequestSchema,
+        "The handler hands the event one level up, or to the district when major.",
+    ),
     "dispatch": (DispatchRequestSchema, "Street staff call one or more departments in (吹哨)."),
-    "answer": (AnswerRequestSchema, "A department answers its dispatch (报到), saying whether its part is done."),
+    "answer": (
+        AnswerRequestSchema,
+        "A department answers its dispatch (报到), saying whether its part is done.",
+    ),
     "resolve": (ResolveRequestSchema, "The handler reports the event solved, once every department is done."),
-    "verify": (VerifyRequestSchema, "The grid worker checks on the spot: passed, or failed and back to work."),
-    "callback": (CallbackRequestSchema, "The callback (回访): satisfied closes the event, unsatisfied reopens it."),
+    "verify": (
+        VerifyRequestSchema,
+        "The grid worker checks on the spot: passed, or failed and back to work.",
+    ),
+    "callback": (
+        CallbackRequestSchema,
+        "The callback (回访): satisfied closes the event, unsatisfied reopens it.",
+    ),
     "archive": (ArchiveRequestSchema, "The community scores the closed event 1–5 and archives it."),
 }
 
@@ -334,5 +448,6 @@ def _act(action: str, event_id: int, values: dict) -> dict:
 if missing := workflow.unrouted(service.MACHINE, ACTION_ENDPOINTS):
     raise RuntimeError(f"event actions listed but not routed: {sorted(missing)}")
 # every event action may meet a value the state machine refuses (422), a body or not
-register_actions(bp, "events", "event", EventSchema, ACTION_ENDPOINTS, _act,
-                 responses=((422, "UNPROCESSABLE_ENTITY"),))
+register_actions(
+    bp, "events", "event", EventSchema, ACTION_ENDPOINTS, _act, responses=((422, "UNPROCESSABLE_ENTITY"),)
+)

@@ -9,6 +9,7 @@ What is kept: every answer the view gave, refusals (4xx) included, as the draft 
 claim is refused the same way, even if the wish was released meanwhile. Not kept: 5xx and 429 (try again later),
 and requests refused before the view ran (no token, an invalid header or body): nothing was processed.
 """
+
 from copy import deepcopy
 from functools import wraps
 
@@ -28,8 +29,10 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = r"^[\x20-\x7e]+$"  # printable ASCII: what every HTTP stack carries unchanged
 _SAVEPOINT = "idempotency_savepoint"
-REPLAYED_DOC = {"description": "`true` on an answer replayed for a repeated Idempotency-Key",
-                "schema": {"type": "string", "enum": ["true"]}}
+REPLAYED_DOC = {
+    "description": "`true` on an answer replayed for a repeated Idempotency-Key",
+    "schema": {"type": "string", "enum": ["true"]},
+}
 
 
 class IdempotencyKeySchema(ma.Schema):
@@ -40,12 +43,17 @@ class IdempotencyKeySchema(ma.Schema):
 
     idempotency_key = ma.fields.String(
         data_key=HEADER,
-        validate=[ma.validate.Length(min=1, max=KEY_MAX),
-                  ma.validate.Regexp(KEY_PATTERN, error=_l("Use printable ASCII characters only."))],
-        metadata={"description": "Any unique string (a UUID is best), 1–255 printable ASCII characters. The same "
-                                 "key from the same user within 24 hours returns the first answer (with "
-                                 f"`{REPLAYED_HEADER}: true`) without acting again; the key sent with another "
-                                 "request is refused (422 idempotency_key_reused)."})
+        validate=[
+            ma.validate.Length(min=1, max=KEY_MAX),
+            ma.validate.Regexp(KEY_PATTERN, error=_l("Use printable ASCII characters only.")),
+        ],
+        metadata={
+            "description": "Any unique string (a UUID is best), 1–255 printable ASCII characters. The same "
+            "key from the same user within 24 hours returns the first answer (with "
+            f"`{REPLAYED_HEADER}: true`) without acting again; the key sent with another "
+            "request is refused (422 idempotency_key_reused)."
+        },
+    )
 
 
 def idempotent(bp, *, own_key=None):
@@ -103,14 +111,24 @@ def _answer_once(user_id: int, key: str, body, run) -> Response:
     try:
         row = service.reserve(user_id, key, request.method, request.path[:255], print_)
     except service.KeyReused:
-        api_abort(422, "idempotency_key_reused",
-                  _("This Idempotency-Key was first sent with another request; use a new key for a new request."))
+        api_abort(
+            422,
+            "idempotency_key_reused",
+            _("This Idempotency-Key was first sent with another request; use a new key for a new request."),
+        )
     except service.KeyBusy:
-        api_abort(409, "idempotency_in_progress",
-                  _("A request with this Idempotency-Key is being processed; try again shortly."))
+        api_abort(
+            409,
+            "idempotency_in_progress",
+            _("A request with this Idempotency-Key is being processed; try again shortly."),
+        )
     if row.status_code is not None:
-        return Response(row.response_body, status=row.status_code, mimetype="application/json",
-                        headers={REPLAYED_HEADER: "true"})
+        return Response(
+            row.response_body,
+            status=row.status_code,
+            mimetype="application/json",
+            headers={REPLAYED_HEADER: "true"},
+        )
     savepoint = db.session.begin_nested()  # a refusal undoes the change, not the key
     setattr(g, _SAVEPOINT, savepoint)
     try:

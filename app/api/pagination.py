@@ -1,4 +1,5 @@
 """Pages of list endpoints: `?page=&per_page=` in, `{"items", "page", "per_page", "has_next"}` out."""
+
 from collections.abc import Sequence
 
 import marshmallow as ma
@@ -41,5 +42,5 @@ def paginate(source: Select | Sequence, query: dict) -> dict:
     if isinstance(source, Select):
         rows = list(db.session.scalars(source.offset(start).limit(per_page + 1)))
     else:
-        rows = list(source[start:start + per_page + 1])
+        rows = list(source[start : start + per_page + 1])
     return {"items": rows[:per_page], "page": page, "per_page": per_page, "has_next": len(rows) > per_page}

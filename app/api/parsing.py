@@ -1,4 +1,5 @@
 """The API's argument parser: bodies too deep or too large to decode, and unstorable text, stop before any schema."""
+
 import json
 
 import marshmallow as ma
@@ -41,4 +42,3 @@ class ApiParser(FlaskParser):
         if errors:
             raise ma.ValidationError(errors)
         return location_data
-

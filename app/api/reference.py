@@ -1,4 +1,5 @@
 """Reference data for clients: areas (in the caller's scope), departments and the matter list."""
+
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -19,7 +20,7 @@ AREA_CODE_PATTERN = r"^\d{6}(\d{3}){0,3}$"  # 6, 9, 12 or 15 digits
 def _parent_code(area) -> str | None:
     # codes are hierarchical, so the parent's code is a prefix: no query per row
     parent_level = AREA_PARENT_LEVEL.get(area.level)
-    return area.code[:AREA_CODE_LENGTH[parent_level]] if parent_level else None
+    return area.code[: AREA_CODE_LENGTH[parent_level]] if parent_level else None
 
 
 class AreaQuerySchema(PageQuerySchema):
@@ -57,7 +58,9 @@ class MatterQuerySchema(PageQuerySchema):
     category = ma.fields.String(
         validate=ma.validate.OneOf([c.value for c in MatterCategory], error=_l("Choose one of: {choices}."))
     )
-    admitted = ma.fields.Boolean(metadata={"description": "only admitted (true) or not admitted (false) matters"})
+    admitted = ma.fields.Boolean(
+        metadata={"description": "only admitted (true) or not admitted (false) matters"}
+    )
 
 
 class MatterSchema(ma.Schema):
@@ -66,7 +69,9 @@ class MatterSchema(ma.Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     category = ma.fields.String(required=True)
-    department = ma.fields.Pluck(DepartmentSchema, "code", allow_none=True, metadata={"description": "department code"})
+    department = ma.fields.Pluck(
+        DepartmentSchema, "code", allow_none=True, metadata={"description": "department code"}
+    )
     admitted = ma.fields.Boolean(required=True)
 
 

@@ -1,4 +1,5 @@
 """Counts of the records in the caller's scope."""
+
 import marshmallow as ma
 
 from app.api import api_blueprint
@@ -24,10 +25,18 @@ class StatsSchema(ma.Schema):
     communities = ma.fields.Integer()
     members = ma.fields.Integer(required=True)
     units = ma.fields.Integer()
-    events = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
-                            metadata={"description": "events by status"})
-    wishes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True,
-                            metadata={"description": "micro-wishes by status"})
+    events = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        required=True,
+        metadata={"description": "events by status"},
+    )
+    wishes = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        required=True,
+        metadata={"description": "micro-wishes by status"},
+    )
 
 
 @bp.route("/stats")

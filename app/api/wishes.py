@@ -8,8 +8,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.common import (
-    AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime, commit_or_abort, load_visible_or_404,
-    register_actions, step_body,
+    AREA_CODE,
+    CHOOSE_ONE,
+    DeadlinesSchema,
+    Text,
+    UtcDateTime,
+    commit_or_abort,
+    load_visible_or_404,
+    register_actions,
+    step_body,
 )
 from app.api.errors import api_abort
 from app.api.idempotency import idempotent
@@ -24,7 +31,6 @@ from app.services import workflow
 from app.services.masking import mask_name
 
 bp = api_blueprint("wishes", __name__, "Micro-wishes: post, publish, claim, complete, confirm.")
-
 
 
 # --- shapes --------------------------------------------------------------------------------------
@@ -43,7 +49,9 @@ class StepSchema(ma.Schema):
     from_status = ma.fields.String(data_key="from", allow_none=True)
     to_status = ma.fields.String(data_key="to", required=True)
     at = UtcDateTime(required=True)
-    note = ma.fields.String(allow_none=True, metadata={"description": "only for the people involved and staff"})
+    note = ma.fields.String(
+        allow_none=True, metadata={"description": "only for the people involved and staff"}
+    )
 
 
 class WishSchema(ma.Schema):
@@ -57,7 +65,9 @@ class WishSchema(ma.Schema):
     grid_code = ma.fields.String(required=True)
     status = ma.fields.String(required=True, metadata={"enum": [s.value for s in WishStatus]})
     owner = ma.fields.String(required=True, metadata={"description": "the resident helped, masked (张*)"})
-    assisted = ma.fields.Boolean(required=True, metadata={"description": "posted by staff on the resident's behalf"})
+    assisted = ma.fields.Boolean(
+        required=True, metadata={"description": "posted by staff on the resident's behalf"}
+    )
     claimed_by = ma.fields.String(allow_none=True, metadata={"description": "the member, masked"})
     hours = ma.fields.Float(allow_none=True)
     rating = ma.fields.String(allow_none=True, metadata={"enum": [r.value for r in Rating]})
@@ -68,9 +78,14 @@ class WishSchema(ma.Schema):
     done_at = UtcDateTime(allow_none=True)
     confirmed_at = UtcDateTime(allow_none=True)
     deadlines = ma.fields.Nested(DeadlinesSchema, required=True)
-    overdue = ma.fields.Boolean(required=True, metadata={"description": "past the deadline of its present status"})
-    actions = ma.fields.List(ma.fields.String(), required=True,
-                             metadata={"description": "what the caller may do now: POST /wishes/{id}/<action>"})
+    overdue = ma.fields.Boolean(
+        required=True, metadata={"description": "past the deadline of its present status"}
+    )
+    actions = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "what the caller may do now: POST /wishes/{id}/<action>"},
+    )
     history = ma.fields.List(ma.fields.Nested(StepSchema))
 
 
@@ -88,11 +103,19 @@ class WishRequestSchema(ma.Schema):
 
     title = Text(required=True, validate=ma.validate.Length(min=1, max=TITLE_MAX))
     description = Text(allow_none=True, validate=ma.validate.Length(max=DESCRIPTION_MAX))
-    category = Text(required=True, validate=ma.validate.Length(min=1, max=20),
-                    metadata={"description": "category code, see GET /categories"})
-    grid_code = Text(allow_none=True, validate=AREA_CODE, metadata={"description": "default: the resident's home grid"})
-    resident_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID),
-                                    metadata={"description": "staff only: the resident helped"})
+    category = Text(
+        required=True,
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={"description": "category code, see GET /categories"},
+    )
+    grid_code = Text(
+        allow_none=True, validate=AREA_CODE, metadata={"description": "default: the resident's home grid"}
+    )
+    resident_id = ma.fields.Integer(
+        allow_none=True,
+        validate=ma.validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "staff only: the resident helped"},
+    )
     publish = ma.fields.Boolean(load_default=False, metadata={"description": "staff only: publish at once"})
 
 
@@ -112,8 +135,11 @@ class CompleteRequestSchema(ma.Schema):
     """What was done and the hours it took."""
 
     note = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
-    hours = ma.fields.Decimal(required=True, validate=ma.validate.Range(min=service.MIN_HOURS, max=service.MAX_HOURS),
-                              metadata={"description": "0.5 to 24, one decimal place"})
+    hours = ma.fields.Decimal(
+        required=True,
+        validate=ma.validate.Range(min=service.MIN_HOURS, max=service.MAX_HOURS),
+        metadata={"description": "0.5 to 24, one decimal place"},
+    )
 
 
 class ConfirmRequestSchema(ma.Schema):
@@ -124,21 +150,36 @@ class ConfirmRequestSchema(ma.Schema):
 
 
 # --- reading -------------------------------------------------------------------------------------
-LIST_OPTIONS = (joinedload(Wish.category), selectinload(Wish.owner), selectinload(Wish.resident),
-                selectinload(Wish.claimed_by))
+LIST_OPTIONS = (
+    joinedload(Wish.category),
+    selectinload(Wish.owner),
+    selectinload(Wish.resident),
+    selectinload(Wish.claimed_by),
+)
 DETAIL_OPTIONS = (*LIST_OPTIONS, selectinload(Wish.steps).selectinload(WishStep.actor))
 
 
 def present(wish: Wish, user, member, history: bool = False) -> dict:
     """The API shape of `wish` for `user` (whose member profile is `member`), with its history on request."""
     body = {
-        "id": wish.id, "title": wish.title, "description": wish.description,
-        "category": wish.category.code, "category_name": wish.category.name, "grid_code": wish.grid_code,
-        "status": wish.status, "owner": mask_name(wish.owner_name), "assisted": wish.assisted,
+        "id": wish.id,
+        "title": wish.title,
+        "description": wish.description,
+        "category": wish.category.code,
+        "category_name": wish.category.name,
+        "grid_code": wish.grid_code,
+        "status": wish.status,
+        "owner": mask_name(wish.owner_name),
+        "assisted": wish.assisted,
         "claimed_by": mask_name(wish.claimed_by.name) if wish.claimed_by is not None else None,
-        "hours": wish.hours, "rating": wish.rating, "comment": wish.comment,
-        "created_at": wish.created_at, "published_at": wish.published_at, "claimed_at": wish.claimed_at,
-        "done_at": wish.done_at, "confirmed_at": wish.confirmed_at,
+        "hours": wish.hours,
+        "rating": wish.rating,
+        "comment": wish.comment,
+        "created_at": wish.created_at,
+        "published_at": wish.published_at,
+        "claimed_at": wish.claimed_at,
+        "done_at": wish.done_at,
+        "confirmed_at": wish.confirmed_at,
         "deadlines": {"respond": wish.respond_by, "reply": wish.reply_by, "resolve": wish.resolve_by},
         "overdue": service.is_overdue(wish),
         # the member is looked up once per request, not once per wish and action
@@ -171,15 +212,20 @@ def list_wishes(query):
     """Wishes visible to the caller, newest first: the board, their own, and all in a staff scope."""
     user = current_api_user()
     member = service.member_for(user)
-    wishes = (select(Wish).where(service.visible_condition(user)).options(*LIST_OPTIONS)
-              .order_by(Wish.created_at.desc(), Wish.id.desc()))
+    wishes = (
+        select(Wish)
+        .where(service.visible_condition(user))
+        .options(*LIST_OPTIONS)
+        .order_by(Wish.created_at.desc(), Wish.id.desc())
+    )
     if "status" in query:
         wishes = wishes.where(Wish.status == query["status"])
     if "area" in query:
         wishes = wishes.where(under_area(Wish.grid_code, query["area"]))
     if "category" in query:
-        wishes = wishes.where(Wish.category_id.in_(
-            select(WishCategory.id).where(WishCategory.code == query["category"])))
+        wishes = wishes.where(
+            Wish.category_id.in_(select(WishCategory.id).where(WishCategory.code == query["category"]))
+        )
     if query.get("mine"):
         mine = [Wish.owner_id == user.id, Wish.posted_by_id == user.id]
         if member is not None:
@@ -200,12 +246,23 @@ def post_wish(values):
     """Post a wish: a resident for themself, grid staff for a resident in their area (帮办代办)."""
     user = current_api_user()
     if user.role not in STAFF_ROLES and values.get("resident_id") is not None:
-        api_abort(422, "validation_error", _("Only grid staff post on a resident's behalf."),
-                  errors={"resident_id": [_("Only grid staff post on a resident's behalf.")]})
-    wish = commit_or_abort(lambda: service.post_wish(
-        user, title=values["title"], description=values.get("description"), category_code=values["category"],
-        grid_code=values.get("grid_code"), resident_id=values.get("resident_id"), publish=values["publish"],
-    ))
+        api_abort(
+            422,
+            "validation_error",
+            _("Only grid staff post on a resident's behalf."),
+            errors={"resident_id": [_("Only grid staff post on a resident's behalf.")]},
+        )
+    wish = commit_or_abort(
+        lambda: service.post_wish(
+            user,
+            title=values["title"],
+            description=values.get("description"),
+            category_code=values["category"],
+            grid_code=values.get("grid_code"),
+            resident_id=values.get("resident_id"),
+            publish=values["publish"],
+        )
+    )
     return present(_load_visible(user, wish.id, DETAIL_OPTIONS), user, service.member_for(user), history=True)
 
 
@@ -227,9 +284,18 @@ ACTION_ENDPOINTS = {
     WishAction.CANCEL: (NoteRequestSchema, "The owner withdraws a wish nobody has claimed."),
     WishAction.CLAIM: (None, "A checked-in member takes a published wish on; 409 when someone was quicker."),
     WishAction.RELEASE: (NoteRequestSchema, "The claiming member gives the wish back to the board."),
-    WishAction.COMPLETE: (CompleteRequestSchema, "The claiming member reports the wish done, with the hours."),
-    WishAction.CONFIRM: (ConfirmRequestSchema, "The owner confirms the help and rates it; the member's hours grow."),
-    WishAction.DISPUTE: (ReasonRequestSchema, "The owner says the work is not done: back to the member, claimed."),
+    WishAction.COMPLETE: (
+        CompleteRequestSchema,
+        "The claiming member reports the wish done, with the hours.",
+    ),
+    WishAction.CONFIRM: (
+        ConfirmRequestSchema,
+        "The owner confirms the help and rates it; the member's hours grow.",
+    ),
+    WishAction.DISPUTE: (
+        ReasonRequestSchema,
+        "The owner says the work is not done: back to the member, claimed.",
+    ),
 }
 
 

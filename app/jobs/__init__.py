@@ -4,6 +4,7 @@ A handler takes ids and plain values (never ORM objects), flushes its changes an
 runner (app.jobs.outbox.run_message) owns the transaction. Handlers live in the modules of this
 package and register themselves with `@job("kind")`.
 """
+
 import importlib
 import pkgutil
 from collections.abc import Callable

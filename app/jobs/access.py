@@ -1,4 +1,5 @@
 """Periodic work on logins: expired login sessions and API tokens leave their tables."""
+
 from app.jobs import periodic
 from app.services.sessions import remove_expired_access
 

@@ -1,4 +1,5 @@
 """Periodic work on callbacks (回访): marking the tasks that have fallen due."""
+
 from app.jobs import periodic
 from app.services.callbacks import remind_due_callbacks
 

@@ -1,5 +1,7 @@
 """The certificate render job: PDF rendered and stored, certificate marked ready, `certificate_issued` sent, once."""
+
 from app.jobs import job, periodic
+
 # importing the service also connects its wish_changed receiver, which issues the certificates
 from app.services.certificates import RENDER_JOB, remove_stale_partial_files, render_pending
 

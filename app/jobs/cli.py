@@ -1,4 +1,5 @@
 """`flask jobs …`: the RQ worker, the periodic scheduler, and running the relay or a periodic task once."""
+
 import threading
 
 import click
@@ -24,7 +25,9 @@ def _queue_or_exit():
 
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@click.option("--with-scheduler", is_flag=True, help="Also queue the periodic tasks (one scheduler is enough).")
+@click.option(
+    "--with-scheduler", is_flag=True, help="Also queue the periodic tasks (one scheduler is enough)."
+)
 @click.option("--name", default=None, help="Worker name (default: host and pid).")
 def worker_command(burst: bool, with_scheduler: bool, name: str | None) -> None:
     """Run jobs from the queue inside this app (one process; start several for more throughput)."""
@@ -32,7 +35,9 @@ def worker_command(burst: bool, with_scheduler: bool, name: str | None) -> None:
     app = current_app._get_current_object()
     stop = threading.Event()
     if with_scheduler:
-        threading.Thread(target=run_scheduler, args=(app, stop), name="onegrid-scheduler", daemon=True).start()
+        threading.Thread(
+            target=run_scheduler, args=(app, stop), name="onegrid-scheduler", daemon=True
+        ).start()
     # SimpleWorker runs each job in this process, inside the app context the CLI pushed: no fork and
     # no new interpreter per job (each job removes its database session when it ends)
     worker = SimpleWorker([queue], connection=queue.connection, serializer=JSONSerializer, name=name)

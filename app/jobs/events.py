@@ -1,4 +1,5 @@
 """Events (一网统管) in the background: the SLA sweep every minute (what follows each step: app.reactions)."""
+
 from app.jobs import periodic
 from app.services.event_sla import sweep
 

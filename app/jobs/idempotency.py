@@ -1,4 +1,5 @@
 """Periodic work on idempotency keys: keys older than their time to live leave their table."""
+
 from app.jobs import periodic
 from app.services.idempotency import remove_expired
 

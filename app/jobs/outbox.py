@@ -5,6 +5,7 @@ context of its own. With Redis, it is pushed to the queue; when Redis is down th
 and the periodic relay pushes it later. A job that fails is retried with growing delays up to
 JOB_MAX_ATTEMPTS, then marked failed for the operations page.
 """
+
 import logging
 import random
 import traceback
@@ -29,7 +30,9 @@ from app.services.outbox import record_job
 log = logging.getLogger(__name__)
 
 
-def add_job(kind: str, *, key: str | None = None, delay: timedelta | None = None, **payload) -> OutboxMessage | None:
+def add_job(
+    kind: str, *, key: str | None = None, delay: timedelta | None = None, **payload
+) -> OutboxMessage | None:
     """Record a job of a kind with a handler (services use app.services.outbox.record_job, checked at wiring)."""
     if kind not in HANDLERS:
         raise KeyError(f"no handler for job kind {kind!r}")
@@ -60,11 +63,19 @@ def dispatch(ids: list[int]) -> None:
     try:
         # one round trip for the lot; the job id makes a second push of a message replace, not
         # duplicate, its queued job
-        queue.enqueue_many([
-            Queue.prepare_data("app.jobs.outbox.run_message", args=(message_id,), job_id=f"outbox-{message_id}",
-                               timeout=app.config["JOB_TIMEOUT_SECONDS"], result_ttl=3600, failure_ttl=7 * 86400)
-            for message_id in ids
-        ])
+        queue.enqueue_many(
+            [
+                Queue.prepare_data(
+                    "app.jobs.outbox.run_message",
+                    args=(message_id,),
+                    job_id=f"outbox-{message_id}",
+                    timeout=app.config["JOB_TIMEOUT_SECONDS"],
+                    result_ttl=3600,
+                    failure_ttl=7 * 86400,
+                )
+                for message_id in ids
+            ]
+        )
     except Exception as exc:  # the change is committed whatever happens here; the relay pushes it later
         level = logging.WARNING if isinstance(exc, RedisError) else logging.ERROR
         log.log(level, "could not push %d job(s) (%s); they wait in the outbox for the relay", len(ids), exc)
@@ -77,7 +88,8 @@ def run_message(message_id: int) -> str:
     """Run one outbox message if it is still pending (RQ calls this); 'done', 'failed', 'retry' or 'skipped'."""
     try:
         message = db.session.scalar(
-            select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
+            select(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
             .with_for_update()  # PostgreSQL: a second runner of the same message waits, then skips it
         )
         if message is None:
@@ -125,12 +137,18 @@ def relay_outbox(limit: int = 500) -> int:
     """Push (or run) pending messages that are due and were never pushed, or pushed long ago; how many."""
     now = utcnow()
     grace = timedelta(seconds=current_app.config["JOB_RELAY_GRACE_SECONDS"])
-    ids = list(db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.run_after <= now,
-               or_(OutboxMessage.pushed_at.is_(None), OutboxMessage.pushed_at <= now - grace))
-        .order_by(OutboxMessage.id).limit(limit)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.run_after <= now,
+                or_(OutboxMessage.pushed_at.is_(None), OutboxMessage.pushed_at <= now - grace),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
     db.session.commit()  # end the read before pushing: in-process runs write from their own sessions
     if ids:
         dispatch(ids)
@@ -146,6 +164,11 @@ def retry_failed(message_id: int, actor=None) -> bool:
     ).rowcount
     if changed:
         db.session.info.setdefault(_NEW, []).append(message_id)
-        audit.record(actor, "update", db.session.get(OutboxMessage, message_id), {"status": OutboxStatus.FAILED},
-                     {"status": OutboxStatus.PENDING, "attempts": 0})
+        audit.record(
+            actor,
+            "update",
+            db.session.get(OutboxMessage, message_id),
+            {"status": OutboxStatus.FAILED},
+            {"status": OutboxStatus.PENDING, "attempts": 0},
+        )
     return bool(changed)

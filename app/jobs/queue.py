@@ -1,4 +1,5 @@
 """RQ: the Redis connection, the queue (JSON-serialised jobs that carry ids only) and its state."""
+
 import logging
 
 from flask import current_app
@@ -39,7 +40,9 @@ def queue_state(app=None) -> dict:
         return {"ok": True, "mode": "in-process"}
     try:
         return {
-            "ok": True, "mode": "redis", "queued": queue.count,
+            "ok": True,
+            "mode": "redis",
+            "queued": queue.count,
             "running": StartedJobRegistry(queue=queue).count,
             "failed": FailedJobRegistry(queue=queue).count,
             "workers": Worker.count(queue=queue),

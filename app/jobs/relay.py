@@ -1,4 +1,5 @@
 """The outbox relay as a periodic task: pushes what was not pushed (Redis was down, a process died)."""
+
 from app.jobs import periodic
 from app.jobs.outbox import relay_outbox
 

@@ -1,5 +1,7 @@
 """Running the periodic tasks: from Redis (one due-marker per task, so several schedulers never double up)
 or, in the embedded mode, from a background thread of the web process."""
+
+import contextlib
 import logging
 import threading
 import time
@@ -38,8 +40,13 @@ def enqueue_due(app: Flask) -> list[str]:
     for task in PERIODIC.values():
         # SET NX EX: the first scheduler to get here in this interval queues the task, the others skip it
         if connection.set(f"onegrid:periodic:{task.name}", int(time.time()), nx=True, ex=task.seconds):
-            queue.enqueue_call("app.jobs.scheduler.run_periodic", args=(task.name,),
-                               result_ttl=3600, failure_ttl=7 * 86400, timeout=app.config["JOB_TIMEOUT_SECONDS"])
+            queue.enqueue_call(
+                "app.jobs.scheduler.run_periodic",
+                args=(task.name,),
+                result_ttl=3600,
+                failure_ttl=7 * 86400,
+                timeout=app.config["JOB_TIMEOUT_SECONDS"],
+            )
             queued.append(task.name)
     return queued
 
@@ -63,11 +70,9 @@ def run_embedded(app: Flask, stop: threading.Event, tick: float = 5.0) -> None:
             if now - last_run.get(task.name, float("-inf")) < task.seconds:  # each runs at the first tick
                 continue
             last_run[task.name] = now
-            with app.app_context():
-                try:
-                    run_periodic(task.name)
-                except Exception:  # logged by run_periodic; the loop goes on
-                    pass
+            # an error is logged by run_periodic; the loop goes on
+            with app.app_context(), contextlib.suppress(Exception):
+                run_periodic(task.name)
 
 
 def start_embedded_scheduler(app: Flask) -> None:

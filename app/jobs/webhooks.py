@@ -3,6 +3,7 @@
 Each attempt is claimed with a conditional UPDATE and committed before the POST, so two runners of one
 delivery never send the same attempt, and no database transaction stays open while a receiver answers.
 """
+
 import http.client
 import json
 import logging
@@ -111,13 +112,14 @@ def send(url: str, secret: str, event_id: str, body: str) -> Answer:
     started = time.monotonic()
     answer = Answer()
     try:
-        answer.status_code, answer.excerpt = post(url, body.encode("utf-8"), signed_headers(secret, event_id, body),
-                                                  timeout)
+        answer.status_code, answer.excerpt = post(
+            url, body.encode("utf-8"), signed_headers(secret, event_id, body), timeout
+        )
     except UnsafeAddress as exc:
         answer.error, answer.refused = exc.message, True
     except WebhookError as exc:
         answer.error = exc.message
-    except socket.timeout:
+    except TimeoutError:
         answer.error = f"timed out after {timeout:g} s"
     except (OSError, http.client.HTTPException) as exc:
         answer.error = f"{type(exc).__name__}: {exc}"[:1000]
@@ -148,8 +150,12 @@ def deliver(delivery_id: int) -> str:
     timeout = float(current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
     claimed = db.session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.attempts == number - 1,
-               WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.attempts == number - 1,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+        )
         .values(attempts=number, next_attempt_at=now + timedelta(seconds=timeout) + LEASE_MARGIN)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -159,7 +165,12 @@ def deliver(delivery_id: int) -> str:
     attempt = WebhookAttempt(delivery_id=delivery_id, number=number, at=now)
     db.session.add(attempt)
     db.session.flush()
-    attempt_id, url, secret, event_id = attempt.id, delivery.endpoint.url, delivery.endpoint.secret, delivery.event_id
+    attempt_id, url, secret, event_id = (
+        attempt.id,
+        delivery.endpoint.url,
+        delivery.endpoint.secret,
+        delivery.event_id,
+    )
     body = body_of(delivery)
     db.session.commit()  # the claim stands before the message leaves; no transaction waits on the receiver
     answer = send(url, secret, event_id, body)
@@ -177,7 +188,11 @@ def record(delivery_id: int, attempt_id: int, number: int, answer: Answer) -> st
     if _ok(answer):
         outcome = "delivered"
         if pending:
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = DeliveryStatus.DELIVERED, now, None
+            delivery.status, delivery.delivered_at, delivery.next_attempt_at = (
+                DeliveryStatus.DELIVERED,
+                now,
+                None,
+            )
             delivery.last_status_code, delivery.last_error = answer.status_code, None
     elif answer.status_code == 410:
         outcome = "cancelled"
@@ -199,8 +214,13 @@ def record(delivery_id: int, attempt_id: int, number: int, answer: Answer) -> st
             outcome = "retry"
             delivery.next_attempt_at = now + delay
     db.session.commit()
-    log.info("webhook delivery %s attempt %s: %s (%s)", delivery_id, number, outcome,
-             answer.status_code or answer.error)
+    log.info(
+        "webhook delivery %s attempt %s: %s (%s)",
+        delivery_id,
+        number,
+        outcome,
+        answer.status_code or answer.error,
+    )
     return outcome
 
 
@@ -218,13 +238,20 @@ def deliver_job(delivery_id: int) -> None:
 @periodic("webhook_retries", seconds=30)
 def webhook_retries(limit: int = 100) -> str:
     """Attempt every pending delivery that is due (retries, and first attempts a crash left behind)."""
-    budget = float(current_app.config["JOB_TIMEOUT_SECONDS"]) / 2  # stop starting sends well before the job times out
+    budget = (
+        float(current_app.config["JOB_TIMEOUT_SECONDS"]) / 2
+    )  # stop starting sends well before the job times out
     started = time.monotonic()
-    ids = list(db.session.scalars(
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= utcnow())
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= utcnow()
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
     db.session.commit()
     outcomes: Counter = Counter()
     for delivery_id in ids:
@@ -232,4 +259,3 @@ def webhook_retries(limit: int = 100) -> str:
             break
         outcomes[deliver(delivery_id)] += 1
     return ", ".join(f"{outcome} {count}" for outcome, count in sorted(outcomes.items())) or "nothing due"
-

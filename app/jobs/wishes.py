@@ -1,4 +1,5 @@
 """Periodic work on micro-wishes: confirming those left done too long."""
+
 from app.jobs import periodic
 from app.services.wishes import auto_confirm_stale_wishes
 

@@ -1,4 +1,5 @@
 """All models, importable from one place (Alembic and the app factory load this)."""
+
 from app.models.accounts import ApiToken, AuditLog, LoginSession, User
 from app.models.area import Area
 from app.models.callbacks import CallbackTask
@@ -13,7 +14,40 @@ from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
 
 __all__ = [
-    "ApiToken", "Area", "AuditLog", "Building", "CallbackTask", "Campaign", "Certificate", "Compound", "Department", "Dispatch", "Enterprise", "Event", "EventStep", "Facility",
-    "GridRole", "HonourBatch", "Household", "IdempotentRequest", "LoginSession", "Matter", "OutboxMessage", "Member", "PartyOrg", "Pledge", "Resident", "Room",
-    "SlaPolicy", "Supervision", "Unit", "User", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "Wish", "WishCategory", "WishStep",
+    "ApiToken",
+    "Area",
+    "AuditLog",
+    "Building",
+    "CallbackTask",
+    "Campaign",
+    "Certificate",
+    "Compound",
+    "Department",
+    "Dispatch",
+    "Enterprise",
+    "Event",
+    "EventStep",
+    "Facility",
+    "GridRole",
+    "HonourBatch",
+    "Household",
+    "IdempotentRequest",
+    "LoginSession",
+    "Matter",
+    "Member",
+    "OutboxMessage",
+    "PartyOrg",
+    "Pledge",
+    "Resident",
+    "Room",
+    "SlaPolicy",
+    "Supervision",
+    "Unit",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "Wish",
+    "WishCategory",
+    "WishStep",
 ]

@@ -1,4 +1,5 @@
 """Users, their login sessions and API tokens, and the audit log."""
+
 import hashlib
 from datetime import datetime
 
@@ -23,7 +24,9 @@ class User(UserMixin, db.Model):
             " OR area_code IS NOT NULL",
             name="scoped_role_has_area",
         ),
-        CheckConstraint("role != 'department' OR department_id IS NOT NULL", name="department_role_has_department"),
+        CheckConstraint(
+            "role != 'department' OR department_id IS NOT NULL", name="department_role_has_department"
+        ),
     )
     scope_column_name = "area_code"
 
@@ -99,8 +102,12 @@ class LoginSession(db.Model):
     __tablename__ = "login_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)  # SHA-256 of the cookie's key
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    key_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, nullable=False
+    )  # SHA-256 of the cookie's key
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
 
@@ -113,7 +120,9 @@ class ApiToken(db.Model):
     __tablename__ = "api_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
@@ -125,7 +134,13 @@ class ApiToken(db.Model):
 
 # import and export concern many rows at once: their entry names the record type and the counts
 AUDIT_ACTIONS = ("create", "update", "delete", "reveal", "import", "export")
-AUDIT_CHANNELS = ("admin", "site", "api", "job", "cli")  # the interface a change came through (docs/roles.md#audit)
+AUDIT_CHANNELS = (
+    "admin",
+    "site",
+    "api",
+    "job",
+    "cli",
+)  # the interface a change came through (docs/roles.md#audit)
 
 
 class AuditLog(db.Model):

@@ -1,4 +1,5 @@
 """The area tree: district → street → community → grid."""
+
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text

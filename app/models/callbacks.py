@@ -1,9 +1,20 @@
 """Callbacks (回访): the follow-up call to the requester after a wish is confirmed (later, an event verified)."""
+
 from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -27,8 +38,10 @@ class CallbackOutcome(StrEnum):
 
 
 CALLBACK_STATUS_LABELS = {CallbackStatus.DUE: _l("Open"), CallbackStatus.DONE: _l("Recorded")}
-CALLBACK_OUTCOME_LABELS = {CallbackOutcome.SATISFIED: _l("Satisfied"),
-                           CallbackOutcome.UNSATISFIED: _l("Unsatisfied")}
+CALLBACK_OUTCOME_LABELS = {
+    CallbackOutcome.SATISFIED: _l("Satisfied"),
+    CallbackOutcome.UNSATISFIED: _l("Unsatisfied"),
+}
 
 
 class CallbackTask(db.Model):
@@ -45,15 +58,24 @@ class CallbackTask(db.Model):
         choice_check("outcome", [o.value for o in CallbackOutcome]),
         UniqueConstraint("subject_type", "subject_id", "cycle"),
         CheckConstraint("subject_type != 'wish' OR wish_id = subject_id", name="wish_subject"),
-        CheckConstraint("(status = 'due' AND outcome IS NULL AND recorded_at IS NULL)"
-                        " OR (status = 'done' AND outcome IS NOT NULL AND recorded_at IS NOT NULL)",
-                        name="recorded_when_done"),
-        CheckConstraint("outcome IS NULL OR outcome != 'unsatisfied' OR note IS NOT NULL",
-                        name="unsatisfied_has_note"),
+        CheckConstraint(
+            "(status = 'due' AND outcome IS NULL AND recorded_at IS NULL)"
+            " OR (status = 'done' AND outcome IS NOT NULL AND recorded_at IS NOT NULL)",
+            name="recorded_when_done",
+        ),
+        CheckConstraint(
+            "outcome IS NULL OR outcome != 'unsatisfied' OR note IS NOT NULL", name="unsatisfied_has_note"
+        ),
         # the list: open tasks soonest due first; the reminder sweep
         Index("ix_callback_task_status_due_at", "status", "due_at"),
-        Index("uq_callback_task_open_subject", "subject_type", "subject_id", unique=True,
-              sqlite_where=text("status = 'due'"), postgresql_where=text("status = 'due'")),
+        Index(
+            "uq_callback_task_open_subject",
+            "subject_type",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("status = 'due'"),
+            postgresql_where=text("status = 'due'"),
+        ),
     )
     scope_column_name = "grid_code"
 
@@ -77,8 +99,12 @@ class CallbackTask(db.Model):
 
     wish = relationship("Wish")
     # an event subject has no foreign key column (subject_id serves both kinds): read-only, by join condition
-    event = relationship("Event", primaryjoin="and_(CallbackTask.subject_type == 'event', "
-                                              "foreign(CallbackTask.subject_id) == Event.id)", viewonly=True)
+    event = relationship(
+        "Event",
+        primaryjoin="and_(CallbackTask.subject_type == 'event', "
+        "foreign(CallbackTask.subject_id) == Event.id)",
+        viewonly=True,
+    )
     grid = relationship("Area")
     assignee = relationship("User", foreign_keys=[assignee_id])
     recorded_by = relationship("User", foreign_keys=[recorded_by_id])

@@ -1,18 +1,30 @@
 """People, places and things recorded under a grid (人、地、物、组织)."""
+
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, grid_code_column
 from app.models.choices import (
+    FACILITY_CATEGORY_LABELS,
     CareTier,
     FacilityStatus,
     Gender,
     ResidenceType,
     choice_check,
-    FACILITY_CATEGORY_LABELS,
 )
 
 
@@ -23,8 +35,12 @@ def prefix_search_index(table: str, column: str) -> Index:
     answers the same search with a range on the plain index (admin/search.py), so there this
     index is a partial one that holds no rows and costs nothing.
     """
-    return Index(f"ix_{table}_{column}_prefix", column, postgresql_ops={column: "text_pattern_ops"},
-                 sqlite_where=text("0"))
+    return Index(
+        f"ix_{table}_{column}_prefix",
+        column,
+        postgresql_ops={column: "text_pattern_ops"},
+        sqlite_where=text("0"),
+    )
 
 
 class Compound(db.Model):
@@ -75,8 +91,10 @@ class Room(db.Model):
     """A room or flat (房间) in a building."""
 
     __tablename__ = "room"
-    __table_args__ = (UniqueConstraint("building_id", "number", name="uq_room_building_number"),
-                      prefix_search_index("room", "number"))
+    __table_args__ = (
+        UniqueConstraint("building_id", "number", name="uq_room_building_number"),
+        prefix_search_index("room", "number"),
+    )
     scope_column_name = "grid_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,8 +117,11 @@ class Household(db.Model):
     """A household (户), with its care tier (放心户/暖心户/连心户)."""
 
     __tablename__ = "household"
-    __table_args__ = (choice_check("care_tier", [c.value for c in CareTier]),
-                      prefix_search_index("household", "number"), prefix_search_index("household", "head_name"))
+    __table_args__ = (
+        choice_check("care_tier", [c.value for c in CareTier]),
+        prefix_search_index("household", "number"),
+        prefix_search_index("household", "head_name"),
+    )
     scope_column_name = "grid_code"
 
     id: Mapped[int] = mapped_column(primary_key=True)

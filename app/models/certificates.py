@@ -1,10 +1,21 @@
 """Certificates: one service certificate per confirmed wish, and honour certificates issued in batches."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
-    CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -44,12 +55,15 @@ class HonourBatch(db.Model):
     # "area:<code>" (community, street or district) or "unit:<id>"
     scope_key: Mapped[str] = mapped_column(String(40), nullable=False)
     # the area itself, or the unit's community: who may see the batch
-    area_code: Mapped[str] = mapped_column(String(15), ForeignKey("area.code", onupdate="CASCADE"), index=True,
-                                           nullable=False)
+    area_code: Mapped[str] = mapped_column(
+        String(15), ForeignKey("area.code", onupdate="CASCADE"), index=True, nullable=False
+    )
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     period_start: Mapped[date] = mapped_column(Date, nullable=False)
     period_end: Mapped[date] = mapped_column(Date, nullable=False)
-    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = created_at_column()
@@ -80,13 +94,20 @@ class Certificate(db.Model):
     __table_args__ = (
         choice_check("kind", [k.value for k in CertificateKind]),
         choice_check("status", [s.value for s in CertificateStatus]),
-        CheckConstraint("(kind = 'service' AND wish_id IS NOT NULL) OR (kind = 'honour' AND batch_id IS NOT NULL"
-                        " AND period_start IS NOT NULL AND period_end IS NOT NULL)", name="kind_has_subject"),
+        CheckConstraint(
+            "(kind = 'service' AND wish_id IS NOT NULL) OR (kind = 'honour' AND batch_id IS NOT NULL"
+            " AND period_start IS NOT NULL AND period_end IS NOT NULL)",
+            name="kind_has_subject",
+        ),
         CheckConstraint("status != 'revoked' OR revoked_at IS NOT NULL", name="revoked_has_time"),
         # one certificate in force per confirmed wish (a reopened wish's is revoked; its next confirmation issues anew)
-        Index("uq_certificate_wish_in_force", "wish_id", unique=True,
-              sqlite_where=text("wish_id IS NOT NULL AND status != 'revoked'"),
-              postgresql_where=text("wish_id IS NOT NULL AND status != 'revoked'")),
+        Index(
+            "uq_certificate_wish_in_force",
+            "wish_id",
+            unique=True,
+            sqlite_where=text("wish_id IS NOT NULL AND status != 'revoked'"),
+            postgresql_where=text("wish_id IS NOT NULL AND status != 'revoked'"),
+        ),
         # one honour certificate per member and batch: a second run of the batch adds none
         UniqueConstraint("batch_id", "member_id", name="uq_certificate_batch_member"),
         Index("ix_certificate_batch_id_status", "batch_id", "status"),
@@ -96,7 +117,9 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(24), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(10), nullable=False, default=CertificateStatus.PENDING, index=True)
+    status: Mapped[str] = mapped_column(
+        String(10), nullable=False, default=CertificateStatus.PENDING, index=True
+    )
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True, nullable=False)
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wish.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("honour_batch.id"))
@@ -107,7 +130,9 @@ class Certificate(db.Model):
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     issuer: Mapped[str] = mapped_column(String(100), nullable=False)
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False, index=True)
+    issued_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False, index=True
+    )
     pdf_path: Mapped[str | None] = mapped_column(String(200))  # relative to CERTIFICATE_DIR
     rendered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

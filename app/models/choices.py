@@ -1,4 +1,5 @@
 """Closed vocabularies of the domain, with their display labels."""
+
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l

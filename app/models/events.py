@@ -1,16 +1,32 @@
 """Events (事件, docs/workflows.md#events): the event, its history, department dispatches, supervisions and campaigns."""
+
 from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
 )
-from sqlalchemy import case
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, grid_code_column, utcnow
 from app.models.choices import (
-    DispatchStatus, EventAction, EventLevel, EventSource, EventStatus, SlaDeadline, choice_check,
+    DispatchStatus,
+    EventAction,
+    EventLevel,
+    EventSource,
+    EventStatus,
+    SlaDeadline,
+    choice_check,
 )
 
 TITLE_MAX = 100
@@ -22,8 +38,11 @@ EXTERNAL_REF_MAX = 64
 
 # the area-code length of the handler's scope at each level (departments work for the street that whistled)
 LEVEL_CODE_LENGTH = {
-    EventLevel.GRID: 15, EventLevel.COMMUNITY: 12, EventLevel.STREET: 9,
-    EventLevel.DEPARTMENT: 9, EventLevel.DISTRICT: 6,
+    EventLevel.GRID: 15,
+    EventLevel.COMMUNITY: 12,
+    EventLevel.STREET: 9,
+    EventLevel.DEPARTMENT: 9,
+    EventLevel.DISTRICT: 6,
 }
 
 
@@ -37,8 +56,9 @@ class Campaign(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     matter_id: Mapped[int | None] = mapped_column(ForeignKey("matter.id"), index=True)
-    area_code: Mapped[str] = mapped_column(String(15), ForeignKey("area.code", onupdate="CASCADE"),
-                                           index=True, nullable=False)
+    area_code: Mapped[str] = mapped_column(
+        String(15), ForeignKey("area.code", onupdate="CASCADE"), index=True, nullable=False
+    )
     starts_on: Mapped[date] = mapped_column(Date, nullable=False)
     ends_on: Mapped[date | None] = mapped_column(Date)
     description: Mapped[str | None] = mapped_column(Text)
@@ -89,7 +109,9 @@ class Event(db.Model):
     level: Mapped[str] = mapped_column(String(12), nullable=False, default=EventLevel.GRID)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default=EventStatus.REPORTED, index=True)
     major: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id", ondelete="SET NULL"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="SET NULL"), index=True
+    )
     resolution_note: Mapped[str | None] = mapped_column(Text)
     score: Mapped[int | None] = mapped_column(Integer)
     # SLA, from the matter's policy at report time
@@ -108,24 +130,28 @@ class Event(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
     # the deadline the event races now, for sorting queues: respond until someone accepts it, then resolve
-    due_by: Mapped[datetime] = column_property(case((status == EventStatus.REPORTED.value, respond_by),
-                                                    else_=resolve_by))
+    due_by: Mapped[datetime] = column_property(
+        case((status == EventStatus.REPORTED.value, respond_by), else_=resolve_by)
+    )
 
     matter = relationship("Matter")
     grid = relationship("Area")
     reporter = relationship("User")
     campaign: Mapped[Campaign | None] = relationship()
-    steps: Mapped[list["EventStep"]] = relationship(back_populates="event", order_by="EventStep.id",
-                                                    cascade="all, delete-orphan")
-    dispatches: Mapped[list["Dispatch"]] = relationship(back_populates="event", order_by="Dispatch.id",
-                                                        cascade="all, delete-orphan")
-    supervisions: Mapped[list["Supervision"]] = relationship(back_populates="event", order_by="Supervision.id",
-                                                             cascade="all, delete-orphan")
+    steps: Mapped[list["EventStep"]] = relationship(
+        back_populates="event", order_by="EventStep.id", cascade="all, delete-orphan"
+    )
+    dispatches: Mapped[list["Dispatch"]] = relationship(
+        back_populates="event", order_by="Dispatch.id", cascade="all, delete-orphan"
+    )
+    supervisions: Mapped[list["Supervision"]] = relationship(
+        back_populates="event", order_by="Supervision.id", cascade="all, delete-orphan"
+    )
 
     @property
     def handler_area_code(self) -> str:
         """The area whose staff handle the event at its present level (the district's code at district level)."""
-        return self.grid_code[:LEVEL_CODE_LENGTH[EventLevel(self.level)]]
+        return self.grid_code[: LEVEL_CODE_LENGTH[EventLevel(self.level)]]
 
     def __str__(self) -> str:
         return self.title
@@ -139,8 +165,12 @@ class EventStep(db.Model):
     scope_column_name = None  # read through its event
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True, nullable=False)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # None: the system (sweep)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id"), index=True
+    )  # None: the system (sweep)
     action: Mapped[str] = mapped_column(String(20), nullable=False)
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12), nullable=False)
@@ -169,7 +199,9 @@ class Dispatch(db.Model):
     scope_column_name = None  # read through its event
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True, nullable=False)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), nullable=False)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default=DispatchStatus.PENDING)
     dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -216,4 +248,4 @@ class Supervision(db.Model):
     @property
     def notified_area_code(self) -> str:
         """The area whose staff were notified."""
-        return self.grid_code[:LEVEL_CODE_LENGTH[EventLevel(self.level_notified)]]
+        return self.grid_code[: LEVEL_CODE_LENGTH[EventLevel(self.level_notified)]]

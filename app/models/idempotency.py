@@ -1,4 +1,5 @@
 """The first answer to each Idempotency-Key a user sent to the API, kept for a while so a retry gets it again."""
+
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -31,7 +32,9 @@ class IdempotentRequest(db.Model):
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     status_code: Mapped[int | None] = mapped_column(Integer)  # None until the answer is stored
     response_body: Mapped[str | None] = mapped_column(Text)  # the JSON text, replayed byte for byte
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, nullable=False, index=True
+    )
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"

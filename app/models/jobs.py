@@ -1,4 +1,5 @@
 """The transactional outbox: jobs recorded in the same transaction as the change that causes them."""
+
 from datetime import datetime
 from enum import StrEnum
 

@@ -1,4 +1,5 @@
 """Functional departments, the matter list (事项清单) and SLA policies."""
+
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
@@ -32,7 +33,9 @@ class SlaPolicy(db.Model):
     __tablename__ = "sla_policy"
     __table_args__ = (
         CheckConstraint("respond_minutes > 0 AND reply_minutes > 0 AND resolve_minutes > 0", name="positive"),
-        CheckConstraint("respond_minutes <= reply_minutes AND reply_minutes <= resolve_minutes", name="ordered"),
+        CheckConstraint(
+            "respond_minutes <= reply_minutes AND reply_minutes <= resolve_minutes", name="ordered"
+        ),
     )
     scope_column_name = None
 

@@ -1,4 +1,5 @@
 """The vanguard and service circles: party organisations, check-in units, pledges, members, grid teams."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -82,7 +83,7 @@ class Member(db.Model):
     grid_code: Mapped[str] = grid_code_column()
     duties: Mapped[str | None] = mapped_column(String(120))  # comma-separated keys of MEMBER_DUTY_LABELS
     checked_in_on: Mapped[date | None] = mapped_column(Date)
-    service_hours: Mapped[Decimal] = mapped_column(Numeric(8, 1), default=Decimal("0"), nullable=False)
+    service_hours: Mapped[Decimal] = mapped_column(Numeric(8, 1), default=Decimal(0), nullable=False)
     last_household_visit_on: Mapped[date | None] = mapped_column(Date, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
@@ -106,7 +107,9 @@ class Pledge(db.Model):
             "(unit_id IS NOT NULL AND member_id IS NULL) OR (unit_id IS NULL AND member_id IS NOT NULL)",
             name="one_owner",
         ),
-        CheckConstraint("period_end IS NULL OR period_start IS NULL OR period_end >= period_start", name="period_order"),
+        CheckConstraint(
+            "period_end IS NULL OR period_start IS NULL OR period_end >= period_start", name="period_order"
+        ),
     )
     scope_column_name = "area_code"
 

@@ -1,4 +1,5 @@
 """Outbound webhooks: the endpoints that subscribe to OneGrid's events, each delivery and its attempts."""
+
 from datetime import datetime
 from enum import StrEnum
 
@@ -38,7 +39,9 @@ class WebhookEndpoint(db.Model):
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
 
-    deliveries: Mapped[list["WebhookDelivery"]] = relationship(back_populates="endpoint", passive_deletes=True)
+    deliveries: Mapped[list["WebhookDelivery"]] = relationship(
+        back_populates="endpoint", passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return self.description or self.url
@@ -62,8 +65,9 @@ class WebhookDelivery(db.Model):
     scope_column_name = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True,
-                                             nullable=False)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     event_id: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
     topic: Mapped[str] = mapped_column(String(60), nullable=False, index=True)
     payload: Mapped[dict] = mapped_column(JSON, nullable=False)
@@ -76,8 +80,9 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
-    attempt_log: Mapped[list["WebhookAttempt"]] = relationship(back_populates="delivery", order_by="WebhookAttempt.id",
-                                                               passive_deletes=True)
+    attempt_log: Mapped[list["WebhookAttempt"]] = relationship(
+        back_populates="delivery", order_by="WebhookAttempt.id", passive_deletes=True
+    )
 
     def __str__(self) -> str:
         return f"{self.topic} {self.event_id}"
@@ -93,8 +98,9 @@ class WebhookAttempt(db.Model):
     scope_column_name = None
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True,
-                                             nullable=False)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     number: Mapped[int] = mapped_column(Integer, nullable=False)  # within its round, from 1
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
     status_code: Mapped[int | None] = mapped_column(Integer)

@@ -1,4 +1,5 @@
 """Micro-wishes (微心愿): categories, the wishes themselves and their transition history."""
+
 from datetime import datetime
 from decimal import Decimal
 
@@ -44,8 +45,10 @@ class Wish(db.Model):
         choice_check("rating", [r.value for r in Rating]),
         CheckConstraint("hours IS NULL OR (hours >= 0.5 AND hours <= 24)", name="hours_range"),
         CheckConstraint("owner_id IS NOT NULL OR resident_id IS NOT NULL", name="has_owner"),
-        CheckConstraint("status NOT IN ('claimed', 'done', 'confirmed') OR claimed_by_id IS NOT NULL",
-                        name="claimed_has_member"),
+        CheckConstraint(
+            "status NOT IN ('claimed', 'done', 'confirmed') OR claimed_by_id IS NOT NULL",
+            name="claimed_has_member",
+        ),
         # the board: published wishes newest first, per grid
         Index("ix_wish_status_published_at", "status", "published_at"),
         # active claims per member, and the review queue per grid
@@ -89,8 +92,9 @@ class Wish(db.Model):
     posted_by = relationship("User", foreign_keys=[posted_by_id])
     resident = relationship("Resident")
     claimed_by = relationship("Member")
-    steps: Mapped[list["WishStep"]] = relationship(back_populates="wish", order_by="WishStep.id",
-                                                   cascade="all, delete-orphan")
+    steps: Mapped[list["WishStep"]] = relationship(
+        back_populates="wish", order_by="WishStep.id", cascade="all, delete-orphan"
+    )
 
     @property
     def owner_name(self) -> str:
@@ -116,7 +120,9 @@ class WishStep(db.Model):
     scope_column_name = None  # read through its wish
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    wish_id: Mapped[int] = mapped_column(ForeignKey("wish.id", ondelete="CASCADE"), index=True, nullable=False)
+    wish_id: Mapped[int] = mapped_column(
+        ForeignKey("wish.id", ondelete="CASCADE"), index=True, nullable=False
+    )
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # None: the system
     action: Mapped[str] = mapped_column(String(20), nullable=False)
     from_status: Mapped[str | None] = mapped_column(String(12))

@@ -1,4 +1,5 @@
 """Rules of the area tree: which code fits which level under which parent."""
+
 from flask_babel import gettext as _
 
 from app.models import Area
@@ -16,8 +17,11 @@ def area_code_problem(code: str, level: str, parent: Area | None) -> str | None:
     if parent_level is None:
         return _("A district has no parent area.") if parent is not None else None
     if parent is None or parent.level != parent_level:
-        return _("A %(level)s lies under a %(parent)s; choose one as its parent.",
-                 level=AREA_LEVEL_LABELS[level], parent=AREA_LEVEL_LABELS[parent_level])
+        return _(
+            "A %(level)s lies under a %(parent)s; choose one as its parent.",
+            level=AREA_LEVEL_LABELS[level],
+            parent=AREA_LEVEL_LABELS[parent_level],
+        )
     if not code.startswith(parent.code):
         return _("The code must start with its parent's code %(code)s.", code=parent.code)
     return None

@@ -4,6 +4,7 @@ The interface a change comes through says once which channel it is and the clien
 (`acting_through`: a before_request of the site, the API and the back office, the job runner, the
 command line); every entry written while it holds carries them, so services never read the request.
 """
+
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class Origin:
     address: str | None = None
 
 
-_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
+_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())  # noqa: B039 (Origin is frozen)
 
 
 def current_origin() -> Origin:
@@ -105,22 +106,43 @@ def area_of(obj) -> str | None:
 
 def _entry(actor, action: str, model: str, **columns) -> dict:
     origin = _origin.get()
-    return dict(user_id=getattr(actor, "id", None), username=getattr(actor, "username", None), action=action,
-                model=model, channel=origin.channel, ip=columns.pop("ip", None) or origin.address, **columns)
+    return dict(
+        user_id=getattr(actor, "id", None),
+        username=getattr(actor, "username", None),
+        action=action,
+        model=model,
+        channel=origin.channel,
+        ip=columns.pop("ip", None) or origin.address,
+        **columns,
+    )
 
 
-def record_bulk(actor, action: str, model, area_code: str | None, details: dict, ip: str | None = None) -> AuditLog:
+def record_bulk(
+    actor, action: str, model, area_code: str | None, details: dict, ip: str | None = None
+) -> AuditLog:
     """Add one audit row for an import or export of many `model` rows within `area_code` (None: everywhere)."""
     entry = AuditLog(**_entry(actor, action, model.__name__, area_code=area_code, after=details, ip=ip))
     db.session.add(entry)
     return entry
 
 
-def record(actor, action: str, obj, before: dict | None = None, after: dict | None = None, ip: str | None = None) -> AuditLog:
+def record(
+    actor, action: str, obj, before: dict | None = None, after: dict | None = None, ip: str | None = None
+) -> AuditLog:
     """Add one audit row to the session (the caller's commit writes it with the change)."""
     identity = inspect(obj).identity
-    entry = AuditLog(**_entry(actor, action, type(obj).__name__, object_id=str(identity[0]) if identity else None,
-                              area_code=area_of(obj), before=before, after=after, ip=ip))
+    entry = AuditLog(
+        **_entry(
+            actor,
+            action,
+            type(obj).__name__,
+            object_id=str(identity[0]) if identity else None,
+            area_code=area_of(obj),
+            before=before,
+            after=after,
+            ip=ip,
+        )
+    )
     db.session.add(entry)
     return entry
 
@@ -150,29 +172,49 @@ def record_reveal(actor, obj, fields) -> AuditLog:
 
 
 def _step_row(actor, subject, action, before: dict, after: dict, note, values, at) -> dict:
-    after = {**after, **{key: _masked(key, value) for key, value in (values or {}).items()
-                         if key not in SECRET_COLUMNS and key != "updated_at" and isinstance(value, STEP_VALUES)},
-             "step": str(action)}
+    after = {
+        **after,
+        **{
+            key: _masked(key, value)
+            for key, value in (values or {}).items()
+            if key not in SECRET_COLUMNS and key != "updated_at" and isinstance(value, STEP_VALUES)
+        },
+        "step": str(action),
+    }
     if note is not None or "note" not in after:
         after["note"] = note
     identity = getattr(subject, "id", None)
-    return _entry(actor, "update", type(subject).__name__, object_id=str(identity) if identity is not None else None,
-                  area_code=area_of(subject), before=before, after=after, at=at)
+    return _entry(
+        actor,
+        "update",
+        type(subject).__name__,
+        object_id=str(identity) if identity is not None else None,
+        area_code=area_of(subject),
+        before=before,
+        after=after,
+        at=at,
+    )
 
 
-def record_step(actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None) -> None:
+def record_step(
+    actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None
+) -> None:
     """One audit row for a workflow step, as one INSERT in the step's transaction (nothing left to flush).
 
     `before`/`after` hold the status (and the columns the machine pins, e.g. an event's level); `after` adds
     the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
     """
-    db.session.execute(insert(AuditLog).values(**_step_row(actor, subject, action, before, after, note, values, at)))
+    db.session.execute(
+        insert(AuditLog).values(**_step_row(actor, subject, action, before, after, note, values, at))
+    )
 
 
 def record_steps(subjects, action, before: dict, after, *, note=None, at=None) -> None:
     """The audit rows of one system step taken on many subjects at once (`before`: {id: {column: value}},
     `after(subject)`: its values now), as one INSERT of many rows."""
-    rows = [_step_row(None, subject, action, before[subject.id], after(subject), note, None, at)
-            for subject in subjects]
+    rows = [
+        _step_row(None, subject, action, before[subject.id], after(subject), note, None, at)
+        for subject in subjects
+    ]
     if rows:
         db.session.execute(insert(AuditLog), rows)

@@ -3,6 +3,7 @@
 "Unsatisfied" sends the wish back to its member (services.wishes.reopen_wish). Functions flush and
 never commit: the caller owns the transaction.
 """
+
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -32,36 +33,65 @@ def _hours(name: str, default: float) -> timedelta:
 def grid_worker_of(grid_code: str) -> int | None:
     """The id of the active grid worker of a grid (the first, when it has several), or None."""
     return db.session.scalar(
-        select(User.id).where(User.role == Role.GRID_WORKER, User.area_code == grid_code, User.active.is_(True))
-        .order_by(User.id).limit(1)
+        select(User.id)
+        .where(User.role == Role.GRID_WORKER, User.area_code == grid_code, User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
     )
 
 
-def schedule_callback(subject_type: str, subject_id: int, grid_code: str, *, wish_id: int | None = None,
-                      now: datetime | None = None) -> CallbackTask:
+def schedule_callback(
+    subject_type: str,
+    subject_id: int,
+    grid_code: str,
+    *,
+    wish_id: int | None = None,
+    now: datetime | None = None,
+) -> CallbackTask:
     """Open the next callback task of a subject, due CALLBACK_DELAY_HOURS from now, for its grid worker."""
     now = now or utcnow()
-    cycle = db.session.scalar(select(func.max(CallbackTask.cycle)).where(
-        CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id)) or 0
-    task = CallbackTask(subject_type=subject_type, subject_id=subject_id, cycle=cycle + 1, wish_id=wish_id,
-                        grid_code=grid_code, assignee_id=grid_worker_of(grid_code), status=CallbackStatus.DUE,
-                        due_at=now + _hours("CALLBACK_DELAY_HOURS", DEFAULT_DELAY_HOURS), created_at=now)
+    cycle = (
+        db.session.scalar(
+            select(func.max(CallbackTask.cycle)).where(
+                CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id
+            )
+        )
+        or 0
+    )
+    task = CallbackTask(
+        subject_type=subject_type,
+        subject_id=subject_id,
+        cycle=cycle + 1,
+        wish_id=wish_id,
+        grid_code=grid_code,
+        assignee_id=grid_worker_of(grid_code),
+        status=CallbackStatus.DUE,
+        due_at=now + _hours("CALLBACK_DELAY_HOURS", DEFAULT_DELAY_HOURS),
+        created_at=now,
+    )
     db.session.add(task)
     db.session.flush()
     return task
 
 
 def open_task(subject_type: str, subject_id: int) -> CallbackTask | None:
-    return db.session.scalar(select(CallbackTask).where(
-        CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id,
-        CallbackTask.status == CallbackStatus.DUE))
+    return db.session.scalar(
+        select(CallbackTask).where(
+            CallbackTask.subject_type == subject_type,
+            CallbackTask.subject_id == subject_id,
+            CallbackTask.status == CallbackStatus.DUE,
+        )
+    )
 
 
 def latest_task(subject_type: str, subject_id: int) -> CallbackTask | None:
     """The subject's most recent callback, open or recorded."""
-    return db.session.scalar(select(CallbackTask).where(
-        CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id)
-        .order_by(CallbackTask.cycle.desc()).limit(1))
+    return db.session.scalar(
+        select(CallbackTask)
+        .where(CallbackTask.subject_type == subject_type, CallbackTask.subject_id == subject_id)
+        .order_by(CallbackTask.cycle.desc())
+        .limit(1)
+    )
 
 
 def on_wish_changed(wish: Wish, action=None, actor=None, **_kwargs) -> None:
@@ -71,8 +101,11 @@ def on_wish_changed(wish: Wish, action=None, actor=None, **_kwargs) -> None:
     elif action == WishAction.REOPEN:
         task = open_task(CallbackSubject.WISH, wish.id)
         if task is not None:  # record_callback closes its task before reopening; anything else lands here
-            reason = db.session.scalar(select(WishStep.note).where(
-                WishStep.wish_id == wish.id, WishStep.action == WishAction.REOPEN).order_by(WishStep.id.desc()))
+            reason = db.session.scalar(
+                select(WishStep.note)
+                .where(WishStep.wish_id == wish.id, WishStep.action == WishAction.REOPEN)
+                .order_by(WishStep.id.desc())
+            )
             _close(task, actor, CallbackOutcome.UNSATISFIED, reason or "-")
 
 
@@ -97,7 +130,8 @@ def is_due(task: CallbackTask, now: datetime | None = None) -> bool:
 def is_overdue(task: CallbackTask, now: datetime | None = None) -> bool:
     """Open, and still not made CALLBACK_OVERDUE_HOURS after it fell due."""
     return is_due(task, now) and (now or utcnow()) >= aware(task.due_at) + _hours(
-        "CALLBACK_OVERDUE_HOURS", DEFAULT_OVERDUE_HOURS)
+        "CALLBACK_OVERDUE_HOURS", DEFAULT_OVERDUE_HOURS
+    )
 
 
 def overdue_cutoff(now: datetime | None = None) -> datetime:
@@ -107,8 +141,11 @@ def overdue_cutoff(now: datetime | None = None) -> datetime:
 
 def due_count(user, now: datetime | None = None) -> int:
     """How many open callbacks in `user`'s scope have fallen due (for the back-office home)."""
-    query = select(func.count()).select_from(CallbackTask).where(
-        CallbackTask.status == CallbackStatus.DUE, CallbackTask.due_at <= (now or utcnow()))
+    query = (
+        select(func.count())
+        .select_from(CallbackTask)
+        .where(CallbackTask.status == CallbackStatus.DUE, CallbackTask.due_at <= (now or utcnow()))
+    )
     condition = scope_condition(CallbackTask, user)
     return db.session.scalar(query if condition is None else query.where(condition)) or 0
 
@@ -129,9 +166,16 @@ def _recorded(_task=None, _transition=None) -> str:
 
 # the task row itself records who and when (no history table), and what follows is the subject's
 MACHINE = workflow.Machine(
-    name="callback", model=CallbackTask, step_model=None, subject_key="", signal=None,
+    name="callback",
+    model=CallbackTask,
+    step_model=None,
+    subject_key="",
+    signal=None,
     transitions={RECORD: workflow.Transition(RECORD, (CallbackStatus.DUE,), CallbackStatus.DONE, "staff")},
-    refusal=_refusal, conflict_message=_recorded, lost_message=_recorded, states=tuple(CallbackStatus),
+    refusal=_refusal,
+    conflict_message=_recorded,
+    lost_message=_recorded,
+    states=tuple(CallbackStatus),
 )
 
 
@@ -145,8 +189,16 @@ def _note(value, required: bool) -> str | None:
 
 def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None) -> None:
     """Mark an open task recorded; Conflict when someone recorded it first."""
-    workflow.move(MACHINE, task, actor, RECORD, columns={"note": note}, outcome=outcome, recorded_at=utcnow(),
-                  recorded_by_id=getattr(actor, "id", None))
+    workflow.move(
+        MACHINE,
+        task,
+        actor,
+        RECORD,
+        columns={"note": note},
+        outcome=outcome,
+        recorded_at=utcnow(),
+        recorded_by_id=getattr(actor, "id", None),
+    )
 
 
 def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> CallbackTask:
@@ -157,8 +209,10 @@ def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> Ca
     _close(task, actor, outcome, note)
     subject = CallbackSubject(task.subject_type)
     if subject not in FOLLOW_UPS:
-        raise RuntimeError(f"no follow-up declared for {subject} callbacks: app.reactions.wire_reactions() "
-                           "declares them (create_app calls it)")
+        raise RuntimeError(
+            f"no follow-up declared for {subject} callbacks: app.reactions.wire_reactions() "
+            "declares them (create_app calls it)"
+        )
     follow_up = FOLLOW_UPS[subject][0 if satisfied else 1]
     if follow_up is not None:
         follow_up(actor, task, note)
@@ -188,8 +242,11 @@ def remind_due_callbacks(now: datetime | None = None) -> int:
     now = now or utcnow()
     result = db.session.execute(
         update(CallbackTask)
-        .where(CallbackTask.status == CallbackStatus.DUE, CallbackTask.due_at <= now,
-               CallbackTask.reminded_at.is_(None))
+        .where(
+            CallbackTask.status == CallbackStatus.DUE,
+            CallbackTask.due_at <= now,
+            CallbackTask.reminded_at.is_(None),
+        )
         .values(reminded_at=now)
         .execution_options(synchronize_session=False)
     )

@@ -3,6 +3,7 @@
 WeasyPrint fetches nothing but data: URIs and the files of templates/certificates/ (the stylesheet and its
 assets): a certificate never reaches the network or the rest of the disk, whatever its text says.
 """
+
 import math
 import os
 import threading
@@ -25,7 +26,10 @@ from app.models import Area
 from app.models.certificates import Certificate, CertificateKind
 
 TEMPLATE_DIR = os.path.join(PROJECT_ROOT, "templates", "certificates")
-TEMPLATES = {CertificateKind.SERVICE: "certificates/service.html", CertificateKind.HONOUR: "certificates/honour.html"}
+TEMPLATES = {
+    CertificateKind.SERVICE: "certificates/service.html",
+    CertificateKind.HONOUR: "certificates/honour.html",
+}
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 SEAL_RED = "#c8161d"
 COMPACT_AFTER = 36  # characters of wish title and holder name together
@@ -47,12 +51,14 @@ class CertificateFetcher(URLFetcher):
         if scheme == "data":
             return super().fetch(url, headers)
         if scheme == "file" and url.lower().startswith("file://"):
-            remainder = url[len("file://"):].split("?", 1)[0].split("#", 1)[0]
+            remainder = url[len("file://") :].split("?", 1)[0].split("#", 1)[0]
             if remainder.startswith("/"):  # file:///path only: no host part
                 path = os.path.realpath(url2pathname(remainder))  # resolves .. and symbolic links
                 if os.path.commonpath([path, self.root]) == self.root and os.path.isfile(path):
                     return super().fetch(url, headers)
-        raise ResourceRefused(f"certificate resources come from data: URIs and {self.root} only, not {url[:200]}")
+        raise ResourceRefused(
+            f"certificate resources come from data: URIs and {self.root} only, not {url[:200]}"
+        )
 
 
 def public_base_url() -> str:
@@ -62,8 +68,6 @@ def public_base_url() -> str:
 
 def verify_url(serial: str) -> str:
     return f"{public_base_url()}/verify/{serial}"
-
-
 
 
 def local_date(moment: datetime) -> date:
@@ -107,15 +111,18 @@ def seal_svg(issuer: str, size: int = 150) -> Markup:
         parts.append(
             f'<text x="0" y="0" transform="translate({x:.2f} {y:.2f}) rotate({angle + 90:.2f})" '
             f'font-family="WenQuanYi Micro Hei" font-size="{glyph:.1f}" fill="{SEAL_RED}" text-anchor="middle" '
-            f'dominant-baseline="central">{escape(character)}</text>')
+            f'dominant-baseline="central">{escape(character)}</text>'
+        )
     star = []
     for k in range(10):
         r = 22 if k % 2 == 0 else 9
         a = math.radians(-90 + 36 * k)
         star.append(f"{centre + r * math.cos(a):.2f},{centre + 2 + r * math.sin(a):.2f}")
     parts.append(f'<polygon points="{" ".join(star)}" fill="{SEAL_RED}"/>')
-    parts.append(f'<text x="{centre}" y="{centre + radius * 0.62:.2f}" font-family="WenQuanYi Micro Hei" '
-                 f'font-size="13" fill="{SEAL_RED}" text-anchor="middle">电子证书</text></svg>')
+    parts.append(
+        f'<text x="{centre}" y="{centre + radius * 0.62:.2f}" font-family="WenQuanYi Micro Hei" '
+        f'font-size="13" fill="{SEAL_RED}" text-anchor="middle">电子证书</text></svg>'
+    )
     return Markup("".join(parts))
 
 
@@ -166,7 +173,8 @@ def render_html_pdf(html: str) -> bytes:
     """PDF bytes of certificate HTML, styled by certificate.css, relative links resolved in templates/certificates/."""
     fonts, stylesheet = _prepared_styles()
     return HTML(string=html, base_url=TEMPLATE_DIR + os.sep, url_fetcher=CertificateFetcher()).write_pdf(
-        stylesheets=[stylesheet], font_config=fonts)
+        stylesheets=[stylesheet], font_config=fonts
+    )
 
 
 def render_certificate_pdf(certificate: Certificate) -> bytes:
@@ -177,7 +185,8 @@ def render_certificate_pdf(certificate: Certificate) -> bytes:
 
 def pdf_response(path: str, serial: str):
     """A stored certificate PDF as a download named after its serial (site, API and back office alike)."""
-    response = send_file(path, mimetype="application/pdf", as_attachment=True, download_name=f"{serial}.pdf",
-                         max_age=0)
+    response = send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=f"{serial}.pdf", max_age=0
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -4,6 +4,7 @@ Issuing records a pending certificate and its render job in the caller's transac
 the PDF, stores it atomically and marks the certificate ready, once, however often it runs. Like every
 domain service, these functions flush and never commit.
 """
+
 import base64
 import os
 import re
@@ -80,9 +81,15 @@ def _new_certificate(member: Member, issuers: dict, **values) -> Certificate:
     """A pending certificate of `member`, added and flushed later by the caller, rendered by its job."""
     if member.grid_code not in issuers:
         issuers[member.grid_code] = issuer_for(member.grid_code)
-    return Certificate(serial=new_serial(), member_id=member.id, grid_code=member.grid_code,
-                       holder_name=member.name, issuer=issuers[member.grid_code],
-                       status=CertificateStatus.PENDING, **values)
+    return Certificate(
+        serial=new_serial(),
+        member_id=member.id,
+        grid_code=member.grid_code,
+        holder_name=member.name,
+        issuer=issuers[member.grid_code],
+        status=CertificateStatus.PENDING,
+        **values,
+    )
 
 
 def _enqueue_render(certificate: Certificate) -> None:
@@ -90,8 +97,11 @@ def _enqueue_render(certificate: Certificate) -> None:
 
 
 def in_force_for_wish(wish_id: int) -> Certificate | None:
-    return db.session.scalar(select(Certificate).where(
-        Certificate.wish_id == wish_id, Certificate.status != CertificateStatus.REVOKED))
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.wish_id == wish_id, Certificate.status != CertificateStatus.REVOKED
+        )
+    )
 
 
 def issue_service_certificate(wish: Wish) -> Certificate | None:
@@ -99,8 +109,15 @@ def issue_service_certificate(wish: Wish) -> Certificate | None:
     if wish.status != WishStatus.CONFIRMED or wish.claimed_by_id is None or in_force_for_wish(wish.id):
         return None
     member = db.session.get(Member, wish.claimed_by_id)
-    certificate = _new_certificate(member, {}, kind=CertificateKind.SERVICE, wish_id=wish.id, subject=wish.title,
-                                   hours=wish.hours or Decimal("0"), issued_at=wish.confirmed_at or utcnow())
+    certificate = _new_certificate(
+        member,
+        {},
+        kind=CertificateKind.SERVICE,
+        wish_id=wish.id,
+        subject=wish.title,
+        hours=wish.hours or Decimal(0),
+        issued_at=wish.confirmed_at or utcnow(),
+    )
     db.session.add(certificate)
     db.session.flush()
     _enqueue_render(certificate)
@@ -160,7 +177,8 @@ def render_pending(certificate_id: int) -> str:
         return "skipped"  # rendered by an earlier run, or revoked before it was delivered
     path = store_pdf(certificate, render_certificate_pdf(certificate))
     marked = db.session.execute(
-        update(Certificate).where(Certificate.id == certificate_id, Certificate.status == CertificateStatus.PENDING)
+        update(Certificate)
+        .where(Certificate.id == certificate_id, Certificate.status == CertificateStatus.PENDING)
         .values(status=CertificateStatus.READY, pdf_path=path, rendered_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -199,8 +217,12 @@ def is_holder(user, certificate: Certificate) -> bool:
 
 
 def is_staff_for(user, certificate: Certificate) -> bool:
-    return (user is not None and getattr(user, "is_authenticated", False) and user.role in STAFF_ROLES
-            and code_in_scope(user, certificate.grid_code))
+    return (
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.role in STAFF_ROLES
+        and code_in_scope(user, certificate.grid_code)
+    )
 
 
 def may_see(user, certificate: Certificate) -> bool:
@@ -220,8 +242,11 @@ def holder_certificates(user):
     if user.role != Role.MEMBER:
         return select(Certificate).where(false())
     member_ids = select(Member.id).where(Member.user_id == user.id)
-    return (select(Certificate).where(Certificate.member_id.in_(member_ids))
-            .order_by(Certificate.issued_at.desc(), Certificate.id.desc()))
+    return (
+        select(Certificate)
+        .where(Certificate.member_id.in_(member_ids))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
 
 
 def verification(serial: str) -> dict | None:
@@ -258,15 +283,22 @@ def revoke_certificate(actor, certificate: Certificate, reason) -> Certificate:
         raise invalid(_("The reason is too long (at most %(n)d characters).", n=REASON_MAX))
     before = {"status": audit.plain(certificate.status)}
     changed = db.session.execute(
-        update(Certificate).where(Certificate.id == certificate.id, Certificate.status != CertificateStatus.REVOKED)
-        .values(status=CertificateStatus.REVOKED, revoked_at=utcnow(), revoked_reason=reason,
-                revoked_by_id=getattr(actor, "id", None))
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.status != CertificateStatus.REVOKED)
+        .values(
+            status=CertificateStatus.REVOKED,
+            revoked_at=utcnow(),
+            revoked_reason=reason,
+            revoked_by_id=getattr(actor, "id", None),
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(certificate)
     if changed != 1:
         raise CertificateError(_("This certificate has already been revoked."))
-    audit.record(actor, "update", certificate, before, {"status": certificate.status, "revoked_reason": reason})
+    audit.record(
+        actor, "update", certificate, before, {"status": certificate.status, "revoked_reason": reason}
+    )
     if certificate.batch_id is not None:
         refresh_batch_progress(certificate.batch_id)
     return certificate
@@ -290,11 +322,13 @@ class BatchScope:
 
 def batch_scopes(user) -> list[BatchScope]:
     """The scopes `user` may start a batch for: areas of the batch levels and units, inside their area."""
-    areas = db.session.scalars(apply_scope(select(Area), Area, user).where(Area.level.in_(BATCH_LEVELS))
-                               .order_by(Area.code))
+    areas = db.session.scalars(
+        apply_scope(select(Area), Area, user).where(Area.level.in_(BATCH_LEVELS)).order_by(Area.code)
+    )
     units = db.session.scalars(apply_scope(select(Unit), Unit, user).order_by(Unit.name))
-    return ([BatchScope(f"area:{a.code}", a.code, None, f"{a.name} ({a.code})") for a in areas]
-            + [BatchScope(f"unit:{u.id}", u.community_code, u.id, u.name) for u in units])
+    return [BatchScope(f"area:{a.code}", a.code, None, f"{a.name} ({a.code})") for a in areas] + [
+        BatchScope(f"unit:{u.id}", u.community_code, u.id, u.name) for u in units
+    ]
 
 
 def resolve_scope(user, key: str) -> BatchScope:
@@ -314,12 +348,22 @@ def members_with_hours(scope: BatchScope, start: date, end: date) -> list[tuple[
     """Members of the scope and their confirmed service hours in the period, those with hours > 0."""
     since, until = period_bounds(start, end)
     hours = func.sum(Wish.hours).label("hours")
-    return [(member, total) for member, total in db.session.execute(
-        select(Member, hours).join(Wish, Wish.claimed_by_id == Member.id)
-        .where(scope.member_condition(), Wish.status == WishStatus.CONFIRMED,
-               Wish.confirmed_at >= since, Wish.confirmed_at < until)
-        .group_by(Member.id).having(hours > 0).order_by(Member.id)
-    )]
+    return [
+        (member, total)
+        for member, total in db.session.execute(
+            select(Member, hours)
+            .join(Wish, Wish.claimed_by_id == Member.id)
+            .where(
+                scope.member_condition(),
+                Wish.status == WishStatus.CONFIRMED,
+                Wish.confirmed_at >= since,
+                Wish.confirmed_at < until,
+            )
+            .group_by(Member.id)
+            .having(hours > 0)
+            .order_by(Member.id)
+        )
+    ]
 
 
 def check_period(start, end) -> None:
@@ -342,9 +386,18 @@ def start_honour_batch(actor, scope_key: str, start: date, end: date) -> tuple[H
     existing = set(db.session.scalars(select(Certificate.member_id).where(Certificate.batch_id == batch.id)))
     now, issuers = utcnow(), {}
     added = [
-        _new_certificate(member, issuers, kind=CertificateKind.HONOUR, batch_id=batch.id, hours=hours,
-                         period_start=start, period_end=end, issued_at=now)
-        for member, hours in members_with_hours(scope, start, end) if member.id not in existing
+        _new_certificate(
+            member,
+            issuers,
+            kind=CertificateKind.HONOUR,
+            batch_id=batch.id,
+            hours=hours,
+            period_start=start,
+            period_end=end,
+            issued_at=now,
+        )
+        for member, hours in members_with_hours(scope, start, end)
+        if member.id not in existing
     ]
     db.session.add_all(added)
     db.session.flush()
@@ -352,22 +405,39 @@ def start_honour_batch(actor, scope_key: str, start: date, end: date) -> tuple[H
         _enqueue_render(certificate)
     batch.requested_by_id, batch.last_run_at = getattr(actor, "id", None), now
     refresh_batch_progress(batch.id)
-    audit.record(actor, "create" if created else "update", batch, None, {
-        "scope": batch.scope_key, "period_start": start.isoformat(), "period_end": end.isoformat(),
-        "added": len(added), "total": batch.total})
+    audit.record(
+        actor,
+        "create" if created else "update",
+        batch,
+        None,
+        {
+            "scope": batch.scope_key,
+            "period_start": start.isoformat(),
+            "period_end": end.isoformat(),
+            "added": len(added),
+            "total": batch.total,
+        },
+    )
     return batch, len(added)
 
 
 def _find_or_create_batch(actor, scope: BatchScope, start: date, end: date) -> tuple[HonourBatch, bool]:
     created = False
-    lookup = select(HonourBatch).where(HonourBatch.scope_key == scope.key, HonourBatch.period_start == start,
-                                       HonourBatch.period_end == end)
+    lookup = select(HonourBatch).where(
+        HonourBatch.scope_key == scope.key, HonourBatch.period_start == start, HonourBatch.period_end == end
+    )
     batch = db.session.scalar(lookup)
     if batch is None:
         try:
             with db.session.begin_nested():  # someone else may be starting the same batch right now
-                batch = HonourBatch(scope_key=scope.key, area_code=scope.area_code, unit_id=scope.unit_id,
-                                    period_start=start, period_end=end, requested_by_id=getattr(actor, "id", None))
+                batch = HonourBatch(
+                    scope_key=scope.key,
+                    area_code=scope.area_code,
+                    unit_id=scope.unit_id,
+                    period_start=start,
+                    period_end=end,
+                    requested_by_id=getattr(actor, "id", None),
+                )
                 db.session.add(batch)
             created = True
         except IntegrityError:
@@ -384,8 +454,12 @@ def refresh_batch_progress(batch_id: int) -> None:
     counts = select(func.count()).select_from(Certificate).where(Certificate.batch_id == batch_id)
     total = db.session.scalar(counts)
     done = db.session.scalar(counts.where(Certificate.status != CertificateStatus.PENDING))
-    db.session.execute(update(HonourBatch).where(HonourBatch.id == batch_id).values(total=total, done=done)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(HonourBatch)
+        .where(HonourBatch.id == batch_id)
+        .values(total=total, done=done)
+        .execution_options(synchronize_session=False)
+    )
     batch = db.session.get(HonourBatch, batch_id)
     if batch is not None:
         db.session.refresh(batch)

@@ -5,9 +5,10 @@ whole district costs a handful of scans; the result is kept per (scope, period) 
 DASHBOARD_CACHE_SECONDS, so a warm one costs a cache lookup. Figures hold codes and numbers only:
 labels are translated when the page is rendered, so one cached entry serves every language.
 """
+
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -29,7 +30,13 @@ TOP_UNITS = 8
 OTHER = "other"
 # the wish funnel: a wish "reached" a stage when its status is at or past it, or its history passed through it
 # (a released, disputed or reopened wish went back a step but did reach the later stage once)
-FUNNEL = (WishStatus.SUBMITTED, WishStatus.PUBLISHED, WishStatus.CLAIMED, WishStatus.DONE, WishStatus.CONFIRMED)
+FUNNEL = (
+    WishStatus.SUBMITTED,
+    WishStatus.PUBLISHED,
+    WishStatus.CLAIMED,
+    WishStatus.DONE,
+    WishStatus.CONFIRMED,
+)
 # the area level the on-time rate is broken down by, from the length of the user's scope code
 ON_TIME_BY = {None: "street", 6: "street", 9: "community", 12: "grid", 15: "grid"}
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -60,11 +67,22 @@ def _day(text: str | None, label: str) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(_("%(field)s: “%(value)s” is not a date; use YYYY-MM-DD, e.g. 2026-01-31.",
-                            field=label, value=text[:20])) from None
+        raise PeriodError(
+            _(
+                "%(field)s: “%(value)s” is not a date; use YYYY-MM-DD, e.g. 2026-01-31.",
+                field=label,
+                value=text[:20],
+            )
+        ) from None
     if not EARLIEST <= day <= LATEST:
-        raise PeriodError(_("%(field)s must lie between %(first)s and %(last)s.",
-                            field=label, first=EARLIEST.isoformat(), last=LATEST.isoformat()))
+        raise PeriodError(
+            _(
+                "%(field)s must lie between %(first)s and %(last)s.",
+                field=label,
+                first=EARLIEST.isoformat(),
+                last=LATEST.isoformat(),
+            )
+        )
     return day
 
 
@@ -72,14 +90,21 @@ def parse_period(start_text: str | None, end_text: str | None, zone: str = "Asia
     """The period of the filter's "from" and "to" days (local, inclusive); raises PeriodError on bad input."""
     start, end = _day(start_text, _("From")), _day(end_text, _("To"))
     if start and end and start > end:
-        raise PeriodError(_("The start date %(start)s is after the end date %(end)s.",
-                            start=start.isoformat(), end=end.isoformat()))
+        raise PeriodError(
+            _(
+                "The start date %(start)s is after the end date %(end)s.",
+                start=start.isoformat(),
+                end=end.isoformat(),
+            )
+        )
     tz = ZoneInfo(zone)
 
     def instant(day: date) -> datetime:  # local midnight, in UTC: what the database stores
-        return datetime.combine(day, time.min, tz).astimezone(timezone.utc)
+        return datetime.combine(day, time.min, tz).astimezone(UTC)
 
-    return Period(start, end, instant(start) if start else None, instant(end + timedelta(days=1)) if end else None)
+    return Period(
+        start, end, instant(start) if start else None, instant(end + timedelta(days=1)) if end else None
+    )
 
 
 def cached(key: tuple, compute) -> dict:
@@ -107,7 +132,9 @@ def scope_key(user) -> str:
 def dashboard(user, period: Period = Period(), now: datetime | None = None) -> dict:
     """{"as_of", "figures"} for the user's dashboard: staff see their area, departments their dispatches."""
     if user.role == Role.DEPARTMENT:
-        return cached(("department", scope_key(user), period.key), lambda: department_figures(user, period, now))
+        return cached(
+            ("department", scope_key(user), period.key), lambda: department_figures(user, period, now)
+        )
     if user.role not in STAFF_ROLES:
         raise PermissionError("the dashboard is for staff and departments")
     return cached(("area", scope_key(user), period.key), lambda: area_figures(user, period, now))
@@ -152,8 +179,11 @@ def _top(counter: Counter, names: dict, limit: int) -> list[tuple[str, int]]:
     return top + [(OTHER, rest)] if rest else top
 
 
-VOCABULARIES = {"status": (Event.status, EventStatus), "level": (Event.level, EventLevel),
-                "source": (Event.source, EventSource)}
+VOCABULARIES = {
+    "status": (Event.status, EventStatus),
+    "level": (Event.level, EventLevel),
+    "source": (Event.source, EventSource),
+}
 
 
 def event_figures(conditions: list) -> dict:
@@ -170,12 +200,16 @@ def event_figures(conditions: list) -> dict:
         pairs = [(name, value) for name, (_c, vocabulary) in VOCABULARIES.items() for value in vocabulary]
         sums = [func.sum(case((VOCABULARIES[name][0] == value.value, 1), else_=0)) for name, value in pairs]
         matter = (Event.matter_id + 0).label("matter")
-        for row in db.session.execute(select(matter, func.count(), *sums).where(*conditions).group_by(matter)):
+        for row in db.session.execute(
+            select(matter, func.count(), *sums).where(*conditions).group_by(matter)
+        ):
             by["matter"][row[0]] += row[1]
             for (name, value), n in zip(pairs, row[2:]):
                 if n:
                     by[name][value.value] += n
-    names = dict(db.session.execute(select(Matter.id, Matter.name).where(Matter.id.in_(list(by["matter"])))).all())
+    names = dict(
+        db.session.execute(select(Matter.id, Matter.name).where(Matter.id.in_(list(by["matter"])))).all()
+    )
     return {
         "total": sum(by["matter"].values()),
         "status": dict(by["status"]),
@@ -193,20 +227,27 @@ def on_time_figures(user, period: Period, now: datetime | None = None) -> dict:
     by = ON_TIME_BY.get(None if prefix is None else len(prefix), "grid")
     rows = on_time_rates(by, now, scope=prefix, since=period.since, until=period.until)
     result = [_rate_row(r.key, r.name, r.resolved, r.on_time, r.open_overdue) for r in rows]
-    total = _rate_row("", "", sum(r.resolved for r in rows), sum(r.on_time for r in rows),
-                      sum(r.open_overdue for r in rows))
+    total = _rate_row(
+        "", "", sum(r.resolved for r in rows), sum(r.on_time for r in rows), sum(r.open_overdue for r in rows)
+    )
     return {"by": by, "rows": result, "total": total}
 
 
 def _rate_row(key: str, name: str, resolved: int, on_time: int, open_overdue: int) -> dict:
     measured = resolved + open_overdue
-    return {"key": key, "name": name, "resolved": resolved, "on_time": on_time, "open_overdue": open_overdue,
-            "rate": round(100 * on_time / measured, 1) if measured else None}
+    return {
+        "key": key,
+        "name": name,
+        "resolved": resolved,
+        "on_time": on_time,
+        "open_overdue": open_overdue,
+        "rate": round(100 * on_time / measured, 1) if measured else None,
+    }
 
 
 def _reached(stage: WishStatus):
     """SQL: the wish's status is at or past `stage`, or its history went through `stage`."""
-    later = FUNNEL[FUNNEL.index(stage):]
+    later = FUNNEL[FUNNEL.index(stage) :]
     through = exists().where(WishStep.wish_id == Wish.id, WishStep.to_status == stage)
     return or_(Wish.status.in_(later), through)
 
@@ -214,23 +255,38 @@ def _reached(stage: WishStatus):
 def wish_figures(conditions: list) -> dict:
     """The wish funnel (posted → published → claimed → done → confirmed) and the ratings of confirmed wishes."""
     stages = FUNNEL[1:]  # every wish was posted
-    row = db.session.execute(select(func.count(), *[func.coalesce(func.sum(case((_reached(s), 1), else_=0)), 0)
-                                                    for s in stages]).where(*conditions)).one()
+    row = db.session.execute(
+        select(
+            func.count(), *[func.coalesce(func.sum(case((_reached(s), 1), else_=0)), 0) for s in stages]
+        ).where(*conditions)
+    ).one()
     funnel = [(WishStatus.SUBMITTED.value, row[0])] + [(s.value, int(n)) for s, n in zip(stages, row[1:])]
-    ratings = dict(db.session.execute(select(Wish.rating, func.count()).where(
-        *conditions, Wish.status == WishStatus.CONFIRMED).group_by(Wish.rating)).all())
+    ratings = dict(
+        db.session.execute(
+            select(Wish.rating, func.count())
+            .where(*conditions, Wish.status == WishStatus.CONFIRMED)
+            .group_by(Wish.rating)
+        ).all()
+    )
     return {"funnel": funnel, "ratings": {("none" if k is None else k): n for k, n in ratings.items()}}
 
 
 def member_figures(conditions: list) -> dict:
     """Checked-in members, those with service hours, and the hours per check-in unit (top TOP_UNITS and the rest)."""
-    total, active = db.session.execute(select(
-        func.count(), func.coalesce(func.sum(case((Member.service_hours > 0, 1), else_=0)), 0))
-        .where(*conditions)).one()
-    hours = db.session.execute(select(Member.unit_id, func.sum(Member.service_hours))
-                               .where(*conditions, Member.service_hours > 0).group_by(Member.unit_id)).all()
+    total, active = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Member.service_hours > 0, 1), else_=0)), 0)).where(
+            *conditions
+        )
+    ).one()
+    hours = db.session.execute(
+        select(Member.unit_id, func.sum(Member.service_hours))
+        .where(*conditions, Member.service_hours > 0)
+        .group_by(Member.unit_id)
+    ).all()
     counter = Counter({unit_id: float(h or 0) for unit_id, h in hours})
-    names = dict(db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_([u for u in counter if u]))).all())
+    names = dict(
+        db.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_([u for u in counter if u]))).all()
+    )
     names[None] = "none"
     units = [(name, round(h, 1)) for name, h in _top(counter, names, TOP_UNITS)]
     return {"total": total, "active": int(active), "units": units}
@@ -239,17 +295,31 @@ def member_figures(conditions: list) -> dict:
 def department_figures(user, period: Period, now: datetime | None = None) -> dict:
     """A department's dispatches (吹哨) in `period`: by status and matter, and its on-time rate."""
     conditions = [Dispatch.department_id == user.department_id, *in_period(Event.created_at, period)]
-    rows = db.session.execute(select(Dispatch.status, Event.matter_id, func.count())
-                              .join(Event, Event.id == Dispatch.event_id).where(*conditions)
-                              .group_by(Dispatch.status, Event.matter_id)).all()
+    rows = db.session.execute(
+        select(Dispatch.status, Event.matter_id, func.count())
+        .join(Event, Event.id == Dispatch.event_id)
+        .where(*conditions)
+        .group_by(Dispatch.status, Event.matter_id)
+    ).all()
     status, matter = Counter(), Counter()
     for dispatch_status, matter_id, n in rows:
         status[dispatch_status] += n
         matter[matter_id] += n
     names = dict(db.session.execute(select(Matter.id, Matter.name).where(Matter.id.in_(list(matter)))).all())
     code = user.department.code if user.department is not None else None
-    rates = [r for r in on_time_rates("department", now, since=period.since, until=period.until) if r.key == code]
-    rate = (_rate_row(code, rates[0].name, rates[0].resolved, rates[0].on_time, rates[0].open_overdue) if rates
-            else _rate_row(code or "", "", 0, 0, 0))
-    return {"dispatches": {"total": sum(status.values()), "status": dict(status),
-                           "matter": _top(matter, names, TOP_MATTERS)}, "on_time": rate}
+    rates = [
+        r for r in on_time_rates("department", now, since=period.since, until=period.until) if r.key == code
+    ]
+    rate = (
+        _rate_row(code, rates[0].name, rates[0].resolved, rates[0].on_time, rates[0].open_overdue)
+        if rates
+        else _rate_row(code or "", "", 0, 0, 0)
+    )
+    return {
+        "dispatches": {
+            "total": sum(status.values()),
+            "status": dict(status),
+            "matter": _top(matter, names, TOP_MATTERS),
+        },
+        "on_time": rate,
+    }

@@ -3,6 +3,7 @@
 Idempotent: every row is looked up by its natural key first, and the random
 choices come from a fixed seed, so a second run adds nothing.
 """
+
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -11,8 +12,23 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
-    Area, Building, Compound, Department, Enterprise, Facility, GridRole, Household, Matter, Member,
-    PartyOrg, Pledge, Resident, Room, SlaPolicy, Unit, User,
+    Area,
+    Building,
+    Compound,
+    Department,
+    Enterprise,
+    Facility,
+    GridRole,
+    Household,
+    Matter,
+    Member,
+    PartyOrg,
+    Pledge,
+    Resident,
+    Room,
+    SlaPolicy,
+    Unit,
+    User,
 )
 from app.models.choices import AreaLevel, PartyOrgLevel, PledgeStatus, Role
 from app.services.idcard import make_id_number
@@ -25,8 +41,14 @@ STREETS = [
     ("003", "新兴路街道", [("001", "新兴社区", 2)]),
 ]
 DEPARTMENTS = [
-    ("ZF", "区综治中心"), ("XF", "区信访局"), ("HB", "区生态环境分局"), ("AJ", "区应急管理局"),
-    ("HW", "区城市管理和综合执法局"), ("ZJ", "区住房和城乡建设局"), ("MZ", "区民政局"), ("GA", "渭城公安分局"),
+    ("ZF", "区综治中心"),
+    ("XF", "区信访局"),
+    ("HB", "区生态环境分局"),
+    ("AJ", "区应急管理局"),
+    ("HW", "区城市管理和综合执法局"),
+    ("ZJ", "区住房和城乡建设局"),
+    ("MZ", "区民政局"),
+    ("GA", "渭城公安分局"),
 ]
 MATTERS = [
     ("WD-001", "矛盾纠纷调解", "stability", "ZF", True),
@@ -51,7 +73,9 @@ UNITS = [
     ("咸阳职业技术学院", "学院机关党总支", "610404002002"),
     ("渭城区税务局", "区税务局第二党支部", "610404003001"),
 ]
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐韩冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志强淑珍玉兰文博子涵浩然欣怡梓轩一诺"
 DEMO_PASSWORDS = {
     "admin": ("onegrid-admin", Role.ADMIN, None, None, "系统管理员"),
@@ -88,59 +112,117 @@ def seed_areas() -> list[Area]:
     district = _get_or_create(Area, {"code": DISTRICT[0]}, name=DISTRICT[1], level=AreaLevel.DISTRICT)
     grids = []
     for s_no, s_name, communities in STREETS:
-        street = _get_or_create(Area, {"code": district.code + s_no}, name=s_name, level=AreaLevel.STREET,
-                                parent_id=district.id)
+        street = _get_or_create(
+            Area, {"code": district.code + s_no}, name=s_name, level=AreaLevel.STREET, parent_id=district.id
+        )
         for c_no, c_name, grid_count in communities:
-            community = _get_or_create(Area, {"code": street.code + c_no}, name=c_name,
-                                       level=AreaLevel.COMMUNITY, parent_id=street.id,
-                                       supervision_phone="029-3321" + s_no[-1] + c_no)
+            community = _get_or_create(
+                Area,
+                {"code": street.code + c_no},
+                name=c_name,
+                level=AreaLevel.COMMUNITY,
+                parent_id=street.id,
+                supervision_phone="029-3321" + s_no[-1] + c_no,
+            )
             for g in range(1, grid_count + 1):
-                grids.append(_get_or_create(
-                    Area, {"code": f"{community.code}{g:03d}"}, name=f"第{'一二三四五'[g - 1]}网格",
-                    level=AreaLevel.GRID, parent_id=community.id, geojson=_square(len(grids)),
-                ))
+                grids.append(
+                    _get_or_create(
+                        Area,
+                        {"code": f"{community.code}{g:03d}"},
+                        name=f"第{'一二三四五'[g - 1]}网格",
+                        level=AreaLevel.GRID,
+                        parent_id=community.id,
+                        geojson=_square(len(grids)),
+                    )
+                )
     return grids
 
 
 def _square(index: int) -> str:
     """A small square polygon per grid so the grid map has something true to draw."""
     x, y = 108.70 + (index % 4) / 100, 34.33 + (index // 4) / 100
-    ring = [[round(a, 4), round(b, 4)] for a, b in
-            [(x, y), (x + 0.01, y), (x + 0.01, y + 0.01), (x, y + 0.01), (x, y)]]
-    return '{"type": "Polygon", "coordinates": [%s]}' % str(ring).replace(" ", "")
+    ring = [
+        [round(a, 4), round(b, 4)]
+        for a, b in [(x, y), (x + 0.01, y), (x + 0.01, y + 0.01), (x, y + 0.01), (x, y)]
+    ]
+    return '{"type": "Polygon", "coordinates": [' + str(ring).replace(" ", "") + "]}"
 
 
 def seed_matters() -> None:
-    default = _get_or_create(SlaPolicy, {"name": "默认"}, respond_minutes=15, reply_minutes=30, resolve_minutes=1440)
-    urgent = _get_or_create(SlaPolicy, {"name": "紧急"}, respond_minutes=5, reply_minutes=15, resolve_minutes=240)
+    default = _get_or_create(
+        SlaPolicy, {"name": "默认"}, respond_minutes=15, reply_minutes=30, resolve_minutes=1440
+    )
+    urgent = _get_or_create(
+        SlaPolicy, {"name": "紧急"}, respond_minutes=5, reply_minutes=15, resolve_minutes=240
+    )
     departments = {code: _get_or_create(Department, {"code": code}, name=name) for code, name in DEPARTMENTS}
     for code, name, category, dept, admitted in MATTERS:
-        _get_or_create(Matter, {"code": code}, name=name, category=category, department_id=departments[dept].id,
-                       admitted=admitted, sla_policy_id=(urgent if category == "work_safety" else default).id)
+        _get_or_create(
+            Matter,
+            {"code": code},
+            name=name,
+            category=category,
+            department_id=departments[dept].id,
+            admitted=admitted,
+            sla_policy_id=(urgent if category == "work_safety" else default).id,
+        )
 
 
 def seed_party_and_units(grids: list[Area]) -> None:
     today = date.today()
     for street in db.session.scalars(select(Area).where(Area.level == AreaLevel.STREET).order_by(Area.code)):
-        committee = _get_or_create(PartyOrg, {"name": f"{street.name}党工委"}, level=PartyOrgLevel.STREET_COMMITTEE,
-                                   area_code=street.code)
+        committee = _get_or_create(
+            PartyOrg,
+            {"name": f"{street.name}党工委"},
+            level=PartyOrgLevel.STREET_COMMITTEE,
+            area_code=street.code,
+        )
         for community in street.children:
-            org = _get_or_create(PartyOrg, {"name": f"{community.name}党委"}, level=PartyOrgLevel.COMMUNITY_ORG,
-                                 area_code=community.code, parent_id=committee.id)
+            org = _get_or_create(
+                PartyOrg,
+                {"name": f"{community.name}党委"},
+                level=PartyOrgLevel.COMMUNITY_ORG,
+                area_code=community.code,
+                parent_id=committee.id,
+            )
             for grid in community.children:
-                _get_or_create(PartyOrg, {"name": f"{community.name}{grid.name}党支部"},
-                               level=PartyOrgLevel.GRID_BRANCH, area_code=grid.code, parent_id=org.id)
+                _get_or_create(
+                    PartyOrg,
+                    {"name": f"{community.name}{grid.name}党支部"},
+                    level=PartyOrgLevel.GRID_BRANCH,
+                    area_code=grid.code,
+                    parent_id=org.id,
+                )
     rng = random.Random(404)
     for i, (name, branch, community_code) in enumerate(UNITS):
-        unit = _get_or_create(Unit, {"name": name}, branch_name=branch, community_code=community_code,
-                              agreement_date=date(today.year, 3, 1), contact_name=_name(rng),
-                              contact_phone=_phone(rng), last_visit_on=today - timedelta(days=10 + 15 * i))
-        _get_or_create(Pledge, {"unit_id": unit.id, "title": "每月开展一次进社区志愿服务"}, area_code=community_code,
-                       period_start=date(today.year, 1, 1), period_end=date(today.year, 12, 31),
-                       status=PledgeStatus.IN_PROGRESS, content="组织在职党员进社区开展政策宣讲、环境整治等志愿服务。")
-        _get_or_create(Pledge, {"unit_id": unit.id, "title": "结对帮扶困难家庭2户"}, area_code=community_code,
-                       period_start=date(today.year, 1, 1), period_end=date(today.year, 6, 30),
-                       status=PledgeStatus.FULFILLED, evidence="帮扶台账及照片已存档。")
+        unit = _get_or_create(
+            Unit,
+            {"name": name},
+            branch_name=branch,
+            community_code=community_code,
+            agreement_date=date(today.year, 3, 1),
+            contact_name=_name(rng),
+            contact_phone=_phone(rng),
+            last_visit_on=today - timedelta(days=10 + 15 * i),
+        )
+        _get_or_create(
+            Pledge,
+            {"unit_id": unit.id, "title": "每月开展一次进社区志愿服务"},
+            area_code=community_code,
+            period_start=date(today.year, 1, 1),
+            period_end=date(today.year, 12, 31),
+            status=PledgeStatus.IN_PROGRESS,
+            content="组织在职党员进社区开展政策宣讲、环境整治等志愿服务。",
+        )
+        _get_or_create(
+            Pledge,
+            {"unit_id": unit.id, "title": "结对帮扶困难家庭2户"},
+            area_code=community_code,
+            period_start=date(today.year, 1, 1),
+            period_end=date(today.year, 6, 30),
+            status=PledgeStatus.FULFILLED,
+            evidence="帮扶台账及照片已存档。",
+        )
 
 
 def seed_people(grids: list[Area]) -> None:
@@ -149,17 +231,30 @@ def seed_people(grids: list[Area]) -> None:
     units = list(db.session.scalars(select(Unit).order_by(Unit.id)))
     for gi, grid in enumerate(grids):
         rng = random.Random(f"grid-{grid.code}")
-        compound = _get_or_create(Compound, {"grid_code": grid.code, "name": f"{grid.parent.name}{'ABCDEFGH'[gi % 8]}区"},
-                                  address=f"{grid.parent.parent.name}{rng.randint(1, 200)}号", property_company="渭城物业")
+        compound = _get_or_create(
+            Compound,
+            {"grid_code": grid.code, "name": f"{grid.parent.name}{'ABCDEFGH'[gi % 8]}区"},
+            address=f"{grid.parent.parent.name}{rng.randint(1, 200)}号",
+            property_company="渭城物业",
+        )
         seq = 0
         for b in range(1, 3):
-            building = _get_or_create(Building, {"grid_code": grid.code, "name": f"{b}号楼"},
-                                      compound_id=compound.id, floors=6)
+            building = _get_or_create(
+                Building, {"grid_code": grid.code, "name": f"{b}号楼"}, compound_id=compound.id, floors=6
+            )
             for r in range(1, 4):
-                room = _get_or_create(Room, {"building_id": building.id, "number": f"{b}-{r // 3 + 1}-{r}01"},
-                                      grid_code=grid.code, floor=r, usage="住宅")
+                room = _get_or_create(
+                    Room,
+                    {"building_id": building.id, "number": f"{b}-{r // 3 + 1}-{r}01"},
+                    grid_code=grid.code,
+                    floor=r,
+                    usage="住宅",
+                )
                 household = _get_or_create(
-                    Household, {"number": f"{grid.code}-{b}{r:02d}"}, grid_code=grid.code, room_id=room.id,
+                    Household,
+                    {"number": f"{grid.code}-{b}{r:02d}"},
+                    grid_code=grid.code,
+                    room_id=room.id,
                     care_tier=["assured", "assured", "warm", "close"][rng.randrange(4)],
                     is_member_household=(r == 1),
                 )
@@ -171,31 +266,67 @@ def seed_people(grids: list[Area]) -> None:
                     if p == 0 and household.head_name is None:
                         household.head_name = name
                     _get_or_create(
-                        Resident, {"id_number": id_number}, grid_code=grid.code, household_id=household.id,
-                        name=name, gender="male" if int(id_number[16]) % 2 else "female", phone=_phone(rng),
-                        birth_date=birth, ethnicity="汉族", relation_to_head="户主" if p == 0 else "家庭成员",
+                        Resident,
+                        {"id_number": id_number},
+                        grid_code=grid.code,
+                        household_id=household.id,
+                        name=name,
+                        gender="male" if int(id_number[16]) % 2 else "female",
+                        phone=_phone(rng),
+                        birth_date=birth,
+                        ethnicity="汉族",
+                        relation_to_head="户主" if p == 0 else "家庭成员",
                         tags="elderly_alone" if birth.year < 1950 and p == 0 else None,
                     )
-        _get_or_create(Enterprise, {"grid_code": grid.code, "name": f"{compound.name}便民超市"},
-                       credit_code=f"91610404MA{gi:06d}X{rng.randint(0, 9)}"[:18], legal_person=_name(rng),
-                       phone=_phone(rng), industry="零售", employees=rng.randint(2, 20))
+        _get_or_create(
+            Enterprise,
+            {"grid_code": grid.code, "name": f"{compound.name}便民超市"},
+            credit_code=f"91610404MA{gi:06d}X{rng.randint(0, 9)}"[:18],
+            legal_person=_name(rng),
+            phone=_phone(rng),
+            industry="零售",
+            employees=rng.randint(2, 20),
+        )
         for k, category in enumerate(("street_light", "manhole", "hydrant")):
-            _get_or_create(Facility, {"code": f"{grid.code}-{k + 1:03d}"}, grid_code=grid.code, category=category,
-                           name={"street_light": "路灯", "manhole": "井盖", "hydrant": "消防栓"}[category],
-                           location=f"{compound.name}{k + 1}号位置")
-        team = [("vanguard_captain", "先锋队长"), ("grid_leader", "网格长"), ("deputy_leader", "副网格长（民警）"),
-                ("liaison", "联络员"), ("legal_adviser", "法律咨询师"), ("grid_worker", "专职网格员"),
-                ("building_head", "楼栋长"), ("red_steward", "红管家")]
+            _get_or_create(
+                Facility,
+                {"code": f"{grid.code}-{k + 1:03d}"},
+                grid_code=grid.code,
+                category=category,
+                name={"street_light": "路灯", "manhole": "井盖", "hydrant": "消防栓"}[category],
+                location=f"{compound.name}{k + 1}号位置",
+            )
+        team = [
+            ("vanguard_captain", "先锋队长"),
+            ("grid_leader", "网格长"),
+            ("deputy_leader", "副网格长（民警）"),
+            ("liaison", "联络员"),
+            ("legal_adviser", "法律咨询师"),
+            ("grid_worker", "专职网格员"),
+            ("building_head", "楼栋长"),
+            ("red_steward", "红管家"),
+        ]
         for role, title in team:
-            _get_or_create(GridRole, {"grid_code": grid.code, "role": role}, name=_name(rng), phone=_phone(rng),
-                           duties=title, since=date(2024, 1, 1))
+            _get_or_create(
+                GridRole,
+                {"grid_code": grid.code, "role": role},
+                name=_name(rng),
+                phone=_phone(rng),
+                duties=title,
+                since=date(2024, 1, 1),
+            )
         for m in range(3):
             member_name = _name(rng)
-            _get_or_create(Member, {"grid_code": grid.code, "name": member_name},
-                           unit_id=units[(gi + m) % len(units)].id, phone=_phone(rng),
-                           duties=",".join(rng.sample(duties, 2)), checked_in_on=date(2025, 3, 1),
-                           service_hours=Decimal(rng.randint(0, 40)),
-                           last_household_visit_on=date.today() - timedelta(days=rng.randint(1, 30)))
+            _get_or_create(
+                Member,
+                {"grid_code": grid.code, "name": member_name},
+                unit_id=units[(gi + m) % len(units)].id,
+                phone=_phone(rng),
+                duties=",".join(rng.sample(duties, 2)),
+                checked_in_on=date(2025, 3, 1),
+                service_hours=Decimal(rng.randint(0, 40)),
+                last_household_visit_on=date.today() - timedelta(days=rng.randint(1, 30)),
+            )
 
 
 def seed_accounts() -> None:
@@ -205,12 +336,22 @@ def seed_accounts() -> None:
 
 
 WISH_CATEGORIES = [
-    ("life", "生活帮扶"), ("elderly", "助老助残"), ("repair", "家政维修"), ("education", "文化教育"),
-    ("health", "医疗健康"), ("legal", "法律咨询"), ("other", "其他"),
+    ("life", "生活帮扶"),
+    ("elderly", "助老助残"),
+    ("repair", "家政维修"),
+    ("education", "文化教育"),
+    ("health", "医疗健康"),
+    ("legal", "法律咨询"),
+    ("other", "其他"),
 ]
 # (title, category, description, how far along the lifecycle the demo takes it)
 DEMO_WISHES = [
-    ("帮父亲买降压药", "elderly", "父亲腿脚不便，需要每月到社区医院代购降压药（硝苯地平缓释片）。", "confirmed"),
+    (
+        "帮父亲买降压药",
+        "elderly",
+        "父亲腿脚不便，需要每月到社区医院代购降压药（硝苯地平缓释片）。",
+        "confirmed",
+    ),
     ("楼道声控灯不亮", "repair", "3号楼2单元四楼到六楼的声控灯坏了一周，晚上上下楼很不方便。", "done"),
     ("孩子周末数学辅导", "education", "孩子上初二，周末想找人辅导一下数学，一次一个半小时左右。", "claimed"),
     ("陪老人去医院复查", "health", "下周三上午需要陪母亲去市第一人民医院复查，我要上班走不开。", "published"),
@@ -244,12 +385,20 @@ def seed_wishes() -> None:
         if reached >= 4:
             wishes.confirm_wish(resident, wish, "good", "非常感谢，很及时！")
     # an assisted posting (帮办代办) for an elderly resident without an account, in the second grid
-    elderly = db.session.scalar(select(Resident).where(Resident.grid_code == users["grid2"].area_code,
-                                                       Resident.user_id.is_(None)).order_by(Resident.id))
+    elderly = db.session.scalar(
+        select(Resident)
+        .where(Resident.grid_code == users["grid2"].area_code, Resident.user_id.is_(None))
+        .order_by(Resident.id)
+    )
     if elderly is not None:
-        wishes.post_wish(users["grid2"], title="独居老人需要打扫卫生", category_code="elderly",
-                         description="老人独居，行动不便，希望有人帮忙打扫一次房间。", resident_id=elderly.id,
-                         publish=True)
+        wishes.post_wish(
+            users["grid2"],
+            title="独居老人需要打扫卫生",
+            category_code="elderly",
+            description="老人独居，行动不便，希望有人帮忙打扫一次房间。",
+            resident_id=elderly.id,
+            publish=True,
+        )
 
 
 def seed_events() -> None:

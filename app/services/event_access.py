@@ -1,4 +1,5 @@
 """Who is who around an event: its handler at each level, its departments, its verifier; who may read it."""
+
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
@@ -28,8 +29,9 @@ def dispatch_of(user, event: Event) -> Dispatch | None:
     """The dispatch of `event` to the department of a department user, or None."""
     if user is None or user.role != Role.DEPARTMENT or user.department_id is None:
         return None
-    return db.session.scalar(select(Dispatch).where(Dispatch.event_id == event.id,
-                                                    Dispatch.department_id == user.department_id))
+    return db.session.scalar(
+        select(Dispatch).where(Dispatch.event_id == event.id, Dispatch.department_id == user.department_id)
+    )
 
 
 def _is_actor(user, event: Event, kind: str) -> bool:
@@ -69,8 +71,11 @@ def visible_condition(user):
         return Event.id.is_not(None) if condition is None else condition
     own = Event.reporter_id == user.id
     if user.role == Role.DEPARTMENT and user.department_id is not None:
-        dispatched = select(Dispatch.id).where(Dispatch.event_id == Event.id,
-                                               Dispatch.department_id == user.department_id).exists()
+        dispatched = (
+            select(Dispatch.id)
+            .where(Dispatch.event_id == Event.id, Dispatch.department_id == user.department_id)
+            .exists()
+        )
         return or_(own, dispatched)
     return own
 

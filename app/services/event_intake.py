@@ -2,6 +2,7 @@
 
 Functions flush and never commit: the caller owns the transaction.
 """
+
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -14,7 +15,14 @@ from app.models import Area, Matter, Resident, User
 from app.models.base import utcnow
 from app.models.choices import STAFF_ROLES, AreaLevel, EventAction, EventLevel, EventSource, EventStatus, Role
 from app.models.events import (
-    ACTING_FOR_MAX, Campaign, DESCRIPTION_MAX, EXTERNAL_REF_MAX, LOCATION_MAX, TITLE_MAX, Event, EventStep,
+    ACTING_FOR_MAX,
+    DESCRIPTION_MAX,
+    EXTERNAL_REF_MAX,
+    LOCATION_MAX,
+    TITLE_MAX,
+    Campaign,
+    Event,
+    EventStep,
 )
 from app.services import audit
 from app.services.errors import Conflict, Invalid, Limited
@@ -29,8 +37,11 @@ DEFAULT_MINUTES = (15, 30, 1440)  # respond, reply, resolve, when the matter nam
 def deadlines_for(matter: Matter, reported_at: datetime) -> tuple[datetime, datetime, datetime]:
     """respond_by, reply_by and resolve_by of an event of `matter` reported at `reported_at`."""
     policy = matter.sla_policy
-    minutes = ((policy.respond_minutes, policy.reply_minutes, policy.resolve_minutes) if policy is not None
-               else DEFAULT_MINUTES)
+    minutes = (
+        (policy.respond_minutes, policy.reply_minutes, policy.resolve_minutes)
+        if policy is not None
+        else DEFAULT_MINUTES
+    )
     return tuple(reported_at + timedelta(minutes=m) for m in minutes)
 
 
@@ -47,8 +58,12 @@ SOURCES_BY_ROLE = {
     Role.INTEGRATION: (EventSource.HOTLINE, EventSource.E_PATROL),
     Role.DEPARTMENT: (EventSource.DEPARTMENT,),
 }
-DEFAULT_SOURCE = {Role.RESIDENT: EventSource.RESIDENT, Role.MEMBER: EventSource.RESIDENT,
-                  Role.INTEGRATION: EventSource.HOTLINE, Role.DEPARTMENT: EventSource.DEPARTMENT}
+DEFAULT_SOURCE = {
+    Role.RESIDENT: EventSource.RESIDENT,
+    Role.MEMBER: EventSource.RESIDENT,
+    Role.INTEGRATION: EventSource.HOTLINE,
+    Role.DEPARTMENT: EventSource.DEPARTMENT,
+}
 # the deadline a step meets, so its supervision (if any) is settled
 
 
@@ -66,9 +81,20 @@ def default_title(matter_code: str | None, description: str | None) -> str:
     return "：".join(parts)[:TITLE_MAX]
 
 
-def report_event(actor: User, *, title, description, matter_code, grid_code=None, location_text=None,
-                 source=None, external_ref=None, acting_for=None, campaign_id=None,
-                 now: datetime | None = None) -> tuple[Event, bool]:
+def report_event(
+    actor: User,
+    *,
+    title,
+    description,
+    matter_code,
+    grid_code=None,
+    location_text=None,
+    source=None,
+    external_ref=None,
+    acting_for=None,
+    campaign_id=None,
+    now: datetime | None = None,
+) -> tuple[Event, bool]:
     """Report an event at grid level of its grid; (the event, whether it was created now).
 
     An integration user (the 12345 hotline) passes its ticket id as `external_ref`: a repeat with the
@@ -88,8 +114,13 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
 
     reporter = actor.role in REPORTER_ROLES
     if reporter and (retry_after := seconds_until_next_report(actor, now)):
-        raise EventLimited(_("You have sent many reports in a short time. Please try again later, "
-                             "or call your grid worker if it is urgent."), retry_after)
+        raise EventLimited(
+            _(
+                "You have sent many reports in a short time. Please try again later, "
+                "or call your grid worker if it is urgent."
+            ),
+            retry_after,
+        )
     title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
     description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
     location_text = check_text(errors, "location_text", location_text, LOCATION_MAX, False, _("Location"))
@@ -111,7 +142,9 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
 
     if reporter and not grid_code:
         grid_code = actor.area_code
-    grid = db.session.scalar(select(Area).where(Area.code == str(grid_code or ""), Area.level == AreaLevel.GRID))
+    grid = db.session.scalar(
+        select(Area).where(Area.code == str(grid_code or ""), Area.level == AreaLevel.GRID)
+    )
     if grid is None:
         errors["grid_code"] = _("Choose an existing grid.")
     elif actor.role in (*STAFF_ROLES, Role.INTEGRATION) and not code_in_scope(actor, grid.code):
@@ -125,11 +158,25 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
         raise Invalid(errors)
 
     respond_by, reply_by, resolve_by = deadlines_for(matter, now)
-    values = dict(title=title, description=description, matter_id=matter.id, grid_code=grid.code,
-                  location_text=location_text, source=source, reporter_id=actor.id, acting_for=acting_for,
-                  external_ref=external_ref, level=EventLevel.GRID, status=EventStatus.REPORTED,
-                  campaign_id=campaign_id, respond_by=respond_by, reply_by=reply_by, resolve_by=resolve_by,
-                  created_at=now, updated_at=now)
+    values = {
+        "title": title,
+        "description": description,
+        "matter_id": matter.id,
+        "grid_code": grid.code,
+        "location_text": location_text,
+        "source": source,
+        "reporter_id": actor.id,
+        "acting_for": acting_for,
+        "external_ref": external_ref,
+        "level": EventLevel.GRID,
+        "status": EventStatus.REPORTED,
+        "campaign_id": campaign_id,
+        "respond_by": respond_by,
+        "reply_by": reply_by,
+        "resolve_by": resolve_by,
+        "created_at": now,
+        "updated_at": now,
+    }
     if external_ref is None:
         event = Event(**values)
         db.session.add(event)
@@ -138,8 +185,18 @@ def report_event(actor: User, *, title, description, matter_code, grid_code=None
         event = _insert_once(actor, values)
         if event is None:  # another request with the same ticket got there first
             return _existing(actor, external_ref), False
-    db.session.add(EventStep(event_id=event.id, actor_id=actor.id, action=EventAction.REPORT, from_status=None,
-                             to_status=EventStatus.REPORTED, from_level=None, to_level=EventLevel.GRID, at=now))
+    db.session.add(
+        EventStep(
+            event_id=event.id,
+            actor_id=actor.id,
+            action=EventAction.REPORT,
+            from_status=None,
+            to_status=EventStatus.REPORTED,
+            from_level=None,
+            to_level=EventLevel.GRID,
+            at=now,
+        )
+    )
     audit.record(actor, "create", event, None, audit.snapshot(event))
     db.session.flush()
     event_changed.send(event, action=EventAction.REPORT, actor=actor)
@@ -162,7 +219,10 @@ def _insert_once(actor: User, values: dict) -> Event | None:
     dialect = db.session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     event_id = db.session.execute(
-        insert(Event).values(**values).on_conflict_do_nothing(index_elements=["external_ref"]).returning(Event.id)
+        insert(Event)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["external_ref"])
+        .returning(Event.id)
     ).scalar()
     return db.session.get(Event, event_id) if event_id is not None else None
 
@@ -183,7 +243,9 @@ def _acting_for(errors: dict, actor: User, value) -> str | None:
     return check_text(errors, "acting_for", value, ACTING_FOR_MAX, False, _("Reported for"))
 
 
-def _campaign(errors: dict, campaign_id, matter: Matter | None, grid: Area | None, now: datetime) -> int | None:
+def _campaign(
+    errors: dict, campaign_id, matter: Matter | None, grid: Area | None, now: datetime
+) -> int | None:
     """A campaign (专项治理) the event belongs to: running today, covering its grid, of its matter if it names one."""
     if campaign_id in (None, ""):
         return None
@@ -211,7 +273,9 @@ def campaign_running(campaign: Campaign, now: datetime | None = None) -> bool:
 def running_campaigns(user: User, now: datetime | None = None) -> list[Campaign]:
     """The campaigns an event `user` reports may join: running today and set for their area or one above it."""
     today = (now or utcnow()).date()
-    query = (select(Campaign).where(Campaign.starts_on <= today,
-                                    or_(Campaign.ends_on.is_(None), Campaign.ends_on >= today))
-             .order_by(Campaign.name))
+    query = (
+        select(Campaign)
+        .where(Campaign.starts_on <= today, or_(Campaign.ends_on.is_(None), Campaign.ends_on >= today))
+        .order_by(Campaign.name)
+    )
     return list(db.session.scalars(apply_reach(query, Campaign, user)))

@@ -4,6 +4,7 @@ grid → community → street → district; departments are reached by dispatch 
 and escalate to the district like the street that called them in. Every rule about levels reads
 these tables: the machine's escalate, the SLA sweep's auto_escalate and supervisions, the queues.
 """
+
 from app.models.choices import EventLevel, Role
 
 # who handles the event at each level (admins act at every level)

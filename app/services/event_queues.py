@@ -7,6 +7,7 @@ whistled departments in on (吹哨); a department holds the events dispatched to
 district staff hold the district level. Everything here is a WHERE condition over indexed columns, so
 the back office, its home page and the API count and page the same rows.
 """
+
 from datetime import datetime
 
 from sqlalchemy import and_, case, false, func, or_, select, true
@@ -35,9 +36,15 @@ def queue_condition(user):
     if user.role == Role.DEPARTMENT:
         if user.department_id is None:
             return false()
-        waiting = select(Dispatch.id).where(
-            Dispatch.event_id == Event.id, Dispatch.department_id == user.department_id,
-            Dispatch.status != DispatchStatus.DONE).exists()
+        waiting = (
+            select(Dispatch.id)
+            .where(
+                Dispatch.event_id == Event.id,
+                Dispatch.department_id == user.department_id,
+                Dispatch.status != DispatchStatus.DONE,
+            )
+            .exists()
+        )
         return and_(Event.status == EventStatus.IN_PROGRESS, waiting)
     levels = LEVELS_BY_ROLE.get(Role(user.role))
     if levels is None:
@@ -56,7 +63,8 @@ def queue_counts(user, now: datetime | None = None) -> dict[str, int]:
     overdue = and_(Event.status.in_(OPEN_EVENT_STATUSES), Event.due_by < now)
     row = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((overdue, 1), else_=0)), 0))
-        .select_from(Event).where(queue_condition(user))
+        .select_from(Event)
+        .where(queue_condition(user))
     ).one()
     return {"waiting": row[0], "overdue": row[1]}
 
@@ -80,5 +88,11 @@ def supervision_condition(user):
 
 def open_supervisions(user) -> int:
     """Unresolved supervision notices for `user`."""
-    return db.session.scalar(select(func.count()).select_from(Supervision).where(
-        supervision_condition(user), Supervision.resolved_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Supervision)
+            .where(supervision_condition(user), Supervision.resolved_at.is_(None))
+        )
+        or 0
+    )

@@ -1,4 +1,5 @@
 """How often a resident or member may report (随手拍): counted on the reports they made, in the database."""
+
 import math
 from datetime import datetime, timedelta
 
@@ -30,8 +31,11 @@ def seconds_until_next_report(actor: User, now: datetime) -> int:
         return 0
     since = now - timedelta(seconds=allowance.get_expiry())
     recent = db.session.scalars(
-        select(Event.created_at).where(Event.reporter_id == actor.id, Event.created_at > since)
-        .order_by(Event.created_at.desc()).limit(allowance.amount)).all()
+        select(Event.created_at)
+        .where(Event.reporter_id == actor.id, Event.created_at > since)
+        .order_by(Event.created_at.desc())
+        .limit(allowance.amount)
+    ).all()
     if len(recent) < allowance.amount:
         return 0
     return max(1, math.ceil((aware(recent[-1]) - since).total_seconds()))

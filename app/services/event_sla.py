@@ -8,6 +8,7 @@ event machine (`auto_escalate`, app.services.workflow.move_all): the history row
 a manual escalate, still set-based. The ladder is app.services.event_ladder; the deadlines an event
 gets at its report, app.services.event_intake. `now` is a parameter everywhere, for a controllable clock.
 """
+
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,17 +31,33 @@ CHUNK = workflow.CHUNK  # ids per IN list
 def _breached(deadline: SlaDeadline, now: datetime):
     """WHERE conditions of the events whose `deadline` has newly passed at `now`."""
     if deadline == SlaDeadline.RESPOND:  # respond = accepted
-        return (Event.status == EventStatus.REPORTED, Event.respond_by < now, Event.respond_breached.is_(False))
-    if deadline == SlaDeadline.REPLY:  # reply = the first word back: work started, a department's answer, resolved
-        return (Event.replied_at.is_(None), Event.reply_by < now, Event.reply_breached.is_(False),
-                Event.status.in_(OPEN_EVENT_STATUSES))  # imported history may lack replied_at
+        return (
+            Event.status == EventStatus.REPORTED,
+            Event.respond_by < now,
+            Event.respond_breached.is_(False),
+        )
+    if (
+        deadline == SlaDeadline.REPLY
+    ):  # reply = the first word back: work started, a department's answer, resolved
+        return (
+            Event.replied_at.is_(None),
+            Event.reply_by < now,
+            Event.reply_breached.is_(False),
+            Event.status.in_(OPEN_EVENT_STATUSES),
+        )  # imported history may lack replied_at
     return (Event.status.in_(OPEN_EVENT_STATUSES), Event.resolve_by < now, Event.resolve_breached.is_(False))
 
 
-DUE_COLUMN = {SlaDeadline.RESPOND: Event.respond_by, SlaDeadline.REPLY: Event.reply_by,
-              SlaDeadline.RESOLVE: Event.resolve_by}
-FLAG = {SlaDeadline.RESPOND: "respond_breached", SlaDeadline.REPLY: "reply_breached",
-        SlaDeadline.RESOLVE: "resolve_breached"}
+DUE_COLUMN = {
+    SlaDeadline.RESPOND: Event.respond_by,
+    SlaDeadline.REPLY: Event.reply_by,
+    SlaDeadline.RESOLVE: Event.resolve_by,
+}
+FLAG = {
+    SlaDeadline.RESPOND: "respond_breached",
+    SlaDeadline.REPLY: "reply_breached",
+    SlaDeadline.RESOLVE: "resolve_breached",
+}
 
 
 @dataclass
@@ -77,19 +94,30 @@ def _sweep(now: datetime) -> SweepResult:
     new: list[tuple[int, int, str]] = []  # (supervision id, event id, deadline)
     for deadline in SlaDeadline:
         conditions = _breached(deadline, now)
-        rows = select(Event.id, literal(deadline.value, String), Event.grid_code, Event.level,
-                      _level_case(NOTIFIED_LEVEL), DUE_COLUMN[deadline], literal(now, DateTime(timezone=True))
-                      ).where(*conditions)
+        rows = select(
+            Event.id,
+            literal(deadline.value, String),
+            Event.grid_code,
+            Event.level,
+            _level_case(NOTIFIED_LEVEL),
+            DUE_COLUMN[deadline],
+            literal(now, DateTime(timezone=True)),
+        ).where(*conditions)
         created = db.session.execute(
             insert(Supervision)
-            .from_select(["event_id", "deadline", "grid_code", "level", "level_notified", "due_at", "created_at"],
-                         rows)
+            .from_select(
+                ["event_id", "deadline", "grid_code", "level", "level_notified", "due_at", "created_at"], rows
+            )
             .on_conflict_do_nothing(index_elements=["event_id", "deadline"])
             .returning(Supervision.id, Supervision.event_id)
         ).all()
         if created:  # nothing new (the usual minute) means nothing to flag: one statement, not two
-            db.session.execute(update(Event).where(Event.id.in_([eid for _sid, eid in created]))
-                               .values({FLAG[deadline]: True}).execution_options(synchronize_session=False))
+            db.session.execute(
+                update(Event)
+                .where(Event.id.in_([eid for _sid, eid in created]))
+                .values({FLAG[deadline]: True})
+                .execution_options(synchronize_session=False)
+            )
         result.created[deadline.value] = len(created)
         new.extend((sid, eid, deadline.value) for sid, eid in created)
     resolve_breaches = [eid for _sid, eid, d in new if d == SlaDeadline.RESOLVE]
@@ -103,16 +131,25 @@ def _escalate(event_ids: list[int], now: datetime) -> list[int]:
     """Escalate each event one level up through the machine (auto_escalate, not past the district): its
     history rows and its reactions as a manual escalate's, set-based; the ids moved."""
     up = _level_case(NEXT_LEVEL)
-    return workflow.move_all(events.MACHINE, EventAction.AUTO_ESCALATE, event_ids, now=now, level=up,
-                             note=_("Resolve deadline passed: escalated by the supervision sweep."),
-                             step={"from_level": Event.level, "to_level": up})
+    return workflow.move_all(
+        events.MACHINE,
+        EventAction.AUTO_ESCALATE,
+        event_ids,
+        now=now,
+        level=up,
+        note=_("Resolve deadline passed: escalated by the supervision sweep."),
+        step={"from_level": Event.level, "to_level": up},
+    )
 
 
 SUBSCRIPTIONS = "event_sla.subscriptions"
 
 
 def _subscriptions() -> list[list[str]]:
-    return [e.event_types for e in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))]
+    return [
+        e.event_types
+        for e in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
+    ]
 
 
 def has_subscribers(topic: str) -> bool:
@@ -132,17 +169,32 @@ def _notify(new: list[tuple[int, int, str]]) -> None:
 
     if not new or not has_subscribers(EVENT_OVERDUE):
         return
-    supervisions = {s.id: s for start in range(0, len(new), CHUNK) for s in db.session.scalars(
-        select(Supervision).where(Supervision.id.in_([sid for sid, _e, _d in new[start:start + CHUNK]])))}
+    supervisions = {
+        s.id: s
+        for start in range(0, len(new), CHUNK)
+        for s in db.session.scalars(
+            select(Supervision).where(Supervision.id.in_([sid for sid, _e, _d in new[start : start + CHUNK]]))
+        )
+    }
     for sid, _eid, _d in new:
         supervision = supervisions[sid]
         event = supervision.event
-        webhooks.emit(EVENT_OVERDUE, {
-            "id": event.id, "title": event.title, "grid_code": event.grid_code, "status": event.status,
-            "level": event.level, "external_ref": event.external_ref, "deadline": supervision.deadline,
-            "due_at": webhooks.iso(supervision.due_at), "level_notified": supervision.level_notified,
-            "notified_area": supervision.notified_area_code,
-        }, event_id=f"msg_overdue_{sid}")
+        webhooks.emit(
+            EVENT_OVERDUE,
+            {
+                "id": event.id,
+                "title": event.title,
+                "grid_code": event.grid_code,
+                "status": event.status,
+                "level": event.level,
+                "external_ref": event.external_ref,
+                "deadline": supervision.deadline,
+                "due_at": webhooks.iso(supervision.due_at),
+                "level_notified": supervision.level_notified,
+                "notified_area": supervision.notified_area_code,
+            },
+            event_id=f"msg_overdue_{sid}",
+        )
 
 
 def is_overdue(event: Event, now: datetime | None = None) -> bool:
@@ -182,8 +234,14 @@ class OnTimeRow:
         return self.on_time / total if total else None
 
 
-def on_time_rates(by: str, now: datetime | None = None, *, scope: str | None = None,
-                  since: datetime | None = None, until: datetime | None = None) -> list[OnTimeRow]:
+def on_time_rates(
+    by: str,
+    now: datetime | None = None,
+    *,
+    scope: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[OnTimeRow]:
     """The on-time rate per grid, community, street, department (events dispatched to it) or matter.
 
     `scope` confines to events under an area code; `since`/`until` to events reported in that window.
@@ -196,15 +254,25 @@ def on_time_rates(by: str, now: datetime | None = None, *, scope: str | None = N
     resolved = Event.resolved_at.is_not(None)
     on_time = resolved & (Event.resolved_at <= Event.resolve_by)
     overdue = Event.status.in_(OPEN_EVENT_STATUSES) & (Event.resolve_by < now)
-    key = {"grid": Event.grid_code, "community": func.substr(Event.grid_code, 1, 12),
-           "street": func.substr(Event.grid_code, 1, 9), "matter": Matter.code, "department": Department.code}[by]
-    query = select(key.label("key"), func.sum(case((resolved, 1), else_=0)), func.sum(case((on_time, 1), else_=0)),
-                   func.sum(case((overdue, 1), else_=0)))
+    key = {
+        "grid": Event.grid_code,
+        "community": func.substr(Event.grid_code, 1, 12),
+        "street": func.substr(Event.grid_code, 1, 9),
+        "matter": Matter.code,
+        "department": Department.code,
+    }[by]
+    query = select(
+        key.label("key"),
+        func.sum(case((resolved, 1), else_=0)),
+        func.sum(case((on_time, 1), else_=0)),
+        func.sum(case((overdue, 1), else_=0)),
+    )
     if by == "matter":
         query = query.join(Matter, Matter.id == Event.matter_id)
     elif by == "department":
-        query = query.join(Dispatch, Dispatch.event_id == Event.id).join(Department,
-                                                                         Department.id == Dispatch.department_id)
+        query = query.join(Dispatch, Dispatch.event_id == Event.id).join(
+            Department, Department.id == Dispatch.department_id
+        )
     else:
         query = query.select_from(Event)
     if scope:
@@ -218,8 +286,11 @@ def on_time_rates(by: str, now: datetime | None = None, *, scope: str | None = N
     if by == "matter":
         names = dict(db.session.execute(select(Matter.code, Matter.name).where(Matter.code.in_(keys))).all())
     elif by == "department":
-        names = dict(db.session.execute(select(Department.code, Department.name)
-                                        .where(Department.code.in_(keys))).all())
+        names = dict(
+            db.session.execute(
+                select(Department.code, Department.name).where(Department.code.in_(keys))
+            ).all()
+        )
     else:
         names = dict(db.session.execute(select(Area.code, Area.name).where(Area.code.in_(keys))).all())
     return [OnTimeRow(k, names.get(k, k), int(r or 0), int(t or 0), int(o or 0)) for k, r, t, o in rows]

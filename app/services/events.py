@@ -7,6 +7,7 @@ app.services.event_ladder, reporting and deadlines in app.services.event_intake;
 on-time rate in app.services.event_sla.
 Functions flush and never commit: the caller owns the transaction.
 """
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -15,18 +16,34 @@ from app.models import Department, User
 from app.models.base import utcnow
 from app.models.callbacks import CallbackSubject
 from app.models.choices import (
-    EVENT_STATUS_LABELS, DispatchStatus, EventAction, EventLevel, EventStatus, SlaDeadline,
+    EVENT_STATUS_LABELS,
+    DispatchStatus,
+    EventAction,
+    EventLevel,
+    EventStatus,
+    SlaDeadline,
 )
 from app.models.events import Dispatch, Event, EventStep, Supervision
 from app.services import callbacks, workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
+
 # who is who, reading and reporting live in their own modules; callers know their names from here too
 from app.services.event_access import (
-    HANDLER_ROLE, dispatch_of, get_visible_event, handles, refusal, visible_condition,  # noqa: F401
+    HANDLER_ROLE,  # noqa: F401
+    dispatch_of,
+    get_visible_event,  # noqa: F401
+    handles,  # noqa: F401
+    refusal,
+    visible_condition,  # noqa: F401
 )
 from app.services.event_intake import (
-    DEFAULT_SOURCE, SOURCES_BY_ROLE, EventLimited, campaign_running, default_title,  # noqa: F401
-    report_event, running_campaigns,  # noqa: F401
+    DEFAULT_SOURCE,  # noqa: F401
+    SOURCES_BY_ROLE,  # noqa: F401
+    EventLimited,  # noqa: F401
+    campaign_running,  # noqa: F401
+    default_title,  # noqa: F401
+    report_event,
+    running_campaigns,  # noqa: F401
 )
 from app.services.event_ladder import NEXT_LEVEL, TOP
 from app.services.signals import event_changed
@@ -40,26 +57,36 @@ S, L = EventStatus, EventLevel
 # departments are called in at the street (or while they work); the district is the top of the ladder
 AT_STREET = Requirement(
     lambda e: e.level in (EventLevel.STREET, EventLevel.DEPARTMENT),
-    lambda: _("Departments are called in at street level: escalate the event to the street first."), "wrong_level")
-BELOW_TOP = Requirement(lambda e: e.level != TOP,
-                        lambda: _("The event is already at the district: it cannot go higher."), "top_level",
-                        condition=lambda: Event.level != TOP)
+    lambda: _("Departments are called in at street level: escalate the event to the street first."),
+    "wrong_level",
+)
+BELOW_TOP = Requirement(
+    lambda e: e.level != TOP,
+    lambda: _("The event is already at the district: it cannot go higher."),
+    "top_level",
+    condition=lambda: Event.level != TOP,
+)
 # `target` None keeps the status (escalate, answer)
-TRANSITIONS = {t.action: t for t in (
-    Transition(EventAction.ACCEPT, (S.REPORTED,), S.ACCEPTED, "handler"),
-    Transition(EventAction.START, (S.ACCEPTED,), S.IN_PROGRESS, "handler"),
-    Transition(EventAction.ESCALATE, (S.ACCEPTED, S.IN_PROGRESS), None, "handler", (BELOW_TOP,)),
-    Transition(EventAction.AUTO_ESCALATE, (S.REPORTED, S.ACCEPTED, S.IN_PROGRESS), None, "system", (BELOW_TOP,)),
-    # 吹哨: the street calls departments in; more may be called while they work
-    Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler", (AT_STREET,)),
-    Transition(EventAction.ANSWER, (S.IN_PROGRESS,), None, "department"),
-    Transition(EventAction.RESOLVE, (S.IN_PROGRESS,), S.RESOLVED, "handler"),
-    Transition(EventAction.VERIFY, (S.RESOLVED,), S.VERIFIED, "verifier"),
-    Transition(EventAction.VERIFY_FAIL, (S.RESOLVED,), S.IN_PROGRESS, "verifier"),
-    Transition(EventAction.CLOSE, (S.VERIFIED,), S.CLOSED, "staff"),
-    Transition(EventAction.REOPEN, (S.VERIFIED,), S.IN_PROGRESS, "staff"),
-    Transition(EventAction.ARCHIVE, (S.CLOSED,), S.ARCHIVED, "community"),
-)}
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition(EventAction.ACCEPT, (S.REPORTED,), S.ACCEPTED, "handler"),
+        Transition(EventAction.START, (S.ACCEPTED,), S.IN_PROGRESS, "handler"),
+        Transition(EventAction.ESCALATE, (S.ACCEPTED, S.IN_PROGRESS), None, "handler", (BELOW_TOP,)),
+        Transition(
+            EventAction.AUTO_ESCALATE, (S.REPORTED, S.ACCEPTED, S.IN_PROGRESS), None, "system", (BELOW_TOP,)
+        ),
+        # 吹哨: the street calls departments in; more may be called while they work
+        Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler", (AT_STREET,)),
+        Transition(EventAction.ANSWER, (S.IN_PROGRESS,), None, "department"),
+        Transition(EventAction.RESOLVE, (S.IN_PROGRESS,), S.RESOLVED, "handler"),
+        Transition(EventAction.VERIFY, (S.RESOLVED,), S.VERIFIED, "verifier"),
+        Transition(EventAction.VERIFY_FAIL, (S.RESOLVED,), S.IN_PROGRESS, "verifier"),
+        Transition(EventAction.CLOSE, (S.VERIFIED,), S.CLOSED, "staff"),
+        Transition(EventAction.REOPEN, (S.VERIFIED,), S.IN_PROGRESS, "staff"),
+        Transition(EventAction.ARCHIVE, (S.CLOSED,), S.ARCHIVED, "community"),
+    )
+}
 del S, L
 USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
 # the deadline a step meets, so its supervision (if any) is settled
@@ -69,8 +96,10 @@ REPLIES = (EventAction.START, EventAction.DISPATCH, EventAction.ANSWER, EventAct
 
 
 def _conflict_message(event: Event, _transition=None) -> str:
-    return _("This event is now “%(status)s”; that step is not possible from there.",
-             status=EVENT_STATUS_LABELS[EventStatus(event.status)])
+    return _(
+        "This event is now “%(status)s”; that step is not possible from there.",
+        status=EVENT_STATUS_LABELS[EventStatus(event.status)],
+    )
 
 
 def _lost_message(event: Event, _transition=None) -> str:
@@ -102,24 +131,49 @@ def _flag(field: str, value) -> bool:
     """A yes/no value from JSON or a form."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+    if isinstance(value, str) and value.strip().lower() in (
+        "true",
+        "1",
+        "yes",
+        "on",
+        "false",
+        "0",
+        "no",
+        "off",
+    ):
         return value.strip().lower() in ("true", "1", "yes", "on")
     raise EventInvalid({field: _("Answer yes or no (true or false).")})
 
 
-
 # --- the transitions -----------------------------------------------------------------------------
-def _move(event: Event, actor: User | None, action: EventAction, *, note=None, to_level=None, department_id=None,
-          now=None, **values) -> Event:
+def _move(
+    event: Event,
+    actor: User | None,
+    action: EventAction,
+    *,
+    note=None,
+    to_level=None,
+    department_id=None,
+    now=None,
+    **values,
+) -> Event:
     """Apply one transition through the engine, at `to_level` (default: the event's); EventConflict when
     someone got there first."""
     now = now or utcnow()
     to_level = to_level or event.level
     if action in REPLIES:
         values["replied_at"] = func.coalesce(Event.replied_at, now)
-    return workflow.move(MACHINE, event, actor, action, note=note, now=now, level=to_level,
-                         step={"from_level": event.level, "to_level": to_level, "department_id": department_id},
-                         **values)
+    return workflow.move(
+        MACHINE,
+        event,
+        actor,
+        action,
+        note=note,
+        now=now,
+        level=to_level,
+        step={"from_level": event.level, "to_level": to_level, "department_id": department_id},
+        **values,
+    )
 
 
 def _settle(event: Event, action: EventAction, now) -> None:
@@ -127,9 +181,15 @@ def _settle(event: Event, action: EventAction, now) -> None:
     settled = SETTLES.get(action, ()) + ((SlaDeadline.REPLY,) if action in REPLIES else ())
     if settled:
         db.session.execute(
-            update(Supervision).where(Supervision.event_id == event.id, Supervision.deadline.in_(settled),
-                                      Supervision.resolved_at.is_(None))
-            .values(resolved_at=now).execution_options(synchronize_session=False))
+            update(Supervision)
+            .where(
+                Supervision.event_id == event.id,
+                Supervision.deadline.in_(settled),
+                Supervision.resolved_at.is_(None),
+            )
+            .values(resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def accept_event(actor: User, event: Event, *, now=None) -> Event:
@@ -152,8 +212,15 @@ def escalate_event(actor: User, event: Event, reason, major=False, *, now=None) 
     reason = _single_text("reason", reason, _("Reason"), required=True)
     major = _flag("major", major)
     to_level = EventLevel.DISTRICT if major else NEXT_LEVEL[EventLevel(event.level)]
-    return _move(event, actor, EventAction.ESCALATE, note=reason, to_level=to_level, now=now,
-                 major=event.major or major)
+    return _move(
+        event,
+        actor,
+        EventAction.ESCALATE,
+        note=reason,
+        to_level=to_level,
+        now=now,
+        major=event.major or major,
+    )
 
 
 def dispatch_event(actor: User, event: Event, department_codes, *, now=None) -> list[Dispatch]:
@@ -168,14 +235,24 @@ def dispatch_event(actor: User, event: Event, department_codes, *, now=None) -> 
     codes = list(dict.fromkeys(str(c).strip() for c in department_codes if str(c).strip()))
     if not codes:
         raise EventInvalid({"departments": _("Choose one or more departments.")})
-    departments = {d.code: d for d in db.session.scalars(
-        select(Department).where(Department.code.in_(codes), Department.active.is_(True)))}
+    departments = {
+        d.code: d
+        for d in db.session.scalars(
+            select(Department).where(Department.code.in_(codes), Department.active.is_(True))
+        )
+    }
     unknown = [c for c in codes if c not in departments]
     if unknown:
-        raise EventInvalid({"departments": _("Unknown departments: %(codes)s.", codes=", ".join(unknown[:10]))})
+        raise EventInvalid(
+            {"departments": _("Unknown departments: %(codes)s.", codes=", ".join(unknown[:10]))}
+        )
     existing = {d.department_id: d for d in event.dispatches}
-    pending = [c for c in codes if existing.get(departments[c].id) is not None
-               and existing[departments[c].id].status == DispatchStatus.PENDING]
+    pending = [
+        c
+        for c in codes
+        if existing.get(departments[c].id) is not None
+        and existing[departments[c].id].status == DispatchStatus.PENDING
+    ]
     if pending:
         raise EventInvalid({"departments": _("Already waiting for: %(codes)s.", codes=", ".join(pending))})
     names = "、".join(departments[c].name for c in codes)
@@ -186,7 +263,11 @@ def dispatch_event(actor: User, event: Event, department_codes, *, now=None) -> 
         if dispatch is None:
             dispatch = Dispatch(event_id=event.id, department_id=departments[code].id)
             db.session.add(dispatch)
-        dispatch.status, dispatch.dispatched_by_id, dispatch.dispatched_at = DispatchStatus.PENDING, actor.id, now
+        dispatch.status, dispatch.dispatched_by_id, dispatch.dispatched_at = (
+            DispatchStatus.PENDING,
+            actor.id,
+            now,
+        )
         dispatch.done_at = None
         dispatches.append(dispatch)
     db.session.flush()
@@ -202,9 +283,14 @@ def answer_dispatch(actor: User, event: Event, note, done=False, *, now=None) ->
     done = _flag("done", done)
     dispatch = dispatch_of(actor, event)
     changed = db.session.execute(
-        update(Dispatch).where(Dispatch.id == dispatch.id, Dispatch.status != DispatchStatus.DONE)
-        .values(status=DispatchStatus.DONE if done else DispatchStatus.ANSWERED, answer_note=note,
-                answered_at=now, done_at=now if done else None)
+        update(Dispatch)
+        .where(Dispatch.id == dispatch.id, Dispatch.status != DispatchStatus.DONE)
+        .values(
+            status=DispatchStatus.DONE if done else DispatchStatus.ANSWERED,
+            answer_note=note,
+            answered_at=now,
+            done_at=now if done else None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -218,11 +304,18 @@ def resolve_event(actor: User, event: Event, note, *, now=None) -> Event:
     """The handler reports the event solved: only once every dispatched department has finished."""
     check_action(actor, event, EventAction.RESOLVE)
     note = _single_text("note", note, _("Note"), required=True)
-    waiting = db.session.scalar(select(func.count()).select_from(Dispatch).where(
-        Dispatch.event_id == event.id, Dispatch.status != DispatchStatus.DONE)) or 0
+    waiting = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Dispatch)
+            .where(Dispatch.event_id == event.id, Dispatch.status != DispatchStatus.DONE)
+        )
+        or 0
+    )
     if waiting:
-        raise EventConflict(_("%(n)d dispatched departments have not finished yet.", n=waiting),
-                            code="dispatches_open")
+        raise EventConflict(
+            _("%(n)d dispatched departments have not finished yet.", n=waiting), code="dispatches_open"
+        )
     now = now or utcnow()
     return _move(event, actor, EventAction.RESOLVE, note=note, now=now, resolved_at=now, resolution_note=note)
 
@@ -306,13 +399,28 @@ ACTIONS = {
 
 # the state machine's verbs as interfaces name them: a failed check and an unsatisfied callback are
 # the same verb as their happy twin
-INTERFACE_ACTION = {EventAction.VERIFY_FAIL: "verify", EventAction.CLOSE: "callback", EventAction.REOPEN: "callback"}
+INTERFACE_ACTION = {
+    EventAction.VERIFY_FAIL: "verify",
+    EventAction.CLOSE: "callback",
+    EventAction.REOPEN: "callback",
+}
 
 MACHINE = workflow.Machine(
-    name="event", model=Event, step_model=EventStep, subject_key="event_id", transitions=TRANSITIONS,
-    refusal=refusal, conflict_message=_conflict_message, lost_message=_lost_message, signal=event_changed,
-    states=tuple(EventStatus), user_actions=USER_ACTIONS, pinned=("status", "level"), after_step=_settle,
-    steps=ACTIONS, verbs=INTERFACE_ACTION,
+    name="event",
+    model=Event,
+    step_model=EventStep,
+    subject_key="event_id",
+    transitions=TRANSITIONS,
+    refusal=refusal,
+    conflict_message=_conflict_message,
+    lost_message=_lost_message,
+    signal=event_changed,
+    states=tuple(EventStatus),
+    user_actions=USER_ACTIONS,
+    pinned=("status", "level"),
+    after_step=_settle,
+    steps=ACTIONS,
+    verbs=INTERFACE_ACTION,
 )
 
 
@@ -342,16 +450,26 @@ def seed_events() -> None:
     """A handful of events at different stages of the ladder (once: only into an empty event list)."""
     if db.session.scalar(select(Event.id).limit(1)) is not None:
         return
-    users = {u.username: u for u in db.session.scalars(select(User).where(
-        User.username.in_(("grid", "community", "street", "dept", "resident"))))}
+    users = {
+        u.username: u
+        for u in db.session.scalars(
+            select(User).where(User.username.in_(("grid", "community", "street", "dept", "resident")))
+        )
+    }
     if len(users) < 5:
         return
     grid, community, street, dept = users["grid"], users["community"], users["street"], users["dept"]
     stages = ["reported", "accepted", "in_progress", "dispatched", "verified", "archived"]
     for n, (title, matter, location, stage) in enumerate(DEMO_EVENTS):
         reporter = users["resident"] if n % 2 else grid
-        event, _created = report_event(reporter, title=title, description=title, matter_code=matter,
-                                       grid_code=grid.area_code, location_text=location)
+        event, _created = report_event(
+            reporter,
+            title=title,
+            description=title,
+            matter_code=matter,
+            grid_code=grid.area_code,
+            location_text=location,
+        )
         reached = stages.index(stage)
         if reached >= 1:
             accept_event(grid, event)

@@ -1,4 +1,5 @@
 """The grid map: the grids of a user's scope with their boundaries (GeoJSON) and one measure per grid."""
+
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,8 +70,12 @@ def geometry(text: str | None) -> dict | None:
         data = data.get("geometry") or {}
     elif data.get("type") == "FeatureCollection":  # several parts: one MultiPolygon
         parts = [geometry(json.dumps(f)) for f in data.get("features") or [] if isinstance(f, dict)]
-        polygons = [p for part in parts if part for p in
-                    ([part["coordinates"]] if part["type"] == "Polygon" else part["coordinates"])]
+        polygons = [
+            p
+            for part in parts
+            if part
+            for p in ([part["coordinates"]] if part["type"] == "Polygon" else part["coordinates"])
+        ]
         return {"type": "MultiPolygon", "coordinates": polygons} if polygons else None
     if data.get("type") in POLYGONS and isinstance(data.get("coordinates"), list) and data["coordinates"]:
         return {"type": data["type"], "coordinates": data["coordinates"]}
@@ -81,14 +86,23 @@ def grid_rows(user, measure: str, now: datetime | None = None) -> tuple[list[Gri
     """Every grid in the user's scope, in code order, with its value of `measure`; and when the values were counted."""
     values = measure_values(user, measure, now)
     # the communities in one more query, not one per grid
-    grids = db.session.scalars(apply_scope(select(Area), Area, user).options(selectinload(Area.parent))
-                               .where(Area.level == AreaLevel.GRID).order_by(Area.code)).all()
+    grids = db.session.scalars(
+        apply_scope(select(Area), Area, user)
+        .options(selectinload(Area.parent))
+        .where(Area.level == AreaLevel.GRID)
+        .order_by(Area.code)
+    ).all()
     rows = [GridRow(g, int(values["figures"].get(g.code, 0)), geometry(g.geojson)) for g in grids]
     return rows, values["as_of"]
 
 
 def feature_collection(rows: list[GridRow]) -> dict:
     """The GeoJSON FeatureCollection of the grids that have a boundary, named by their codes."""
-    return {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": r.grid.code}, "geometry": r.geometry}
-        for r in rows if r.geometry is not None]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": r.grid.code}, "geometry": r.geometry}
+            for r in rows
+            if r.geometry is not None
+        ],
+    }

@@ -1,4 +1,5 @@
 """Chinese resident ID numbers (GB 11643): checksum and the birth date they carry."""
+
 from datetime import date
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -6,6 +6,7 @@ gets that answer without acting; the key sent with another request (method, path
 is inserted before the request acts and committed with its change and its answer (`reserve`, then `record`), so
 a crash leaves neither, and the unique (user, key) makes a concurrent twin wait for the first and replay it.
 """
+
 import hashlib
 import json
 from datetime import datetime, timedelta
@@ -40,8 +41,9 @@ def fingerprint(method: str, path: str, body) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def reserve(user_id: int, key: str, method: str, path: str, print_: str,
-            now: datetime | None = None) -> IdempotentRequest:
+def reserve(
+    user_id: int, key: str, method: str, path: str, print_: str, now: datetime | None = None
+) -> IdempotentRequest:
     """The row of `key`: the one stored within the TTL (its answer to replay), or a new one, flushed, not committed.
 
     Call it before the request writes anything: when a concurrent first request holds the key, the insert waits
@@ -51,21 +53,30 @@ def reserve(user_id: int, key: str, method: str, path: str, print_: str,
     now = now or utcnow()
     key_hash = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     for _attempt in range(ATTEMPTS):
-        row = db.session.scalar(select(IdempotentRequest).where(
-            IdempotentRequest.user_id == user_id, IdempotentRequest.key_hash == key_hash))
+        row = db.session.scalar(
+            select(IdempotentRequest).where(
+                IdempotentRequest.user_id == user_id, IdempotentRequest.key_hash == key_hash
+            )
+        )
         if row is not None and aware(row.created_at) <= now - ttl():
             # expired: free the key; conditional, so of two requests reviving it one deletes and the other replays
-            db.session.execute(delete(IdempotentRequest).where(
-                IdempotentRequest.id == row.id, IdempotentRequest.created_at <= now - ttl(),
-            ).execution_options(synchronize_session=False))
+            db.session.execute(
+                delete(IdempotentRequest)
+                .where(
+                    IdempotentRequest.id == row.id,
+                    IdempotentRequest.created_at <= now - ttl(),
+                )
+                .execution_options(synchronize_session=False)
+            )
             db.session.expunge(row)
             row = None
         if row is not None:
             if row.fingerprint != print_:
                 raise KeyReused(key)
             return row
-        row = IdempotentRequest(user_id=user_id, key_hash=key_hash, method=method, path=path, fingerprint=print_,
-                                created_at=now)
+        row = IdempotentRequest(
+            user_id=user_id, key_hash=key_hash, method=method, path=path, fingerprint=print_, created_at=now
+        )
         db.session.add(row)
         try:
             db.session.flush()
@@ -85,5 +96,8 @@ def record(row: IdempotentRequest, status_code: int, body: str) -> None:
 def remove_expired(now: datetime | None = None) -> int:
     """Delete every key older than the TTL; how many. Never commits."""
     cutoff = (now or utcnow()) - ttl()
-    return db.session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at <= cutoff)
-                              .execution_options(synchronize_session=False)).rowcount
+    return db.session.execute(
+        delete(IdempotentRequest)
+        .where(IdempotentRequest.created_at <= cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,4 +1,5 @@
 """Bulk import of residents from XLSX/CSV: every row checked, all-or-nothing unless asked for the good rows only."""
+
 import re
 import types
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from app.models.base import utcnow
 from app.models.choices import RESIDENT_TAG_LABELS, STAFF_ROLES, AreaLevel, Gender, ResidenceType
 from app.services import audit
 from app.services.idcard import id_number_error
-from app.services.text import PHONE_RE
 from app.services.masking import MASKERS
 from app.services.scope import code_in_scope
 from app.services.tabular import TableError, cell_text, find_header, raw_rows, write_xlsx
+from app.services.text import PHONE_RE
 
 TAG_SPLIT_RE = re.compile(r"\s*[,，、;；]\s*")
 CHUNK = 500  # values per IN (…) list: well under SQLite's and PostgreSQL's parameter limits
@@ -51,11 +52,23 @@ COLUMNS = (
 )
 BY_HEADER = {name: c for c in COLUMNS for name in (c.header, *c.aliases)}
 HEADER = {c.key: c.header for c in COLUMNS}
-GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "male": Gender.MALE, "female": Gender.FEMALE,
-           "m": Gender.MALE, "f": Gender.FEMALE}
-RESIDENCE = {"户籍": ResidenceType.REGISTERED, "户籍人口": ResidenceType.REGISTERED, "常住": ResidenceType.REGISTERED,
-             "registered": ResidenceType.REGISTERED, "流动": ResidenceType.FLOATING,
-             "流动人口": ResidenceType.FLOATING, "floating": ResidenceType.FLOATING}
+GENDERS = {
+    "男": Gender.MALE,
+    "女": Gender.FEMALE,
+    "male": Gender.MALE,
+    "female": Gender.FEMALE,
+    "m": Gender.MALE,
+    "f": Gender.FEMALE,
+}
+RESIDENCE = {
+    "户籍": ResidenceType.REGISTERED,
+    "户籍人口": ResidenceType.REGISTERED,
+    "常住": ResidenceType.REGISTERED,
+    "registered": ResidenceType.REGISTERED,
+    "流动": ResidenceType.FLOATING,
+    "流动人口": ResidenceType.FLOATING,
+    "floating": ResidenceType.FLOATING,
+}
 
 
 class ImportRefused(ValueError):
@@ -99,28 +112,43 @@ def read_rows(filename: str, data: bytes):
     if not data:
         raise ImportRefused(_("The file is empty."))
     if len(data) > max_bytes:
-        raise ImportRefused(_("The file is larger than %(mb)s MB; split it into smaller files.",
-                              mb=f"{max_bytes / 1_048_576:g}"))
+        raise ImportRefused(
+            _(
+                "The file is larger than %(mb)s MB; split it into smaller files.",
+                mb=f"{max_bytes / 1_048_576:g}",
+            )
+        )
     try:
         # an XLSX is a zip: bound what it may unpack to, or a small file could fill the memory
         rows = iter(raw_rows(filename, data, max_unpacked=10 * max_bytes))
         required = {c.header for c in COLUMNS if c.required}
         header_row, cells = find_header(_canonical(rows), {c.header for c in COLUMNS}, required)
         if header_row is None:
-            raise ImportRefused(_("No header row found: the first rows must name the columns %(columns)s "
-                                  "(download the template).", columns="、".join(sorted(required, key=_order))))
+            raise ImportRefused(
+                _(
+                    "No header row found: the first rows must name the columns %(columns)s "
+                    "(download the template).",
+                    columns="、".join(sorted(required, key=_order)),
+                )
+            )
         positions = {i: BY_HEADER[c].key for i, c in enumerate(cells) if c in BY_HEADER}
         ignored = [c for c in cells if c and c not in BY_HEADER]
         id_column = next(i for i, key in positions.items() if key == "id_number")
         parsed = []
         for number, row in enumerate(rows, start=header_row + 1):
             values = {key: cell_text(row[i]) if i < len(row) else "" for i, key in positions.items()}
-            values["_raw_id"] = row[id_column] if id_column < len(row) else None  # Excel may have made it a number
+            values["_raw_id"] = (
+                row[id_column] if id_column < len(row) else None
+            )  # Excel may have made it a number
             if not any(v for k, v in values.items() if not k.startswith("_")):
                 continue  # blank lines and formatted-but-empty cells are not rows
             if len(parsed) >= max_rows:
-                raise ImportRefused(_("The file has more than %(n)s rows; split it into files of at most %(n)s rows.",
-                                      n=f"{max_rows:,}"))
+                raise ImportRefused(
+                    _(
+                        "The file has more than %(n)s rows; split it into files of at most %(n)s rows.",
+                        n=f"{max_rows:,}",
+                    )
+                )
             parsed.append((number, values))
     except TableError as exc:
         raise ImportRefused(str(exc)) from exc
@@ -132,7 +160,9 @@ def read_rows(filename: str, data: bytes):
 def _canonical(rows):
     """Header aliases mapped to the template's header, so the header search sees one spelling."""
     for row in rows:
-        yield [BY_HEADER[c.strip()].header if isinstance(c, str) and c.strip() in BY_HEADER else c for c in row]
+        yield [
+            BY_HEADER[c.strip()].header if isinstance(c, str) and c.strip() in BY_HEADER else c for c in row
+        ]
 
 
 def _order(header: str) -> int:
@@ -148,17 +178,32 @@ class Checker:
         codes = {v["grid_code"] for _, v in rows if v.get("grid_code")}
         self.grids = set(_in_chunks(select(Area.code).where(Area.level == AreaLevel.GRID), Area.code, codes))
         scoped = [c for c in self.grids if actor is None or code_in_scope(actor, c)]
-        self.buildings = {(g, n): i for i, g, n in _rows_in_chunks(
-            select(Building.id, Building.grid_code, Building.name), Building.grid_code, scoped)}
-        self.rooms = {(b, n): (i, b) for i, b, n in _rows_in_chunks(
-            select(Room.id, Room.building_id, Room.number), Room.building_id, set(self.buildings.values()))}
+        self.buildings = {
+            (g, n): i
+            for i, g, n in _rows_in_chunks(
+                select(Building.id, Building.grid_code, Building.name), Building.grid_code, scoped
+            )
+        }
+        self.rooms = {
+            (b, n): (i, b)
+            for i, b, n in _rows_in_chunks(
+                select(Room.id, Room.building_id, Room.number), Room.building_id, set(self.buildings.values())
+            )
+        }
         numbers = {v["household"] for _, v in rows if v.get("household")}
-        self.households = {n: (i, g, r) for i, n, g, r in _rows_in_chunks(
-            select(Household.id, Household.number, Household.grid_code, Household.room_id), Household.number, numbers)}
+        self.households = {
+            n: (i, g, r)
+            for i, n, g, r in _rows_in_chunks(
+                select(Household.id, Household.number, Household.grid_code, Household.room_id),
+                Household.number,
+                numbers,
+            )
+        }
         room_ids = {i for i, _b in self.rooms.values()}
         self.room_household: dict[int, int] = {}
-        for i, r in _rows_in_chunks(select(Household.id, Household.room_id).order_by(Household.id.desc()),
-                                    Household.room_id, room_ids):
+        for i, r in _rows_in_chunks(
+            select(Household.id, Household.room_id).order_by(Household.id.desc()), Household.room_id, room_ids
+        ):
             self.room_household[r] = i  # descending ids: the oldest household of a room wins
         ids = {v["id_number"].upper() for _, v in rows if v.get("id_number")}
         self.existing_ids = set(_in_chunks(select(Resident.id_number), Resident.id_number, ids))
@@ -171,7 +216,9 @@ class Checker:
         def fail(key, message):
             shown = values.get(key, "")
             masker = MASKERS.get(key)
-            errors.append(RowError(number, HEADER[key], message, masker(shown) if masker and shown else shown))
+            errors.append(
+                RowError(number, HEADER[key], message, masker(shown) if masker and shown else shown)
+            )
 
         for column in COLUMNS:
             value = values.get(column.key, "")
@@ -185,14 +232,22 @@ class Checker:
             return None, errors
         id_number = values["id_number"].upper()
         if isinstance(values.get("_raw_id"), (int, float)):  # Excel keeps 15 significant digits of a number
-            fail("id_number", _("Excel stored this ID number as a number and dropped digits; "
-                                "format the column as text and type it again."))
+            fail(
+                "id_number",
+                _(
+                    "Excel stored this ID number as a number and dropped digits; "
+                    "format the column as text and type it again."
+                ),
+            )
         elif (problem := id_number_error(id_number)) is not None:
-            fail("id_number", {
-                "format": _("An ID number has 17 digits followed by a digit or X."),
-                "birth_date": _("The birth date inside the ID number is not a real date."),
-                "checksum": _("The ID number's check digit is wrong; please check it."),
-            }[problem])
+            fail(
+                "id_number",
+                {
+                    "format": _("An ID number has 17 digits followed by a digit or X."),
+                    "birth_date": _("The birth date inside the ID number is not a real date."),
+                    "checksum": _("The ID number's check digit is wrong; please check it."),
+                }[problem],
+            )
         elif id_number in self.seen:
             fail("id_number", _("The same ID number is on row %(row)d.", row=self.seen[id_number]))
         elif id_number in self.existing_ids:
@@ -218,11 +273,19 @@ class Checker:
         if errors:
             return None, errors
         return {
-            "grid_code": grid, "household_id": household_id, "name": values["name"], "gender": gender,
-            "id_number": id_number, "phone": phone or None, "birth_date": _birth_date(id_number),
-            "ethnicity": values.get("ethnicity") or None, "residence_type": residence,
-            "relation_to_head": values.get("relation_to_head") or None, "tags": tags,
-            "note": values.get("note") or None, "_room_id": room_id,
+            "grid_code": grid,
+            "household_id": household_id,
+            "name": values["name"],
+            "gender": gender,
+            "id_number": id_number,
+            "phone": phone or None,
+            "birth_date": _birth_date(id_number),
+            "ethnicity": values.get("ethnicity") or None,
+            "residence_type": residence,
+            "relation_to_head": values.get("relation_to_head") or None,
+            "tags": tags,
+            "note": values.get("note") or None,
+            "_room_id": room_id,
         }, []
 
     def _place(self, values, grid, fail) -> tuple[int | None, int | None]:
@@ -257,7 +320,9 @@ class Checker:
         return None, room_id
 
     def _gender(self, values, id_number, fail) -> str | None:
-        from_id = (Gender.MALE if int(id_number[16]) % 2 else Gender.FEMALE) if id_number[16:17].isdigit() else None
+        from_id = (
+            (Gender.MALE if int(id_number[16]) % 2 else Gender.FEMALE) if id_number[16:17].isdigit() else None
+        )
         given = values.get("gender", "").lower()
         if not given:
             return from_id
@@ -285,7 +350,7 @@ def _birth_date(id_number: str) -> date:
 def _chunks(values):
     values = list(values)
     for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+        yield values[start : start + CHUNK]
 
 
 def _in_chunks(query, column, values):
@@ -303,8 +368,9 @@ def may_import(actor) -> bool:
     return actor is None or actor.role in STAFF_ROLES
 
 
-def import_residents(filename: str, data: bytes, actor=None, good_rows_only: bool = False,
-                     ip: str | None = None) -> ImportResult:
+def import_residents(
+    filename: str, data: bytes, actor=None, good_rows_only: bool = False, ip: str | None = None
+) -> ImportResult:
     """Check every row; insert them all (or, when asked, the good ones); flushes, the caller commits."""
     if not may_import(actor):
         raise ImportRefused(_("Only staff may import residents."))
@@ -327,10 +393,20 @@ def import_residents(filename: str, data: bytes, actor=None, good_rows_only: boo
         resident["created_at"] = now
     db.session.execute(insert(Resident.__table__), good)
     result.imported = len(good)
-    audit.record_bulk(actor or types.SimpleNamespace(id=None, username="cli"), "import", Resident,
-                      getattr(actor, "scope_prefix", None) or None,
-                      {"file": filename, "rows": result.total, "imported": result.imported,
-                       "refused": result.refused_rows, "households_created": result.households_created}, ip=ip)
+    audit.record_bulk(
+        actor or types.SimpleNamespace(id=None, username="cli"),
+        "import",
+        Resident,
+        getattr(actor, "scope_prefix", None) or None,
+        {
+            "file": filename,
+            "rows": result.total,
+            "imported": result.imported,
+            "refused": result.refused_rows,
+            "households_created": result.households_created,
+        },
+        ip=ip,
+    )
     db.session.flush()
     return result
 
@@ -347,15 +423,27 @@ def _create_households(good: list[dict]) -> int:
     taken = set(_in_chunks(select(Household.number), Household.number, numbers.values()))
     for room_id, number in numbers.items():
         suffix = 2
-        while numbers[room_id] in taken:
+        while number in taken:
             numbers[room_id] = f"{number}-{suffix}"
             suffix += 1
     now = utcnow()
-    db.session.execute(insert(Household.__table__), [{
-        "grid_code": members[0]["grid_code"], "room_id": room_id, "number": numbers[room_id],
-        "head_name": next((m["name"] for m in members if m["relation_to_head"] == HEAD), members[0]["name"]),
-        "care_tier": "assured", "is_member_household": False, "created_at": now,
-    } for room_id, members in by_room.items()])
+    db.session.execute(
+        insert(Household.__table__),
+        [
+            {
+                "grid_code": members[0]["grid_code"],
+                "room_id": room_id,
+                "number": numbers[room_id],
+                "head_name": next(
+                    (m["name"] for m in members if m["relation_to_head"] == HEAD), members[0]["name"]
+                ),
+                "care_tier": "assured",
+                "is_member_household": False,
+                "created_at": now,
+            }
+            for room_id, members in by_room.items()
+        ],
+    )
     ids = dict(_rows_in_chunks(select(Household.number, Household.id), Household.number, numbers.values()))
     for room_id, members in by_room.items():
         for member in members:
@@ -366,26 +454,45 @@ def _create_households(good: list[dict]) -> int:
 def template_xlsx() -> bytes:
     """The import template: the headers on the first sheet, what each column takes on the second."""
     notes = {
-        "name": _("Required."), "id_number": _("Required; 18 characters, kept as text."),
+        "name": _("Required."),
+        "id_number": _("Required; 18 characters, kept as text."),
         "phone": _("Mobile (11 digits) or landline with area code."),
         "grid_code": _("Required; the 15-digit code of a grid in your area."),
         "building": _("Optional; a building already recorded in the grid."),
-        "room": _("Optional; a room of that building. Residents of a room without a household get a new one."),
+        "room": _(
+            "Optional; a room of that building. Residents of a room without a household get a new one."
+        ),
         "household": _("Optional; the number of a household already recorded in the grid."),
         "relation_to_head": _("Optional; 户主 makes the person head of a new household."),
         "gender": _("Optional; 男 or 女, taken from the ID number when empty."),
-        "ethnicity": _("Optional."), "residence_type": _("Optional; 户籍 (default) or 流动."),
-        "tags": _("Optional; separated by 、 : %(tags)s", tags="、".join(str(t) for t in RESIDENT_TAG_LABELS.values())),
+        "ethnicity": _("Optional."),
+        "residence_type": _("Optional; 户籍 (default) or 流动."),
+        "tags": _(
+            "Optional; separated by 、 : %(tags)s",
+            tags="、".join(str(t) for t in RESIDENT_TAG_LABELS.values()),
+        ),
         "note": _("Optional."),
     }
     headers = [c.header for c in COLUMNS]
-    text_columns = {"居民": {i for i, c in enumerate(COLUMNS) if c.key in ("id_number", "phone", "grid_code", "room", "household")}}
-    return write_xlsx([("居民", headers, []),
-                       ("说明", [_("Column"), _("What to enter")], [[c.header, str(notes[c.key])] for c in COLUMNS])],
-                      text_columns)
+    text_columns = {
+        "居民": {
+            i
+            for i, c in enumerate(COLUMNS)
+            if c.key in ("id_number", "phone", "grid_code", "room", "household")
+        }
+    }
+    return write_xlsx(
+        [
+            ("居民", headers, []),
+            ("说明", [_("Column"), _("What to enter")], [[c.header, str(notes[c.key])] for c in COLUMNS]),
+        ],
+        text_columns,
+    )
 
 
 def report_xlsx(result: ImportResult) -> bytes:
     """The per-row error report as a workbook: row, column, value (personal data masked), message."""
     headers = [_("Row"), _("Column"), _("Value"), _("Problem")]
-    return write_xlsx([(_("Errors"), headers, [[e.row, e.column, e.value, e.message] for e in result.errors])])
+    return write_xlsx(
+        [(_("Errors"), headers, [[e.row, e.column, e.value, e.message] for e in result.errors])]
+    )

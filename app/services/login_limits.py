@@ -1,4 +1,5 @@
 """Failed passwords counted per account in the rate limiter's storage (Redis when set), so every worker agrees."""
+
 import math
 import time
 
@@ -55,8 +56,11 @@ def seconds_refused(key: str, limits: list[RateLimitItem]) -> int:
     """0 while the account `key` may try a password; else the seconds until its oldest counted failure expires."""
     strategy = _strategy()
     now = time.time()
-    waits = [math.ceil(strategy.get_window_stats(limit, NAMESPACE, key).reset_time - now)
-             for limit in limits if not strategy.test(limit, NAMESPACE, key)]
+    waits = [
+        math.ceil(strategy.get_window_stats(limit, NAMESPACE, key).reset_time - now)
+        for limit in limits
+        if not strategy.test(limit, NAMESPACE, key)
+    ]
     return max(1, *waits) if waits else 0
 
 
@@ -72,8 +76,10 @@ def _strategy() -> RateLimiter:
     """
     strategy = current_app.extensions.get("login_failures")
     if strategy is None:
-        storage = storage_from_string(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
-                                      **current_app.config.get("RATELIMIT_STORAGE_OPTIONS", {}))
+        storage = storage_from_string(
+            current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://",
+            **current_app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        )
         try:
             strategy = MovingWindowRateLimiter(storage)
         except NotImplementedError:  # e.g. memcached keeps no moving windows

@@ -4,6 +4,7 @@ This is the services' side only: it writes the row in the caller's transaction a
 dispatch. Pushing it after the commit, running it and retrying it is app.jobs.outbox's work, and
 which handler runs each kind is app.jobs' registry (checked when app.reactions wires them).
 """
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -16,13 +17,19 @@ from app.models.jobs import OutboxStatus
 NEW = "onegrid_outbox_new"  # Session.info key: ids of messages to dispatch once this transaction commits
 
 
-def record_job(kind: str, *, key: str | None = None, delay: timedelta | None = None,
-               **payload) -> OutboxMessage | None:
+def record_job(
+    kind: str, *, key: str | None = None, delay: timedelta | None = None, **payload
+) -> OutboxMessage | None:
     """Record a job in the current transaction; None when a job with this `key` exists already."""
     if key is not None and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
         return None
-    message = OutboxMessage(kind=kind, key=key, payload=payload, status=OutboxStatus.PENDING,
-                            run_after=utcnow() + (delay or timedelta(0)))
+    message = OutboxMessage(
+        kind=kind,
+        key=key,
+        payload=payload,
+        status=OutboxStatus.PENDING,
+        run_after=utcnow() + (delay or timedelta(0)),
+    )
     db.session.add(message)
     db.session.flush()
     if not delay:

@@ -1,4 +1,5 @@
 """What a client may state it expects before acting (`expected_status`): acting on a record that moved on is refused."""
+
 from flask_babel import gettext as _
 
 from app.services.errors import Conflict
@@ -12,5 +13,11 @@ def expect_status(subject, expected: str | None) -> None:
     user never saw.
     """
     if expected is not None and subject.status != expected:
-        raise Conflict(_("The status is %(current)s now, not %(expected)s as expected; nothing was done.",
-                       expected=expected, current=subject.status), code="status_mismatch")
+        raise Conflict(
+            _(
+                "The status is %(current)s now, not %(expected)s as expected; nothing was done.",
+                expected=expected,
+                current=subject.status,
+            ),
+            code="status_mismatch",
+        )

@@ -1,4 +1,5 @@
 """Area scoping: which rows a user may see, by the prefix of their area code."""
+
 from sqlalchemy import false, or_, select
 
 from app.extensions import db

@@ -1,4 +1,5 @@
 """Login sessions on the site: a row per login, so logout and a password change end a session for good."""
+
 import secrets
 
 from flask import current_app
@@ -19,7 +20,9 @@ def start_session(user: User, remember: bool = False) -> str:
     now = utcnow()
     lifetime = current_app.config["REMEMBER_COOKIE_DURATION" if remember else "LOGIN_SESSION_LIFETIME"]
     key = secrets.token_urlsafe(32)
-    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.expires_at <= now))
+    db.session.execute(
+        delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.expires_at <= now)
+    )
     db.session.add(LoginSession(user_id=user.id, key_hash=LoginSession.hash(key), expires_at=now + lifetime))
     db.session.flush()
     user.login_session_key = key
@@ -33,9 +36,15 @@ def user_for_session(session_id: str | None) -> User | None:
     if user_id is None or not key:
         return None
     user = db.session.scalar(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == user_id, User.active.is_(True), LoginSession.key_hash == LoginSession.hash(key),
-               LoginSession.expires_at > utcnow()))
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            User.id == user_id,
+            User.active.is_(True),
+            LoginSession.key_hash == LoginSession.hash(key),
+            LoginSession.expires_at > utcnow(),
+        )
+    )
     if user is not None:
         user.login_session_key = key
     return user
@@ -44,8 +53,12 @@ def user_for_session(session_id: str | None) -> User | None:
 def end_session(user: User) -> None:
     """End the login session `user` was loaded for (logout); executes, never commits."""
     if user.login_session_key:
-        db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
-                                                      LoginSession.key_hash == LoginSession.hash(user.login_session_key)))
+        db.session.execute(
+            delete(LoginSession).where(
+                LoginSession.user_id == user.id,
+                LoginSession.key_hash == LoginSession.hash(user.login_session_key),
+            )
+        )
 
 
 def end_all_sessions(user: User, keep: str | None = None) -> int:
@@ -59,5 +72,7 @@ def end_all_sessions(user: User, keep: str | None = None) -> int:
 def remove_expired_access() -> int:
     """Delete every expired login session and API token (of users who never came back); how many. Never commits."""
     now = utcnow()
-    return (db.session.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount
-            + db.session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount)
+    return (
+        db.session.execute(delete(LoginSession).where(LoginSession.expires_at <= now)).rowcount
+        + db.session.execute(delete(ApiToken).where(ApiToken.expires_at <= now)).rowcount
+    )

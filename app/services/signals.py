@@ -5,6 +5,7 @@ They are connected in one place, app.reactions.wire_reactions(), which create_ap
 sending a signal raises, so a script using the services without the factory fails loudly instead of
 silently skipping what should follow a change.
 """
+
 from blinker import NamedSignal
 
 from app.models.choices import WishAction
@@ -21,8 +22,10 @@ class DomainSignal(NamedSignal):
 
     def send(self, *args, **kwargs):
         if not _wiring["wired"]:
-            raise NotWired(f"{self.name!r} sent before the reactions were wired: call "
-                           "app.reactions.wire_reactions() (create_app does) before using the services")
+            raise NotWired(
+                f"{self.name!r} sent before the reactions were wired: call "
+                "app.reactions.wire_reactions() (create_app does) before using the services"
+            )
         return super().send(*args, **kwargs)
 
 
@@ -33,6 +36,7 @@ def mark_wired(wired: bool = True) -> None:
 
 def is_wired() -> bool:
     return _wiring["wired"]
+
 
 # sender: the Wish, after a transition was flushed; keyword arguments: action (WishAction), actor (User or None)
 wish_changed = DomainSignal("wish-changed")

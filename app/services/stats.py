@@ -1,4 +1,5 @@
 """Counts of the main records in a user's scope (back-office home and the API)."""
+
 from sqlalchemy import func, select
 
 from app.extensions import db

@@ -1,4 +1,5 @@
 """Reading uploaded tables (XLSX, or CSV in UTF-8 or GBK) and writing XLSX workbooks."""
+
 import csv
 import io
 import zipfile
@@ -27,7 +28,9 @@ def decode_csv(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise TableError(_("The CSV file is neither UTF-8 nor GBK text; save it again as CSV (UTF-8).")) from exc
+        raise TableError(
+            _("The CSV file is neither UTF-8 nor GBK text; save it again as CSV (UTF-8).")
+        ) from exc
 
 
 def cell_text(value) -> str:
@@ -104,7 +107,9 @@ def find_header(rows, known: set[str], required: set[str]):
     return None, None
 
 
-def write_xlsx(sheets: list[tuple[str, list[str], list[list]]], text_columns: dict[str, set[int]] | None = None) -> bytes:
+def write_xlsx(
+    sheets: list[tuple[str, list[str], list[list]]], text_columns: dict[str, set[int]] | None = None
+) -> bytes:
     """An XLSX workbook: one (title, headers, rows) per sheet, headers bold, chosen columns formatted as text."""
     workbook = Workbook(write_only=False)
     workbook.remove(workbook.active)

@@ -1,4 +1,5 @@
 """Free-text values from forms and JSON: stripped, required or not, bounded, and free of unstorable characters."""
+
 import re
 
 from flask_babel import gettext as _
@@ -45,8 +46,9 @@ def check_text(errors: dict, field: str, value, max_length: int, required: bool,
     return value or None
 
 
-def single_text(field: str, value, label: str, invalid, required: bool = False,
-                max_length: int = NOTE_MAX) -> str | None:
+def single_text(
+    field: str, value, label: str, invalid, required: bool = False, max_length: int = NOTE_MAX
+) -> str | None:
     """One free-text value (a note, a reason), checked; raises `invalid({field: message})` when it does not pass."""
     errors: dict[str, str] = {}
     value = check_text(errors, field, value, max_length, required, label)

@@ -1,6 +1,7 @@
 """Bearer tokens for the JSON API: issued at login, only their SHA-256 kept."""
+
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -42,4 +43,4 @@ def revoke_tokens(user: User) -> int:
 
 def _as_utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes from DateTime(timezone=True); they were stored in UTC
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -1,4 +1,5 @@
 """Accounts: creating them (with the member or resident profile their role needs), passwords, deactivation."""
+
 from datetime import date
 
 from flask_babel import gettext as _
@@ -40,7 +41,11 @@ def create_user(
         raise UserError(_("A username is required."))
     if role not in {r.value for r in Role}:
         raise UserError(
-            _("Unknown role %(role)s; choose one of: %(roles)s", role=role, roles=", ".join(r.value for r in Role))
+            _(
+                "Unknown role %(role)s; choose one of: %(roles)s",
+                role=role,
+                roles=", ".join(r.value for r in Role),
+            )
         )
     check_password_policy(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -58,8 +63,14 @@ def create_user(
             raise UserError(_("Unknown department code %(code)s.", code=department_code))
     check_role_binding(role, area, department)
 
-    user = User(username=username, role=role, name=name or username, area_code=area.code if area else None,
-                department_id=department.id if department else None, active=True)
+    user = User(
+        username=username,
+        role=role,
+        name=name or username,
+        area_code=area.code if area else None,
+        department_id=department.id if department else None,
+        active=True,
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -75,9 +86,13 @@ def check_role_binding(role: str, area: Area | None, department: Department | No
             raise UserError(_("The role %(role)s needs an area (--area).", role=ROLE_LABELS[Role(role)]))
         if area.level != needed_level:
             raise UserError(
-                _("The role %(role)s needs an area of level %(level)s, but %(code)s is a %(actual)s.",
-                  role=ROLE_LABELS[Role(role)], level=AREA_LEVEL_LABELS[needed_level], code=area.code,
-                  actual=AREA_LEVEL_LABELS.get(area.level, area.level))
+                _(
+                    "The role %(role)s needs an area of level %(level)s, but %(code)s is a %(actual)s.",
+                    role=ROLE_LABELS[Role(role)],
+                    level=AREA_LEVEL_LABELS[needed_level],
+                    code=area.code,
+                    actual=AREA_LEVEL_LABELS.get(area.level, area.level),
+                )
             )
     if role == Role.DEPARTMENT and department is None:
         raise UserError(_("The role department needs a department (--department)."))
@@ -89,12 +104,22 @@ def ensure_profile(user: User, phone: str | None = None) -> None:
     """Give a member or resident user the profile row its role needs, if it has none yet."""
     if user.role == Role.MEMBER:
         if db.session.scalar(select(Member.id).where(Member.user_id == user.id)) is None:
-            db.session.add(Member(user_id=user.id, name=user.name or user.username, phone=phone,
-                                  grid_code=user.area_code, checked_in_on=date.today()))
-    elif user.role == Role.RESIDENT:
-        if db.session.scalar(select(Resident.id).where(Resident.user_id == user.id)) is None:
-            db.session.add(Resident(user_id=user.id, name=user.name or user.username, phone=phone,
-                                    grid_code=user.area_code))
+            db.session.add(
+                Member(
+                    user_id=user.id,
+                    name=user.name or user.username,
+                    phone=phone,
+                    grid_code=user.area_code,
+                    checked_in_on=date.today(),
+                )
+            )
+    elif (
+        user.role == Role.RESIDENT
+        and db.session.scalar(select(Resident.id).where(Resident.user_id == user.id)) is None
+    ):
+        db.session.add(
+            Resident(user_id=user.id, name=user.name or user.username, phone=phone, grid_code=user.area_code)
+        )
     db.session.flush()
 
 

@@ -4,13 +4,14 @@ A domain event becomes one WebhookDelivery per active endpoint subscribed to its
 transaction of the change, plus an outbox job per delivery; app.jobs.webhooks sends them. Every endpoint
 that receives one event gets the same webhook-id ("msg_…"), as one Standard Webhooks message fanned out.
 """
+
 import base64
 import ipaddress
 import json
 import os
 import random
 import socket
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from urllib.parse import urlsplit
@@ -31,10 +32,18 @@ from app.services.signals import EVENT_OVERDUE, EVENT_TOPICS, WISH_TOPICS
 CERTIFICATE_ISSUED = "certificate.issued"
 DELIVER_JOB = "webhook.deliver"  # the outbox job of a delivery's first attempt (app.jobs.webhooks runs it)
 # every concrete topic an endpoint can pick
-TOPICS: list[str] = (sorted(set(WISH_TOPICS.values())) + [CERTIFICATE_ISSUED] + sorted(set(EVENT_TOPICS.values()))
-                     + [EVENT_OVERDUE])
-WILDCARDS = {"*": _l("everything"), "wish.*": _l("every wish event"), "event.*": _l("every event"),
-             "certificate.*": _l("every certificate event")}
+TOPICS: list[str] = (
+    sorted(set(WISH_TOPICS.values()))
+    + [CERTIFICATE_ISSUED]
+    + sorted(set(EVENT_TOPICS.values()))
+    + [EVENT_OVERDUE]
+)
+WILDCARDS = {
+    "*": _l("everything"),
+    "wish.*": _l("every wish event"),
+    "event.*": _l("every event"),
+    "certificate.*": _l("every certificate event"),
+}
 
 # the Standard Webhooks schedule (after the first attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) and one
 # more 10 h, so that even with every delay jittered down by JITTER the attempts span more than 24 h
@@ -98,9 +107,14 @@ def subscribed(patterns, topic: str) -> bool:
 
 
 # --- the receiver's address ------------------------------------------------------------------------
-_FORBIDDEN = (("is_loopback", _l("loopback")), ("is_unspecified", _l("unspecified")),
-              ("is_link_local", _l("link-local")), ("is_multicast", _l("multicast")),
-              ("is_private", _l("private")), ("is_reserved", _l("reserved")))
+_FORBIDDEN = (
+    ("is_loopback", _l("loopback")),
+    ("is_unspecified", _l("unspecified")),
+    ("is_link_local", _l("link-local")),
+    ("is_multicast", _l("multicast")),
+    ("is_private", _l("private")),
+    ("is_reserved", _l("reserved")),
+)
 
 
 def forbidden_kind(address: str) -> str | None:
@@ -125,8 +139,15 @@ def resolve(host: str, port: int) -> list[str]:
         for address in addresses:
             kind = forbidden_kind(address)
             if kind:
-                raise UnsafeAddress(_("%(host)s resolves to %(address)s, a %(kind)s address: webhooks may only "
-                                      "go to public addresses.", host=host, address=address, kind=kind))
+                raise UnsafeAddress(
+                    _(
+                        "%(host)s resolves to %(address)s, a %(kind)s address: webhooks may only "
+                        "go to public addresses.",
+                        host=host,
+                        address=address,
+                        kind=kind,
+                    )
+                )
     return addresses
 
 
@@ -139,7 +160,9 @@ def check_url(url: str | None, *, resolve_host: bool = True) -> str:
     if len(url) > URL_MAX:
         raise WebhookError(_("The address is too long (at most %(max)d characters).", max=URL_MAX))
     if parts.username or parts.password:
-        raise WebhookError(_("Leave user names and passwords out of the address: the secret signs each message."))
+        raise WebhookError(
+            _("Leave user names and passwords out of the address: the secret signs each message.")
+        )
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
@@ -168,7 +191,7 @@ def iso(moment: datetime | None) -> str | None:
     """An ISO 8601 UTC timestamp ending in Z."""
     if moment is None:
         return None
-    return aware(moment).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[WebhookDelivery]:
@@ -177,16 +200,35 @@ def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[Webhook
     Each delivery gets an outbox job, so it is sent once the transaction commits. Pass a stable
     `event_id` to make emitting the same event twice harmless: an endpoint gets one delivery per event.
     """
-    endpoints = [e for e in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
-                                               .order_by(WebhookEndpoint.id)) if subscribed(e.event_types, topic)]
+    endpoints = [
+        e
+        for e in db.session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
+        )
+        if subscribed(e.event_types, topic)
+    ]
     if not endpoints:
         return []
     event_id = event_id or new_event_id()
-    payload = json.loads(json.dumps({"type": topic, "timestamp": iso(utcnow()), "data": data}, default=_plain))
-    already = set(db.session.scalars(select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event_id)))
-    deliveries = [WebhookDelivery(endpoint_id=e.id, event_id=event_id, topic=topic, payload=payload,
-                                  status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=utcnow())
-                  for e in endpoints if e.id not in already]
+    payload = json.loads(
+        json.dumps({"type": topic, "timestamp": iso(utcnow()), "data": data}, default=_plain)
+    )
+    already = set(
+        db.session.scalars(select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event_id))
+    )
+    deliveries = [
+        WebhookDelivery(
+            endpoint_id=e.id,
+            event_id=event_id,
+            topic=topic,
+            payload=payload,
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            next_attempt_at=utcnow(),
+        )
+        for e in endpoints
+        if e.id not in already
+    ]
     db.session.add_all(deliveries)
     db.session.flush()
     for delivery in deliveries:
@@ -237,8 +279,11 @@ def event_data(event) -> dict:
         "status": event.status,
         "resolution_note": event.resolution_note,
         "score": event.score,
-        "deadlines": {"respond": iso(event.respond_by), "reply": iso(event.reply_by),
-                      "resolve": iso(event.resolve_by)},
+        "deadlines": {
+            "respond": iso(event.respond_by),
+            "reply": iso(event.reply_by),
+            "resolve": iso(event.resolve_by),
+        },
         "at": iso(event.updated_at),
     }
 
@@ -253,7 +298,11 @@ def on_wish_changed(wish, action=None, actor=None, **_kwargs) -> None:
 def on_certificate_issued(certificate, **_kwargs) -> None:
     """A stored certificate becomes the webhook certificate.issued."""
     # one message per certificate, however often the signal is sent
-    emit(CERTIFICATE_ISSUED, certificate_data(certificate), event_id=f"msg_cert_{certificate.serial}".lower()[:60])
+    emit(
+        CERTIFICATE_ISSUED,
+        certificate_data(certificate),
+        event_id=f"msg_cert_{certificate.serial}".lower()[:60],
+    )
 
 
 # --- retries and re-sending ------------------------------------------------------------------------
@@ -278,10 +327,19 @@ def resend(delivery: WebhookDelivery, actor=None) -> None:
     if delivery.status == DeliveryStatus.PENDING:
         values = {"next_attempt_at": now}
     else:
-        values = {"status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now, "delivered_at": None}
+        values = {
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "delivered_at": None,
+        }
         condition.append(WebhookDelivery.attempts == delivery.attempts)
-    changed = db.session.execute(update(WebhookDelivery).where(*condition).values(**values)
-                                 .execution_options(synchronize_session=False)).rowcount
+    changed = db.session.execute(
+        update(WebhookDelivery)
+        .where(*condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     if changed != 1:
         raise WebhookError(_("The delivery changed meanwhile: reload the page and try again."))
     db.session.refresh(delivery)

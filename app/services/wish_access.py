@@ -1,4 +1,5 @@
 """Who is who around a wish: members, owners, staff in scope; who may read a wish and its notes; who may act."""
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -20,14 +21,15 @@ def member_for(user) -> Member | None:
     # one lookup per user object (a request's): visibility, the checks and the answer all ask for it
     if "_member_profile" not in user.__dict__:
         user.__dict__["_member_profile"] = db.session.scalar(
-            select(Member).where(Member.user_id == user.id, Member.active.is_(True)))
+            select(Member).where(Member.user_id == user.id, Member.active.is_(True))
+        )
     return user.__dict__["_member_profile"]
 
 
 def claim_prefix(member: Member) -> str:
     """The area code prefix a wish's grid must share with the member's grid for the member to claim it."""
     scope = current_app.config["WISH_CLAIM_SCOPE"]
-    return member.grid_code[:CLAIM_SCOPE_PREFIX.get(scope, CLAIM_SCOPE_PREFIX["community"])]
+    return member.grid_code[: CLAIM_SCOPE_PREFIX.get(scope, CLAIM_SCOPE_PREFIX["community"])]
 
 
 def is_staff_for(user, wish: Wish) -> bool:
@@ -46,10 +48,14 @@ def is_owner(user, wish: Wish) -> bool:
 
 def active_claims(member_id: int) -> int:
     """How many wishes the member has claimed and not yet completed."""
-    return db.session.scalar(
-        select(func.count()).select_from(Wish)
-        .where(Wish.claimed_by_id == member_id, Wish.status == WishStatus.CLAIMED)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Wish)
+            .where(Wish.claimed_by_id == member_id, Wish.status == WishStatus.CLAIMED)
+        )
+        or 0
+    )
 
 
 def refusal(user, wish: Wish, kind: str, member: Member | None) -> str | None:
@@ -63,9 +69,10 @@ def refusal(user, wish: Wish, kind: str, member: Member | None) -> str | None:
             return _("Only checked-in party members may claim wishes.")
         if not wish.grid_code.startswith(claim_prefix(member)):
             return _("You can only claim wishes of the community you are checked in to.")
-    if kind == "claimer":
-        if member is None or (wish.claimed_by_id is not None and wish.claimed_by_id != member.id):
-            return _("Only the member who claimed this wish may do this.")
+    if kind == "claimer" and (
+        member is None or (wish.claimed_by_id is not None and wish.claimed_by_id != member.id)
+    ):
+        return _("Only the member who claimed this wish may do this.")
     return None
 
 

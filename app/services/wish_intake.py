@@ -1,4 +1,5 @@
 """Wishes coming in: the categories residents choose from, and a wish posted by a resident or for one (帮办代办)."""
+
 from datetime import timedelta
 
 from flask import current_app
@@ -18,9 +19,13 @@ from app.services.text import check_text
 
 def active_categories() -> list[WishCategory]:
     """The categories residents may choose, in their display order."""
-    return list(db.session.scalars(
-        select(WishCategory).where(WishCategory.active.is_(True)).order_by(WishCategory.position, WishCategory.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(WishCategory)
+            .where(WishCategory.active.is_(True))
+            .order_by(WishCategory.position, WishCategory.id)
+        )
+    )
 
 
 def submit_wish(actor: User, *, title, description, category_code, grid_code=None, resident_id=None) -> Wish:
@@ -30,8 +35,9 @@ def submit_wish(actor: User, *, title, description, category_code, grid_code=Non
     errors: dict[str, str] = {}
     title = check_text(errors, "title", title, TITLE_MAX, True, _("Title"))
     description = check_text(errors, "description", description, DESCRIPTION_MAX, False, _("Description"))
-    category = db.session.scalar(select(WishCategory).where(WishCategory.code == (category_code or ""),
-                                                            WishCategory.active.is_(True)))
+    category = db.session.scalar(
+        select(WishCategory).where(WishCategory.code == (category_code or ""), WishCategory.active.is_(True))
+    )
     if category is None:
         errors["category"] = _("Choose one of the wish categories.")
 
@@ -58,9 +64,16 @@ def submit_wish(actor: User, *, title, description, category_code, grid_code=Non
     now = utcnow()
     hours = current_app.config
     wish = Wish(
-        title=title, description=description, category_id=category.id, grid_code=grid.code,
-        owner_id=owner_id, resident_id=resident.id if resident is not None else None, posted_by_id=actor.id,
-        status=WishStatus.SUBMITTED, created_at=now, updated_at=now,
+        title=title,
+        description=description,
+        category_id=category.id,
+        grid_code=grid.code,
+        owner_id=owner_id,
+        resident_id=resident.id if resident is not None else None,
+        posted_by_id=actor.id,
+        status=WishStatus.SUBMITTED,
+        created_at=now,
+        updated_at=now,
         respond_by=now + timedelta(hours=hours["WISH_REVIEW_HOURS"]),
         reply_by=now + timedelta(hours=hours["WISH_CLAIM_HOURS"]),
         resolve_by=now + timedelta(hours=hours["WISH_RESOLVE_HOURS"]),
@@ -68,8 +81,16 @@ def submit_wish(actor: User, *, title, description, category_code, grid_code=Non
     db.session.add(wish)
     db.session.flush()
     # whether it was posted on a resident's behalf is `wish.assisted`; notes stay the people's own words
-    db.session.add(WishStep(wish_id=wish.id, actor_id=actor.id, action=WishAction.POST, from_status=None,
-                            to_status=WishStatus.SUBMITTED, at=now))
+    db.session.add(
+        WishStep(
+            wish_id=wish.id,
+            actor_id=actor.id,
+            action=WishAction.POST,
+            from_status=None,
+            to_status=WishStatus.SUBMITTED,
+            at=now,
+        )
+    )
     db.session.flush()
     wish_changed.send(wish, action=WishAction.POST, actor=actor)
     return wish

@@ -5,6 +5,7 @@ status IN (:sources)`), so when many people act on one wish at once exactly one 
 get a `Conflict`. Who is who lives in app.services.wish_access, posting in app.services.wish_intake.
 Functions flush and never commit: the caller owns the transaction.
 """
+
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -21,32 +22,49 @@ from app.services import audit, workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 from app.services.signals import wish_changed
 from app.services.text import check_text, single_text
+
 # who is who, reading and posting live in their own modules; callers know their names from here too
 from app.services.wish_access import (
-    CLAIM_SCOPE_PREFIX, active_claims, can_see_notes, claim_prefix, get_visible_wish,  # noqa: F401
-    is_owner, is_staff_for, member_for, refusal, visible_condition,  # noqa: F401
+    CLAIM_SCOPE_PREFIX,  # noqa: F401
+    active_claims,
+    can_see_notes,  # noqa: F401
+    claim_prefix,  # noqa: F401
+    get_visible_wish,  # noqa: F401
+    is_owner,  # noqa: F401
+    is_staff_for,  # noqa: F401
+    member_for,
+    refusal,
+    visible_condition,  # noqa: F401
 )
-from app.services.wish_intake import active_categories, submit_wish  # noqa: F401
+from app.services.wish_intake import (
+    active_categories,  # noqa: F401
+    submit_wish,
+)
 from app.services.workflow import Transition
 
 # the wish's names for the one refusal hierarchy (app.services.errors)
 WishError, WishConflict, WishForbidden, WishInvalid = DomainError, Conflict, Forbidden, Invalid
 
-MIN_HOURS, MAX_HOURS = Decimal("0.5"), Decimal("24")
+MIN_HOURS, MAX_HOURS = Decimal("0.5"), Decimal(24)
 
-TRANSITIONS = {t.action: t for t in (
-    Transition(WishAction.PUBLISH, (WishStatus.SUBMITTED,), WishStatus.PUBLISHED, "staff"),
-    Transition(WishAction.REJECT, (WishStatus.SUBMITTED,), WishStatus.REJECTED, "staff"),
-    Transition(WishAction.CANCEL, (WishStatus.SUBMITTED, WishStatus.PUBLISHED), WishStatus.CANCELLED, "owner"),
-    Transition(WishAction.CLAIM, (WishStatus.PUBLISHED,), WishStatus.CLAIMED, "member"),
-    Transition(WishAction.RELEASE, (WishStatus.CLAIMED,), WishStatus.PUBLISHED, "claimer"),
-    Transition(WishAction.COMPLETE, (WishStatus.CLAIMED,), WishStatus.DONE, "claimer"),
-    Transition(WishAction.CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "owner"),
-    Transition(WishAction.DISPUTE, (WishStatus.DONE,), WishStatus.CLAIMED, "owner"),
-    Transition(WishAction.AUTO_CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "system"),
-    # a callback (回访) found the resident unsatisfied: the work goes back to its member
-    Transition(WishAction.REOPEN, (WishStatus.CONFIRMED,), WishStatus.CLAIMED, "staff"),
-)}
+TRANSITIONS = {
+    t.action: t
+    for t in (
+        Transition(WishAction.PUBLISH, (WishStatus.SUBMITTED,), WishStatus.PUBLISHED, "staff"),
+        Transition(WishAction.REJECT, (WishStatus.SUBMITTED,), WishStatus.REJECTED, "staff"),
+        Transition(
+            WishAction.CANCEL, (WishStatus.SUBMITTED, WishStatus.PUBLISHED), WishStatus.CANCELLED, "owner"
+        ),
+        Transition(WishAction.CLAIM, (WishStatus.PUBLISHED,), WishStatus.CLAIMED, "member"),
+        Transition(WishAction.RELEASE, (WishStatus.CLAIMED,), WishStatus.PUBLISHED, "claimer"),
+        Transition(WishAction.COMPLETE, (WishStatus.CLAIMED,), WishStatus.DONE, "claimer"),
+        Transition(WishAction.CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "owner"),
+        Transition(WishAction.DISPUTE, (WishStatus.DONE,), WishStatus.CLAIMED, "owner"),
+        Transition(WishAction.AUTO_CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "system"),
+        # a callback (回访) found the resident unsatisfied: the work goes back to its member
+        Transition(WishAction.REOPEN, (WishStatus.CONFIRMED,), WishStatus.CLAIMED, "staff"),
+    )
+}
 # what people do on the board, the back office and the API; reopening happens through a callback
 USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system" and a != WishAction.REOPEN)
 
@@ -56,11 +74,16 @@ def _setting(name: str):
 
 
 def _conflict_message(wish: Wish, transition: Transition) -> str:
-    if transition.action == WishAction.CLAIM and wish.status in (WishStatus.CLAIMED, WishStatus.DONE,
-                                                                 WishStatus.CONFIRMED):
+    if transition.action == WishAction.CLAIM and wish.status in (
+        WishStatus.CLAIMED,
+        WishStatus.DONE,
+        WishStatus.CONFIRMED,
+    ):
         return _("Someone else has already claimed this wish.")
-    return _("This wish is now “%(status)s”; that step is not possible from there.",
-             status=WISH_STATUS_LABELS[WishStatus(wish.status)])
+    return _(
+        "This wish is now “%(status)s”; that step is not possible from there.",
+        status=WISH_STATUS_LABELS[WishStatus(wish.status)],
+    )
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -95,21 +118,30 @@ def parse_hours(value) -> Decimal:
     except (InvalidOperation, ValueError):
         raise WishInvalid({"hours": _("Enter the hours as a number, e.g. 1.5.")}) from None
     if not hours.is_finite() or hours < MIN_HOURS or hours > MAX_HOURS:
-        raise WishInvalid({"hours": _("Hours must be between %(min)s and %(max)s.", min=MIN_HOURS, max=MAX_HOURS)})
+        raise WishInvalid(
+            {"hours": _("Hours must be between %(min)s and %(max)s.", min=MIN_HOURS, max=MAX_HOURS)}
+        )
     if hours != hours.quantize(Decimal("0.1")):
         raise WishInvalid({"hours": _("Hours take at most one decimal place, e.g. 1.5.")})
     return hours.quantize(Decimal("0.1"))
 
 
 # --- posting -------------------------------------------------------------------------------------
-def post_wish(actor: User, *, title, description, category_code, grid_code=None, resident_id=None,
-              publish: bool = False) -> Wish:
+def post_wish(
+    actor: User, *, title, description, category_code, grid_code=None, resident_id=None, publish: bool = False
+) -> Wish:
     """A resident posts a wish for themself; grid staff post one for a resident (帮办代办).
 
     Staff may publish it at once (`publish=True`): two steps are recorded, post then publish. Audited.
     """
-    wish = submit_wish(actor, title=title, description=description, category_code=category_code,
-                       grid_code=grid_code, resident_id=resident_id)
+    wish = submit_wish(
+        actor,
+        title=title,
+        description=description,
+        category_code=category_code,
+        grid_code=grid_code,
+        resident_id=resident_id,
+    )
     audit.record(actor, "create", wish, None, audit.snapshot(wish))
     if publish:
         publish_wish(actor, wish)
@@ -117,7 +149,9 @@ def post_wish(actor: User, *, title, description, category_code, grid_code=None,
 
 
 # --- the transitions -----------------------------------------------------------------------------
-def _move(wish: Wish, actor: User | None, action: WishAction, note: str | None = None, guard=(), **values) -> Wish:
+def _move(
+    wish: Wish, actor: User | None, action: WishAction, note: str | None = None, guard=(), **values
+) -> Wish:
     """Apply one transition through the engine; WishConflict when someone got there first."""
     return workflow.move(MACHINE, wish, actor, action, note=note, guard=guard, **values)
 
@@ -152,11 +186,21 @@ def claim_wish(actor: User, wish: Wish) -> Wish:
     limit = _setting("MAX_ACTIVE_CLAIMS")
     if active_claims(member.id) >= limit:
         raise WishConflict(_limit_message(limit), code="claim_limit")
-    active = (select(func.count()).select_from(Wish)
-              .where(Wish.claimed_by_id == member.id, Wish.status == WishStatus.CLAIMED).scalar_subquery())
+    active = (
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.claimed_by_id == member.id, Wish.status == WishStatus.CLAIMED)
+        .scalar_subquery()
+    )
     try:
-        return _move(wish, actor, WishAction.CLAIM, guard=(active < limit,), claimed_by_id=member.id,
-                     claimed_at=utcnow())
+        return _move(
+            wish,
+            actor,
+            WishAction.CLAIM,
+            guard=(active < limit,),
+            claimed_by_id=member.id,
+            claimed_at=utcnow(),
+        )
     except WishConflict:
         if wish.status == WishStatus.PUBLISHED:  # the wish was free: the limit stopped it
             raise WishConflict(_limit_message(limit), code="claim_limit") from None
@@ -172,8 +216,15 @@ def release_wish(actor: User, wish: Wish, note=None) -> Wish:
     member = member_for(actor)
     check_action(actor, wish, WishAction.RELEASE, member)
     note = _single_text("note", note, _("Note"))
-    return _move(wish, actor, WishAction.RELEASE, note=note, guard=(Wish.claimed_by_id == member.id,),
-                 claimed_by_id=None, claimed_at=None)
+    return _move(
+        wish,
+        actor,
+        WishAction.RELEASE,
+        note=note,
+        guard=(Wish.claimed_by_id == member.id,),
+        claimed_by_id=None,
+        claimed_at=None,
+    )
 
 
 def complete_wish(actor: User, wish: Wish, note, hours) -> Wish:
@@ -189,8 +240,16 @@ def complete_wish(actor: User, wish: Wish, note, hours) -> Wish:
     if errors:
         raise WishInvalid(errors)
     now = utcnow()
-    return _move(wish, actor, WishAction.COMPLETE, note=note, guard=(Wish.claimed_by_id == member.id,),
-                 completion_note=note, hours=hours, done_at=now)
+    return _move(
+        wish,
+        actor,
+        WishAction.COMPLETE,
+        note=note,
+        guard=(Wish.claimed_by_id == member.id,),
+        completion_note=note,
+        hours=hours,
+        done_at=now,
+    )
 
 
 def confirm_wish(actor: User, wish: Wish, rating, comment=None) -> Wish:
@@ -198,7 +257,9 @@ def confirm_wish(actor: User, wish: Wish, rating, comment=None) -> Wish:
     check_action(actor, wish, WishAction.CONFIRM)
     errors: dict[str, str] = {}
     if rating not in {r.value for r in Rating}:
-        errors["rating"] = _("Choose a rating: %(choices)s.", choices="、".join(str(v) for v in RATING_LABELS.values()))
+        errors["rating"] = _(
+            "Choose a rating: %(choices)s.", choices="、".join(str(v) for v in RATING_LABELS.values())
+        )
     comment = check_text(errors, "comment", comment, NOTE_MAX, False, _("Comment"))
     if errors:
         raise WishInvalid(errors)
@@ -209,7 +270,8 @@ def _confirm(wish: Wish, actor: User | None, action: WishAction, **values) -> Wi
     _move(wish, actor, action, note=values.get("comment"), confirmed_at=utcnow(), **values)
     # the conditional UPDATE above succeeds once per wish, so the hours are credited once
     db.session.execute(
-        update(Member).where(Member.id == wish.claimed_by_id)
+        update(Member)
+        .where(Member.id == wish.claimed_by_id)
         .values(service_hours=Member.service_hours + (wish.hours or 0))
         .execution_options(synchronize_session=False)
     )
@@ -229,11 +291,24 @@ def reopen_wish(actor: User, wish: Wish, reason) -> Wish:
     check_action(actor, wish, WishAction.REOPEN)
     reason = _single_text("reason", reason, _("Reason"), required=True)
     credited = wish.hours or 0
-    _move(wish, actor, WishAction.REOPEN, note=reason, confirmed_at=None, done_at=None, rating=None, comment=None)
+    _move(
+        wish,
+        actor,
+        WishAction.REOPEN,
+        note=reason,
+        confirmed_at=None,
+        done_at=None,
+        rating=None,
+        comment=None,
+    )
     db.session.execute(
-        update(Member).where(Member.id == wish.claimed_by_id)
-        .values(service_hours=func.max(Member.service_hours - credited, 0)
-                if db.engine.dialect.name == "sqlite" else func.greatest(Member.service_hours - credited, 0))
+        update(Member)
+        .where(Member.id == wish.claimed_by_id)
+        .values(
+            service_hours=func.max(Member.service_hours - credited, 0)
+            if db.engine.dialect.name == "sqlite"
+            else func.greatest(Member.service_hours - credited, 0)
+        )
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
@@ -246,9 +321,11 @@ def auto_confirm_stale_wishes(now: datetime | None = None) -> list[int]:
     Idempotent: a wish confirmed meanwhile (by its owner or another run) is skipped.
     """
     cutoff = (now or utcnow()) - timedelta(hours=_setting("WISH_AUTO_CONFIRM_HOURS"))
-    ids = list(db.session.scalars(
-        select(Wish.id).where(Wish.status == WishStatus.DONE, Wish.done_at <= cutoff).order_by(Wish.id)
-    ))
+    ids = list(
+        db.session.scalars(
+            select(Wish.id).where(Wish.status == WishStatus.DONE, Wish.done_at <= cutoff).order_by(Wish.id)
+        )
+    )
     confirmed = []
     for wish_id in ids:
         wish = db.session.get(Wish, wish_id)
@@ -275,9 +352,18 @@ STEPS = {
 }
 
 MACHINE = workflow.Machine(
-    name="wish", model=Wish, step_model=WishStep, subject_key="wish_id", transitions=TRANSITIONS,
-    refusal=refusal, conflict_message=_conflict_message, lost_message=_conflict_message, signal=wish_changed,
-    states=tuple(WishStatus), user_actions=USER_ACTIONS, steps=STEPS,
+    name="wish",
+    model=Wish,
+    step_model=WishStep,
+    subject_key="wish_id",
+    transitions=TRANSITIONS,
+    refusal=refusal,
+    conflict_message=_conflict_message,
+    lost_message=_conflict_message,
+    signal=wish_changed,
+    states=tuple(WishStatus),
+    user_actions=USER_ACTIONS,
+    steps=STEPS,
 )
 
 

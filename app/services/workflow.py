@@ -5,6 +5,7 @@ machine pins, e.g. an event's level) and one history row, so when many people ac
 at once exactly one wins and the others get a `Conflict`. Refusals are `app.services.errors`.
 Functions flush and never commit: the caller owns the transaction.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -131,8 +132,19 @@ def perform(machine: Machine, actor, subject, verb: str, values: dict):
     return machine.steps[verb](actor, subject, values)
 
 
-def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=None, now=None, columns=None,
-         **values):
+def move(
+    machine: Machine,
+    subject,
+    actor,
+    action,
+    *,
+    note=None,
+    guard=(),
+    step=None,
+    now=None,
+    columns=None,
+    **values,
+):
     """Apply one transition as a conditional UPDATE and record it; Conflict when someone got there first.
 
     `guard` adds conditions to the UPDATE, `values` (and `columns`, for names the engine takes itself,
@@ -158,9 +170,18 @@ def move(machine: Machine, subject, actor, action, *, note=None, guard=(), step=
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
     if machine.step_model is not None:
-        db.session.add(machine.step_model(**{machine.subject_key: subject.id}, **(step or {}),
-                                          actor_id=actor.id if actor is not None else None, action=action,
-                                          from_status=source, to_status=target, note=note, at=now))
+        db.session.add(
+            machine.step_model(
+                **{machine.subject_key: subject.id},
+                **(step or {}),
+                actor_id=actor.id if actor is not None else None,
+                action=action,
+                from_status=source,
+                to_status=target,
+                note=note,
+                at=now,
+            )
+        )
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
@@ -205,31 +226,58 @@ def move_all(machine: Machine, action, ids, *, note=None, step=None, now=None, *
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
         # PostgreSQL: the rows stay locked until the commit, so nobody moves them between these statements
-        rows = db.session.execute(select(model.id, *(getattr(model, c) for c in audited))
-                                  .where(model.id.in_(ids[start:start + CHUNK]), *conditions)
-                                  .order_by(model.id).with_for_update()).all()
+        rows = db.session.execute(
+            select(model.id, *(getattr(model, c) for c in audited))
+            .where(model.id.in_(ids[start : start + CHUNK]), *conditions)
+            .order_by(model.id)
+            .with_for_update()
+        ).all()
         if not rows:
             continue
         chunk = [row[0] for row in rows]
         before.update({row[0]: {c: audit.plain(v) for c, v in zip(audited, row[1:])} for row in rows})
         if table is not None:
-            history = {machine.subject_key: model.id, "actor_id": null(),
-                       "action": literal(getattr(action, "value", action), String), "from_status": model.status,
-                       "to_status": target, "note": literal(note, String) if note is not None else null(), "at": at,
-                       **(step or {})}
-            db.session.execute(table.insert().from_select(
-                list(history), select(*history.values()).where(model.id.in_(chunk))))
-        db.session.execute(update(model).where(model.id.in_(chunk), *conditions).values(status=target, **values)
-                           .execution_options(synchronize_session=False))
+            history = {
+                machine.subject_key: model.id,
+                "actor_id": null(),
+                "action": literal(getattr(action, "value", action), String),
+                "from_status": model.status,
+                "to_status": target,
+                "note": literal(note, String) if note is not None else null(),
+                "at": at,
+                **(step or {}),
+            }
+            db.session.execute(
+                table.insert().from_select(
+                    list(history), select(*history.values()).where(model.id.in_(chunk))
+                )
+            )
+        db.session.execute(
+            update(model)
+            .where(model.id.in_(chunk), *conditions)
+            .values(status=target, **values)
+            .execution_options(synchronize_session=False)
+        )
         moved.extend(chunk)
     if moved:
         db.session.flush()
         subjects = []
         for start in range(0, len(moved), CHUNK):
-            subjects.extend(db.session.scalars(select(model).where(model.id.in_(moved[start:start + CHUNK]))
-                                               .execution_options(populate_existing=True)))
-        audit.record_steps(subjects, action, before, lambda s: {c: audit.plain(getattr(s, c)) for c in audited},
-                           note=note, at=now)
+            subjects.extend(
+                db.session.scalars(
+                    select(model)
+                    .where(model.id.in_(moved[start : start + CHUNK]))
+                    .execution_options(populate_existing=True)
+                )
+            )
+        audit.record_steps(
+            subjects,
+            action,
+            before,
+            lambda s: {c: audit.plain(getattr(s, c)) for c in audited},
+            note=note,
+            at=now,
+        )
         for subject in subjects:
             if machine.after_step is not None:
                 machine.after_step(subject, action, now)

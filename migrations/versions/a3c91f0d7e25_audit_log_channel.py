@@ -8,6 +8,7 @@ Until now only the back office and the import command wrote the audit log: the r
 office's (`admin`), except the imports the command line made without `--as` (`cli`); an import made with `--as`
 cannot be told from one made in the back office and is left without a channel.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -21,9 +22,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("audit_log") as batch:
         batch.add_column(sa.Column("channel", sa.String(length=5), nullable=True))
-        batch.create_check_constraint(op.f("ck_audit_log_channel_valid"),
-                                      "channel IN ('admin', 'site', 'api', 'job', 'cli')")
-    op.execute("UPDATE audit_log SET channel = 'cli' WHERE action = 'import' AND user_id IS NULL AND username = 'cli'")
+        batch.create_check_constraint(
+            op.f("ck_audit_log_channel_valid"), "channel IN ('admin', 'site', 'api', 'job', 'cli')"
+        )
+    op.execute(
+        "UPDATE audit_log SET channel = 'cli' WHERE action = 'import' AND user_id IS NULL AND username = 'cli'"
+    )
     op.execute("UPDATE audit_log SET channel = 'admin' WHERE action != 'import'")
 
 

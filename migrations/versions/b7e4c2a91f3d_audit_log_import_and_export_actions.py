@@ -7,6 +7,7 @@ Create Date: 2026-11-26 08:20:00
 Autogenerate does not see a check constraint's text change, so this one is written by hand. SQLite
 cannot alter a constraint: batch mode rebuilds the table (the audit log's rows are copied across).
 """
+
 from alembic import op
 
 # revision identifiers, used by Alembic.

@@ -1,4 +1,5 @@
 """Bulk writing for the generator: explicit ids, buffered Core executemany in parent-first order, clearing."""
+
 import random
 from collections.abc import Callable
 from datetime import date
@@ -77,10 +78,10 @@ class Writer:
     def _copy(self, table, rows) -> None:
         """PostgreSQL's COPY FROM STDIN through psycopg: several times faster than a batched INSERT."""
         columns = ", ".join(f'"{c.name}"' for c in table.columns)
-        with self.connection.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
+        cursor = self.connection.connection.dbapi_connection.cursor()
+        with cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def _statement(self, table):
         """The driver's INSERT for every column of `table`, and a function turning a row dict into its tuple.
@@ -92,19 +93,25 @@ class Writer:
             return self.statements[table]
         columns = list(table.columns)
         mark = "?" if self.connection.dialect.paramstyle == "qmark" else "%s"
-        statement = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c.name + chr(34) for c in columns)}) '
-                     f'VALUES ({", ".join([mark] * len(columns))})')
-        values = itemgetter(*[c.name for c in columns])  # every row names every column: defaults are not guessed
+        statement = (
+            f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c.name + chr(34) for c in columns)}) '
+            f"VALUES ({', '.join([mark] * len(columns))})"
+        )
+        values = itemgetter(
+            *[c.name for c in columns]
+        )  # every row names every column: defaults are not guessed
         adapters = [(i, adapt) for i, c in enumerate(columns) if (adapt := _sqlite_adapter(c.type))]
         if self.connection.dialect.name != "sqlite" or not adapters:
             convert = values  # the driver adapts dates, times and decimals itself
         else:
+
             def convert(row):
                 result = list(values(row))
                 for i, adapt in adapters:
                     if result[i] is not None:
                         result[i] = adapt(result[i])
                 return tuple(result)
+
         self.statements[table] = statement, convert
         return statement, convert
 
@@ -113,7 +120,9 @@ class Writer:
         self.flush()
         if self.connection.dialect.name == "postgresql":
             for table, last in self.ids.items():
-                self.connection.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), {last})"))
+                self.connection.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), {last})")
+                )
 
 
 def _sqlite_adapter(column_type):
@@ -125,6 +134,7 @@ def _sqlite_adapter(column_type):
             if v is not last[0]:
                 last[:] = v, v.isoformat(" ", "microseconds")[:26]
             return last[1]
+
         return adapt
     if isinstance(column_type, Date):
         return date.isoformat
@@ -138,7 +148,9 @@ def clear_all() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        connection.execute(
+            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
     else:
         connection.execute(text("PRAGMA defer_foreign_keys=ON"))  # the area tree refers to itself
         for table in tables:

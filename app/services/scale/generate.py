@@ -1,7 +1,8 @@
 """The whole synthetic district in one transaction: areas, accounts, census, party, wishes, events."""
+
 import random
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select, text, update
 
@@ -23,8 +24,14 @@ def total_rows(preset: Preset) -> int:
     return 1 + sum(counts.values())
 
 
-def generate(preset: Preset, seed: int = 1, as_of: date | None = None, replace: bool = False,
-             advance: Callable[[int], None] | None = None, wish_hours: dict[str, int] | None = None) -> datetime:
+def generate(
+    preset: Preset,
+    seed: int = 1,
+    as_of: date | None = None,
+    replace: bool = False,
+    advance: Callable[[int], None] | None = None,
+    wish_hours: dict[str, int] | None = None,
+) -> datetime:
     """Write the preset's district; flushes, the caller commits. Returns the moment the history ends at.
 
     Same preset, seed and `as_of` → the same rows (only password hashes differ: they are salted).
@@ -33,11 +40,13 @@ def generate(preset: Preset, seed: int = 1, as_of: date | None = None, replace: 
     """
     if db.session.scalar(select(Area.id).limit(1)) is not None:
         if not replace:
-            raise ScaleError("The database already holds areas. Run with --replace to delete ALL data first "
-                             "(areas, people, events, wishes, users, audit log …), or use an empty database.")
+            raise ScaleError(
+                "The database already holds areas. Run with --replace to delete ALL data first "
+                "(areas, people, events, wishes, users, audit log …), or use an empty database."
+            )
         clear_all()
-    as_of = as_of or datetime.now(timezone.utc).date()
-    now = datetime.combine(as_of, time(), tzinfo=timezone.utc)  # the history ends at midnight UTC of `as_of`
+    as_of = as_of or datetime.now(UTC).date()
+    now = datetime.combine(as_of, time(), tzinfo=UTC)  # the history ends at midnight UTC of `as_of`
     created = now - timedelta(days=400)
     rng = {part: random.Random(f"{seed}:{part}") for part in ("areas", "census", "party", "wishes", "events")}
 
@@ -53,8 +62,17 @@ def generate(preset: Preset, seed: int = 1, as_of: date | None = None, replace: 
     members = party.plan_members(writer, preset, grids, units, staff, rng["party"], as_of, created)
     party.build_grid_teams(writer, grids, staff, rng["party"], created)
     community_of = {g.code: c.code for g, c in grids}
-    wishes.build_wishes(writer, preset.wishes, people, community_of, staff, members, rng["wishes"], now,
-                        wish_hours or {"review": 24, "claim": 72, "resolve": 168})
+    wishes.build_wishes(
+        writer,
+        preset.wishes,
+        people,
+        community_of,
+        staff,
+        members,
+        rng["wishes"],
+        now,
+        wish_hours or {"review": 24, "claim": 72, "resolve": 168},
+    )
     events.build_events(writer, preset.events, people, staff, community_of, rng["events"], now)
     writer.finish()
     return now
@@ -62,7 +80,9 @@ def generate(preset: Preset, seed: int = 1, as_of: date | None = None, replace: 
 
 def _reference_data(created: datetime) -> None:
     """The demo's departments, SLA policies, matters and wish categories, stamped with `created` when new."""
-    before = {model: set(db.session.scalars(select(model.id))) for model in (Department, Matter, WishCategory)}
+    before = {
+        model: set(db.session.scalars(select(model.id))) for model in (Department, Matter, WishCategory)
+    }
     seed_matters()
     wishes.ensure_categories()
     for model, ids in before.items():
@@ -81,5 +101,7 @@ def analyze() -> None:
 
 def row_counts() -> dict[str, int]:
     """How many rows each table holds now (for the command's summary and the tests)."""
-    return {table.name: db.session.scalar(select(func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: db.session.scalar(select(func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }

@@ -1,4 +1,5 @@
 """Plausible people for a synthetic district: names, phones, birth dates, ID and credit-code numbers."""
+
 import random
 from datetime import date, timedelta
 from itertools import accumulate
@@ -6,16 +7,52 @@ from itertools import accumulate
 from app.services.idcard import check_char
 
 # the most common family names, roughly by frequency (王李张刘陈 alone carry about 30 %)
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-            "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+)
 _SURNAME_WEIGHTS = list(accumulate(1 / (i + 4) for i in range(len(SURNAMES))))
-GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志淑珍玉文博涵浩然欣怡梓轩诺宇轩晨阳子墨"
-         "佳琪思雨嘉欣俊杰海燕红梅春生德福永昌建平卫东小红丽华国强秀珍桂芝凤英")
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志淑珍玉文博涵浩然欣怡梓轩诺宇轩晨阳子墨"
+    "佳琪思雨嘉欣俊杰海燕红梅春生德福永昌建平卫东小红丽华国强秀珍桂芝凤英"
+)
 ETHNICITIES = (("汉族", 0.975), ("回族", 0.015), ("满族", 0.005), ("蒙古族", 0.005))
-PHONE_PREFIXES = ("138", "139", "135", "136", "137", "150", "151", "152", "158", "159", "186", "187", "177", "133", "189")
+PHONE_PREFIXES = (
+    "138",
+    "139",
+    "135",
+    "136",
+    "137",
+    "150",
+    "151",
+    "152",
+    "158",
+    "159",
+    "186",
+    "187",
+    "177",
+    "133",
+    "189",
+)
 # where floating residents' ID numbers come from: Shaanxi and the neighbouring provinces
-OTHER_AREAS = ("610102", "610113", "610303", "610502", "610602", "610702", "611002", "610425", "610431",
-               "620102", "640104", "410102", "410302", "140105", "510104", "500103")
+OTHER_AREAS = (
+    "610102",
+    "610113",
+    "610303",
+    "610502",
+    "610602",
+    "610702",
+    "611002",
+    "610425",
+    "610431",
+    "620102",
+    "640104",
+    "410102",
+    "410302",
+    "140105",
+    "510104",
+    "500103",
+)
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100, without I O S V Z
 ORG_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

@@ -1,4 +1,5 @@
 """Micro-wishes of a synthetic district at every status, with their steps; members' hours follow from them."""
+
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,10 +13,29 @@ from app.services.scale.bulk import Writer
 from app.services.scale.people import pick
 
 # (status, share): most wishes are done and confirmed; every status present
-STATUSES = (("submitted", 0.06), ("published", 0.14), ("rejected", 0.04), ("cancelled", 0.05),
-            ("claimed", 0.12), ("done", 0.07), ("confirmed", 0.52))
-TASKS = ("帮忙取快递", "陪同就医", "代买生活用品", "辅导孩子功课", "上门理发", "维修家电", "打扫卫生", "读报聊天",
-         "咨询法律问题", "搬运重物", "代缴水电费", "教用智能手机") + tuple(t for t, *_ in DEMO_WISHES)
+STATUSES = (
+    ("submitted", 0.06),
+    ("published", 0.14),
+    ("rejected", 0.04),
+    ("cancelled", 0.05),
+    ("claimed", 0.12),
+    ("done", 0.07),
+    ("confirmed", 0.52),
+)
+TASKS = (
+    "帮忙取快递",
+    "陪同就医",
+    "代买生活用品",
+    "辅导孩子功课",
+    "上门理发",
+    "维修家电",
+    "打扫卫生",
+    "读报聊天",
+    "咨询法律问题",
+    "搬运重物",
+    "代缴水电费",
+    "教用智能手机",
+) + tuple(t for t, *_ in DEMO_WISHES)
 RATINGS = (("good", 0.86), ("average", 0.09), ("poor", 0.03), (None, 0.02))  # None: confirmed automatically
 MAX_ACTIVE = 3
 
@@ -30,12 +50,28 @@ def ensure_categories() -> list[int]:
 
 
 # how long ago each status was reached (hours): fresh reviews, claims before the auto-confirm, old history
-LAST_STEP_AGO = {"submitted": (0.2, 30), "published": (1, 240), "claimed": (1, 120), "done": (1, 60),
-                 "rejected": (24, 4000), "cancelled": (24, 4000), "confirmed": (24, 4000)}
+LAST_STEP_AGO = {
+    "submitted": (0.2, 30),
+    "published": (1, 240),
+    "claimed": (1, 120),
+    "done": (1, 60),
+    "rejected": (24, 4000),
+    "cancelled": (24, 4000),
+    "confirmed": (24, 4000),
+}
 
 
-def build_wishes(writer: Writer, count: int, census: list, communities: dict[str, str], staff, members: list[dict],
-                 rng: random.Random, now: datetime, hours: dict[str, int]) -> None:
+def build_wishes(
+    writer: Writer,
+    count: int,
+    census: list,
+    communities: dict[str, str],
+    staff,
+    members: list[dict],
+    rng: random.Random,
+    now: datetime,
+    hours: dict[str, int],
+) -> None:
     """Write the members (with the hours their confirmed wishes earned), then the wishes and their steps."""
     categories = ensure_categories()
     member_index = {m["id"]: m for m in members}
@@ -50,11 +86,23 @@ def build_wishes(writer: Writer, count: int, census: list, communities: dict[str
         if status in ("claimed", "done", "confirmed") and not pool:
             status = "published"  # nobody checked in to this community could have claimed it
         worker = staff.grids[grid.code]
-        row = {"id": writer.new_id(Wish), "title": rng.choice(TASKS), "description": "居民提出的微心愿，由网格员帮办录入。",
-               "category_id": rng.choice(categories), "grid_code": grid.code, "owner_id": None,
-               "resident_id": rng.randint(*grid.residents), "posted_by_id": worker, "status": status,
-               "claimed_by_id": None, "hours": None, "completion_note": None, "rating": None, "comment": None,
-               "reject_reason": None}
+        row = {
+            "id": writer.new_id(Wish),
+            "title": rng.choice(TASKS),
+            "description": "居民提出的微心愿，由网格员帮办录入。",
+            "category_id": rng.choice(categories),
+            "grid_code": grid.code,
+            "owner_id": None,
+            "resident_id": rng.randint(*grid.residents),
+            "posted_by_id": worker,
+            "status": status,
+            "claimed_by_id": None,
+            "hours": None,
+            "completion_note": None,
+            "rating": None,
+            "comment": None,
+            "reject_reason": None,
+        }
         # the trail in hours after posting; placed in time once its length is known
         trail = [("post", None, "submitted", worker, 0.0, None)]
         moment = rng.uniform(0.5, 20)
@@ -82,20 +130,43 @@ def build_wishes(writer: Writer, count: int, census: list, communities: dict[str
                 rating = pick(rng, RATINGS)
                 moment += rng.uniform(1, 70) if rating else 72 + rng.uniform(0, 1)
                 row.update(rating=rating, comment="非常感谢！" if rating == "good" else None)
-                trail.append(("confirm" if rating else "auto_confirm", "done", "confirmed",
-                              worker if rating else None, moment, row["comment"]))
+                trail.append(
+                    (
+                        "confirm" if rating else "auto_confirm",
+                        "done",
+                        "confirmed",
+                        worker if rating else None,
+                        moment,
+                        row["comment"],
+                    )
+                )
                 member_index[member_id]["service_hours"] += row["hours"]
         posted = now - timedelta(hours=rng.uniform(*LAST_STEP_AGO[status]) + trail[-1][4])
         at = {action: posted + timedelta(hours=h) for action, _s, _t, _a, h, _n in trail}
-        row.update(created_at=posted, updated_at=posted + timedelta(hours=trail[-1][4]),
-                   respond_by=posted + timedelta(hours=hours["review"]), reply_by=posted + timedelta(hours=hours["claim"]),
-                   resolve_by=posted + timedelta(hours=hours["resolve"]), published_at=at.get("publish"),
-                   claimed_at=at.get("claim"), done_at=at.get("complete"),
-                   confirmed_at=at.get("confirm") or at.get("auto_confirm"))
+        row.update(
+            created_at=posted,
+            updated_at=posted + timedelta(hours=trail[-1][4]),
+            respond_by=posted + timedelta(hours=hours["review"]),
+            reply_by=posted + timedelta(hours=hours["claim"]),
+            resolve_by=posted + timedelta(hours=hours["resolve"]),
+            published_at=at.get("publish"),
+            claimed_at=at.get("claim"),
+            done_at=at.get("complete"),
+            confirmed_at=at.get("confirm") or at.get("auto_confirm"),
+        )
         rows.append(row)
         for action, source, target, actor, h, note in trail:
-            steps.append({"wish_id": row["id"], "actor_id": actor, "action": action, "from_status": source,
-                          "to_status": target, "note": note, "at": posted + timedelta(hours=h)})
+            steps.append(
+                {
+                    "wish_id": row["id"],
+                    "actor_id": actor,
+                    "action": action,
+                    "from_status": source,
+                    "to_status": target,
+                    "note": note,
+                    "at": posted + timedelta(hours=h),
+                }
+            )
     for member in members:
         writer.add(Member, member)
     for row in rows:
