@@ -46,6 +46,8 @@ class Config:
     )  # reverse proxies in front (X-Forwarded-For)
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_Hans_CN")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    # the district's calendar: every date rule (today, due dates, months) is judged here (app/services/clock.py)
+    DISTRICT_TIMEZONE = os.environ.get("DISTRICT_TIMEZONE") or os.environ.get("TIMEZONE", "Asia/Shanghai")
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
     ADMIN_EXPORT_MAX_ROWS = int(os.environ.get("ADMIN_EXPORT_MAX_ROWS", "10000"))
     # bulk import of residents: rows and bytes one file may hold (a bigger file is refused with a message)
