@@ -16,7 +16,7 @@ GRID = "610404001001001"
 GRID2 = "610404001001002"
 FAR_GRID = "610404002001001"  # another street's community
 
-# the demo board (app/services/demo.py): one wish at each stage, all the demo resident's, in GRID
+# the demo board (app/services/demo/activity.py): one wish at each stage, all the demo resident's, in GRID
 CONFIRMED, DONE, CLAIMED = "帮父亲买降压药", "楼道声控灯不亮", "孩子周末数学辅导"
 PUBLISHED, SUBMITTED = "陪老人去医院复查", "修理漏水的水龙头"
 ASSISTED = "独居老人需要打扫卫生"  # posted by grid2 for a resident without an account, published
