@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, grid_code_column
-from app.models.choices import choice_check
+from app.models.choices import Labelled, choice_check
 
 
 class CallbackSubject(StrEnum):
@@ -27,21 +27,18 @@ class CallbackSubject(StrEnum):
     EVENT = "event"
 
 
-class CallbackStatus(StrEnum):
-    DUE = "due"  # open: to be called (from due_at on)
-    DONE = "done"  # recorded
+class CallbackStatus(Labelled):
+    DUE = "due", _l("Open")  # to be called (from due_at on)
+    DONE = "done", _l("Recorded")
 
 
-class CallbackOutcome(StrEnum):
-    SATISFIED = "satisfied"
-    UNSATISFIED = "unsatisfied"
+class CallbackOutcome(Labelled):
+    SATISFIED = "satisfied", _l("Satisfied")
+    UNSATISFIED = "unsatisfied", _l("Unsatisfied")
 
 
-CALLBACK_STATUS_LABELS = {CallbackStatus.DUE: _l("Open"), CallbackStatus.DONE: _l("Recorded")}
-CALLBACK_OUTCOME_LABELS = {
-    CallbackOutcome.SATISFIED: _l("Satisfied"),
-    CallbackOutcome.UNSATISFIED: _l("Unsatisfied"),
-}
+CALLBACK_STATUS_LABELS = CallbackStatus.labels()
+CALLBACK_OUTCOME_LABELS = CallbackOutcome.labels()
 
 
 class CallbackTask(db.Model):
