@@ -9,6 +9,7 @@ from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
 from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
+from app.models.meetings import JointMeeting, ServiceItem
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
@@ -32,6 +33,7 @@ __all__ = [
     "HonourBatch",
     "Household",
     "IdempotentRequest",
+    "JointMeeting",
     "LoginSession",
     "Matter",
     "Member",
@@ -40,6 +42,7 @@ __all__ = [
     "Pledge",
     "Resident",
     "Room",
+    "ServiceItem",
     "SlaPolicy",
     "Supervision",
     "Unit",
