@@ -5,6 +5,7 @@ from app.models.area import Area
 from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
+from app.models.coverage import UnitCoverage
 from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
 from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
@@ -46,6 +47,7 @@ __all__ = [
     "SlaPolicy",
     "Supervision",
     "Unit",
+    "UnitCoverage",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",

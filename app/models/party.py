@@ -63,6 +63,7 @@ class Unit(db.Model):
     community = relationship("Area")
     pledges: Mapped[list["Pledge"]] = relationship(back_populates="unit")
     members: Mapped[list["Member"]] = relationship(back_populates="unit")
+    coverage = relationship("UnitCoverage", back_populates="unit", passive_deletes=True)
 
     def __str__(self) -> str:
         return self.name

@@ -9,6 +9,7 @@ from app.services.demo.activity import DEMO_WISHES, WISH_CATEGORIES, seed_accoun
 from app.services.demo.areas import seed_areas, seed_matters
 from app.services.demo.common import DEMO_PASSWORDS, GIVEN, SURNAMES
 from app.services.demo.people import seed_party_and_units, seed_people
+from app.services.demo.team import seed_team
 
 __all__ = [
     "DEMO_PASSWORDS",
@@ -28,5 +29,6 @@ def seed_demo() -> None:
     seed_party_and_units(grids)
     seed_people(grids)
     seed_accounts()
+    seed_team()
     seed_wishes()
     seed_events()

@@ -74,6 +74,8 @@ DEMO_PASSWORDS = {
     "member": ("onegrid-member", Role.MEMBER, "610404001001001", None, "王建国"),
     "resident": ("onegrid-resident", Role.RESIDENT, "610404001001001", None, "陈秀英"),
     "hotline": ("onegrid-hotline", Role.INTEGRATION, None, None, "12345热线"),
+    "captain": ("onegrid-captain", Role.MEMBER, "610404001001001", None, "张卫东"),
+    "leader": ("onegrid-leader", Role.GRID_WORKER, "610404001001001", None, "周丽华"),
 }
 
 
