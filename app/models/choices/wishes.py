@@ -1,4 +1,4 @@
-"""Micro-wishes (微心愿): statuses, the steps of their machine (docs/workflows.md#wishes), ratings."""
+"""Micro-wishes (微心愿): statuses, the steps of their machine (docs/workflows.md#micro-wishes), ratings."""
 
 from flask_babel import lazy_gettext as _l
 
