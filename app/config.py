@@ -79,6 +79,8 @@ class Config:
     CERTIFICATE_DIR = os.environ.get("CERTIFICATE_DIR", "certificates")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "")
+    # 双签字: a grid with no work log for this many district days is flagged
+    WORKLOG_STALE_DAYS = int(os.environ.get("WORKLOG_STALE_DAYS", "7"))
     # 回访: a callback falls due this long after a confirmation, and is overdue this long after that
     CALLBACK_DELAY_HOURS = int(os.environ.get("CALLBACK_DELAY_HOURS", "24"))
     CALLBACK_OVERDUE_HOURS = int(os.environ.get("CALLBACK_OVERDUE_HOURS", "24"))

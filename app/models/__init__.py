@@ -14,6 +14,7 @@ from app.models.meetings import JointMeeting, ServiceItem
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
+from app.models.worklogs import PrintedSheet, WorkLog, WorkRecord
 
 __all__ = [
     "ApiToken",
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "PartyOrg",
     "Pledge",
+    "PrintedSheet",
     "Resident",
     "Room",
     "ServiceItem",
@@ -55,4 +57,6 @@ __all__ = [
     "Wish",
     "WishCategory",
     "WishStep",
+    "WorkLog",
+    "WorkRecord",
 ]
