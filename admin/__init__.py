@@ -109,6 +109,30 @@ def init_admin(app: Flask) -> Admin:
         (MemberAdmin, Member, _l("Checked-in members")),
     ]:
         admin.add_view(view(model, db, name=name, category=party))
+    from admin.views.compliance import ComplianceView
+    from admin.views.responsibility_import import ResponsibilityImportView
+    from admin.views.visits import HouseholdAssignmentAdmin, HouseholdVisitAdmin, UnitActivityAdmin
+    from app.models.visits import HouseholdAssignment, HouseholdVisit, UnitActivity
+
+    admin.add_view(
+        HouseholdAssignmentAdmin(
+            HouseholdAssignment, db, name=_l("责任田"), category=party, endpoint="household_assignment"
+        )
+    )
+    admin.add_view(
+        ResponsibilityImportView(name=_l("Import 责任田"), category=party, endpoint="responsibility_import")
+    )
+    admin.add_view(
+        HouseholdVisitAdmin(
+            HouseholdVisit, db, name=_l("Household visits"), category=party, endpoint="household_visit"
+        )
+    )
+    admin.add_view(
+        UnitActivityAdmin(
+            UnitActivity, db, name=_l("Unit activities"), category=party, endpoint="unit_activity"
+        )
+    )
+    admin.add_view(ComplianceView(name=_l("Visits compliance"), category=party, endpoint="compliance"))
     admin.add_view(
         WishReviewAdmin(Wish, db, name=_l("Review queue"), category=wishes, endpoint="wish_review")
     )

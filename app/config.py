@@ -81,6 +81,10 @@ class Config:
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "")
     # 双签字: a grid with no work log for this many district days is flagged
     WORKLOG_STALE_DAYS = int(os.environ.get("WORKLOG_STALE_DAYS", "7"))
+    # 双报到: a household of a member's 责任田 is due a visit this many days after the last one; visits and
+    # units' activities may be recorded this many district days after the fact
+    VISIT_INTERVAL_DAYS = int(os.environ.get("VISIT_INTERVAL_DAYS", "14"))
+    VISIT_BACKDATE_DAYS = int(os.environ.get("VISIT_BACKDATE_DAYS", "31"))
     # 回访: a callback falls due this long after a confirmation, and is overdue this long after that
     CALLBACK_DELAY_HOURS = int(os.environ.get("CALLBACK_DELAY_HOURS", "24"))
     CALLBACK_OVERDUE_HOURS = int(os.environ.get("CALLBACK_OVERDUE_HOURS", "24"))

@@ -1,18 +1,16 @@
 """The vanguard and service circles: party organisations, check-in units, pledges, members, grid teams."""
 
-from datetime import date, timedelta
-
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
 from admin.base import OneGridModelView, RevealMixin
 from admin.fields import CommaSetField, comma_set_formatter
 from admin.scoping import ScopedAjaxLoader, area_filters
 from admin.validators import phone_number
+from admin.views.visits import member_overdue_filter, unit_overdue_filter
 from app.extensions import db
 from app.models import GridRole, Member, PartyOrg, Pledge, Unit, User
 from app.models.choices import (
@@ -24,37 +22,6 @@ from app.models.choices import (
     SINGLE_GRID_ROLES,
     choices,
 )
-
-UNIT_VISIT_DAYS = 31  # a unit visits its community at least once a month
-MEMBER_VISIT_DAYS = 14  # a member visits households every two weeks
-
-
-class BehindFilter(BaseSQLAFilter):
-    """Rows whose last visit is older than the allowed interval (or never happened)."""
-
-    def __init__(self, column, name, days: int):
-        super().__init__(column, name, options=[("1", _l("Yes"))])
-        self.days = days
-
-    def apply(self, query, value, alias=None):
-        column = self.get_column(alias)
-        return query.filter(or_(column.is_(None), column < date.today() - timedelta(days=self.days)))
-
-    def operation(self):
-        return _l("is behind")
-
-
-def visit_formatter(days: int):
-    """Show a last-visit date, flagged when it is overdue."""
-
-    def format_(view, context, model, name):
-        value = getattr(model, name)
-        if value is not None and value >= date.today() - timedelta(days=days):
-            return value.isoformat()
-        text = value.isoformat() if value else _("never")
-        return Markup('<span class="badge badge-danger">%s · %s</span>') % (text, _("behind"))
-
-    return format_
 
 
 class PartyOrgAdmin(OneGridModelView):
@@ -98,10 +65,9 @@ class UnitAdmin(RevealMixin, OneGridModelView):
         "agreement_date",
         "contact_name",
         "contact_phone",
-        "last_visit_on",
     )
     column_searchable_list = ("name", "branch_name")
-    column_sortable_list = ("name", "community_code", "agreement_date", "last_visit_on")
+    column_sortable_list = ("name", "community_code", "agreement_date")
     form_columns = (
         "name",
         "branch_name",
@@ -109,17 +75,17 @@ class UnitAdmin(RevealMixin, OneGridModelView):
         "agreement_date",
         "contact_name",
         "contact_phone",
-        "last_visit_on",
+        "contact_user",
     )
     form_area_levels = {"community": "community"}
     form_args = {"contact_phone": {"validators": [phone_number]}}
-    column_formatters = {"last_visit_on": visit_formatter(UNIT_VISIT_DAYS)}
     details_template = "admin/unit_details.html"
 
     def __init__(self, *args, **kwargs):
-        self.column_filters = area_filters(Unit.community_code)[:2] + [
-            BehindFilter(Unit.last_visit_on, _l("Behind on monthly visits"), UNIT_VISIT_DAYS)
-        ]
+        self.column_filters = area_filters(Unit.community_code)[:2] + [unit_overdue_filter()]
+        self.form_ajax_refs = {
+            "contact_user": ScopedAjaxLoader("contact_user", User, fields=["username", "name"], page_size=20)
+        }
         super().__init__(*args, **kwargs)
 
     def details_extras(self, model):
@@ -144,11 +110,10 @@ class MemberAdmin(RevealMixin, OneGridModelView):
         "duties",
         "checked_in_on",
         "service_hours",
-        "last_household_visit_on",
         "active",
     )
     column_searchable_list = ("name",)
-    column_sortable_list = ("name", "grid_code", "checked_in_on", "service_hours", "last_household_visit_on")
+    column_sortable_list = ("name", "grid_code", "checked_in_on", "service_hours")
     form_columns = (
         "name",
         "phone",
@@ -157,7 +122,6 @@ class MemberAdmin(RevealMixin, OneGridModelView):
         "grid",
         "duties",
         "checked_in_on",
-        "last_household_visit_on",
         "active",
     )
     form_area_levels = {"grid": "grid"}
@@ -165,14 +129,13 @@ class MemberAdmin(RevealMixin, OneGridModelView):
     form_args = {"duties": {"choices": choices(MEMBER_DUTY_LABELS)}, "phone": {"validators": [phone_number]}}
     column_formatters = {
         "duties": comma_set_formatter(MEMBER_DUTY_LABELS),
-        "last_household_visit_on": visit_formatter(MEMBER_VISIT_DAYS),
     }
     column_formatters_export = {"duties": comma_set_formatter(MEMBER_DUTY_LABELS)}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(Member.grid_code) + [
             FilterEqual(Member.duties, _l("Duties"), options=choices(MEMBER_DUTY_LABELS)),
-            BehindFilter(Member.last_household_visit_on, _l("Behind on household visits"), MEMBER_VISIT_DAYS),
+            member_overdue_filter(),
         ]
         self.form_ajax_refs = {
             "user": ScopedAjaxLoader("user", User, fields=["username", "name"], page_size=20),

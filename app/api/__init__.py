@@ -65,7 +65,7 @@ def cap_api_bodies() -> None:
 
 def register_api(app: Flask) -> None:
     """Attach the API to `app`: one Api (and one OpenAPI document) per app, blueprints under /api/v1."""
-    from app.api import auth, certificates, events, reference, stats, wishes, worklogs
+    from app.api import auth, certificates, events, reference, stats, visits, wishes, worklogs
 
     api = OneGridApi(app)
     api.ma_plugin.converter.add_attribute_function(decimal_bounds_as_numbers)
@@ -75,7 +75,16 @@ def register_api(app: Flask) -> None:
         {"type": "http", "scheme": "bearer", "description": "A token from POST /api/v1/auth/token."},
     )
     prefix = app.config["OPENAPI_URL_PREFIX"].rstrip("/")
-    for blueprint in (auth.bp, certificates.bp, events.bp, reference.bp, stats.bp, wishes.bp, worklogs.bp):
+    for blueprint in (
+        auth.bp,
+        certificates.bp,
+        events.bp,
+        reference.bp,
+        stats.bp,
+        visits.bp,
+        wishes.bp,
+        worklogs.bp,
+    ):
         csrf.exempt(blueprint)  # bearer tokens, never cookies: nothing for a forged form to ride on
         api.register_blueprint(blueprint, url_prefix=prefix)
     app.before_request(cap_api_bodies)

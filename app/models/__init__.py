@@ -12,6 +12,7 @@ from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.meetings import JointMeeting, ServiceItem
 from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
+from app.models.visits import HouseholdAssignment, HouseholdVisit, UnitActivity
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
 from app.models.worklogs import PrintedSheet, WorkLog, WorkRecord
@@ -34,6 +35,8 @@ __all__ = [
     "GridRole",
     "HonourBatch",
     "Household",
+    "HouseholdAssignment",
+    "HouseholdVisit",
     "IdempotentRequest",
     "JointMeeting",
     "LoginSession",
@@ -49,6 +52,7 @@ __all__ = [
     "SlaPolicy",
     "Supervision",
     "Unit",
+    "UnitActivity",
     "UnitCoverage",
     "User",
     "WebhookAttempt",

@@ -57,10 +57,12 @@ class Unit(db.Model):
     agreement_date: Mapped[date | None] = mapped_column(Date)
     contact_name: Mapped[str | None] = mapped_column(String(50))
     contact_phone: Mapped[str | None] = mapped_column(String(20))
-    last_visit_on: Mapped[date | None] = mapped_column(Date, index=True)
+    # the contact's own login, when they have one: they record the unit's activities (app/services/activities.py)
+    contact_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = created_at_column()
 
     community = relationship("Area")
+    contact_user = relationship("User")
     pledges: Mapped[list["Pledge"]] = relationship(back_populates="unit")
     members: Mapped[list["Member"]] = relationship(back_populates="unit")
     coverage = relationship("UnitCoverage", back_populates="unit", passive_deletes=True)
@@ -85,7 +87,6 @@ class Member(db.Model):
     duties: Mapped[str | None] = mapped_column(String(120))  # comma-separated keys of MEMBER_DUTY_LABELS
     checked_in_on: Mapped[date | None] = mapped_column(Date)
     service_hours: Mapped[Decimal] = mapped_column(Numeric(8, 1), default=Decimal(0), nullable=False)
-    last_household_visit_on: Mapped[date | None] = mapped_column(Date, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
 

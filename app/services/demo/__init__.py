@@ -10,6 +10,7 @@ from app.services.demo.areas import seed_areas, seed_matters
 from app.services.demo.common import DEMO_PASSWORDS, GIVEN, SURNAMES
 from app.services.demo.people import seed_party_and_units, seed_people
 from app.services.demo.team import seed_team
+from app.services.demo.visits import seed_visits
 
 __all__ = [
     "DEMO_PASSWORDS",
@@ -32,3 +33,4 @@ def seed_demo() -> None:
     seed_team()
     seed_wishes()
     seed_events()
+    seed_visits()

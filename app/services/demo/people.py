@@ -1,7 +1,7 @@
 """The demo's people: party organisations, check-in units and pledges, grid teams, the census, members."""
 
 import random
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -67,7 +67,6 @@ def seed_party_and_units(grids: list[Area]) -> None:
             agreement_date=date(today.year, 3, 1),
             contact_name=_name(rng),
             contact_phone=_phone(rng),
-            last_visit_on=today - timedelta(days=10 + 15 * i),
         )
         _get_or_create(
             Pledge,
@@ -189,5 +188,4 @@ def seed_people(grids: list[Area]) -> None:
                 duties=",".join(rng.sample(duties, 2)),
                 checked_in_on=date(2025, 3, 1),
                 service_hours=Decimal(rng.randint(0, 40)),
-                last_household_visit_on=date.today() - timedelta(days=rng.randint(1, 30)),
             )

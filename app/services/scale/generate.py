@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Area, Department, Matter, WishCategory
 from app.services.demo import seed_matters
 from app.services.scale import areas, census, events, party, wishes
+from app.services.scale import visits as scale_visits
 from app.services.scale.bulk import Writer, clear_all
 from app.services.scale.presets import Preset
 
@@ -48,7 +49,10 @@ def generate(
     as_of = as_of or datetime.now(UTC).date()
     now = datetime.combine(as_of, time(), tzinfo=UTC)  # the history ends at midnight UTC of `as_of`
     created = now - timedelta(days=400)
-    rng = {part: random.Random(f"{seed}:{part}") for part in ("areas", "census", "party", "wishes", "events")}
+    rng = {
+        part: random.Random(f"{seed}:{part}")
+        for part in ("areas", "census", "party", "wishes", "events", "visits")
+    }
 
     _reference_data(created)
     writer = Writer(advance)
@@ -74,6 +78,8 @@ def generate(
         wish_hours or {"review": 24, "claim": 72, "resolve": 168},
     )
     events.build_events(writer, preset.events, people, staff, community_of, rng["events"], now)
+    scale_visits.build_visits(writer, members, rng["visits"], as_of)  # after the members are written
+    scale_visits.build_activities(writer, units, rng["visits"], as_of)
     writer.finish()
     return now
 

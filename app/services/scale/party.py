@@ -158,7 +158,7 @@ def build_units(
                 "agreement_date": date(as_of.year, 3, 1),
                 "contact_name": people.person_name(rng),
                 "contact_phone": people.phone(rng),
-                "last_visit_on": as_of - timedelta(days=rng.randint(1, 60)),
+                "contact_user_id": None,
                 "created_at": created,
             },
         )
@@ -229,7 +229,6 @@ def plan_members(
             "duties": ",".join(sorted(rng.sample(duties, rng.randint(1, 2)))),
             "checked_in_on": as_of - timedelta(days=rng.randint(30, 900)),
             "service_hours": 0,
-            "last_household_visit_on": as_of - timedelta(days=rng.randint(0, 30)),
             "active": True,
             "created_at": created,
         }
