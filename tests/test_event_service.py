@@ -15,6 +15,7 @@ from app.models.events import Dispatch, Event, EventStep
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.services import event_intake
 from app.services import events as service
+from app.services.demo.activity import seed_events
 from app.services.events import TRANSITIONS, EventConflict, EventForbidden, EventInvalid
 from app.services.users import create_user
 
@@ -523,10 +524,10 @@ def test_five_concurrent_reports_with_one_ticket_make_one_event(kind, monkeypatc
 
 
 def test_the_demo_events_stand_at_different_stages_and_seed_once(people):
-    service.seed_events()
+    seed_events()
     statuses = db.session.scalars(select(Event.status).order_by(Event.id)).all()
     assert statuses == ["reported", "accepted", "in_progress", "in_progress", "verified", "archived"]
     dispatched = db.session.scalar(select(Event).where(Event.level == EventLevel.DEPARTMENT))
     assert [d.department.code for d in dispatched.dispatches] == ["HW"]
-    service.seed_events()
+    seed_events()
     assert _count(Event) == 6

@@ -1,10 +1,10 @@
-"""The event workflow (docs/workflows.md#events): its machine, declared once for the back office, site, API and jobs.
+"""The event workflow (docs/workflows.md#events): its steps, run on one machine for the back office, site, API and jobs.
 
 The engine (app.services.workflow) makes every step one conditional UPDATE (`… WHERE id = :id AND
 status = :seen AND level = :seen`), so when two people act on one event at once exactly one wins and
-the other gets a `Conflict`. Who is who lives in app.services.event_access, the ladder in
-app.services.event_ladder, reporting and deadlines in app.services.event_intake; the sweep and the
-on-time rate in app.services.event_sla.
+the other gets a `Conflict`. The machine's transitions are declared in app.services.event_machine, who
+is who lives in app.services.event_access, the ladder in app.services.event_ladder, reporting and
+deadlines in app.services.event_intake; the sweep and the on-time rate in app.services.event_sla.
 Functions flush and never commit: the caller owns the transaction.
 """
 
@@ -15,15 +15,8 @@ from app.extensions import db
 from app.models import Department, User
 from app.models.base import utcnow
 from app.models.callbacks import CallbackSubject
-from app.models.choices import (
-    EVENT_STATUS_LABELS,
-    DispatchStatus,
-    EventAction,
-    EventLevel,
-    EventStatus,
-    SlaDeadline,
-)
-from app.models.events import Dispatch, Event, EventStep, Supervision
+from app.models.choices import DispatchStatus, EventAction, EventLevel, EventStatus
+from app.models.events import Dispatch, Event, EventStep
 from app.services import callbacks, workflow
 from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 
@@ -42,68 +35,24 @@ from app.services.event_intake import (
     EventLimited,  # noqa: F401
     campaign_running,  # noqa: F401
     default_title,  # noqa: F401
-    report_event,
+    report_event,  # noqa: F401
     running_campaigns,  # noqa: F401
 )
-from app.services.event_ladder import NEXT_LEVEL, TOP
+from app.services.event_ladder import NEXT_LEVEL
+from app.services.event_machine import (
+    INTERFACE_ACTION,
+    REPLIES,
+    TRANSITIONS,
+    USER_ACTIONS,
+    conflict_message,
+    lost_message,
+    settle,
+)
 from app.services.signals import event_changed
 from app.services.text import single_text
-from app.services.workflow import Requirement, Transition
 
 # the event's names for the one refusal hierarchy (app.services.errors)
 EventError, EventConflict, EventForbidden, EventInvalid = DomainError, Conflict, Forbidden, Invalid
-
-S, L = EventStatus, EventLevel
-# departments are called in at the street (or while they work); the district is the top of the ladder
-AT_STREET = Requirement(
-    lambda e: e.level in (EventLevel.STREET, EventLevel.DEPARTMENT),
-    lambda: _("Departments are called in at street level: escalate the event to the street first."),
-    "wrong_level",
-)
-BELOW_TOP = Requirement(
-    lambda e: e.level != TOP,
-    lambda: _("The event is already at the district: it cannot go higher."),
-    "top_level",
-    condition=lambda: Event.level != TOP,
-)
-# `target` None keeps the status (escalate, answer)
-TRANSITIONS = {
-    t.action: t
-    for t in (
-        Transition(EventAction.ACCEPT, (S.REPORTED,), S.ACCEPTED, "handler"),
-        Transition(EventAction.START, (S.ACCEPTED,), S.IN_PROGRESS, "handler"),
-        Transition(EventAction.ESCALATE, (S.ACCEPTED, S.IN_PROGRESS), None, "handler", (BELOW_TOP,)),
-        Transition(
-            EventAction.AUTO_ESCALATE, (S.REPORTED, S.ACCEPTED, S.IN_PROGRESS), None, "system", (BELOW_TOP,)
-        ),
-        # 吹哨: the street calls departments in; more may be called while they work
-        Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler", (AT_STREET,)),
-        Transition(EventAction.ANSWER, (S.IN_PROGRESS,), None, "department"),
-        Transition(EventAction.RESOLVE, (S.IN_PROGRESS,), S.RESOLVED, "handler"),
-        Transition(EventAction.VERIFY, (S.RESOLVED,), S.VERIFIED, "verifier"),
-        Transition(EventAction.VERIFY_FAIL, (S.RESOLVED,), S.IN_PROGRESS, "verifier"),
-        Transition(EventAction.CLOSE, (S.VERIFIED,), S.CLOSED, "staff"),
-        Transition(EventAction.REOPEN, (S.VERIFIED,), S.IN_PROGRESS, "staff"),
-        Transition(EventAction.ARCHIVE, (S.CLOSED,), S.ARCHIVED, "community"),
-    )
-}
-del S, L
-USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
-# the deadline a step meets, so its supervision (if any) is settled
-SETTLES = {EventAction.ACCEPT: (SlaDeadline.RESPOND,), EventAction.RESOLVE: (SlaDeadline.RESOLVE,)}
-# steps that tell the reporter something: the first of them meets the reply deadline
-REPLIES = (EventAction.START, EventAction.DISPATCH, EventAction.ANSWER, EventAction.RESOLVE)
-
-
-def _conflict_message(event: Event, _transition=None) -> str:
-    return _(
-        "This event is now “%(status)s”; that step is not possible from there.",
-        status=EVENT_STATUS_LABELS[EventStatus(event.status)],
-    )
-
-
-def _lost_message(event: Event, _transition=None) -> str:
-    return _("Someone else changed this event meanwhile: %(now)s", now=_conflict_message(event))
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -174,22 +123,6 @@ def _move(
         step={"from_level": event.level, "to_level": to_level, "department_id": department_id},
         **values,
     )
-
-
-def _settle(event: Event, action: EventAction, now) -> None:
-    """The step meets its deadlines: their supervisions (督办), if any, are settled."""
-    settled = SETTLES.get(action, ()) + ((SlaDeadline.REPLY,) if action in REPLIES else ())
-    if settled:
-        db.session.execute(
-            update(Supervision)
-            .where(
-                Supervision.event_id == event.id,
-                Supervision.deadline.in_(settled),
-                Supervision.resolved_at.is_(None),
-            )
-            .values(resolved_at=now)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def accept_event(actor: User, event: Event, *, now=None) -> Event:
@@ -394,17 +327,6 @@ ACTIONS = {
 }
 
 
-# the state machine's verbs as interfaces name them: a failed check and an unsatisfied callback are
-
-
-# the state machine's verbs as interfaces name them: a failed check and an unsatisfied callback are
-# the same verb as their happy twin
-INTERFACE_ACTION = {
-    EventAction.VERIFY_FAIL: "verify",
-    EventAction.CLOSE: "callback",
-    EventAction.REOPEN: "callback",
-}
-
 MACHINE = workflow.Machine(
     name="event",
     model=Event,
@@ -412,13 +334,13 @@ MACHINE = workflow.Machine(
     subject_key="event_id",
     transitions=TRANSITIONS,
     refusal=refusal,
-    conflict_message=_conflict_message,
-    lost_message=_lost_message,
+    conflict_message=conflict_message,
+    lost_message=lost_message,
     signal=event_changed,
     states=tuple(EventStatus),
     user_actions=USER_ACTIONS,
     pinned=("status", "level"),
-    after_step=_settle,
+    after_step=settle,
     steps=ACTIONS,
     verbs=INTERFACE_ACTION,
 )
@@ -432,56 +354,3 @@ def interface_actions(user, event: Event) -> list[str]:
 def perform(actor: User, event: Event, action: str, **values):
     """Run the interface action named `action` (the API's and the back office's verbs) with its values."""
     return workflow.perform(MACHINE, actor, event, action, values)
-
-
-# --- demo data -----------------------------------------------------------------------------------
-# (title, matter, location, how far along the ladder the demo takes it)
-DEMO_EVENTS = [
-    ("3号楼楼道堆放杂物堵塞消防通道", "AQ-001", "文汇社区A区3号楼2单元", "reported"),
-    ("小区门口夜市油烟扰民", "HJ-002", "文汇社区A区北门", "accepted"),
-    ("垃圾箱三天未清运", "HW-001", "文汇社区A区5号楼旁", "in_progress"),
-    ("沿街商户占道经营", "HW-002", "文汇路与渭阳西路十字东南角", "dispatched"),
-    ("电梯频繁停运困人", "WY-002", "文汇社区A区1号楼", "verified"),
-    ("邻里噪声纠纷", "WD-001", "文汇社区A区2号楼302室", "archived"),
-]
-
-
-def seed_events() -> None:
-    """A handful of events at different stages of the ladder (once: only into an empty event list)."""
-    if db.session.scalar(select(Event.id).limit(1)) is not None:
-        return
-    users = {
-        u.username: u
-        for u in db.session.scalars(
-            select(User).where(User.username.in_(("grid", "community", "street", "dept", "resident")))
-        )
-    }
-    if len(users) < 5:
-        return
-    grid, community, street, dept = users["grid"], users["community"], users["street"], users["dept"]
-    stages = ["reported", "accepted", "in_progress", "dispatched", "verified", "archived"]
-    for n, (title, matter, location, stage) in enumerate(DEMO_EVENTS):
-        reporter = users["resident"] if n % 2 else grid
-        event, _created = report_event(
-            reporter,
-            title=title,
-            description=title,
-            matter_code=matter,
-            grid_code=grid.area_code,
-            location_text=location,
-        )
-        reached = stages.index(stage)
-        if reached >= 1:
-            accept_event(grid, event)
-        if reached >= 2:
-            start_event(grid, event, "已到现场查看。")
-        if stage == "dispatched":
-            escalate_event(grid, event, "涉及执法，网格无法处置。")
-            escalate_event(community, event, "需街道协调执法部门。")
-            dispatch_event(street, event, [dept.department.code])
-        if reached >= 4:
-            resolve_event(grid, event, "已协调处理完毕。")
-            verify_event(grid, event, True, "现场核实已解决。")
-        if reached >= 5:
-            callback_event(grid, event, True, "居民表示满意。")
-            archive_event(community, event, 5)

@@ -85,8 +85,66 @@ def seed_wishes() -> None:
         )
 
 
-def seed_events() -> None:
-    """A few events of the one-network ladder at different stages (see app.services.events)."""
-    from app.services.events import seed_events as seed
+# (title, matter, location, how far along the ladder the demo takes it)
+DEMO_EVENTS = [
+    ("3号楼楼道堆放杂物堵塞消防通道", "AQ-001", "文汇社区A区3号楼2单元", "reported"),
+    ("小区门口夜市油烟扰民", "HJ-002", "文汇社区A区北门", "accepted"),
+    ("垃圾箱三天未清运", "HW-001", "文汇社区A区5号楼旁", "in_progress"),
+    ("沿街商户占道经营", "HW-002", "文汇路与渭阳西路十字东南角", "dispatched"),
+    ("电梯频繁停运困人", "WY-002", "文汇社区A区1号楼", "verified"),
+    ("邻里噪声纠纷", "WD-001", "文汇社区A区2号楼302室", "archived"),
+]
 
-    seed()
+
+def seed_events() -> None:
+    """A handful of events at different stages of the ladder (once: only into an empty event list)."""
+    from app.models import Event
+    from app.services.event_intake import report_event
+    from app.services.events import (
+        accept_event,
+        archive_event,
+        callback_event,
+        dispatch_event,
+        escalate_event,
+        resolve_event,
+        start_event,
+        verify_event,
+    )
+
+    if db.session.scalar(select(Event.id).limit(1)) is not None:
+        return
+    users = {
+        u.username: u
+        for u in db.session.scalars(
+            select(User).where(User.username.in_(("grid", "community", "street", "dept", "resident")))
+        )
+    }
+    if len(users) < 5:
+        return
+    grid, community, street, dept = users["grid"], users["community"], users["street"], users["dept"]
+    stages = ["reported", "accepted", "in_progress", "dispatched", "verified", "archived"]
+    for n, (title, matter, location, stage) in enumerate(DEMO_EVENTS):
+        reporter = users["resident"] if n % 2 else grid
+        event, _created = report_event(
+            reporter,
+            title=title,
+            description=title,
+            matter_code=matter,
+            grid_code=grid.area_code,
+            location_text=location,
+        )
+        reached = stages.index(stage)
+        if reached >= 1:
+            accept_event(grid, event)
+        if reached >= 2:
+            start_event(grid, event, "已到现场查看。")
+        if stage == "dispatched":
+            escalate_event(grid, event, "涉及执法，网格无法处置。")
+            escalate_event(community, event, "需街道协调执法部门。")
+            dispatch_event(street, event, [dept.department.code])
+        if reached >= 4:
+            resolve_event(grid, event, "已协调处理完毕。")
+            verify_event(grid, event, True, "现场核实已解决。")
+        if reached >= 5:
+            callback_event(grid, event, True, "居民表示满意。")
+            archive_event(community, event, 5)
