@@ -5,7 +5,6 @@ and tests): {"key", "title", "chart": "pie"|"bar"|"funnel"|"percent", "fields": 
 "rows": [{"key", "label", "values": {field: value}}], "note"}.
 """
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -33,7 +32,7 @@ def home_context(user, args) -> dict:
     """What templates/admin/home.html needs besides the to-do list: the filter, the figures, the sections."""
     error = None
     try:
-        period = parse_period(args.get("from"), args.get("to"), current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        period = parse_period(args.get("from"), args.get("to"))
     except PeriodError as exc:
         error, period = str(exc), Period()
     result = dashboard(user, period)

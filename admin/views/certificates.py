@@ -16,11 +16,11 @@ from admin.labels import LABELS
 from admin.scoping import area_filters
 from admin.views.wishes import when
 from app.extensions import db
-from app.models.base import utcnow
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus
 from app.models.choices import choices
 from app.services import certificates as service
-from app.services.certificate_pdf import local_date, pdf_response
+from app.services.certificate_pdf import pdf_response
+from app.services.clock import district_today
 
 KIND_LABELS = {
     CertificateKind.SERVICE: _l("Service certificate"),
@@ -254,7 +254,7 @@ class HonourBatchAdmin(OneGridModelView):
             abort(403)
         user = current_user._get_current_object()
         scopes = service.batch_scopes(user)
-        today = local_date(utcnow())
+        today = district_today()
         values = {
             "scope": request.form.get("scope", ""),
             "period_start": request.form.get("period_start", date(today.year, 1, 1).isoformat()),

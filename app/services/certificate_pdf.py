@@ -7,10 +7,9 @@ assets): a certificate never reaches the network or the rest of the disk, whatev
 import math
 import os
 import threading
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from urllib.request import url2pathname
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import current_app, render_template, send_file
@@ -24,6 +23,7 @@ from app import PROJECT_ROOT
 from app.extensions import db
 from app.models import Area
 from app.models.certificates import Certificate, CertificateKind
+from app.services.clock import local_date
 
 TEMPLATE_DIR = os.path.join(PROJECT_ROOT, "templates", "certificates")
 TEMPLATES = {
@@ -68,14 +68,6 @@ def public_base_url() -> str:
 
 def verify_url(serial: str) -> str:
     return f"{public_base_url()}/verify/{serial}"
-
-
-def local_date(moment: datetime) -> date:
-    """The calendar date of `moment` where the district is (BABEL_DEFAULT_TIMEZONE)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    if moment.tzinfo is None:  # SQLite hands back naive UTC
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(zone).date()
 
 
 def chinese_date(day: date) -> str:

@@ -12,9 +12,8 @@ import secrets
 import tempfile
 import time as time_module
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -27,7 +26,8 @@ from app.models.base import under_area, utcnow
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
 from app.models.choices import STAFF_ROLES, AreaLevel, Role, WishAction, WishStatus
 from app.services import audit
-from app.services.certificate_pdf import district_name, local_date, render_certificate_pdf, verify_url
+from app.services.certificate_pdf import district_name, render_certificate_pdf, verify_url
+from app.services.clock import day_end, day_start, district_today, local_date
 from app.services.masking import mask_name
 from app.services.outbox import record_job
 from app.services.scope import apply_scope, code_in_scope
@@ -340,8 +340,7 @@ def resolve_scope(user, key: str) -> BatchScope:
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The instants a period of local calendar days covers: [start 00:00, the day after end 00:00)."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")
-    return (datetime.combine(start, time(), zone), datetime.combine(end + timedelta(days=1), time(), zone))
+    return day_start(start), day_end(end)
 
 
 def members_with_hours(scope: BatchScope, start: date, end: date) -> list[tuple[Member, Decimal]]:
@@ -371,7 +370,7 @@ def check_period(start, end) -> None:
         raise invalid(_("Give the first and the last day of the period."))
     if end < start:
         raise invalid(_("The period ends before it starts."))
-    if end > local_date(utcnow()):
+    if end > district_today():
         raise invalid(_("The period must have ended: its last day is today at the latest."))
 
 

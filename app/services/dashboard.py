@@ -8,8 +8,7 @@ labels are translated when the page is rendered, so one cached entry serves ever
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from app.models.base import utcnow
 from app.models.choices import STAFF_ROLES, AreaLevel, EventLevel, EventSource, EventStatus, Role, WishStatus
 from app.models.events import Dispatch, Event
 from app.models.wishes import WishStep
+from app.services.clock import day_end, day_start
 from app.services.event_sla import on_time_rates
 from app.services.scope import scope_condition
 from app.services.stats import COUNTED, count_in_scope
@@ -86,8 +86,8 @@ def _day(text: str | None, label: str) -> date | None:
     return day
 
 
-def parse_period(start_text: str | None, end_text: str | None, zone: str = "Asia/Shanghai") -> Period:
-    """The period of the filter's "from" and "to" days (local, inclusive); raises PeriodError on bad input."""
+def parse_period(start_text: str | None, end_text: str | None) -> Period:
+    """The period of the filter's "from" and "to" days (the district's, inclusive); raises PeriodError on bad input."""
     start, end = _day(start_text, _("From")), _day(end_text, _("To"))
     if start and end and start > end:
         raise PeriodError(
@@ -97,14 +97,7 @@ def parse_period(start_text: str | None, end_text: str | None, zone: str = "Asia
                 end=end.isoformat(),
             )
         )
-    tz = ZoneInfo(zone)
-
-    def instant(day: date) -> datetime:  # local midnight, in UTC: what the database stores
-        return datetime.combine(day, time.min, tz).astimezone(UTC)
-
-    return Period(
-        start, end, instant(start) if start else None, instant(end + timedelta(days=1)) if end else None
-    )
+    return Period(start, end, day_start(start) if start else None, day_end(end) if end else None)
 
 
 def cached(key: tuple, compute) -> dict:

@@ -25,6 +25,7 @@ from app.models.events import (
     EventStep,
 )
 from app.services import audit
+from app.services.clock import district_today
 from app.services.errors import Conflict, Invalid, Limited
 from app.services.event_reporting import REPORTER_ROLES, seconds_until_next_report
 from app.services.scope import apply_reach, code_in_scope
@@ -265,14 +266,14 @@ def _campaign(
 
 
 def campaign_running(campaign: Campaign, now: datetime | None = None) -> bool:
-    """Whether `campaign`'s period covers today."""
-    today = (now or utcnow()).date()
+    """Whether `campaign`'s period covers today, the district's date (at `now`, a UTC moment, when given)."""
+    today = district_today(now)
     return campaign.starts_on <= today and (campaign.ends_on is None or today <= campaign.ends_on)
 
 
 def running_campaigns(user: User, now: datetime | None = None) -> list[Campaign]:
     """The campaigns an event `user` reports may join: running today and set for their area or one above it."""
-    today = (now or utcnow()).date()
+    today = district_today(now)
     query = (
         select(Campaign)
         .where(Campaign.starts_on <= today, or_(Campaign.ends_on.is_(None), Campaign.ends_on >= today))

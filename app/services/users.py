@@ -1,13 +1,12 @@
 """Accounts: creating them (with the member or resident profile their role needs), passwords, deactivation."""
 
-from datetime import date
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Department, Member, Resident, User
 from app.models.choices import AREA_LEVEL_LABELS, ROLE_AREA_LEVEL, ROLE_LABELS, Role
+from app.services.clock import district_today
 from app.services.sessions import end_all_sessions
 from app.services.tokens import revoke_tokens
 
@@ -110,7 +109,7 @@ def ensure_profile(user: User, phone: str | None = None) -> None:
                     name=user.name or user.username,
                     phone=phone,
                     grid_code=user.area_code,
-                    checked_in_on=date.today(),
+                    checked_in_on=district_today(),
                 )
             )
     elif (
