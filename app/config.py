@@ -79,12 +79,20 @@ class Config:
     CERTIFICATE_DIR = os.environ.get("CERTIFICATE_DIR", "certificates")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "")
-    # 双签字: a grid with no work log for this many district days is flagged
-    WORKLOG_STALE_DAYS = int(os.environ.get("WORKLOG_STALE_DAYS", "7"))
+    # the grid's red station (网格红色驿站): the supervision phone when no area up from the grid has its own
+    # (Area.supervision_phone, set per grid, community, street or district), how long visitors share one
+    # rendering of a station page, how far back its fulfilled wishes go, and where posters and badge sheets
+    # are kept (relative paths are under instance/)
+    SUPERVISION_PHONE = os.environ.get("SUPERVISION_PHONE", "")
+    STATION_CACHE_SECONDS = int(os.environ.get("STATION_CACHE_SECONDS", "60"))
+    STATION_WISH_DAYS = int(os.environ.get("STATION_WISH_DAYS", "90"))
+    PRINTOUT_DIR = os.environ.get("PRINTOUT_DIR", "printouts")
     # 双报到: a household of a member's 责任田 is due a visit this many days after the last one; visits and
     # units' activities may be recorded this many district days after the fact
     VISIT_INTERVAL_DAYS = int(os.environ.get("VISIT_INTERVAL_DAYS", "14"))
     VISIT_BACKDATE_DAYS = int(os.environ.get("VISIT_BACKDATE_DAYS", "31"))
+    # 双签字: a grid with no work log for this many district days is flagged
+    WORKLOG_STALE_DAYS = int(os.environ.get("WORKLOG_STALE_DAYS", "7"))
     # 回访: a callback falls due this long after a confirmation, and is overdue this long after that
     CALLBACK_DELAY_HOURS = int(os.environ.get("CALLBACK_DELAY_HOURS", "24"))
     CALLBACK_OVERDUE_HOURS = int(os.environ.get("CALLBACK_OVERDUE_HOURS", "24"))
@@ -137,4 +145,6 @@ class TestConfig(Config):
     DASHBOARD_CACHE_SECONDS = 0  # likewise for the dashboard and the grid map
     JOBS_EMBEDDED_SCHEDULER = False  # tests run periodic tasks themselves
     CERTIFICATE_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-certificates")  # never instance/
+    PRINTOUT_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-printouts")
+    STATION_CACHE_SECONDS = 0  # likewise for the stations
     REDIS_URL = None  # embedded jobs unless a test points an app at Redis

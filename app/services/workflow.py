@@ -8,9 +8,11 @@ Functions flush and never commit: the caller owns the transaction.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, String, literal, null, select, update
+from sqlalchemy import DateTime, String, inspect, literal, null, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -160,38 +162,83 @@ def move(
     if hasattr(model, "updated_at"):
         values.setdefault("updated_at", now)
     pins = [getattr(model, column) == getattr(subject, column) for column in machine.pinned]
-    result = db.session.execute(
+    before = {column: audit.plain(getattr(subject, column)) for column in ("status", *machine.pinned)}
+    statement = (
         update(model)
         .where(model.id == subject.id, model.status.in_(transition.sources), *pins, *guard)
         .values(status=target, **values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if not _read_back(statement, subject):
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
     if machine.step_model is not None:
-        db.session.add(
-            machine.step_model(
-                **{machine.subject_key: subject.id},
-                **(step or {}),
-                actor_id=actor.id if actor is not None else None,
-                action=action,
-                from_status=source,
-                to_status=target,
-                note=note,
-                at=now,
-            )
+        row = machine.step_model(
+            **{machine.subject_key: subject.id},
+            **(step or {}),
+            actor_id=actor.id if actor is not None else None,
+            action=action,
+            from_status=source,
+            to_status=target,
+            note=note,
+            at=now,
         )
+        history = _loaded_history(machine, subject)
+        if history is not None:  # the answer shows the new step without reading the history again
+            history.append(row)
+        else:
+            db.session.add(row)
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
-    before = {column: audit.plain(getattr(subject, column)) for column in ("status", *machine.pinned)}
-    db.session.refresh(subject)
     after = {column: audit.plain(getattr(subject, column)) for column in before}
     audit.record_step(actor, subject, action, before, after, note=note, values=values, at=now)
     if machine.signal is not None:
         machine.signal.send(subject, action=action, actor=actor)
     return subject
+
+
+def _read_back(statement, subject) -> bool:
+    """Run a move's conditional UPDATE; False when no row matched (someone got there first).
+
+    When it matched, `subject` holds the row as it is now: read back with the UPDATE (RETURNING) where the
+    database can, else by a refresh. A relationship over a column that changed is expired, so it follows
+    the new value (a many-to-one comes from the identity map when its row is there); the others stay loaded.
+    """
+    if not db.engine.dialect.update_returning:  # SQLite before 3.35
+        if db.session.execute(statement).rowcount != 1:
+            return False
+        db.session.refresh(subject)
+        return True
+    mapper = inspect(type(subject))
+    attributes = mapper.column_attrs
+    row = db.session.execute(statement.returning(*(a.expression for a in attributes))).first()
+    if row is None:
+        return False
+    changed = set()
+    for attribute, value in zip(attributes, row):
+        if subject.__dict__.get(attribute.key, value) != value or attribute.key not in subject.__dict__:
+            changed.update(attribute.columns)
+        set_committed_value(subject, attribute.key, value)
+    stale = [r.key for r in mapper.relationships if changed & set(r.local_columns)]
+    if stale:
+        db.session.expire(subject, stale)
+    return True
+
+
+@cache
+def _history_key(model, step_model) -> str | None:
+    """The name of `model`'s collection of its `step_model` rows (`Wish.steps`), if it has one."""
+    for relationship in inspect(model).relationships:
+        if relationship.uselist and relationship.mapper.class_ is step_model:
+            return relationship.key
+    return None
+
+
+def _loaded_history(machine: Machine, subject):
+    """The subject's history collection when it is loaded already (the new row is appended to it), else None."""
+    key = _history_key(machine.model, machine.step_model)
+    return subject.__dict__.get(key) if key is not None else None
 
 
 CHUNK = 500  # ids per IN list of a set-based move

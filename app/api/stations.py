@@ -1,0 +1,109 @@
+"""Public, no token: a grid's station (网格红色驿站) as JSON."""
+
+import marshmallow as ma
+from flask_babel import gettext as _
+
+from app.api import api_blueprint
+from app.api.errors import api_abort
+from app.services import stations
+
+bp = api_blueprint(
+    "stations",
+    __name__,
+    "Public: a grid's red station (team, units, pledges, supervision phone).",
+)
+
+
+class AreaRefSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
+class StationGridSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    short_name = ma.fields.String(
+        required=True, metadata={"description": "with its community: 文汇社区第一网格"}
+    )
+    full_name = ma.fields.String(required=True, metadata={"description": "street / community / grid"})
+
+
+class TeamPlaceSchema(ma.Schema):
+    """A place of the grid's team as the district publishes it: never a resident's data."""
+
+    role = ma.fields.String(required=True)
+    role_label = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    duties = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True, metadata={"description": "the work phone"})
+
+
+class PledgeSchema(ma.Schema):
+    """A unit's pledge (承诺事项); lapsed ones are not shown."""
+
+    title = ma.fields.String(required=True)
+    content = ma.fields.String(allow_none=True)
+    status = ma.fields.String(required=True)
+    status_label = ma.fields.String(required=True)
+    period_start = ma.fields.Date(allow_none=True)
+    period_end = ma.fields.Date(allow_none=True)
+
+
+class ServiceItemSchema(ma.Schema):
+    """A service item agreed at a joint meeting (open or done)."""
+
+    title = ma.fields.String(required=True)
+    due_on = ma.fields.Date(required=True)
+    status = ma.fields.String(required=True)
+    status_label = ma.fields.String(required=True)
+    overdue = ma.fields.Boolean(required=True)
+    owner = ma.fields.String(allow_none=True, metadata={"description": "the owning unit, if a unit owns it"})
+
+
+class CoveringUnitSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    branch_name = ma.fields.String(allow_none=True)
+    pledges = ma.fields.List(ma.fields.Nested(PledgeSchema), required=True)
+    service_items = ma.fields.List(ma.fields.Nested(ServiceItemSchema), required=True)
+
+
+class MembersSchema(ma.Schema):
+    count = ma.fields.Integer(required=True, metadata={"description": "checked-in members (active)"})
+    hours = ma.fields.Float(required=True, metadata={"description": "their service hours, in total"})
+
+
+class WishDoneSchema(ma.Schema):
+    title = ma.fields.String(required=True)
+    category = ma.fields.String(required=True)
+    owner = ma.fields.String(required=True, metadata={"description": "masked (王*)"})
+    confirmed_on = ma.fields.Date(required=True)
+    hours = ma.fields.Float(allow_none=True)
+
+
+class StationSchema(ma.Schema):
+    """Everything the grid's station publishes."""
+
+    grid = ma.fields.Nested(StationGridSchema, required=True)
+    community = ma.fields.Nested(AreaRefSchema, allow_none=True)
+    street = ma.fields.Nested(AreaRefSchema, allow_none=True)
+    team = ma.fields.List(ma.fields.Nested(TeamPlaceSchema), required=True)
+    units = ma.fields.List(ma.fields.Nested(CoveringUnitSchema), required=True)
+    service_items = ma.fields.List(ma.fields.Nested(ServiceItemSchema), required=True)
+    members = ma.fields.Nested(MembersSchema, required=True)
+    wishes_done = ma.fields.List(ma.fields.Nested(WishDoneSchema), required=True)
+    supervision_phone = ma.fields.String(allow_none=True)
+    url = ma.fields.String(required=True, metadata={"description": "the station's public page"})
+    as_of = ma.fields.Date(required=True, metadata={"description": "the district's date of these figures"})
+
+
+@bp.route("/grids/<code>")
+@bp.response(200, StationSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.doc(security=[])
+def get_station(code):
+    """Public, no token: the grid's station; 404 for an unknown code or an area that is not a grid."""
+    info = stations.station(code)
+    if info is None:
+        api_abort(404, "not_found", _("No grid has this code."))
+    return info
