@@ -7,8 +7,9 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.ids import parse_id
-from app.models import ApiToken, LoginSession, User
+from app.models import ApiToken, LoginSession, Member, User
 from app.models.base import utcnow
+from app.services.wish_access import is_profile_of, remember_member
 
 
 def start_session(user: User, remember: bool = False) -> str:
@@ -35,19 +36,23 @@ def user_for_session(session_id: str | None) -> User | None:
     user_id = parse_id(user_part)
     if user_id is None or not key:
         return None
-    user = db.session.scalar(
-        select(User)
+    # one query: the user, its live session and its member profile (the wish checks ask for it)
+    found = db.session.execute(
+        select(User, Member)
         .join(LoginSession, LoginSession.user_id == User.id)
+        .outerjoin(Member, is_profile_of(User.id))
         .where(
             User.id == user_id,
             User.active.is_(True),
             LoginSession.key_hash == LoginSession.hash(key),
             LoginSession.expires_at > utcnow(),
         )
-    )
-    if user is not None:
-        user.login_session_key = key
-    return user
+    ).first()
+    if found is None:
+        return None
+    remember_member(found.User, found.Member)
+    found.User.login_session_key = key
+    return found.User
 
 
 def end_session(user: User) -> None:

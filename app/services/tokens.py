@@ -7,8 +7,9 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import ApiToken, User
+from app.models import ApiToken, Member, User
 from app.models.base import utcnow
+from app.services.wish_access import is_profile_of, remember_member
 
 
 def issue_token(user: User, ttl: timedelta | None = None) -> tuple[str, datetime]:
@@ -29,11 +30,17 @@ def user_for_token(raw: str | None) -> User | None:
     """The active user a raw token belongs to, or None when it is unknown or expired."""
     if not raw:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(raw)))
-    if token is None or _as_utc(token.expires_at) <= utcnow():
+    # one query: the token's expiry, its user and the user's member profile (the wish checks ask for it)
+    found = db.session.execute(
+        select(ApiToken.expires_at, User, Member)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Member, is_profile_of(User.id))
+        .where(ApiToken.token_hash == ApiToken.hash(raw))
+    ).first()
+    if found is None or _as_utc(found.expires_at) <= utcnow() or not found.User.active:
         return None
-    user = token.user
-    return user if user is not None and user.active else None
+    remember_member(found.User, found.Member)
+    return found.User
 
 
 def revoke_tokens(user: User) -> int:

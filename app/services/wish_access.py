@@ -2,13 +2,15 @@
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.extensions import db
 from app.ids import parse_id
 from app.models import Member, Wish
 from app.models.choices import PUBLIC_WISH_STATUSES, STAFF_ROLES, Role, WishStatus
 from app.services.scope import code_in_scope, scope_condition
+
+MEMBER_PROFILE = "_member_profile"  # where member_for keeps a user's profile, on the user object
 
 # the area code length that must match between a member's grid and a wish's grid, per claim scope
 CLAIM_SCOPE_PREFIX = {"community": 12, "street": 9, "district": 6}
@@ -19,11 +21,21 @@ def member_for(user) -> Member | None:
     if user is None or not getattr(user, "is_authenticated", True) or user.role != Role.MEMBER:
         return None
     # one lookup per user object (a request's): visibility, the checks and the answer all ask for it
-    if "_member_profile" not in user.__dict__:
-        user.__dict__["_member_profile"] = db.session.scalar(
-            select(Member).where(Member.user_id == user.id, Member.active.is_(True))
-        )
-    return user.__dict__["_member_profile"]
+    if MEMBER_PROFILE not in user.__dict__:
+        remember_member(user, db.session.scalar(select(Member).where(is_profile_of(user.id))))
+    return user.__dict__[MEMBER_PROFILE]
+
+
+def is_profile_of(user_id):
+    """SQL condition: the member row is the active profile of `user_id` (a value or a column; at most one
+    row, `Member.user_id` is unique). The token and session lookups join it to the user with this."""
+    return and_(Member.user_id == user_id, Member.active.is_(True))
+
+
+def remember_member(user, member: Member | None) -> None:
+    """Keep `member` as `user`'s active member profile, loaded with the user (the token and session lookups
+    join it), so `member_for` asks no more."""
+    user.__dict__[MEMBER_PROFILE] = member
 
 
 def claim_prefix(member: Member) -> str:
