@@ -26,7 +26,7 @@ from app.services.text import check_text, single_text
 # who is who, reading and posting live in their own modules; callers know their names from here too
 from app.services.wish_access import (
     CLAIM_SCOPE_PREFIX,  # noqa: F401
-    active_claims,
+    active_claims,  # noqa: F401
     can_see_notes,  # noqa: F401
     claim_prefix,  # noqa: F401
     get_visible_wish,  # noqa: F401
@@ -180,12 +180,14 @@ def claim_wish(actor: User, wish: Wish) -> Wish:
     """A checked-in member of the wish's community takes it on; exactly one of many concurrent claimers wins."""
     member = member_for(actor)
     check_action(actor, wish, WishAction.CLAIM, member)
-    # serialise one member's claims (PostgreSQL row lock; SQLite writers are serial anyway), so the
-    # limit below holds even when the same member claims several wishes at once
-    db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    if db.engine.dialect.name != "sqlite":
+        # serialise one member's claims with a row lock, so the count in the UPDATE's guard below (read after
+        # the lock is granted) holds even when the same member claims several wishes at once. SQLite needs
+        # none: its transaction begins with the UPDATE, which holds the one write lock while it counts.
+        db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     limit = _setting("MAX_ACTIVE_CLAIMS")
-    if active_claims(member.id) >= limit:
-        raise WishConflict(_limit_message(limit), code="claim_limit")
+    # the member's claims are counted by the UPDATE itself; when it matches no row while the wish is still
+    # published, the limit refused it (below)
     active = (
         select(func.count())
         .select_from(Wish)
