@@ -127,7 +127,8 @@ def count_imported(id_numbers: list[str]) -> int:
 def final_rows(data: bytes, actor) -> list[dict]:
     """The column values the service would insert for the file (for the floor), computed untimed."""
     from app.models.base import utcnow
-    from app.services.imports import Checker, read_rows
+    from app.services.imports import read_rows
+    from app.services.resident_rows import Checker
 
     rows, _ignored = read_rows("bench.csv", data)
     checker = Checker(actor, rows)

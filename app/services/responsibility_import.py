@@ -18,7 +18,7 @@ from app.models import Household, Member
 from app.models.choices import STAFF_ROLES
 from app.models.visits import HouseholdAssignment
 from app.services import audit, visits
-from app.services.imports import CHUNK, ImportRefused, RowError
+from app.services.import_base import CHUNK, ImportRefused, RowError
 from app.services.masking import MASKERS
 from app.services.scope import row_in_scope
 from app.services.tabular import TableError, cell_text, find_header, raw_rows, write_xlsx
