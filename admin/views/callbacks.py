@@ -10,8 +10,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from admin.base import AREA_STAFF, REFUSED, OneGridModelView, run_step
+from admin.display import person, when
 from admin.scoping import area_filters
-from admin.views.wishes import person, status_label, when
+from admin.views.wish_columns import status_label
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.callbacks import (

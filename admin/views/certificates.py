@@ -12,9 +12,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from admin.base import MANAGERS, OneGridModelView
+from admin.display import when
 from admin.labels import LABELS
 from admin.scoping import area_filters
-from admin.views.wishes import when
 from app.extensions import db
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus
 from app.models.choices import choices

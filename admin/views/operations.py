@@ -16,7 +16,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, or_, select
 
 from admin.base import ADMIN_ONLY, AccessMixin
-from admin.views.wishes import when
+from admin.display import when
 from app.extensions import db
 from app.ids import parse_id
 from app.jobs import PERIODIC

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
 from admin.base import AREA_STAFF, MANAGERS, OneGridModelView
+from admin.display import when
 from admin.scoping import area_filters
 from admin.views.events import level_label
-from admin.views.wishes import when
 from app.extensions import db
 from app.models import Matter
 from app.models.choices import EVENT_LEVEL_LABELS, SLA_DEADLINE_LABELS, AreaLevel, choices
