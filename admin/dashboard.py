@@ -16,6 +16,7 @@ from app.models.choices import (
     RATING_LABELS,
     Role,
 )
+from app.services.compliance import interval_days
 from app.services.dashboard import OTHER, Period, PeriodError, dashboard, parse_period
 
 FUNNEL_LABELS = {
@@ -110,6 +111,7 @@ def area_sections(figures: dict) -> list[dict]:
             "rows": _labelled(events["source"], EVENT_SOURCE_LABELS),
         },
         on_time_section(on_time),
+        compliance_section(figures["compliance"]),
         {
             "key": "wishes-funnel",
             "title": _("Micro-wishes: how far they got"),
@@ -152,6 +154,35 @@ def area_sections(figures: dict) -> list[dict]:
             "note": _("Members' service hours of all time, by the unit they checked in with."),
         },
     ]
+
+
+def compliance_section(figures: dict) -> dict:
+    """双报到 today: members, units and 责任田 households, how many are behind (app/services/compliance.py)."""
+    rows = [
+        ("members", _("Checked-in members"), figures["members"]["total"], figures["members"]["overdue"]),
+        ("units", _("Check-in units"), figures["units"]["total"], figures["units"]["overdue"]),
+        (
+            "households",
+            _("Households in 责任田"),
+            figures["households"]["assigned"],
+            figures["households"]["overdue"],
+        ),
+    ]
+    return {
+        "key": "compliance",
+        "title": _("Visits and activities: who is behind today"),
+        "chart": "bar",
+        "chart_field": "overdue",
+        "fields": [("total", _l("Total")), ("overdue", _l("Overdue"))],
+        "rows": [
+            {"key": k, "label": str(label), "values": {"total": t, "overdue": o}} for k, label, t, o in rows
+        ],
+        "note": _(
+            "A household is overdue after %(n)d days without a visit, a member when any of their households is, "
+            "a unit when a whole calendar month passed without an activity in its community.",
+            n=interval_days(),
+        ),
+    }
 
 
 def on_time_section(on_time: dict) -> dict:

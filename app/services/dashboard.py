@@ -20,6 +20,7 @@ from app.models.base import utcnow
 from app.models.choices import STAFF_ROLES, AreaLevel, EventLevel, EventSource, EventStatus, Role, WishStatus
 from app.models.events import Dispatch, Event
 from app.models.wishes import WishStep
+from app.services import compliance
 from app.services.clock import day_end, day_start
 from app.services.event_sla import on_time_rates
 from app.services.scope import scope_condition
@@ -161,6 +162,7 @@ def area_figures(user, period: Period, now: datetime | None = None) -> dict:
         "on_time": on_time_figures(user, period, now),
         "wishes": wish_figures(_where(Wish, user, period)),
         "members": member_figures(_where(Member, user)),
+        "compliance": compliance.figures(user),  # today's, whatever the period (app/services/compliance.py)
     }
 
 

@@ -149,6 +149,25 @@ def upgrade():
 
     _dates_to_records()
 
+    _drop_hand_typed_dates()
+
+
+def _drop_hand_typed_dates():
+    """Drop the two date columns and add the unit's contact login.
+
+    SQLite: plain ALTER TABLE (3.35+), not a batch copy of the tables: a copy drops and re-creates `member` and
+    `unit`, which the enforced foreign keys of every table pointing at them (wishes, pledges …) refuse.
+    """
+    if op.get_bind().dialect.name == "sqlite":
+        op.drop_index("ix_member_last_household_visit_on", table_name="member")
+        op.execute("ALTER TABLE member DROP COLUMN last_household_visit_on")
+        op.drop_index("ix_unit_last_visit_on", table_name="unit")
+        op.execute("ALTER TABLE unit DROP COLUMN last_visit_on")
+        op.execute(
+            'ALTER TABLE unit ADD COLUMN contact_user_id INTEGER CONSTRAINT fk_unit_contact_user_id_user REFERENCES "user" (id)'
+        )
+        op.create_index("ix_unit_contact_user_id", "unit", ["contact_user_id"], unique=False)
+        return
     with op.batch_alter_table("member", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_member_last_household_visit_on"))
         batch_op.drop_column("last_household_visit_on")
@@ -256,18 +275,27 @@ def _activity_table():
 
 
 def downgrade():
-    with op.batch_alter_table("unit", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_visit_on", sa.DATE(), nullable=True))
-        batch_op.drop_constraint(batch_op.f("fk_unit_contact_user_id_user"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_unit_contact_user_id"))
-        batch_op.create_index(batch_op.f("ix_unit_last_visit_on"), ["last_visit_on"], unique=False)
-        batch_op.drop_column("contact_user_id")
-
-    with op.batch_alter_table("member", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("last_household_visit_on", sa.DATE(), nullable=True))
-        batch_op.create_index(
-            batch_op.f("ix_member_last_household_visit_on"), ["last_household_visit_on"], unique=False
+    if op.get_bind().dialect.name == "sqlite":
+        # plain ALTERs for the reason given in _drop_hand_typed_dates; SQLite cannot drop a column holding a
+        # foreign key without copying the table, so unit.contact_user_id stays (unused by the older code)
+        op.execute("ALTER TABLE unit ADD COLUMN last_visit_on DATE")
+        op.create_index("ix_unit_last_visit_on", "unit", ["last_visit_on"], unique=False)
+        op.execute("ALTER TABLE member ADD COLUMN last_household_visit_on DATE")
+        op.create_index(
+            "ix_member_last_household_visit_on", "member", ["last_household_visit_on"], unique=False
         )
+    else:
+        with op.batch_alter_table("unit", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("last_visit_on", sa.DATE(), nullable=True))
+            batch_op.drop_constraint(batch_op.f("fk_unit_contact_user_id_user"), type_="foreignkey")
+            batch_op.drop_index(batch_op.f("ix_unit_contact_user_id"))
+            batch_op.create_index(batch_op.f("ix_unit_last_visit_on"), ["last_visit_on"], unique=False)
+            batch_op.drop_column("contact_user_id")
+        with op.batch_alter_table("member", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("last_household_visit_on", sa.DATE(), nullable=True))
+            batch_op.create_index(
+                batch_op.f("ix_member_last_household_visit_on"), ["last_household_visit_on"], unique=False
+            )
     # the latest record of each becomes the hand-typed date again
     op.execute(
         "UPDATE member SET last_household_visit_on = "
