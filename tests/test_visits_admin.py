@@ -294,3 +294,19 @@ def test_the_migration_turns_the_hand_typed_dates_into_records(kind, app):
             assert "last_visit_on" not in {c["name"] for c in db.inspect(db.engine).get_columns("unit")}
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_visit_form_answers_huge_ids_and_absurd_dates_without_an_error(login_as):
+    client = login_as("member")
+    own = db.session.scalar(
+        select(HouseholdAssignment.household_id).where(
+            HouseholdAssignment.member_id == member_of("member").id
+        )
+    )
+    today = district_today().isoformat() + "T08:00"
+    assert (
+        client.post("/my/visits", data={"household_id": str(10**30), "visited_at": today}).status_code == 403
+    )
+    for moment in ("0001-01-01T00:00", "9999-12-31T23:59", "not a time"):
+        response = client.post("/my/visits", data={"household_id": str(own), "visited_at": moment})
+        assert response.status_code == 422, moment

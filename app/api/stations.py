@@ -14,7 +14,7 @@ bp = api_blueprint(
 )
 
 
-class AreaRefSchema(ma.Schema):
+class StationAreaSchema(ma.Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
 
@@ -28,7 +28,7 @@ class StationGridSchema(ma.Schema):
     full_name = ma.fields.String(required=True, metadata={"description": "street / community / grid"})
 
 
-class TeamPlaceSchema(ma.Schema):
+class StationTeamPlaceSchema(ma.Schema):
     """A place of the grid's team as the district publishes it: never a resident's data."""
 
     role = ma.fields.String(required=True)
@@ -38,7 +38,7 @@ class TeamPlaceSchema(ma.Schema):
     phone = ma.fields.String(allow_none=True, metadata={"description": "the work phone"})
 
 
-class PledgeSchema(ma.Schema):
+class StationPledgeSchema(ma.Schema):
     """A unit's pledge (承诺事项); lapsed ones are not shown."""
 
     title = ma.fields.String(required=True)
@@ -49,7 +49,7 @@ class PledgeSchema(ma.Schema):
     period_end = ma.fields.Date(allow_none=True)
 
 
-class ServiceItemSchema(ma.Schema):
+class StationServiceItemSchema(ma.Schema):
     """A service item agreed at a joint meeting (open or done)."""
 
     title = ma.fields.String(required=True)
@@ -60,20 +60,20 @@ class ServiceItemSchema(ma.Schema):
     owner = ma.fields.String(allow_none=True, metadata={"description": "the owning unit, if a unit owns it"})
 
 
-class CoveringUnitSchema(ma.Schema):
+class StationUnitSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
     branch_name = ma.fields.String(allow_none=True)
-    pledges = ma.fields.List(ma.fields.Nested(PledgeSchema), required=True)
-    service_items = ma.fields.List(ma.fields.Nested(ServiceItemSchema), required=True)
+    pledges = ma.fields.List(ma.fields.Nested(StationPledgeSchema), required=True)
+    service_items = ma.fields.List(ma.fields.Nested(StationServiceItemSchema), required=True)
 
 
-class MembersSchema(ma.Schema):
+class StationMembersSchema(ma.Schema):
     count = ma.fields.Integer(required=True, metadata={"description": "checked-in members (active)"})
     hours = ma.fields.Float(required=True, metadata={"description": "their service hours, in total"})
 
 
-class WishDoneSchema(ma.Schema):
+class StationWishSchema(ma.Schema):
     title = ma.fields.String(required=True)
     category = ma.fields.String(required=True)
     owner = ma.fields.String(required=True, metadata={"description": "masked (王*)"})
@@ -85,13 +85,13 @@ class StationSchema(ma.Schema):
     """Everything the grid's station publishes."""
 
     grid = ma.fields.Nested(StationGridSchema, required=True)
-    community = ma.fields.Nested(AreaRefSchema, allow_none=True)
-    street = ma.fields.Nested(AreaRefSchema, allow_none=True)
-    team = ma.fields.List(ma.fields.Nested(TeamPlaceSchema), required=True)
-    units = ma.fields.List(ma.fields.Nested(CoveringUnitSchema), required=True)
-    service_items = ma.fields.List(ma.fields.Nested(ServiceItemSchema), required=True)
-    members = ma.fields.Nested(MembersSchema, required=True)
-    wishes_done = ma.fields.List(ma.fields.Nested(WishDoneSchema), required=True)
+    community = ma.fields.Nested(StationAreaSchema, allow_none=True)
+    street = ma.fields.Nested(StationAreaSchema, allow_none=True)
+    team = ma.fields.List(ma.fields.Nested(StationTeamPlaceSchema), required=True)
+    units = ma.fields.List(ma.fields.Nested(StationUnitSchema), required=True)
+    service_items = ma.fields.List(ma.fields.Nested(StationServiceItemSchema), required=True)
+    members = ma.fields.Nested(StationMembersSchema, required=True)
+    wishes_done = ma.fields.List(ma.fields.Nested(StationWishSchema), required=True)
     supervision_phone = ma.fields.String(allow_none=True)
     url = ma.fields.String(required=True, metadata={"description": "the station's public page"})
     as_of = ma.fields.Date(required=True, metadata={"description": "the district's date of these figures"})

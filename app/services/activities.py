@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Unit
 from app.models.choices import STAFF_ROLES
 from app.models.visits import NOTE_MAX, TITLE_MAX, ActivityKind, UnitActivity
@@ -51,6 +52,7 @@ def record_activity(
 ) -> UnitActivity:
     """Record a unit's activity; flushes and audits. Unknown unit: Invalid; not the unit's contact nor staff
     over its community: Forbidden."""
+    unit_id = parse_id(unit_id)
     unit = db.session.get(Unit, unit_id) if unit_id is not None else None
     if unit is None:
         raise Invalid({"unit_id": _("No check-in unit has this id.")})

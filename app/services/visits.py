@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Household, Member, Room
 from app.models.base import aware, utcnow
 from app.models.choices import STAFF_ROLES
@@ -192,17 +193,24 @@ def record_visit(
     VISIT_BACKDATE_DAYS district days back.
     """
     member = _checked_in_member(actor)
-    assignment = db.session.scalar(
-        select(HouseholdAssignment).where(
-            HouseholdAssignment.household_id == household_id,
-            HouseholdAssignment.member_id == member.id,
-            HouseholdAssignment.ended_at.is_(None),
+    household_id = parse_id(household_id)  # a number no database column holds is no household of theirs
+    assignment = (
+        None
+        if household_id is None
+        else db.session.scalar(
+            select(HouseholdAssignment).where(
+                HouseholdAssignment.household_id == household_id,
+                HouseholdAssignment.member_id == member.id,
+                HouseholdAssignment.ended_at.is_(None),
+            )
         )
     )
     if assignment is None:
         raise Forbidden(_("This household is not in your 责任田."))
     now = aware(now) or utcnow()
     visited_at = as_district_time(visited_at) if visited_at is not None else now
+    if not 1970 <= visited_at.year <= 2999:  # beyond, converting between zones overflows
+        raise Invalid({"visited_at": _("A visit may be recorded up to %(n)d days later.", n=backdate_days())})
     errors = {}
     day = local_date(visited_at)
     if visited_at > now + FUTURE_SKEW:
