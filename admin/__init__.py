@@ -26,6 +26,7 @@ from app.models import (
     Resident,
     Room,
     SlaPolicy,
+    TeamPerson,
     Unit,
     User,
     Wish,
@@ -56,9 +57,10 @@ def init_admin(app: Flask) -> Admin:
     from admin.views.events import EventAdmin, EventQueueAdmin
     from admin.views.operations import OperationsView
     from admin.views.oversight import CampaignAdmin, SupervisionAdmin
-    from admin.views.party import GridRoleAdmin, MemberAdmin, PartyOrgAdmin, PledgeAdmin, UnitAdmin
+    from admin.views.party import MemberAdmin, PartyOrgAdmin, PledgeAdmin, UnitAdmin
     from admin.views.reference import DepartmentAdmin, MatterAdmin, SlaPolicyAdmin
     from admin.views.system import AuditLogAdmin, UserAdmin
+    from admin.views.team import GridRoleAdmin, TeamPersonAdmin
     from admin.views.webhooks import WebhookDeliveryAdmin, WebhookEndpointAdmin
     from admin.views.wishes import WishAdmin, WishCategoryAdmin, WishReviewAdmin
     from app.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -103,6 +105,7 @@ def init_admin(app: Flask) -> Admin:
     )
     for view, model, name in [
         (GridRoleAdmin, GridRole, _l("Grid teams")),
+        (TeamPersonAdmin, TeamPerson, _l("Team people")),
         (PartyOrgAdmin, PartyOrg, _l("Party organisations")),
         (UnitAdmin, Unit, _l("Check-in units")),
         (PledgeAdmin, Pledge, _l("Pledges")),

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Area, AuditLog, GridRole, Pledge, Resident, Unit, User
+from app.models import Area, AuditLog, GridRole, Pledge, Resident, TeamPerson, Unit, User
 
 GRID_A = "610404001001001"
 
@@ -148,8 +148,9 @@ def test_pledge_takes_its_area_from_its_unit(login_as):
 def test_second_grid_leader_in_one_grid_is_refused(login_as):
     client = login_as("admin")
     before = count(GridRole)
+    person = db.session.scalars(select(TeamPerson).where(TeamPerson.area_code == GRID_A)).first()
     page = client.post(
-        "/admin/gridrole/new/", data={"grid": area_id(GRID_A), "role": "grid_leader", "name": "二号网格长"}
+        "/admin/gridrole/new/", data={"grid": area_id(GRID_A), "role": "grid_leader", "person": person.id}
     )
     assert page.status_code == 200
     assert "已有" in page.get_data(as_text=True)

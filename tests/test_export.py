@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from admin.exports import neutralise_formula
 from app.extensions import db
-from app.models import AuditLog, Department, Enterprise, GridRole, Member, Resident, Unit
+from app.models import AuditLog, Department, Enterprise, Member, Resident, TeamPerson, Unit
 from app.services.masking import MASKERS
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -45,7 +45,7 @@ def test_every_exported_phone_or_id_number_column_is_masked(app):
     [
         (Resident, "resident", ("phone", "id_number")),
         (Enterprise, "enterprise", ("phone",)),
-        (GridRole, "gridrole", ("phone",)),
+        (TeamPerson, "teamperson", ("phone",)),
         (Unit, "unit", ("contact_phone",)),
         (Member, "member", ("phone",)),
     ],

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.api.auth import issue_token
 from app.extensions import db
-from app.models import AuditLog, GridRole, User
+from app.models import AuditLog, GridRole, TeamPerson, User
 from app.models.worklogs import SignPlace, SignStatus, WorkLog
 from app.services import worklogs
 from app.services.clock import district_today
@@ -25,11 +25,16 @@ def user(username: str) -> User:
 
 def hold(place: str, holder: User, grid: str = GRID) -> None:
     """Link the grid's place to `holder`'s account (the demo's row when there is one)."""
+    person = db.session.scalar(select(TeamPerson).where(TeamPerson.user_id == holder.id))
+    if person is None:
+        person = TeamPerson(name=holder.name, area_code=grid, user_id=holder.id)
+        db.session.add(person)
+        db.session.flush()
     row = db.session.scalar(select(GridRole).where(GridRole.grid_code == grid, GridRole.role == place))
     if row is None:
-        row = GridRole(grid_code=grid, role=place, name=holder.name)
+        row = GridRole(grid_code=grid, role=place, person_id=person.id)
         db.session.add(row)
-    row.user_id, row.name = holder.id, holder.name
+    row.person_id = person.id
     db.session.commit()
 
 

@@ -9,15 +9,15 @@ from wtforms.validators import ValidationError
 from admin.base import OneGridModelView
 from admin.scoping import area_filters
 from app.extensions import db
-from app.models import Area, Building, GridRole, Household, Member, Resident
+from app.models import Area, Building, Household, Member, Resident
 from app.models.choices import (
     AREA_LEVEL_LABELS,
-    GRID_ROLE_LABELS,
     AreaLevel,
-    GridRoleKind,
     choices,
 )
 from app.services.areas import area_code_problem
+from app.services.coverage import covering_units
+from app.services.teams import grid_team
 
 
 class AreaAdmin(OneGridModelView):
@@ -58,13 +58,9 @@ class AreaAdmin(OneGridModelView):
         def count(m):
             return db.session.scalar(select(func.count()).select_from(m).where(m.grid_code == model.code))
 
-        order = {kind.value: i for i, kind in enumerate(GridRoleKind)}
-        team = sorted(
-            db.session.scalars(select(GridRole).where(GridRole.grid_code == model.code)),
-            key=lambda r: (order.get(r.role, 99), r.name),
-        )
         return {
-            "team": [(GRID_ROLE_LABELS.get(r.role, r.role), r) for r in team],
+            "team": grid_team(model.code),
+            "covering": covering_units(model.code),
             "buildings": db.session.scalars(
                 select(Building).where(Building.grid_code == model.code).order_by(Building.name)
             ).all(),

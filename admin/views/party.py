@@ -1,4 +1,4 @@
-"""The vanguard and service circles: party organisations, check-in units, pledges, members, grid teams."""
+"""The vanguard and service circles: party organisations, check-in units, pledges, members (teams: team.py)."""
 
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
@@ -12,16 +12,25 @@ from admin.scoping import ScopedAjaxLoader, area_filters
 from admin.validators import phone_number
 from admin.views.visits import member_overdue_filter, unit_overdue_filter
 from app.extensions import db
-from app.models import GridRole, Member, PartyOrg, Pledge, Unit, User
+from app.models import Member, PartyOrg, Pledge, Unit, User
 from app.models.choices import (
-    GRID_ROLE_LABELS,
     MEMBER_DUTY_LABELS,
     PARTY_ORG_LEVEL_LABELS,
     PARTY_ORG_PARENT_LEVEL,
     PLEDGE_STATUS_LABELS,
-    SINGLE_GRID_ROLES,
     choices,
 )
+from app.services.duties import holds_duty
+
+
+class DutyFilter(FilterEqual):
+    """Members holding one 五大员 duty, whatever their other duties."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(holds_duty(value))
+
+    def operation(self):
+        return _l("includes")
 
 
 class PartyOrgAdmin(OneGridModelView):
@@ -134,7 +143,7 @@ class MemberAdmin(RevealMixin, OneGridModelView):
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(Member.grid_code) + [
-            FilterEqual(Member.duties, _l("Duties"), options=choices(MEMBER_DUTY_LABELS)),
+            DutyFilter(Member.duties, _l("Duties"), options=choices(MEMBER_DUTY_LABELS)),
             member_overdue_filter(),
         ]
         self.form_ajax_refs = {
@@ -170,42 +179,3 @@ class PledgeAdmin(OneGridModelView):
         if model.period_start and model.period_end and model.period_end < model.period_start:
             raise ValidationError(_("The period ends before it starts."))
         model.area_code = model.owner_area_code()
-
-
-class GridRoleAdmin(RevealMixin, OneGridModelView):
-    """The grid team: five-for-one, grid workers, building heads and red stewards."""
-
-    masked_columns = ("phone",)
-    column_list = ("grid", "role", "name", "phone", "duties", "since")
-    column_searchable_list = ("name",)
-    column_sortable_list = ("grid_code", "role", "name")
-    column_default_sort = "grid_code"
-    column_choices = {"role": choices(GRID_ROLE_LABELS)}
-    form_choices = {"role": choices(GRID_ROLE_LABELS)}
-    form_columns = ("grid", "role", "name", "phone", "member", "user", "duties", "since")
-    form_area_levels = {"grid": "grid"}
-    form_args = {"phone": {"validators": [phone_number]}}
-
-    def __init__(self, *args, **kwargs):
-        self.column_filters = area_filters(GridRole.grid_code) + [
-            FilterEqual(GridRole.role, _l("Role"), options=choices(GRID_ROLE_LABELS))
-        ]
-        self.form_ajax_refs = {
-            "member": ScopedAjaxLoader("member", Member, fields=["name"], page_size=20),
-            "user": ScopedAjaxLoader("user", User, fields=["username", "name"], page_size=20),
-        }
-        super().__init__(*args, **kwargs)
-
-    def before_save(self, form, model, is_created):
-        if model.role in SINGLE_GRID_ROLES and model.grid is not None:
-            taken = db.session.scalar(
-                select(GridRole.id).where(
-                    GridRole.grid_code == model.grid.code,
-                    GridRole.role == model.role,
-                    GridRole.id != model.id,
-                )
-            )
-            if taken is not None:
-                raise ValidationError(
-                    _("This grid already has a %(role)s.", role=GRID_ROLE_LABELS[model.role])
-                )

@@ -11,7 +11,8 @@ from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.meetings import JointMeeting, ServiceItem
-from app.models.party import GridRole, Member, PartyOrg, Pledge, Unit
+from app.models.party import Member, PartyOrg, Pledge, Unit
+from app.models.teams import GridRole, TeamPerson
 from app.models.visits import HouseholdAssignment, HouseholdVisit, UnitActivity
 from app.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.models.wishes import Wish, WishCategory, WishStep
@@ -51,6 +52,7 @@ __all__ = [
     "ServiceItem",
     "SlaPolicy",
     "Supervision",
+    "TeamPerson",
     "Unit",
     "UnitActivity",
     "UnitCoverage",

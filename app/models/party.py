@@ -1,16 +1,14 @@
-"""The vanguard and service circles: party organisations, check-in units, pledges, members, grid teams."""
+"""The vanguard and service circles: party organisations, check-in units, pledges, members (teams: teams.py)."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, grid_code_column
 from app.models.choices import (
-    SINGLE_GRID_ROLES,
-    GridRoleKind,
     PartyOrgLevel,
     PledgeStatus,
     choice_check,
@@ -140,43 +138,3 @@ class Pledge(db.Model):
 
     def __str__(self) -> str:
         return self.title
-
-
-_single_roles = ", ".join(f"'{r.value}'" for r in SINGLE_GRID_ROLES)
-
-
-class GridRole(db.Model):
-    """A place in a grid's team: the five-for-one (五包一), grid workers, building heads, red stewards."""
-
-    __tablename__ = "grid_role"
-    __table_args__ = (
-        choice_check("role", [r.value for r in GridRoleKind]),
-        # one vanguard captain, grid leader, deputy, liaison and legal adviser per grid
-        Index(
-            "uq_grid_role_single_per_grid",
-            "grid_code",
-            "role",
-            unique=True,
-            sqlite_where=text(f"role IN ({_single_roles})"),
-            postgresql_where=text(f"role IN ({_single_roles})"),
-        ),
-    )
-    scope_column_name = "grid_code"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    grid_code: Mapped[str] = grid_code_column()
-    role: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
-    name: Mapped[str] = mapped_column(String(50), nullable=False)
-    phone: Mapped[str | None] = mapped_column(String(20))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
-    duties: Mapped[str | None] = mapped_column(String(200))
-    since: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = created_at_column()
-
-    grid = relationship("Area")
-    user = relationship("User")
-    member = relationship("Member")
-
-    def __str__(self) -> str:
-        return self.name

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from app.models.choices.base import Labelled
 
 __all__ = [
+    "FIVE_FOR_ONE",
     "GRID_ROLE_LABELS",
     "MEMBER_DUTY_LABELS",
     "PARTY_ORG_LEVEL_LABELS",
@@ -64,11 +65,13 @@ class GridRoleKind(Labelled):
 
 GRID_ROLE_LABELS = GridRoleKind.labels()
 
-# the "five-for-one" team: one of each per grid
-SINGLE_GRID_ROLES = (
+# the "five-for-one" team (五包一); deputies and legal advisers each serve several grids, liaisons are several
+FIVE_FOR_ONE = (
     GridRoleKind.VANGUARD_CAPTAIN,
     GridRoleKind.GRID_LEADER,
     GridRoleKind.DEPUTY_LEADER,
     GridRoleKind.LIAISON,
     GridRoleKind.LEGAL_ADVISER,
 )
+# the places a grid has exactly one of: the two who sign its work logs and records (双签字)
+SINGLE_GRID_ROLES = (GridRoleKind.VANGUARD_CAPTAIN, GridRoleKind.GRID_LEADER)

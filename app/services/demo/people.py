@@ -1,4 +1,4 @@
-"""The demo's people: party organisations, check-in units and pledges, grid teams, the census, members."""
+"""The demo's people: party organisations, check-in units and pledges, the census, members (teams: team.py)."""
 
 import random
 from datetime import date
@@ -13,7 +13,6 @@ from app.models import (
     Compound,
     Enterprise,
     Facility,
-    GridRole,
     Household,
     Member,
     PartyOrg,
@@ -158,25 +157,6 @@ def seed_people(grids: list[Area]) -> None:
                 category=category,
                 name={"street_light": "路灯", "manhole": "井盖", "hydrant": "消防栓"}[category],
                 location=f"{compound.name}{k + 1}号位置",
-            )
-        team = [
-            ("vanguard_captain", "先锋队长"),
-            ("grid_leader", "网格长"),
-            ("deputy_leader", "副网格长（民警）"),
-            ("liaison", "联络员"),
-            ("legal_adviser", "法律咨询师"),
-            ("grid_worker", "专职网格员"),
-            ("building_head", "楼栋长"),
-            ("red_steward", "红管家"),
-        ]
-        for role, title in team:
-            _get_or_create(
-                GridRole,
-                {"grid_code": grid.code, "role": role},
-                name=_name(rng),
-                phone=_phone(rng),
-                duties=title,
-                since=date(2024, 1, 1),
             )
         for m in range(3):
             member_name = _name(rng)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text, update
 from app.extensions import db
 from app.models import Area, Department, Matter, WishCategory
 from app.services.demo import seed_matters
-from app.services.scale import areas, census, events, party, wishes
+from app.services.scale import areas, census, events, party, teams, wishes
 from app.services.scale import visits as scale_visits
 from app.services.scale.bulk import Writer, clear_all
 from app.services.scale.presets import Preset
@@ -64,7 +64,6 @@ def generate(
     people = census.build_census(writer, preset, grids, rng["census"], as_of, created)
     units = party.build_units(writer, preset, communities, rng["party"], as_of, created)
     members = party.plan_members(writer, preset, grids, units, staff, rng["party"], as_of, created)
-    party.build_grid_teams(writer, grids, staff, rng["party"], created)
     community_of = {g.code: c.code for g, c in grids}
     wishes.build_wishes(
         writer,
@@ -78,6 +77,8 @@ def generate(
         wish_hours or {"review": 24, "claim": 72, "resolve": 168},
     )
     events.build_events(writer, preset.events, people, staff, community_of, rng["events"], now)
+    teams.build_teams(writer, grids, staff, members, rng["party"], created)  # after the members are written
+    teams.build_coverage(writer, grids, units, rng["party"], as_of, created)
     scale_visits.build_visits(writer, members, rng["visits"], as_of)  # after the members are written
     scale_visits.build_activities(writer, units, rng["visits"], as_of)
     writer.finish()

@@ -1,12 +1,12 @@
-"""Accounts, check-in units, pledges, members and grid teams of a synthetic district."""
+"""Accounts, check-in units, pledges and members of a synthetic district (grid teams: teams.py)."""
 
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from app.extensions import db
-from app.models import Department, GridRole, Member, Pledge, Unit, User
-from app.models.choices import MEMBER_DUTY_LABELS, SINGLE_GRID_ROLES, GridRoleKind, Role
+from app.models import Department, Member, Pledge, Unit, User
+from app.models.choices import MEMBER_DUTY_LABELS, Role
 from app.services.scale import people
 from app.services.scale.areas import chinese_number
 from app.services.users import create_user
@@ -235,26 +235,3 @@ def plan_members(
         members.append(member)
         staff.members.setdefault(community.code, []).append((member["id"], user_id))
     return members
-
-
-def build_grid_teams(writer, grids: list, staff: Staff, rng, created: datetime) -> None:
-    """The five-for-one team of every grid, and its full-time grid worker (with the grid's login)."""
-    since = created.date() - timedelta(days=365)
-    for grid, _community in grids:
-        for role in (*SINGLE_GRID_ROLES, GridRoleKind.GRID_WORKER):
-            writer.add(
-                GridRole,
-                {
-                    "id": writer.new_id(GridRole),
-                    "grid_code": grid.code,
-                    "role": role,
-                    "name": people.person_name(rng),
-                    "phone": people.phone(rng),
-                    "user_id": staff.grids[grid.code] if role == GridRoleKind.GRID_WORKER else None,
-                    "member_id": None,
-                    "duties": None,
-                    "since": since,
-                    "created_at": created,
-                },
-                counted=False,
-            )
