@@ -204,8 +204,9 @@ def record_step(
     `before`/`after` hold the status (and the columns the machine pins, e.g. an event's level); `after` adds
     the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
     """
+    # the table's INSERT with the row as its parameters: one compiled statement for every step, not one per row
     db.session.execute(
-        insert(AuditLog).values(**_step_row(actor, subject, action, before, after, note, values, at))
+        insert(AuditLog.__table__), _step_row(actor, subject, action, before, after, note, values, at)
     )
 
 
