@@ -34,6 +34,7 @@ from app.models.choices import (
     OPEN_EVENT_STATUSES,
     SLA_DEADLINE_LABELS,
     AreaLevel,
+    DispatchStatus,
     choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
@@ -364,14 +365,20 @@ class EventAdmin(OneGridModelView):
                     "success",
                 )
                 return redirect(return_url)
+        # the departments that may be called in: not those still waiting on this event (the service refuses them)
+        waiting = {d.department_id for d in event.dispatches if d.status == DispatchStatus.PENDING}
         departments = (
-            db.session.scalars(
-                select(Department).where(Department.active.is_(True)).order_by(Department.code)
-            ).all()
+            [
+                d
+                for d in db.session.scalars(
+                    select(Department).where(Department.active.is_(True)).order_by(Department.code)
+                )
+                if d.id not in waiting
+            ]
             if verb == "dispatch"
             else []
         )
-        if verb == "dispatch" and request.method == "GET" and event.matter.department is not None:
+        if verb == "dispatch" and request.method == "GET" and event.matter.department in departments:
             values["departments"] = [event.matter.department.code]
         return self.render(
             self.transition_template,

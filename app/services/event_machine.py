@@ -9,7 +9,14 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 
 from app.extensions import db
-from app.models.choices import EVENT_STATUS_LABELS, EventAction, EventLevel, EventStatus, SlaDeadline
+from app.models.choices import (
+    EVENT_STATUS_LABELS,
+    DispatchStatus,
+    EventAction,
+    EventLevel,
+    EventStatus,
+    SlaDeadline,
+)
 from app.models.events import Event, Supervision
 from app.services.event_ladder import TOP
 from app.services.workflow import Requirement, Transition
@@ -27,6 +34,12 @@ BELOW_TOP = Requirement(
     "top_level",
     condition=lambda: Event.level != TOP,
 )
+# the handler reports it solved only once every department called in has finished (listed only then, too)
+DISPATCHES_DONE = Requirement(
+    lambda e: all(d.status == DispatchStatus.DONE for d in e.dispatches),
+    lambda: _("The departments called in have not all finished yet."),
+    "dispatches_open",
+)
 # `target` None keeps the status (escalate, answer)
 TRANSITIONS = {
     t.action: t
@@ -40,7 +53,7 @@ TRANSITIONS = {
         # 吹哨: the street calls departments in; more may be called while they work
         Transition(EventAction.DISPATCH, (S.ACCEPTED, S.IN_PROGRESS), S.IN_PROGRESS, "handler", (AT_STREET,)),
         Transition(EventAction.ANSWER, (S.IN_PROGRESS,), None, "department"),
-        Transition(EventAction.RESOLVE, (S.IN_PROGRESS,), S.RESOLVED, "handler"),
+        Transition(EventAction.RESOLVE, (S.IN_PROGRESS,), S.RESOLVED, "handler", (DISPATCHES_DONE,)),
         Transition(EventAction.VERIFY, (S.RESOLVED,), S.VERIFIED, "verifier"),
         Transition(EventAction.VERIFY_FAIL, (S.RESOLVED,), S.IN_PROGRESS, "verifier"),
         Transition(EventAction.CLOSE, (S.VERIFIED,), S.CLOSED, "staff"),
