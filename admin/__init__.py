@@ -150,6 +150,11 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(CampaignAdmin(Campaign, db, name=_l("Campaigns"), category=events))
+    from admin.views.meetings import add_views as add_meeting_views
+    from admin.views.worklogs import add_views as add_worklog_views
+
+    add_meeting_views(admin)
+    add_worklog_views(admin)
     certificates = _l("Certificates")
     admin.add_view(CertificateAdmin(Certificate, db, name=_l("All certificates"), category=certificates))
     admin.add_view(HonourBatchAdmin(HonourBatch, db, name=_l("Honour batches"), category=certificates))

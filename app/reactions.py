@@ -9,7 +9,7 @@ wire_reactions() once; without it, the first signal sent raises `NotWired` rathe
 
 from app.models.callbacks import CallbackSubject
 from app.models.choices import EventAction
-from app.services import callbacks, certificates, event_sla, events, signals, webhooks
+from app.services import callbacks, certificates, event_sla, events, signals, webhooks, work_sheets
 from app.services.signals import EVENT_TOPICS, certificate_issued, event_changed, wish_changed
 
 
@@ -46,7 +46,7 @@ CALLBACK_FOLLOW_UPS = {
 }
 
 # the outbox jobs the services record, each needing a handler in app.jobs
-JOB_KINDS = (certificates.RENDER_JOB, webhooks.DELIVER_JOB)
+JOB_KINDS = (certificates.RENDER_JOB, webhooks.DELIVER_JOB, work_sheets.RENDER_JOB)
 
 
 def wire_reactions() -> None:

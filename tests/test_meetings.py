@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Unit, User
-from app.models.meetings import ServiceItem, ServiceItemStatus
+from app.models.meetings import ServiceItemStatus
 from app.services import meetings
 from app.services.clock import district_today
 from app.services.errors import Conflict, Forbidden, Invalid
@@ -160,3 +160,49 @@ def test_quarters_follow_the_calendar():
     assert meetings.quarter_bounds(2026, 4) == (date(2026, 10, 1), date(2026, 12, 31))
     assert meetings.quarter_bounds(2026, 1) == (date(2026, 1, 1), date(2026, 3, 31))
     assert meetings.previous_quarter(2026, 1) == (2025, 4)
+
+
+# --- the API -------------------------------------------------------------------------------------------------
+def bearer(username: str) -> dict:
+    from app.api.auth import issue_token
+
+    token, _expires = issue_token(user(username))
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_meeting_over_the_api_its_items_followed_and_the_unmet_quarter(demo, client):
+    unit = unit_of(COMMUNITY)
+    due = (district_today() + timedelta(days=14)).isoformat()
+    body = {
+        "area_code": COMMUNITY,
+        "held_on": district_today().isoformat(),
+        "title": "联席会议",
+        "minutes": "纪要",
+        "unit_ids": [unit.id],
+        "items": [{"title": "义诊进社区", "unit_id": unit.id, "due_on": due}],
+    }
+    headers = {**bearer("community"), "Idempotency-Key": "meeting-1"}
+    created = client.post("/api/v1/meetings", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    again = client.post("/api/v1/meetings", json=body, headers=headers)
+    assert again.get_json()["id"] == created.get_json()["id"]
+    item = created.get_json()["items"][0]
+    assert item["owner"] == unit.name and item["actions"] == ["complete", "drop"]
+    assert client.post("/api/v1/meetings", json=body, headers=bearer("grid")).status_code == 403
+    listed = client.get(f"/api/v1/service-items?unit_id={unit.id}", headers=bearer("community")).get_json()
+    assert [i["title"] for i in listed["items"]] == ["义诊进社区"]
+    drop = client.post(f"/api/v1/service-items/{item['id']}/drop", json={}, headers=bearer("community"))
+    assert drop.status_code == 422
+    done = client.post(
+        f"/api/v1/service-items/{item['id']}/complete", json={"note": "已开展"}, headers=bearer("community")
+    )
+    assert done.status_code == 200 and done.get_json()["status"] == "done"
+    again = client.post(f"/api/v1/service-items/{item['id']}/complete", headers=bearer("community"))
+    assert again.status_code == 409
+    year, quarter = meetings.quarter_of(district_today())
+    unmet = client.get(
+        f"/api/v1/meetings/unmet?year={year}&quarter={quarter}", headers=bearer("street")
+    ).get_json()
+    codes = [c["code"] for c in unmet["communities"]]
+    assert COMMUNITY not in codes and OTHER_COMMUNITY in codes

@@ -20,7 +20,9 @@ from app.models.choices import (
     PLEDGE_STATUS_LABELS,
     choices,
 )
+from app.models.meetings import SERVICE_ITEM_STATUS_LABELS
 from app.services.duties import holds_duty
+from app.services.meetings import service_items_for_unit
 
 
 class DutyFilter(FilterEqual):
@@ -106,6 +108,9 @@ class UnitAdmin(RevealMixin, OneGridModelView):
             "members": model.members,
             "total_hours": hours,
             "pledge_labels": PLEDGE_STATUS_LABELS,
+            # the service items agreed for the unit at joint meetings (open ones soonest due first)
+            "service_items": service_items_for_unit(model.id),
+            "item_labels": SERVICE_ITEM_STATUS_LABELS,
         }
 
 

@@ -65,7 +65,19 @@ def cap_api_bodies() -> None:
 
 def register_api(app: Flask) -> None:
     """Attach the API to `app`: one Api (and one OpenAPI document) per app, blueprints under /api/v1."""
-    from app.api import auth, certificates, events, reference, stations, stats, visits, wishes, worklogs
+    from app.api import (
+        auth,
+        certificates,
+        events,
+        meetings,
+        records,
+        reference,
+        stations,
+        stats,
+        visits,
+        wishes,
+        worklogs,
+    )
 
     api = OneGridApi(app)
     api.ma_plugin.converter.add_attribute_function(decimal_bounds_as_numbers)
@@ -79,6 +91,8 @@ def register_api(app: Flask) -> None:
         auth.bp,
         certificates.bp,
         events.bp,
+        meetings.bp,
+        records.bp,
         reference.bp,
         stations.bp,
         stats.bp,

@@ -149,12 +149,14 @@ def sign(machine: workflow.Machine, user, entry, place: str | None = None):
     raise AssertionError("unreachable")
 
 
-def edit(machine: workflow.Machine, user, entry, changes: dict, note: str | None = None):
+def edit(machine: workflow.Machine, user, entry, changes, note: str | None = None):
     """Change an entry not yet signed by both; the signatures given so far are cleared (they signed other text).
 
-    A signed entry is locked: Conflict.
+    A signed entry is locked: Conflict, before the values are looked at. `changes`: the columns to set, or a
+    function giving them (called once the step is allowed).
     """
     workflow.check(machine, user, entry, EDIT)
+    changes = changes() if callable(changes) else changes
     return workflow.move(machine, entry, user, EDIT, note=note, columns={**changes, **CLEARED})
 
 

@@ -42,7 +42,7 @@ MACHINE.steps.update(
     {
         signatures.SIGN: lambda actor, log, values: signatures.sign(MACHINE, actor, log, values.get("place")),
         signatures.EDIT: lambda actor, log, values: signatures.edit(
-            MACHINE, actor, log, _edit_values(actor, log, values)
+            MACHINE, actor, log, lambda: _edit_values(actor, log, values)
         ),
     }
 )
