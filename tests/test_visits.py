@@ -314,3 +314,25 @@ def test_an_activity_in_the_future_elsewhere_or_of_an_unknown_kind_is_422(as_use
         assert response.status_code == 422, body
     with pytest.raises(Invalid):
         activities.record_activity(user("admin"), None, district_today(), "other", "t")
+
+
+def test_visits_of_member_gives_the_visits_of_a_month_by_district_day(app, demo):
+    member_user, member = user("member"), member_of("member")
+    household = own_households(member)[0]
+    db.session.execute(HouseholdVisit.__table__.delete().where(HouseholdVisit.member_id == member.id))
+    last_of_october = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)  # 1 November in Shanghai
+    first_of_november = visits.record_visit(member_user, household, last_of_october, now=last_of_october)
+    late_november = visits.record_visit(
+        member_user,
+        household,
+        datetime(2026, 11, 30, 15, 0, tzinfo=UTC),
+        now=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    visits.record_visit(
+        member_user,
+        household,
+        datetime(2026, 11, 30, 16, 30, tzinfo=UTC),
+        now=datetime(2026, 12, 1, 1, tzinfo=UTC),
+    )
+    november = visits.visits_of_member(member.id, date(2026, 11, 1), date(2026, 11, 30))
+    assert [v.id for v in november] == [first_of_november.id, late_november.id]

@@ -8,12 +8,13 @@ about one in eight skipped last month and is behind.
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy import func, select
 
 from app.models import Household
 from app.models.visits import ActivityKind, HouseholdAssignment, HouseholdVisit, UnitActivity
-from app.services.clock import district_zone, month_start
+from app.services.clock import day_start, month_start
 from app.services.compliance import interval_days
 
 NOTES = (
@@ -42,9 +43,13 @@ UNIT_BEHIND_SHARE = 0.125
 
 
 def _moment(day: date, rng: random.Random) -> datetime:
-    """A daytime moment of the district's `day`, in UTC."""
-    local = datetime.combine(day, time(rng.randint(8, 18), rng.randrange(0, 60, 5)), tzinfo=district_zone())
-    return local.astimezone(UTC)
+    """A daytime moment of the district's `day`, in UTC (from the day's start, looked up once per day)."""
+    return _day_start(day) + timedelta(hours=rng.randint(8, 18), minutes=rng.randrange(0, 60, 5))
+
+
+@lru_cache(maxsize=1024)
+def _day_start(day: date) -> datetime:
+    return day_start(day)
 
 
 def household_ranges(writer) -> dict[str, tuple[int, int]]:
