@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -31,11 +31,11 @@ from app.models.choices import (
 )
 from app.models.events import DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX
 from app.services import events as service
-from app.services.errors import DomainError, Limited
 from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
 from marketplace.areas import grid_choices
 from marketplace.blueprint import bp
+from marketplace.errors import mark_fields, on_refusal
 from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url
 
@@ -156,28 +156,22 @@ def new_event():
         return _render_form(form, grid=grid)
     typed_title = form.title.data
     title = typed_title or service.default_title(form.matter.data, form.description.data)
-    try:
-        event, _created = service.report_event(
-            user,
-            title=title,
-            description=form.description.data,
-            matter_code=form.matter.data,
-            location_text=form.location_text.data,
-            grid_code=grid.code if grid else form.grid_code.data,
-        )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        errors = dict(getattr(error, "errors", None) or {"": error.message})
+
+    def keep(errors: dict) -> dict:
         if not typed_title and len(errors) > 1:
             errors.pop("title", None)  # the title was to be derived: the other fields' errors explain it
-        for name, message in errors.items():
-            target = form._fields.get(name)
-            (target.errors if target is not None else form.form_errors).append(message)
-        response = make_response(*_render_form(form, error.status, grid))
-        if isinstance(error, Limited):
-            response.headers["Retry-After"] = str(error.retry_after)
-        return response
+        return errors
+
+    on_refusal(form=lambda error: _render_form(mark_fields(form, error, keep), grid=grid))
+    event, _created = service.report_event(
+        user,
+        title=title,
+        description=form.description.data,
+        matter_code=form.matter.data,
+        location_text=form.location_text.data,
+        grid_code=grid.code if grid else form.grid_code.data,
+    )
+    db.session.commit()
     flash(
         _("Reported. Your grid worker will respond by %(time)s.", time=when_text(event.respond_by)), "success"
     )

@@ -24,10 +24,11 @@ from app.models.choices import (
     WishStatus,
 )
 from app.services import wishes as service
-from app.services.errors import DomainError, Invalid
+from app.services.errors import Invalid
 from app.services.masking import mask_name
 from marketplace.areas import grid_choices
 from marketplace.blueprint import bp
+from marketplace.errors import mark_fields, on_refusal
 from marketplace.forms import ACTION_FORMS, WishForm
 from marketplace.navigation import back_office_url
 
@@ -192,7 +193,8 @@ def wish_page(wish_id: int):
 @bp.post("/wishes/<int:wish_id>/<action>")
 @login_required
 def wish_action(wish_id: int, action: str):
-    """Take one action on a wish through the wish service; refusals re-render the page with the reason."""
+    """Take one action on a wish through the wish service. Refused: values that do not pass show the wish page
+    again with the form's fields marked (422); any other refusal is flashed on the wish page (303)."""
     if action not in SITE_ACTIONS:
         abort(404)
     action = WishAction(action)
@@ -200,22 +202,20 @@ def wish_action(wish_id: int, action: str):
     form = ACTION_FORMS[action](prefix=action)
     form.validate_on_submit()  # fills the fields; the service judges the values
     values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-    try:
-        service.perform(current_user._get_current_object(), wish, action, **values)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        wish = _visible_wish_or_404(wish_id)
-        if isinstance(error, Invalid):
-            for name, message in error.errors.items():
-                target = form._fields.get(name)
-                (target.errors if target is not None else form.form_errors).append(message)
-            flash(_("Please correct the marked fields."), "error")
-        else:
-            flash(error.message, "error")
-        return render_wish(wish, form, action, error.status)
+    on_refusal(
+        back_to=url_for("marketplace.wish_page", wish_id=wish_id),
+        form=lambda error: _action_form_again(wish_id, action, form, error),
+        form_for=(Invalid,),
+    )
+    service.perform(current_user._get_current_object(), wish, action, **values)
+    db.session.commit()
     flash(str(DONE_MESSAGES[action]), "success")
     return redirect(url_for("marketplace.wish_page", wish_id=wish_id), 303)
+
+
+def _action_form_again(wish_id: int, action: WishAction, form, error: Invalid):
+    flash(_("Please correct the marked fields."), "error")
+    return render_wish(_visible_wish_or_404(wish_id), mark_fields(form, error), action)
 
 
 # --- posting -------------------------------------------------------------------------------------
@@ -235,21 +235,17 @@ def new_wish():
     if request.method == "GET":
         form.grid_code.data = current_user.area_code
     elif form.validate_on_submit():
-        try:
-            wish = service.post_wish(
-                current_user._get_current_object(),
-                title=form.title.data,
-                description=form.description.data,
-                category_code=form.category.data,
-                grid_code=form.grid_code.data,
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            for name, message in getattr(error, "errors", {"": error.message}).items():
-                target = form._fields.get(name)
-                (target.errors if target is not None else form.form_errors).append(message)
-            return render_template("marketplace/wish_new.html", form=form), error.status
+        on_refusal(
+            form=lambda error: render_template("marketplace/wish_new.html", form=mark_fields(form, error))
+        )
+        wish = service.post_wish(
+            current_user._get_current_object(),
+            title=form.title.data,
+            description=form.description.data,
+            category_code=form.category.data,
+            grid_code=form.grid_code.data,
+        )
+        db.session.commit()
         flash(_("Your wish has been submitted and awaits review by your grid worker."), "success")
         return redirect(url_for("marketplace.wish_page", wish_id=wish.id), 303)
     return render_template("marketplace/wish_new.html", form=form)
