@@ -137,7 +137,7 @@ def run_batch(app, period: tuple[date, date], timeout: float) -> tuple[int, floa
 
     from app.extensions import db
     from app.models import Area, User
-    from app.services.certificates import HonourBatch, start_honour_batch
+    from app.services.certificate_batches import HonourBatch, start_honour_batch
 
     with app.app_context():
         admin = db.session.scalar(select(User).where(User.username == "admin"))

@@ -15,6 +15,7 @@ from app.models.base import utcnow
 from app.models.certificates import Certificate, HonourBatch
 from app.services import certificates as service
 from app.services import wishes
+from app.services.certificate_batches import start_honour_batch
 from app.services.certificate_pdf import (
     TEMPLATE_DIR,
     CertificateFetcher,
@@ -513,9 +514,7 @@ def test_a_unit_batch_covers_the_units_members_only(demo):
     db.session.commit()
     today = local_date(utcnow())
 
-    batch, added = service.start_honour_batch(
-        user("community"), f"unit:{first.unit_id}", today.replace(day=1), today
-    )
+    batch, added = start_honour_batch(user("community"), f"unit:{first.unit_id}", today.replace(day=1), today)
     db.session.commit()
 
     assert added == 1 and (batch.unit_id, batch.area_code) == (first.unit_id, first.unit.community_code)

@@ -24,8 +24,8 @@ from app.jobs.queue import get_queue
 from app.models import Member, OutboxMessage, Unit, User, Wish, WishCategory
 from app.models.base import utcnow
 from app.models.certificates import Certificate, HonourBatch
-from app.services import certificates as service
 from app.services import wishes
+from app.services.certificate_batches import start_honour_batch
 from app.services.certificate_pdf import local_date
 from app.services.demo import DEMO_PASSWORDS, seed_demo
 from app.services.users import create_user
@@ -226,7 +226,7 @@ def add_members_with_hours(community_code: str, count: int, hours: Decimal, when
 def start_batch(community_code: str) -> tuple[int, int]:
     """Start (or re-run) the batch of a community for this year, as the administrator, committed: (id, added)."""
     today = local_date(utcnow())
-    batch, added = service.start_honour_batch(
+    batch, added = start_honour_batch(
         user("admin"), f"area:{community_code}", today.replace(month=1, day=1), today
     )
     db.session.commit()

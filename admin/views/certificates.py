@@ -18,6 +18,7 @@ from admin.scoping import area_filters
 from app.extensions import db
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus
 from app.models.choices import choices
+from app.services import certificate_batches as batches
 from app.services import certificates as service
 from app.services.certificate_pdf import pdf_response
 from app.services.clock import district_today
@@ -243,7 +244,7 @@ class HonourBatchAdmin(OneGridModelView):
 
     def details_extras(self, model):
         return {
-            "progress": service.batch_progress(model),
+            "progress": batches.batch_progress(model),
             "certificates_url": self.get_url("certificate.index_view", **{f"flt0_{BATCH_FILTER}": model.id}),
         }
 
@@ -253,7 +254,7 @@ class HonourBatchAdmin(OneGridModelView):
         if not self.can_create:
             abort(403)
         user = current_user._get_current_object()
-        scopes = service.batch_scopes(user)
+        scopes = batches.batch_scopes(user)
         today = district_today()
         values = {
             "scope": request.form.get("scope", ""),
@@ -264,7 +265,7 @@ class HonourBatchAdmin(OneGridModelView):
         if request.method == "POST":
             try:
                 start, end = _parse_day(values["period_start"]), _parse_day(values["period_end"])
-                batch, added = service.start_honour_batch(user, values["scope"], start, end)
+                batch, added = batches.start_honour_batch(user, values["scope"], start, end)
             except service.CertificateError as exc:
                 db.session.rollback()
                 error = exc.message
@@ -296,7 +297,7 @@ class HonourBatchAdmin(OneGridModelView):
         """{done, total, finished} of one batch, for the progress page to poll."""
         batch = self.get_one(request.args.get("id", ""))
         db.session.refresh(batch)
-        return jsonify(service.batch_progress(batch))
+        return jsonify(batches.batch_progress(batch))
 
 
 def _parse_day(value: str) -> date | None:

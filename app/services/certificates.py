@@ -11,32 +11,29 @@ import re
 import secrets
 import tempfile
 import time as time_module
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import false, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Area, Member, Unit, Wish
-from app.models.base import under_area, utcnow
+from app.models import Member, Wish
+from app.models.base import utcnow
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
-from app.models.choices import STAFF_ROLES, AreaLevel, Role, WishAction, WishStatus
+from app.models.choices import STAFF_ROLES, Role, WishAction, WishStatus
 from app.services import audit
 from app.services.certificate_pdf import district_name, render_certificate_pdf, verify_url
-from app.services.clock import day_end, day_start, district_today, local_date
+from app.services.clock import local_date
 from app.services.masking import mask_name
 from app.services.outbox import record_job
-from app.services.scope import apply_scope, code_in_scope
+from app.services.scope import code_in_scope
 from app.services.signals import certificate_issued
 
 RENDER_JOB = "certificate.render"
 SERIAL_PATTERN = re.compile(r"^OG-[A-Z2-7]{16}$")
 REASON_MAX = 1000
-BATCH_LEVELS = (AreaLevel.DISTRICT, AreaLevel.STREET, AreaLevel.COMMUNITY)
 
 
 class CertificateError(Exception):
@@ -77,7 +74,7 @@ def new_serial() -> str:
 
 
 # --- issuing -----------------------------------------------------------------------------------------
-def _new_certificate(member: Member, issuers: dict, **values) -> Certificate:
+def new_certificate(member: Member, issuers: dict, **values) -> Certificate:
     """A pending certificate of `member`, added and flushed later by the caller, rendered by its job."""
     if member.grid_code not in issuers:
         issuers[member.grid_code] = issuer_for(member.grid_code)
@@ -92,7 +89,7 @@ def _new_certificate(member: Member, issuers: dict, **values) -> Certificate:
     )
 
 
-def _enqueue_render(certificate: Certificate) -> None:
+def enqueue_render(certificate: Certificate) -> None:
     record_job(RENDER_JOB, key=f"certificate:{certificate.id}", certificate_id=certificate.id)
 
 
@@ -109,7 +106,7 @@ def issue_service_certificate(wish: Wish) -> Certificate | None:
     if wish.status != WishStatus.CONFIRMED or wish.claimed_by_id is None or in_force_for_wish(wish.id):
         return None
     member = db.session.get(Member, wish.claimed_by_id)
-    certificate = _new_certificate(
+    certificate = new_certificate(
         member,
         {},
         kind=CertificateKind.SERVICE,
@@ -120,7 +117,7 @@ def issue_service_certificate(wish: Wish) -> Certificate | None:
     )
     db.session.add(certificate)
     db.session.flush()
-    _enqueue_render(certificate)
+    enqueue_render(certificate)
     return certificate
 
 
@@ -304,148 +301,7 @@ def revoke_certificate(actor, certificate: Certificate, reason) -> Certificate:
     return certificate
 
 
-# --- honour batches ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class BatchScope:
-    """Whose members a batch covers: an area (district, street or community) or a check-in unit."""
-
-    key: str  # "area:<code>" or "unit:<id>"
-    area_code: str
-    unit_id: int | None
-    label: str
-
-    def member_condition(self):
-        if self.unit_id is not None:
-            return Member.unit_id == self.unit_id
-        return under_area(Member.grid_code, self.area_code)
-
-
-def batch_scopes(user) -> list[BatchScope]:
-    """The scopes `user` may start a batch for: areas of the batch levels and units, inside their area."""
-    areas = db.session.scalars(
-        apply_scope(select(Area), Area, user).where(Area.level.in_(BATCH_LEVELS)).order_by(Area.code)
-    )
-    units = db.session.scalars(apply_scope(select(Unit), Unit, user).order_by(Unit.name))
-    return [BatchScope(f"area:{a.code}", a.code, None, f"{a.name} ({a.code})") for a in areas] + [
-        BatchScope(f"unit:{u.id}", u.community_code, u.id, u.name) for u in units
-    ]
-
-
-def resolve_scope(user, key: str) -> BatchScope:
-    for scope in batch_scopes(user):
-        if scope.key == key:
-            return scope
-    raise invalid(_("Choose a unit, community or district from the list."))
-
-
-def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The instants a period of local calendar days covers: [start 00:00, the day after end 00:00)."""
-    return day_start(start), day_end(end)
-
-
-def members_with_hours(scope: BatchScope, start: date, end: date) -> list[tuple[Member, Decimal]]:
-    """Members of the scope and their confirmed service hours in the period, those with hours > 0."""
-    since, until = period_bounds(start, end)
-    hours = func.sum(Wish.hours).label("hours")
-    return [
-        (member, total)
-        for member, total in db.session.execute(
-            select(Member, hours)
-            .join(Wish, Wish.claimed_by_id == Member.id)
-            .where(
-                scope.member_condition(),
-                Wish.status == WishStatus.CONFIRMED,
-                Wish.confirmed_at >= since,
-                Wish.confirmed_at < until,
-            )
-            .group_by(Member.id)
-            .having(hours > 0)
-            .order_by(Member.id)
-        )
-    ]
-
-
-def check_period(start, end) -> None:
-    if not isinstance(start, date) or not isinstance(end, date):
-        raise invalid(_("Give the first and the last day of the period."))
-    if end < start:
-        raise invalid(_("The period ends before it starts."))
-    if end > district_today():
-        raise invalid(_("The period must have ended: its last day is today at the latest."))
-
-
-def start_honour_batch(actor, scope_key: str, start: date, end: date) -> tuple[HonourBatch, int]:
-    """Find or create the batch of this scope and period, add the certificates still missing; (batch, added).
-
-    Audited: the batch created, or run again, with its scope, period and counts.
-    """
-    scope = resolve_scope(actor, scope_key)
-    check_period(start, end)
-    batch, created = _find_or_create_batch(actor, scope, start, end)
-    existing = set(db.session.scalars(select(Certificate.member_id).where(Certificate.batch_id == batch.id)))
-    now, issuers = utcnow(), {}
-    added = [
-        _new_certificate(
-            member,
-            issuers,
-            kind=CertificateKind.HONOUR,
-            batch_id=batch.id,
-            hours=hours,
-            period_start=start,
-            period_end=end,
-            issued_at=now,
-        )
-        for member, hours in members_with_hours(scope, start, end)
-        if member.id not in existing
-    ]
-    db.session.add_all(added)
-    db.session.flush()
-    for certificate in added:
-        _enqueue_render(certificate)
-    batch.requested_by_id, batch.last_run_at = getattr(actor, "id", None), now
-    refresh_batch_progress(batch.id)
-    audit.record(
-        actor,
-        "create" if created else "update",
-        batch,
-        None,
-        {
-            "scope": batch.scope_key,
-            "period_start": start.isoformat(),
-            "period_end": end.isoformat(),
-            "added": len(added),
-            "total": batch.total,
-        },
-    )
-    return batch, len(added)
-
-
-def _find_or_create_batch(actor, scope: BatchScope, start: date, end: date) -> tuple[HonourBatch, bool]:
-    created = False
-    lookup = select(HonourBatch).where(
-        HonourBatch.scope_key == scope.key, HonourBatch.period_start == start, HonourBatch.period_end == end
-    )
-    batch = db.session.scalar(lookup)
-    if batch is None:
-        try:
-            with db.session.begin_nested():  # someone else may be starting the same batch right now
-                batch = HonourBatch(
-                    scope_key=scope.key,
-                    area_code=scope.area_code,
-                    unit_id=scope.unit_id,
-                    period_start=start,
-                    period_end=end,
-                    requested_by_id=getattr(actor, "id", None),
-                )
-                db.session.add(batch)
-            created = True
-        except IntegrityError:
-            batch = db.session.scalar(lookup)
-    # PostgreSQL: two runs of one batch take turns, so neither adds a certificate the other is adding
-    db.session.execute(select(HonourBatch.id).where(HonourBatch.id == batch.id).with_for_update())
-    return batch, created
-
-
+# --- honour batches' progress (the batches themselves: app.services.certificate_batches) ----------------
 def refresh_batch_progress(batch_id: int) -> None:
     """Recount a batch's certificates (total) and those rendered or revoked (done); a recount, never +1."""
     # lock first: a count taken after the lock sees every render committed before it (PostgreSQL)
@@ -462,7 +318,3 @@ def refresh_batch_progress(batch_id: int) -> None:
     batch = db.session.get(HonourBatch, batch_id)
     if batch is not None:
         db.session.refresh(batch)
-
-
-def batch_progress(batch: HonourBatch) -> dict:
-    return {"id": batch.id, "done": batch.done, "total": batch.total, "finished": batch.done >= batch.total}
