@@ -14,6 +14,7 @@ database at once, which is what makes it a race (2 sync workers would allow only
     .venv/bin/python bench/claim_race.py --database-url postgresql://127.0.0.1:5432/DB
     .venv/bin/python bench/claim_race.py --both --database-url postgresql://127.0.0.1:5432/DB
 
+The table shows the machine's 1-minute load average before and after the race (other jobs share it).
 Exit status 1 when a check fails (double claims, unclaimed wishes, errors). The PostgreSQL database's
 tables are all dropped and created anew.
 """
@@ -21,6 +22,7 @@ tables are all dropped and created anew.
 import argparse
 import http.client
 import json
+import os
 import random
 import sys
 import threading
@@ -207,7 +209,9 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
                 f"(is the wishes API there?): {body[:200]}"
             )
         progress(f"{backend}: {members} members racing")
+        load_before = os.getloadavg()[0]  # the machine may be shared: the 1-minute load around the race
         state, seconds = race(base, ids, tokens, timeout)
+        load_after = os.getloadavg()[0]
     problems = verify(url, ids, state)
     total = sum(state.statuses.values())
     row = {
@@ -218,6 +222,7 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         "other": total - state.statuses[200] - state.statuses[409],
         "claims/s": state.statuses[200] / seconds,
         "requests/s": total / seconds,
+        "load": (load_before, load_after),
         "problems": problems,
     }
     for problem in problems:
@@ -253,12 +258,14 @@ def main() -> int:
         return 130
     print(f"\n{args.members} members racing for {args.wishes} wishes")
     print(
-        f"{'database':<12}{'seconds':>9}{'won':>7}{'lost':>7}{'other':>7}{'claims/s':>10}{'requests/s':>12}  result"
+        f"{'database':<12}{'seconds':>9}{'won':>7}{'lost':>7}{'other':>7}{'claims/s':>10}{'requests/s':>12}"
+        f"{'load':>12}  result"
     )
     for r in rows:
+        load = "{:.1f}→{:.1f}".format(*r["load"])
         print(
             f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
-            f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}  {'FAIL' if r['problems'] else 'PASS'}"
+            f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}{load:>12}  {'FAIL' if r['problems'] else 'PASS'}"
         )
     return 1 if any(r["problems"] for r in rows) else 0
 

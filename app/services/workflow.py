@@ -166,12 +166,14 @@ def move(
         values.setdefault("updated_at", now)
     pins = [getattr(model, column) == getattr(subject, column) for column in machine.pinned]
     before = {column: audit.plain(getattr(subject, column)) for column in ("status", *machine.pinned)}
+    mapper = inspect(model)
+    # the table's UPDATE (the ORM's bulk machinery adds nothing here: the engine reads the row back itself)
     statement = (
-        update(model)
+        update(mapper.local_table)
         .where(model.id == subject.id, model.status.in_(transition.sources), *pins, *guard)
-        .values(status=target, **values)
-        .execution_options(synchronize_session=False)
+        .values({mapper.attrs[key].columns[0]: value for key, value in {"status": target, **values}.items()})
     )
+    db.session.flush()  # what is pending counts in the guards, as an autoflush would have made it
     if not _read_back(statement, subject):
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
