@@ -32,6 +32,7 @@ from app.models import (
     Wish,
     WishCategory,
 )
+from app.models.badges import Badge, Printout
 from app.models.callbacks import CallbackTask
 from app.models.certificates import Certificate, HonourBatch
 from app.models.events import Campaign, Event, Supervision
@@ -112,6 +113,12 @@ def init_admin(app: Flask) -> Admin:
         (MemberAdmin, Member, _l("Checked-in members")),
     ]:
         admin.add_view(view(model, db, name=name, category=party))
+    from admin.views.badges import BadgeAdmin, PrintoutAdmin
+
+    admin.add_view(BadgeAdmin(Badge, db, name=_l("Work badges"), category=party, endpoint="badge"))
+    admin.add_view(
+        PrintoutAdmin(Printout, db, name=_l("Station printouts"), category=party, endpoint="printout")
+    )
     from admin.views.compliance import ComplianceView
     from admin.views.responsibility_import import ResponsibilityImportView
     from admin.views.visits import HouseholdAssignmentAdmin, HouseholdVisitAdmin, UnitActivityAdmin

@@ -7,9 +7,22 @@ job, a callback task, webhook deliveries. A script that uses the services withou
 wire_reactions() once; without it, the first signal sent raises `NotWired` rather than skip them.
 """
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
 from app.models.callbacks import CallbackSubject
 from app.models.choices import EventAction
-from app.services import callbacks, certificates, event_sla, events, signals, webhooks, work_sheets
+from app.services import (
+    badges,
+    callbacks,
+    certificates,
+    event_sla,
+    events,
+    printouts,
+    signals,
+    webhooks,
+    work_sheets,
+)
 from app.services.signals import EVENT_TOPICS, certificate_issued, event_changed, wish_changed
 
 
@@ -39,6 +52,12 @@ REACTIONS = (
     (certificate_issued, webhooks.on_certificate_issued),
 )
 
+# what every flush does, whichever interface or script made the change: (session event, listener)
+SESSION_HOOKS = (
+    # a member checked out, moved or deleted, a team place given to someone else or deleted: its badge revoked
+    ("before_flush", badges.revoke_departed),
+)
+
 # what a recorded callback does to its subject: (satisfied, unsatisfied)
 CALLBACK_FOLLOW_UPS = {
     CallbackSubject.WISH: (None, callbacks.reopen_wish_from_task),  # a satisfied wish stays confirmed
@@ -46,7 +65,7 @@ CALLBACK_FOLLOW_UPS = {
 }
 
 # the outbox jobs the services record, each needing a handler in app.jobs
-JOB_KINDS = (certificates.RENDER_JOB, webhooks.DELIVER_JOB, work_sheets.RENDER_JOB)
+JOB_KINDS = (certificates.RENDER_JOB, printouts.RENDER_JOB, webhooks.DELIVER_JOB, work_sheets.RENDER_JOB)
 
 
 def wire_reactions() -> None:
@@ -60,6 +79,9 @@ def wire_reactions() -> None:
         raise RuntimeError(f"no job handler for {missing}")
     for signal, receiver in REACTIONS:
         signal.connect(receiver)  # strong reference; connecting the same receiver again is a no-op
+    for name, listener in SESSION_HOOKS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
     for subject, (satisfied, unsatisfied) in CALLBACK_FOLLOW_UPS.items():
         callbacks.declare_follow_ups(subject, satisfied=satisfied, unsatisfied=unsatisfied)
     signals.mark_wired()

@@ -1,11 +1,11 @@
-"""The public station of each grid (网格红色驿站): no login."""
+"""The public station of each grid (网格红色驿站) and the public check of a work badge: no login."""
 
 from flask import abort, current_app, render_template, session
 from flask_babel import get_locale
 from flask_login import current_user
 
 from app.extensions import cache
-from app.services import stations
+from app.services import badges, stations
 from marketplace.blueprint import bp
 
 
@@ -30,3 +30,13 @@ def render_station(code) -> str:
     if info is None:
         abort(404)
     return render_template("marketplace/station.html", s=info)
+
+
+@bp.get("/verify/badge/<serial>")
+def verify_badge(serial):
+    """Public: is the person at the door who their badge says? Valid, revoked or unknown, the name masked."""
+    info = badges.verification(serial)
+    response = render_template("marketplace/verify_badge.html", info=info, serial=serial[:40])
+    # a revocation must show at once: nobody (browser or proxy) keeps an old answer
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    return (response, 200 if info is not None else 404, headers)

@@ -1,12 +1,14 @@
 """The grid's red station (网格红色驿站): its public page and JSON, what it never shows, its wall poster."""
 
 import re
+import subprocess
 
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Area, Member, Resident, Unit, Wish
+from app.models import Area, Member, Resident, Unit, User, Wish
+from app.models.badges import Printout
 from app.models.choices import WishStatus
 from app.services import stations
 from app.services.coverage import covering_units
@@ -18,6 +20,21 @@ pytestmark = pytest.mark.usefixtures("english")
 GRID = "610404001001001"  # 文汇社区第一网格
 COMMUNITY = GRID[:12]
 UNCOVERED = "610404001001003"  # 文汇社区第三网格: no unit covers it in the demo
+
+
+@pytest.fixture(autouse=True)
+def printout_dir(app, tmp_path):
+    """Each test's printouts go to a folder of its own."""
+    before = app.config.get("PRINTOUT_DIR")
+    app.config["PRINTOUT_DIR"] = str(tmp_path / "printouts")
+    yield tmp_path / "printouts"
+    app.config["PRINTOUT_DIR"] = before
+
+
+def pdf_text(path) -> str:
+    """The PDF's text without white space (titles are letter-spaced, tables wrap)."""
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return re.sub(r"\s+", "", text)
 
 
 def community_phone() -> str:
@@ -157,3 +174,40 @@ def test_visitors_share_a_cached_station_for_a_while(app, client, demo):
         from app.extensions import cache
 
         cache.clear()
+
+
+def test_staff_get_the_station_poster_with_the_grid_name_and_supervision_phone(login_as, printout_dir):
+    staff = login_as("community")
+    grid = db.session.scalar(select(Area).where(Area.code == GRID))
+    details = staff.get(f"/admin/area/details/?id={grid.id}").get_data(as_text=True)
+    assert 'data-station-action="poster"' in details
+    response = staff.post("/admin/printout/poster/", data={"grid": GRID})
+    assert response.status_code == 302
+    printout = db.session.scalar(select(Printout).order_by(Printout.id.desc()))
+    assert printout is not None and printout.status == "ready"  # rendered by its job (in-process here)
+    assert f"/admin/printout/details/?id={printout.id}" in response.headers["Location"]
+    pdf = staff.get(f"/admin/printout/download/?id={printout.id}")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    path = printout_dir / "poster.pdf"
+    path.write_bytes(pdf.data)
+    text = pdf_text(path)
+    assert "文汇社区第一网格" in text
+    assert community_phone() in text
+    assert "网格红色驿站" in text
+    for place in grid_team(GRID):
+        assert place.name in text
+
+
+def test_poster_of_another_area_is_refused(login_as):
+    staff = login_as("grid2")  # the grid worker of 文汇社区第二网格
+    response = staff.post("/admin/printout/poster/", data={"grid": GRID})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Printout.id)) is None
+
+
+def test_resident_and_anonymous_visitors_cannot_ask_for_a_poster(client, login_as):
+    assert client.post("/admin/printout/poster/", data={"grid": GRID}).status_code in (302, 403)
+    resident = login_as("resident")
+    assert resident.post("/admin/printout/poster/", data={"grid": GRID}).status_code == 403
+    assert db.session.scalar(select(Printout.id)) is None
+    assert db.session.scalar(select(User.id).where(User.username == "resident")) is not None

@@ -8,6 +8,7 @@ from wtforms.validators import ValidationError
 
 from admin.base import OneGridModelView
 from admin.scoping import area_filters
+from admin.views.badges import station_extras
 from app.extensions import db
 from app.models import Area, Building, Household, Member, Resident
 from app.models.choices import (
@@ -64,6 +65,7 @@ class AreaAdmin(OneGridModelView):
             "buildings": db.session.scalars(
                 select(Building).where(Building.grid_code == model.code).order_by(Building.name)
             ).all(),
+            **station_extras(model.code),
             "counts": {
                 _("Residents"): count(Resident),
                 _("Households"): count(Household),

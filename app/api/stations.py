@@ -1,16 +1,18 @@
-"""Public, no token: a grid's station (网格红色驿站) as JSON."""
+"""Public, no token: a grid's station (网格红色驿站) as JSON, and the check of a work badge."""
 
 import marshmallow as ma
+from flask import jsonify
 from flask_babel import gettext as _
 
 from app.api import api_blueprint
-from app.api.errors import api_abort
-from app.services import stations
+from app.api.common import UtcDateTime
+from app.api.errors import ErrorSchema, api_abort
+from app.services import badges, stations
 
 bp = api_blueprint(
     "stations",
     __name__,
-    "Public: a grid's red station (team, units, pledges, supervision phone).",
+    "Public: a grid's red station (team, units, pledges, supervision phone), badge checks.",
 )
 
 
@@ -97,6 +99,34 @@ class StationSchema(ma.Schema):
     as_of = ma.fields.Date(required=True, metadata={"description": "the district's date of these figures"})
 
 
+class BadgeGridSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
+class BadgeCheckSchema(ma.Schema):
+    """What anyone may learn from a badge's serial."""
+
+    serial = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": ["valid", "revoked"]})
+    holder = ma.fields.String(required=True, metadata={"description": "masked (王*)"})
+    role = ma.fields.String(required=True, metadata={"description": "the team role, or the member's duties"})
+    grid = ma.fields.Nested(BadgeGridSchema, required=True)
+    unit = ma.fields.String(allow_none=True)
+    issued_on = ma.fields.Date(required=True)
+    revoked_at = UtcDateTime(allow_none=True)
+    verify_url = ma.fields.String(required=True)
+
+
+class UnknownBadgeSchema(ErrorSchema):
+    """A serial never issued: the API's error, plus the status the check page shows."""
+
+    status = ma.fields.String(required=True, metadata={"enum": ["unknown"]})
+    serial = ma.fields.String(
+        required=True, metadata={"description": "the serial asked about (≤ 40 characters)"}
+    )
+
+
 @bp.route("/grids/<code>")
 @bp.response(200, StationSchema)
 @bp.alt_response(404, response="NOT_FOUND")
@@ -107,3 +137,21 @@ def get_station(code):
     if info is None:
         api_abort(404, "not_found", _("No grid has this code."))
     return info
+
+
+@bp.route("/badges/<serial>")
+@bp.response(200, BadgeCheckSchema)
+@bp.alt_response(404, schema=UnknownBadgeSchema, description="No badge with this serial was issued.")
+@bp.doc(security=[])
+def check_badge(serial):
+    """Public, no token: is this work badge in force? `valid` or `revoked`, or 404 `{"status": "unknown"}`."""
+    info = badges.verification(serial)
+    if info is None:
+        message = _("No work badge with this serial has been issued.")
+        response = jsonify(
+            status="unknown", serial=serial[:40], error={"code": "not_found", "message": message}
+        )
+        response.status_code = 404
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return info, 200, {"Cache-Control": "no-store"}

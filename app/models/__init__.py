@@ -2,6 +2,7 @@
 
 from app.models.accounts import ApiToken, AuditLog, LoginSession, User
 from app.models.area import Area
+from app.models.badges import Badge, Printout
 from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "Area",
     "AuditLog",
+    "Badge",
     "Building",
     "CallbackTask",
     "Campaign",
@@ -47,6 +49,7 @@ __all__ = [
     "PartyOrg",
     "Pledge",
     "PrintedSheet",
+    "Printout",
     "Resident",
     "Room",
     "ServiceItem",

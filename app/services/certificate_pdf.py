@@ -150,21 +150,30 @@ def certificate_context(certificate: Certificate) -> dict:
 _prepared = threading.local()  # per thread: Pango's font map is not to be shared between threads
 
 
-def _prepared_styles() -> tuple[FontConfiguration, CSS]:
-    """The font configuration and the parsed certificate.css, made once per thread (again when the file changes)."""
-    path = os.path.join(TEMPLATE_DIR, "certificate.css")
+# the folders of templates/ that render as PDFs, each with its one stylesheet and its own resources
+STYLESHEETS = {"certificates": "certificate.css", "prints": "prints.css"}
+
+
+def _prepared_styles(folder: str) -> tuple[FontConfiguration, CSS]:
+    """The font configuration and the folder's parsed stylesheet, made once per thread (again when the file
+    changes)."""
+    root = os.path.join(PROJECT_ROOT, "templates", folder)
+    path = os.path.join(root, STYLESHEETS[folder])
     mtime = os.stat(path).st_mtime_ns
-    if getattr(_prepared, "mtime", None) != mtime:
+    cached = getattr(_prepared, "styles", {})
+    if folder not in cached or cached[folder][0] != mtime:
         fonts = FontConfiguration()
-        _prepared.styles = (fonts, CSS(filename=path, url_fetcher=CertificateFetcher(), font_config=fonts))
-        _prepared.mtime = mtime
-    return _prepared.styles
+        stylesheet = CSS(filename=path, url_fetcher=CertificateFetcher(root), font_config=fonts)
+        _prepared.styles = {**cached, folder: (mtime, fonts, stylesheet)}
+    return _prepared.styles[folder][1:]
 
 
-def render_html_pdf(html: str) -> bytes:
-    """PDF bytes of certificate HTML, styled by certificate.css, relative links resolved in templates/certificates/."""
-    fonts, stylesheet = _prepared_styles()
-    return HTML(string=html, base_url=TEMPLATE_DIR + os.sep, url_fetcher=CertificateFetcher()).write_pdf(
+def render_html_pdf(html: str, root: str = "certificates") -> bytes:
+    """PDF bytes of HTML from templates/<root>/ (certificates, or the station's prints), styled by that folder's
+    stylesheet, relative links resolved in it and nothing fetched from outside it."""
+    fonts, stylesheet = _prepared_styles(root)
+    folder = os.path.join(PROJECT_ROOT, "templates", root)
+    return HTML(string=html, base_url=folder + os.sep, url_fetcher=CertificateFetcher(folder)).write_pdf(
         stylesheets=[stylesheet], font_config=fonts
     )
 
