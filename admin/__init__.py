@@ -28,6 +28,7 @@ from app.models import (
     SlaPolicy,
     TeamPerson,
     Unit,
+    UnitCoverage,
     User,
     Wish,
     WishCategory,
@@ -113,6 +114,10 @@ def init_admin(app: Flask) -> Admin:
         (MemberAdmin, Member, _l("Checked-in members")),
     ]:
         admin.add_view(view(model, db, name=name, category=party))
+    from admin.views.coverage import CoverageImportView, UnitCoverageAdmin
+
+    admin.add_view(UnitCoverageAdmin(UnitCoverage, db, name=_l("Coverage (包抓)"), category=party))
+    admin.add_view(CoverageImportView(name=_l("Import coverage"), category=party, endpoint="coverage_import"))
     from admin.views.badges import BadgeAdmin, PrintoutAdmin
 
     admin.add_view(BadgeAdmin(Badge, db, name=_l("Work badges"), category=party, endpoint="badge"))

@@ -8,6 +8,7 @@ and tests): {"key", "title", "chart": "pie"|"bar"|"funnel"|"percent", "fields": 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from admin.views.coverage import coverage_section
 from app.models.choices import (
     DISPATCH_STATUS_LABELS,
     EVENT_LEVEL_LABELS,
@@ -112,6 +113,7 @@ def area_sections(figures: dict) -> list[dict]:
         },
         on_time_section(on_time),
         compliance_section(figures["compliance"]),
+        coverage_section(figures["coverage"]),
         {
             "key": "wishes-funnel",
             "title": _("Micro-wishes: how far they got"),

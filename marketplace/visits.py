@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -19,10 +18,11 @@ from app.services.errors import DomainError
 from app.services.masking import mask_name
 from app.services.wish_access import member_for
 from marketplace.blueprint import bp
+from marketplace.forms import SiteForm
 from marketplace.wishes import refused
 
 
-class VisitForm(FlaskForm):
+class VisitForm(SiteForm):
     """One household visit: which household, when (district time), what was talked about and found."""
 
     # any household id passes the form: the service answers for one outside the member's 责任田 (403)

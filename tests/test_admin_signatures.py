@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from app.extensions import db
 from app.models import Member, Unit, User
@@ -15,6 +16,22 @@ from app.services import meetings, worklogs
 from app.services.clock import district_today
 
 pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture
+def demo(demo):
+    """The demo without its own work logs, records and meetings: these tests write theirs."""
+    for table in (
+        "printed_sheet",
+        "work_record",
+        "work_log",
+        "service_item",
+        "meeting_unit",
+        "joint_meeting",
+    ):
+        db.session.execute(sql(f"DELETE FROM {table}"))
+    db.session.commit()
+
 
 GRID, COMMUNITY, OTHER_COMMUNITY = "610404001001001", "610404001001", "610404001002"
 

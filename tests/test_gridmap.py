@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from app.services.clock import district_today
 from app.services.grid_map import MEASURES, geometry
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -69,8 +70,11 @@ def test_each_measure_shows_what_sql_counts_per_grid(login_as, username, measure
         "THEN respond_by ELSE resolve_by END < :now",
         "residents": "SELECT grid_code, count(*) FROM resident WHERE 1 = 1",
         "care_households": "SELECT grid_code, count(*) FROM household WHERE care_tier IN ('warm', 'close')",
+        "covering_units": "SELECT grid_code, count(*) FROM unit_coverage WHERE since <= :today "
+        "AND (until IS NULL OR until >= :today)",
     }
-    expected = per_grid(queries[measure], now=now)
+    params = {"now": now, "today": district_today()} if measure == "covering_units" else {"now": now}
+    expected = per_grid(queries[measure], **params)
     response = login_as(username).get(f"/admin/grid_map/?measure={measure}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import AuditLog, Unit, User
@@ -13,6 +13,22 @@ from app.services.clock import district_today
 from app.services.errors import Conflict, Forbidden, Invalid
 
 pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture
+def demo(demo):
+    """The demo without its own work logs, records and meetings: these tests write theirs."""
+    for table in (
+        "printed_sheet",
+        "work_record",
+        "work_log",
+        "service_item",
+        "meeting_unit",
+        "joint_meeting",
+    ):
+        db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
 
 COMMUNITY, OTHER_COMMUNITY, STREET = "610404001001", "610404001002", "610404001"
 GRID, OTHER_GRID = "610404001001001", "610404001002001"

@@ -5,7 +5,7 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.api.auth import issue_token
 from app.extensions import db
@@ -18,6 +18,22 @@ from app.services.clock import day_start, district_today
 from app.services.errors import Conflict, Forbidden, Invalid
 
 pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture
+def demo(demo):
+    """The demo without its own work logs, records and meetings: these tests write theirs."""
+    for table in (
+        "printed_sheet",
+        "work_record",
+        "work_log",
+        "service_item",
+        "meeting_unit",
+        "joint_meeting",
+    ):
+        db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
 
 GRID, COMMUNITY = "610404001001001", "610404001001"
 

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.api.auth import issue_token
 from app.extensions import db
@@ -15,6 +15,22 @@ from app.services.errors import Conflict, Forbidden, Invalid
 from app.services.users import create_user
 
 pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture
+def demo(demo):
+    """The demo without its own work logs, records and meetings: these tests write theirs."""
+    for table in (
+        "printed_sheet",
+        "work_record",
+        "work_log",
+        "service_item",
+        "meeting_unit",
+        "joint_meeting",
+    ):
+        db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
 
 GRID, OTHER_GRID = "610404001001001", "610404001001002"
 

@@ -21,6 +21,7 @@ MEASURE_LABELS = {
     "overdue_events": _l("Overdue events"),
     "residents": _l("Residents"),
     "care_households": _l("Care-tier households (warm and close care)"),
+    "covering_units": _l("Covering units (包抓); 0: not covered"),
 }
 
 

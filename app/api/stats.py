@@ -12,6 +12,13 @@ bp = api_blueprint("stats", __name__, "Counts of records in the caller's scope."
 STATS_ROLES = STAFF_ROLES + (Role.DEPARTMENT, Role.INTEGRATION)  # not members or residents
 
 
+class CoverageSchema(ma.Schema):
+    """Coverage (包抓) today: the grids of the scope, and those at least one check-in unit covers."""
+
+    grids = ma.fields.Integer(required=True)
+    covered = ma.fields.Integer(required=True)
+
+
 class StatsSchema(ma.Schema):
     """How many of each record the caller's scope holds."""
 
@@ -31,6 +38,11 @@ class StatsSchema(ma.Schema):
         required=True,
         metadata={"description": "events by status"},
     )
+    coverage = ma.fields.Nested(
+        CoverageSchema,
+        required=True,
+        metadata={"description": "grids covered today by at least one check-in unit, of those in scope"},
+    )
     wishes = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.Integer(),
@@ -43,5 +55,5 @@ class StatsSchema(ma.Schema):
 @token_required(*STATS_ROLES)
 @bp.response(200, StatsSchema)
 def get_stats():
-    """Residents, households, rooms, … in the caller's scope; events and wishes by status."""
+    """Residents, households, rooms, … in the caller's scope; events and wishes by status; grid coverage."""
     return scope_counts(current_api_user())

@@ -63,7 +63,12 @@ class Unit(db.Model):
     contact_user = relationship("User")
     pledges: Mapped[list["Pledge"]] = relationship(back_populates="unit")
     members: Mapped[list["Member"]] = relationship(back_populates="unit")
-    coverage = relationship("UnitCoverage", back_populates="unit", passive_deletes=True)
+    coverage = relationship(
+        "UnitCoverage",
+        back_populates="unit",
+        passive_deletes=True,
+        order_by="(UnitCoverage.grid_code, UnitCoverage.since)",
+    )
 
     def __str__(self) -> str:
         return self.name

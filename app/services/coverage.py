@@ -8,6 +8,7 @@ Every figure here is a set-based count (GROUP BY over the area codes' prefixes),
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, distinct, func, or_, select
 
 from app.extensions import db
@@ -92,3 +93,50 @@ def coverage_by_area(level: str, area_code: str | None = None, on: date | None =
         }
         for code, n in sorted(grids.items())
     ]
+
+
+def overlapping(unit_id: int, grid_code: str, since: date, until: date | None, exclude_id: int | None = None):
+    """SQL: the unit's other coverage rows of the grid whose period meets [since, until]."""
+    conditions = [
+        UnitCoverage.unit_id == unit_id,
+        UnitCoverage.grid_code == grid_code,
+        or_(UnitCoverage.until.is_(None), UnitCoverage.until >= since),
+    ]
+    if until is not None:
+        conditions.append(UnitCoverage.since <= until)
+    if exclude_id is not None:
+        conditions.append(UnitCoverage.id != exclude_id)
+    return select(UnitCoverage.id).where(*conditions).limit(1)
+
+
+def coverage_problems(unit: Unit | None, grid_code: str | None, since, until, exclude_id=None) -> dict:
+    """{field: message} of what is wrong with a unit covering a grid over [since, until] (empty: nothing).
+
+    A unit covers grids of the community it checked in to (docs/domain.md#coverage); its periods of one grid
+    do not overlap; a period ends on or after its start."""
+    problems = {}
+    if since is not None and until is not None and until < since:
+        problems["until"] = _("The coverage ends before it starts.")
+    if unit is None or not grid_code:
+        return problems
+    level = db.session.scalar(select(Area.level).where(Area.code == grid_code))
+    if level != AreaLevel.GRID:
+        problems["grid"] = _("The area chosen is not a grid.")
+    elif not grid_code.startswith(unit.community_code):
+        problems["grid"] = _(
+            "A unit covers grids of the community it checked in to (%(community)s).",
+            community=unit.community.name if unit.community is not None else unit.community_code,
+        )
+    elif since is not None and db.session.scalar(overlapping(unit.id, grid_code, since, until, exclude_id)):
+        problems["since"] = _("The unit already covers this grid in part of this period.")
+    return problems
+
+
+def coverage_figures(user, on: date | None = None) -> dict:
+    """The dashboard's coverage: one row per area one level below the user's (streets for the district,
+    communities for a street, grids below), and the total of the user's scope."""
+    prefix = user.scope_prefix
+    by = {None: AreaLevel.STREET, 6: AreaLevel.STREET, 9: AreaLevel.COMMUNITY}.get(
+        None if prefix is None else len(prefix), AreaLevel.GRID
+    )
+    return {"by": str(by), "rows": coverage_by_area(by, prefix, on), "total": coverage(prefix, on)}

@@ -22,6 +22,7 @@ from app.models.events import Dispatch, Event
 from app.models.wishes import WishStep
 from app.services import compliance
 from app.services.clock import day_end, day_start
+from app.services.coverage import coverage_figures
 from app.services.event_sla import on_time_rates
 from app.services.scope import scope_condition
 from app.services.stats import COUNTED, count_in_scope
@@ -163,6 +164,7 @@ def area_figures(user, period: Period, now: datetime | None = None) -> dict:
         "wishes": wish_figures(_where(Wish, user, period)),
         "members": member_figures(_where(Member, user)),
         "compliance": compliance.figures(user),  # today's, whatever the period (app/services/compliance.py)
+        "coverage": coverage_figures(user),  # today's, whatever the period (app/services/coverage.py)
     }
 
 

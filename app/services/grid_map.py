@@ -8,10 +8,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Area, Household, Resident
+from app.models import Area, Household, Resident, UnitCoverage
 from app.models.base import utcnow
 from app.models.choices import OPEN_EVENT_STATUSES, AreaLevel, CareTier
 from app.models.events import Event
+from app.services.clock import local_date
+from app.services.coverage import active_on
 from app.services.dashboard import cached, scope_key
 from app.services.scope import apply_scope, scope_condition
 
@@ -21,6 +23,8 @@ MEASURES = {
     "overdue_events": (Event, lambda now: [Event.status.in_(OPEN_EVENT_STATUSES), Event.due_by < now]),
     "residents": (Resident, lambda now: []),
     "care_households": (Household, lambda now: [Household.care_tier.in_((CareTier.WARM, CareTier.CLOSE))]),
+    # units covering the grid (包抓) on the district's day: 0 marks an uncovered grid
+    "covering_units": (UnitCoverage, lambda now: [active_on(local_date(now))]),
 }
 DEFAULT_MEASURE = "open_events"
 POLYGONS = ("Polygon", "MultiPolygon")

@@ -6,6 +6,7 @@ from app.extensions import db
 from app.models import Area, Building, Enterprise, Facility, Household, Member, Resident, Room, Unit, Wish
 from app.models.choices import AreaLevel, EventStatus, WishStatus
 from app.models.events import Event
+from app.services.coverage import coverage_for
 from app.services.scope import apply_scope
 from app.services.wishes import visible_condition
 
@@ -47,10 +48,11 @@ def event_counts(user) -> dict[str, int]:
 
 
 def scope_counts(user) -> dict:
-    """Residents, households, rooms, … and grids visible to `user`; wishes and events by status."""
+    """Residents, households, rooms, … and grids visible to `user`; wishes and events by status; coverage."""
     counts = {key: count_in_scope(model, user) for key, model in COUNTED.items()}
     counts["grids"] = count_in_scope(Area, user, Area.level == AreaLevel.GRID)
     counts["communities"] = count_in_scope(Area, user, Area.level == AreaLevel.COMMUNITY)
     counts["wishes"] = wish_counts(user)
     counts["events"] = event_counts(user)
+    counts["coverage"] = coverage_for(user)
     return counts

@@ -9,6 +9,7 @@ from app.services.demo.activity import DEMO_WISHES, WISH_CATEGORIES, seed_accoun
 from app.services.demo.areas import seed_areas, seed_matters
 from app.services.demo.common import DEMO_PASSWORDS, GIVEN, SURNAMES
 from app.services.demo.people import seed_party_and_units, seed_people
+from app.services.demo.records import seed_records
 from app.services.demo.team import seed_team
 from app.services.demo.visits import seed_visits
 
@@ -34,3 +35,4 @@ def seed_demo() -> None:
     seed_wishes()
     seed_events()
     seed_visits()
+    seed_records()
