@@ -5,6 +5,7 @@ from collections import OrderedDict
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.helpers import get_mdict_item_or_list
@@ -95,8 +96,6 @@ def run_step(step) -> tuple[bool | None, dict]:
     """Run `step`, a transition through a service that commits; (True, {}) when it was taken,
     (False, field errors) when values did not pass, (REFUSED, {}) when it was refused — rolled back
     and the refusal flashed for the next page."""
-    from flask import flash
-
     try:
         step()
     except Invalid as error:
@@ -107,6 +106,17 @@ def run_step(step) -> tuple[bool | None, dict]:
         flash(error.message, "error")
         return REFUSED, {}
     return True, {}
+
+
+def form_refused(form, error: DomainError, fields: dict[str, str], default: str) -> bool:
+    """A create or edit form whose save a service refused: rolled back, an Invalid's messages on the form's
+    fields (`fields` maps the service's names to the form's; others go on `default`), the refusal flashed.
+    False: Flask-Admin's "not saved", which shows the form again."""
+    db.session.rollback()
+    for key, message in getattr(error, "errors", {}).items():
+        form[fields.get(key, default)].errors.append(message)
+    flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
+    return False
 
 
 class MaskedField(StringField):
@@ -332,10 +342,12 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
         audit.record_deleted(current_user, model)
 
     def handle_view_exception(self, exc):
+        if isinstance(exc, DomainError):  # a service refused a generic save: its message, nothing kept
+            db.session.rollback()
+            flash(exc.message, "error")
+            return True
         if isinstance(exc, IntegrityError):
             db.session.rollback()
-            from flask import flash
-
             flash(
                 _("Nothing was saved: the record is still used by other records, or it duplicates one."),
                 "error",

@@ -146,3 +146,30 @@ def test_a_refusal_with_no_form_or_subject_page_is_a_page_of_the_site(app, demo)
     assert response.status_code == 409
     page = text_of(response)
     assert "此操作现在不可进行。" in page and "无法完成此操作" in page and "site-header" in page
+
+
+def test_the_back_office_maps_a_refusal_of_any_save_once(app, demo):
+    """A service refusing inside one of Flask-Admin's generic saves: its message flashed, the session rolled
+    back, the form shown again ("handled"); a refused create form marks its fields (admin.base.form_refused)."""
+    from flask import get_flashed_messages
+    from wtforms import Form, StringField
+
+    from admin.base import OneGridModelView, form_refused
+    from app.services.errors import Invalid
+
+    class Posted(Form):
+        title = StringField()
+        grid = StringField()
+
+    with app.test_request_context("/admin/wish/new/", method="POST"):
+        assert OneGridModelView.handle_view_exception(None, Conflict("此记录已被他人修改。")) is True
+        form = Posted()
+        form.validate()  # as Flask-Admin has before it saves: the fields' error lists exist
+        assert (
+            form_refused(form, Invalid({"grid_code": "请选择网格。"}), {"grid_code": "grid"}, "title")
+            is False
+        )
+        assert form.grid.errors == ["请选择网格。"]
+        flashed = get_flashed_messages(with_categories=True)
+    assert ("error", "此记录已被他人修改。") in flashed
+    assert any(category == "error" and "请选择网格。" in text for category, text in flashed[1:])

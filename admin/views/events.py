@@ -2,7 +2,6 @@
 
 from flask import abort, flash, redirect, request
 from flask_admin import expose
-from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from admin.base import AREA_STAFF, REFUSED, OneGridModelView, run_step
+from admin.base import AREA_STAFF, REFUSED, OneGridModelView, form_refused, run_step
 from admin.fields import ServiceChoiceField
 from admin.scoping import RowFilter, area_filters
 from admin.views.wishes import person, when
@@ -323,11 +322,7 @@ class EventAdmin(OneGridModelView):
                 campaign_id=form.campaign.data.id if form.campaign.data else None,
             )
         except DomainError as error:
-            db.session.rollback()
-            for key, message in getattr(error, "errors", {}).items():
-                form[REPORT_FIELDS.get(key, "title")].errors.append(message)
-            flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
-            return False
+            return form_refused(form, error, REPORT_FIELDS, "title")
         db.session.commit()  # the service audited the report
         flash(_("Reported. Respond by %(time)s.", time=when(event.respond_by)), "success")
         return event

@@ -6,7 +6,6 @@ The lists' columns and filters are in admin.views.wish_columns.
 from flask import abort, flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -20,7 +19,7 @@ from flask_login import current_user
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
-from admin.base import AREA_STAFF, REFUSED, OneGridModelView, ReferenceView, run_step
+from admin.base import AREA_STAFF, REFUSED, OneGridModelView, ReferenceView, form_refused, run_step
 from admin.display import person, when
 from admin.scoping import area_filters
 from admin.views.wish_columns import (
@@ -47,7 +46,7 @@ from app.models.choices import (
 )
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
 from app.services import wishes
-from app.services.errors import DomainError, Invalid
+from app.services.errors import DomainError
 from app.services.masking import mask_name
 
 # what staff may do to a wish in the back office; cancel, confirm and dispute only for a resident
@@ -206,16 +205,8 @@ class WishAdmin(OneGridModelView):
                 resident_id=form.resident.data.id if form.resident.data else None,
                 publish=bool(form.publish.data),
             )
-        except Invalid as error:
-            db.session.rollback()
-            for key, message in error.errors.items():
-                form[POST_FIELDS.get(key, "title")].errors.append(message)
-            flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
-            return False
         except DomainError as error:
-            db.session.rollback()
-            flash(admin_gettext("Failed to create record. %(error)s", error=error.message), "error")
-            return False
+            return form_refused(form, error, POST_FIELDS, "title")
         db.session.commit()  # the service audited it
         return wish
 
