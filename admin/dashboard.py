@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.views.coverage import coverage_section
+from admin.views.work_dashboard import meetings_section, signatures_section
 from app.models.choices import (
     DISPATCH_STATUS_LABELS,
     EVENT_LEVEL_LABELS,
@@ -114,6 +115,8 @@ def area_sections(figures: dict) -> list[dict]:
         on_time_section(on_time),
         compliance_section(figures["compliance"]),
         coverage_section(figures["coverage"]),
+        signatures_section(figures["signatures"]),
+        meetings_section(figures["meetings"]),
         {
             "key": "wishes-funnel",
             "title": _("Micro-wishes: how far they got"),

@@ -180,3 +180,15 @@ def test_the_units_page_shows_its_service_items(login_as):
     db.session.commit()
     page = text(login_as("community").get(f"/admin/unit/details/?id={unit.id}"))
     assert "助老服务" in page
+
+
+def test_the_dashboard_shows_quiet_grids_entries_awaiting_and_unmet_communities(login_as):
+    from app.services import worklogs as service
+
+    worklogs.write_log(user("grid"), GRID, district_today(), "今天的日志")
+    db.session.commit()
+    figures = service.figures(user("community"))
+    assert figures["logs_awaiting"] == 1 and figures["stale"] == figures["grids"] - 1
+    page = text(login_as("community").get("/admin/"))
+    assert 'data-section="signatures"' in page and 'data-section="meetings"' in page
+    assert meetings.figures(user("community"))["communities"] == 1

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.choices import STAFF_ROLES, AreaLevel, EventLevel, EventSource, EventStatus, Role, WishStatus
 from app.models.events import Dispatch, Event
 from app.models.wishes import WishStep
-from app.services import compliance
+from app.services import compliance, meetings, worklogs
 from app.services.clock import day_end, day_start
 from app.services.coverage import coverage_figures
 from app.services.event_sla import on_time_rates
@@ -165,6 +165,8 @@ def area_figures(user, period: Period, now: datetime | None = None) -> dict:
         "members": member_figures(_where(Member, user)),
         "compliance": compliance.figures(user),  # today's, whatever the period (app/services/compliance.py)
         "coverage": coverage_figures(user),  # today's, whatever the period (app/services/coverage.py)
+        "signatures": worklogs.figures(user),  # today's (app/services/worklogs.py)
+        "meetings": meetings.figures(user),  # the last finished quarter (app/services/meetings.py)
     }
 
 

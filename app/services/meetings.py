@@ -326,3 +326,27 @@ def unmet_count(user, today: date | None = None) -> tuple[tuple[int, int], int]:
     year, quarter = previous_quarter(*quarter_of(today or district_today()))
     inner = communities_without_meeting_query(user, year, quarter).order_by(None).subquery()
     return (year, quarter), db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def figures(user, today: date | None = None) -> dict:
+    """The dashboard's joint-meeting figures: communities, those without a meeting last quarter, open items
+    and those past their due date, in `user`'s scope."""
+    today = today or district_today()
+    quarter, unmet = unmet_count(user, today)
+    communities = db.session.scalar(
+        apply_scope(
+            select(func.count()).select_from(Area).where(Area.level == AreaLevel.COMMUNITY), Area, user
+        )
+    )
+    open_items = apply_scope(
+        select(func.count()).select_from(ServiceItem).where(ServiceItem.status == ServiceItemStatus.OPEN),
+        ServiceItem,
+        user,
+    )
+    return {
+        "quarter": quarter,
+        "communities": communities or 0,
+        "unmet": unmet,
+        "open_items": db.session.scalar(open_items) or 0,
+        "overdue_items": db.session.scalar(open_items.where(ServiceItem.due_on < today)) or 0,
+    }

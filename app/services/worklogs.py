@@ -15,7 +15,7 @@ from app.extensions import db
 from app.ids import parse_id
 from app.models import Area, GridRole
 from app.models.choices import STAFF_ROLES, AreaLevel
-from app.models.worklogs import CONTENT_MAX, SignPlace, SignStatus, WorkLog
+from app.models.worklogs import CONTENT_MAX, SignPlace, SignStatus, WorkLog, WorkRecord
 from app.services import audit, signatures, workflow
 from app.services.clock import district_today
 from app.services.errors import Forbidden, Invalid
@@ -187,3 +187,22 @@ def stale_count(user, today: date | None = None) -> int:
     """How many grids in scope have gone WORKLOG_STALE_DAYS days without a log (the dashboard's figure)."""
     inner = stale_grids_query(user, today).order_by(None).subquery()
     return db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def figures(user, today: date | None = None) -> dict:
+    """The dashboard's 双签字 figures in `user`'s scope: grids, grids without a recent log, entries awaiting."""
+    grids = db.session.scalar(
+        apply_scope(select(func.count()).select_from(Area).where(Area.level == AreaLevel.GRID), Area, user)
+    )
+
+    def awaiting(model) -> int:
+        query = select(func.count()).select_from(model).where(model.status == SignStatus.AWAITING)
+        return db.session.scalar(apply_scope(query, model, user)) or 0
+
+    return {
+        "grids": grids or 0,
+        "stale": stale_count(user, today),
+        "days": stale_days(),
+        "logs_awaiting": awaiting(WorkLog),
+        "records_awaiting": awaiting(WorkRecord),
+    }
