@@ -4,7 +4,7 @@ not found or dropped with a message, never a 500."""
 import pytest
 from flask_admin.model import BaseModelView
 
-from admin.views.events import ACTION_FIELDS as EVENT_ACTIONS
+from admin.views.event_steps import ACTION_FIELDS as EVENT_ACTIONS
 from app.models.choices import WishAction
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -1,27 +1,27 @@
-"""Events (一网统管) in the back office: every event in reach, each role's queue, quick reporting and the ladder."""
+"""Events (一网统管) in the back office: every event in reach, each role's queue, quick reporting and the ladder.
 
-from flask import abort, flash, redirect, request
-from flask_admin import expose
-from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+The lists' columns and filters are in admin.views.event_columns, the steps' page in admin.views.event_steps.
+"""
+
+from flask import abort, flash, request
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
-from flask_admin.helpers import get_redirect_target
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from admin.base import AREA_STAFF, REFUSED, OneGridModelView, form_refused, run_step
+from admin.base import AREA_STAFF, OneGridModelView, form_refused
+from admin.display import person, when
 from admin.fields import ServiceChoiceField
 from admin.scoping import RowFilter, area_filters
-from admin.views.wishes import person, when
+from admin.views.event_columns import EXPORT_FORMATTERS, FORMATTERS, OverdueFilter, level_label, status_label
+from admin.views.event_steps import ACTION_VERBS, ONE_CLICK, EventStepsMixin
 from app.extensions import db
-from app.models import Area, Department, Matter
-from app.models.base import utcnow
+from app.models import Area, Matter
 from app.models.callbacks import CALLBACK_OUTCOME_LABELS
 from app.models.choices import (
     BACK_OFFICE_ROLES,
@@ -30,44 +30,17 @@ from app.models.choices import (
     EVENT_LEVEL_LABELS,
     EVENT_SOURCE_LABELS,
     EVENT_STATUS_LABELS,
-    OPEN_EVENT_STATUSES,
     SLA_DEADLINE_LABELS,
     AreaLevel,
-    DispatchStatus,
     choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
-from app.services import callbacks, workflow
+from app.services import callbacks
 from app.services import events as service
 from app.services.errors import DomainError
 from app.services.event_queues import queue_condition
 from app.services.event_sla import is_overdue, next_deadline
 
-# the values each interface verb asks for (the service validates them)
-ACTION_FIELDS = {
-    "accept": (),
-    "start": ("note",),
-    "escalate": ("reason", "major"),
-    "dispatch": ("departments",),
-    "answer": ("note", "done"),
-    "resolve": ("note",),
-    "verify": ("passed", "note"),
-    "callback": ("satisfied", "note"),
-    "archive": ("score",),
-}
-ACTION_VERBS = {
-    "accept": _l("Accept"),
-    "start": _l("Start work"),
-    "escalate": _l("Escalate"),
-    "dispatch": _l("Dispatch to departments"),
-    "answer": _l("Answer the dispatch"),
-    "resolve": _l("Report resolved"),
-    "verify": _l("Verify on the spot"),
-    "callback": _l("Record the callback"),
-    "archive": _l("Score and archive"),
-}
-# verbs taken with one click (no values to ask for)
-ONE_CLICK = ("accept",)
 # the service's error keys → the report form's fields
 REPORT_FIELDS = {
     "grid_code": "grid",
@@ -80,75 +53,6 @@ REPORT_FIELDS = {
 }
 
 
-def status_label(status) -> str:
-    return str(EVENT_STATUS_LABELS.get(status, status or ""))
-
-
-def level_label(level) -> str:
-    return str(EVENT_LEVEL_LABELS.get(level, level or ""))
-
-
-def _deadline(view, context, event, name, plain: bool = False):
-    deadline = next_deadline(event)
-    if deadline is None:
-        return ""
-    if plain or not is_overdue(event):
-        return when(deadline)
-    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (
-        when(deadline),
-        _("overdue"),
-    )
-
-
-def _title(view, context, event, name):
-    return Markup('<a href="%s">%s</a>') % (view.get_url(".details_view", id=event.id), event.title)
-
-
-FORMATTERS = {
-    "title": _title,
-    "status": lambda v, c, m, n: status_label(m.status),
-    "level": lambda v, c, m, n: level_label(m.level),
-    "source": lambda v, c, m, n: str(EVENT_SOURCE_LABELS.get(m.source, m.source)),
-    "matter": lambda v, c, m, n: m.matter.name if m.matter is not None else "",
-    "reporter": lambda v, c, m, n: person(m.reporter),
-    "major": lambda v, c, m, n: _("Yes") if m.major else "",
-    "due_by": _deadline,
-    **{
-        c: (lambda v, c, m, n: when(getattr(m, n)))
-        for c in (
-            "respond_by",
-            "reply_by",
-            "resolve_by",
-            "created_at",
-            "accepted_at",
-            "replied_at",
-            "resolved_at",
-            "verified_at",
-            "closed_at",
-            "archived_at",
-        )
-    },
-}
-EXPORT_FORMATTERS = {
-    **FORMATTERS,
-    "title": lambda v, c, m, n: m.title,
-    "due_by": lambda v, c, m, n: _deadline(v, c, m, n, plain=True),
-}
-
-
-class OverdueFilter(BaseSQLAFilter):
-    """Open events past the deadline they race now."""
-
-    def __init__(self):
-        super().__init__(Event.due_by, _l("Overdue"), options=[("1", _l("Yes"))])
-
-    def apply(self, query, value, alias=None):
-        return query.filter(Event.status.in_(OPEN_EVENT_STATUSES), Event.due_by < utcnow())
-
-    def operation(self):
-        return admin_lazy_gettext("equals")
-
-
 def _running_campaigns():
     return service.running_campaigns(current_user)
 
@@ -157,7 +61,7 @@ def _admitted_matters():
     return db.session.query(Matter).filter(Matter.admitted.is_(True)).order_by(Matter.category, Matter.code)
 
 
-class EventAdmin(OneGridModelView):
+class EventAdmin(EventStepsMixin, OneGridModelView):
     """Every event the user may read (staff: their area; departments: what was dispatched to them)."""
 
     view_roles = BACK_OFFICE_ROLES
@@ -331,87 +235,6 @@ class EventAdmin(OneGridModelView):
         return (
             self.get_url(".details_view", id=model.id) if is_created else super().get_save_return_url(model)
         )
-
-    # --- transitions ---------------------------------------------------------------------------
-    @expose("/transition/<verb>/", methods=("GET", "POST"))
-    def transition_view(self, verb):
-        """The values an action asks for (GET); the action through the state machine (POST)."""
-        if verb not in ACTION_FIELDS:
-            abort(404)
-        event = self.get_one(request.values.get("id", ""))
-        details_url = self.get_url(".details_view", id=event.id)
-        return_url = get_redirect_target() or details_url
-        values = self._values(verb)
-        errors: dict = {}
-        if verb not in service.interface_actions(current_user, event):
-            flash(self._refusal(event, verb), "error")
-            return redirect(details_url)
-        if request.method == "POST":
-            done, errors = run_step(lambda: self._transition(event, verb, values))
-            if done is REFUSED:
-                return redirect(details_url)
-            if done:
-                flash(
-                    _(
-                        "The event is now “%(status)s” at %(level)s level.",
-                        status=status_label(event.status),
-                        level=level_label(event.level),
-                    ),
-                    "success",
-                )
-                return redirect(return_url)
-        # the departments that may be called in: not those still waiting on this event (the service refuses them)
-        waiting = {d.department_id for d in event.dispatches if d.status == DispatchStatus.PENDING}
-        departments = (
-            [
-                d
-                for d in db.session.scalars(
-                    select(Department).where(Department.active.is_(True)).order_by(Department.code)
-                )
-                if d.id not in waiting
-            ]
-            if verb == "dispatch"
-            else []
-        )
-        if verb == "dispatch" and request.method == "GET" and event.matter.department in departments:
-            values["departments"] = [event.matter.department.code]
-        return self.render(
-            self.transition_template,
-            event=event,
-            verb=verb,
-            verb_label=str(ACTION_VERBS[verb]),
-            fields=ACTION_FIELDS[verb],
-            values=values,
-            errors=errors,
-            departments=departments,
-            return_url=return_url,
-            cancel_url=details_url,
-        )
-
-    @staticmethod
-    def _values(verb: str) -> dict:
-        """The form's values as the service takes them (yes/no boxes as "true"/"false")."""
-        values = {}
-        for field in ACTION_FIELDS[verb]:
-            if field == "departments":
-                values[field] = request.form.getlist("departments")
-            elif field in ("major", "done"):
-                values[field] = "true" if request.form.get(field) else "false"
-            else:
-                values[field] = (request.form.get(field) or "").strip()
-        return values
-
-    @staticmethod
-    def _refusal(event: Event, verb: str) -> str:
-        """Why `verb` is not offered: the machine's own refusal for the first matching step."""
-        return workflow.refusal_of(service.MACHINE, current_user, event, verb) or _(
-            "That step is not possible now."
-        )
-
-    def _transition(self, event: Event, verb: str, values: dict) -> None:
-        """Run one step through the service (which audits it) and commit; errors propagate uncommitted."""
-        service.perform(current_user, event, verb, **values)
-        db.session.commit()
 
     # --- the details page: the timeline ----------------------------------------------------------
     def details_extras(self, model):

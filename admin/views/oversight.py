@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 from admin.base import AREA_STAFF, MANAGERS, OneGridModelView
 from admin.display import when
 from admin.scoping import area_filters
-from admin.views.events import level_label
+from admin.views.event_columns import level_label
 from app.extensions import db
 from app.models import Matter
 from app.models.choices import EVENT_LEVEL_LABELS, SLA_DEADLINE_LABELS, AreaLevel, choices
