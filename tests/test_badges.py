@@ -157,7 +157,9 @@ def test_staff_of_another_area_can_neither_issue_nor_revoke(login_as):
     issue_grid(login_as("community"))
     badge = db.session.scalar(select(Badge))
     other = login_as("grid2")
-    assert other.post("/admin/badge/issue/", data={"grid": GRID}).status_code == 302
+    assert other.post("/admin/badge/issue/", data={"grid": GRID}).status_code == 404
+    assert other.post("/admin/badge/print/", data={"grid": GRID}).status_code == 404
+    assert other.post("/admin/badge/print/", data={"id": badge.id}).status_code == 404
     assert other.get(f"/admin/badge/revoke/?id={badge.id}").status_code == 404
     with pytest.raises(Forbidden):
         badges.issue_grid_badges(user("grid2"), GRID)

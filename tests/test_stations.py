@@ -200,8 +200,8 @@ def test_staff_get_the_station_poster_with_the_grid_name_and_supervision_phone(l
 
 def test_poster_of_another_area_is_refused(login_as):
     staff = login_as("grid2")  # the grid worker of 文汇社区第二网格
-    response = staff.post("/admin/printout/poster/", data={"grid": GRID})
-    assert response.status_code == 302
+    assert staff.post("/admin/printout/poster/", data={"grid": GRID}).status_code == 404
+    assert staff.post("/admin/printout/poster/", data={"grid": "610404001001999"}).status_code == 404
     assert db.session.scalar(select(Printout.id)) is None
 
 

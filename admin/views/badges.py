@@ -19,9 +19,8 @@ from app.ids import parse_id
 from app.models import Area, GridRole, Member
 from app.models.badges import Badge, BadgeStatus, Printout, PrintoutKind, PrintoutStatus
 from app.models.choices import choices
-from app.services import badges, printouts
+from app.services import badges, printouts, stations
 from app.services.certificate_pdf import pdf_response
-from app.services.errors import NotFound
 from app.services.scope import row_in_scope
 
 STATUS_LABELS = {BadgeStatus.VALID: _l("In force"), BadgeStatus.REVOKED: _l("Revoked")}
@@ -65,6 +64,24 @@ def station_extras(grid_code: str) -> dict:
         "printout_status_labels": PRINT_STATUS_LABELS,
         "may_manage_badges": badges.may_manage(current_user, grid_code),
     }
+
+
+def visible(model, value):
+    """The row `value` names when the user may see it; 404 for anything else (text, a huge number, another
+    area's row)."""
+    row_id = parse_id(value)
+    row = db.session.get(model, row_id) if row_id is not None else None
+    if row is None or not row_in_scope(current_user, row):
+        abort(404)
+    return row
+
+
+def visible_grid(code) -> str:
+    """The code of a grid the user may see, or 404."""
+    grid = stations.find_grid(code)
+    if grid is None or not row_in_scope(current_user, grid):
+        abort(404)
+    return grid.code
 
 
 def _label(labels, value) -> str:
@@ -128,56 +145,58 @@ class BadgeAdmin(OneGridModelView):
 
     @expose("/issue/", methods=("POST",))
     def issue_view(self):
-        """Issue the badges a grid still lacks (grid=…), or one person's (member=… or place=…)."""
+        """Issue the badges a grid still lacks (grid=…), or one person's (member=… or place=…); 404 for a
+        grid, member or place that does not exist or lies outside the user's area."""
         user = current_user._get_current_object()
-        code = (request.form.get("grid") or "")[:15]
-        member_id, place_id = parse_id(request.form.get("member")), parse_id(request.form.get("place"))
+        if "member" in request.form:
+            holder = visible(Member, request.form["member"])
+            issue = badges.issue_member_badge
+        elif "place" in request.form:
+            holder = visible(GridRole, request.form["place"])
+            issue = badges.issue_place_badge
+        else:
+            code = visible_grid(request.form.get("grid"))
+            result = {}
+
+            def issue_all():
+                result["issued"] = badges.issue_grid_badges(user, code)
+                db.session.commit()
+
+            if run_step(issue_all)[0]:
+                flash(
+                    ngettext("%(num)d badge issued.", "%(num)d badges issued.", result["issued"]), "success"
+                )
+            return self._back(code)
         result = {}
 
-        def step():
-            if member_id is not None:
-                member = db.session.get(Member, member_id)
-                if member is None or not row_in_scope(user, member):
-                    raise NotFound(_("Not found."))
-                result["badge"], result["new"] = badges.issue_member_badge(user, member)
-            elif place_id is not None:
-                place = db.session.get(GridRole, place_id)
-                if place is None or not row_in_scope(user, place):
-                    raise NotFound(_("Not found."))
-                result["badge"], result["new"] = badges.issue_place_badge(user, place)
-            else:
-                result["issued"] = badges.issue_grid_badges(user, code)
+        def issue_one():
+            result["badge"], result["new"] = issue(user, holder)
             db.session.commit()
 
-        done, _errors = run_step(step)
-        if done and "issued" in result:
-            flash(ngettext("%(num)d badge issued.", "%(num)d badges issued.", result["issued"]), "success")
-        elif done:
+        if run_step(issue_one)[0]:
             badge = result["badge"]
             message = _("Badge %(serial)s issued.") if result["new"] else _("%(serial)s is already in force.")
             flash(message % {"serial": badge.serial}, "success")
             return redirect(self.get_url(".details_view", id=badge.id))
-        elif done is not REFUSED:
-            flash(_("Nothing was issued."), "error")
-        return self._back(code)
+        return self._back(holder.grid_code)
 
     @expose("/print/", methods=("POST",))
     def print_view(self):
         """Ask for a PDF of one badge (id=…) or of every badge in force in a grid (grid=…)."""
         user = current_user._get_current_object()
-        code = (request.form.get("grid") or "")[:15]
-        badge_id = parse_id(request.form.get("id"))
+        if "id" in request.form:
+            badge = self.get_one(request.form["id"])
+            code, ask = badge.grid_code, (lambda: printouts.request_badge(user, badge))
+        else:
+            code = visible_grid(request.form.get("grid"))
+            ask = lambda: printouts.request_grid_badges(user, code)
         result = {}
 
         def step():
-            if badge_id is not None:
-                result["printout"] = printouts.request_badge(user, badges.get_badge(user, badge_id))
-            else:
-                result["printout"] = printouts.request_grid_badges(user, code)
+            result["printout"] = ask()
             db.session.commit()
 
-        done, _errors = run_step(step)
-        if done:
+        if run_step(step)[0]:
             return redirect(self.get_url("printout.details_view", id=result["printout"].id))
         return self._back(code)
 
@@ -244,17 +263,16 @@ class PrintoutAdmin(OneGridModelView):
 
     @expose("/poster/", methods=("POST",))
     def poster_view(self):
-        """Ask for the grid's wall poster; its page follows the rendering."""
+        """Ask for the grid's wall poster; its page follows the rendering (404: no such grid in the area)."""
         user = current_user._get_current_object()
-        code = (request.form.get("grid") or "")[:15]
+        code = visible_grid(request.form.get("grid"))
         result = {}
 
         def step():
             result["printout"] = printouts.request_poster(user, code)
             db.session.commit()
 
-        done, _errors = run_step(step)
-        if done:
+        if run_step(step)[0]:
             return redirect(self.get_url(".details_view", id=result["printout"].id))
         return redirect(_grid_page(code))
 
