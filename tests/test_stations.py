@@ -211,3 +211,23 @@ def test_resident_and_anonymous_visitors_cannot_ask_for_a_poster(client, login_a
     assert resident.post("/admin/printout/poster/", data={"grid": GRID}).status_code == 403
     assert db.session.scalar(select(Printout.id)) is None
     assert db.session.scalar(select(User.id).where(User.username == "resident")) is not None
+
+
+def test_printouts_older_than_a_week_are_removed_with_their_pdfs(login_as, printout_dir):
+    from datetime import timedelta
+
+    from app.jobs.scheduler import run_periodic
+    from app.models.base import utcnow
+
+    staff = login_as("community")
+    staff.post("/admin/printout/poster/", data={"grid": GRID})
+    staff.post("/admin/printout/poster/", data={"grid": GRID})
+    old, new = db.session.scalars(select(Printout).order_by(Printout.id)).all()
+    old_pdf, new_pdf = printout_dir / old.pdf_path, printout_dir / new.pdf_path
+    assert old_pdf.is_file() and new_pdf.is_file()
+    old.created_at = utcnow() - timedelta(days=8)
+    new_id = new.id
+    db.session.commit()
+    assert run_periodic("printout_cleanup") == "printout_cleanup: 1"
+    assert db.session.scalars(select(Printout.id)).all() == [new_id]
+    assert not old_pdf.exists() and new_pdf.is_file()

@@ -7,10 +7,12 @@ under PRINTOUT_DIR and marks the printout ready, once, however often it runs —
 """
 
 import os
+import time
+from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models.badges import Badge, BadgeStatus, Printout, PrintoutKind, PrintoutStatus
@@ -29,6 +31,7 @@ TEMPLATES = {
     PrintoutKind.BADGE: "prints/badges.html",
 }
 RECENT = 6  # printouts listed on a grid's page
+KEEP = timedelta(days=7)  # a printout is made again from the records when needed: older ones go
 
 
 def printout_dir() -> str:
@@ -169,3 +172,27 @@ def recent_printouts(grid_code: str) -> list[Printout]:
             .limit(RECENT)
         )
     )
+
+
+def remove_old_printouts(keep: timedelta = KEEP) -> int:
+    """Delete printouts asked for longer than `keep` ago, with their PDFs, and the half-written files of killed
+    renders (older than an hour); how many printouts were removed."""
+    cutoff = utcnow() - keep
+    old = db.session.execute(select(Printout.id, Printout.pdf_path).where(Printout.created_at < cutoff)).all()
+    directory = printout_dir()
+    for _id, name in old:
+        path = os.path.join(directory, name) if name else None
+        if path and os.path.isfile(path):
+            os.unlink(path)
+    if old:
+        db.session.execute(delete(Printout).where(Printout.id.in_([row.id for row in old])))
+    if os.path.isdir(directory):
+        stale = time.time() - 3600
+        for entry in os.scandir(directory):
+            if (
+                entry.name.startswith(".printout-")
+                and entry.name.endswith(".tmp")
+                and entry.stat().st_mtime < stale
+            ):
+                os.unlink(entry.path)
+    return len(old)
