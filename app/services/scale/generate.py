@@ -11,6 +11,7 @@ from app.models import Area, Department, Matter, WishCategory
 from app.services.demo import seed_matters
 from app.services.scale import areas, census, events, party, teams, wishes
 from app.services.scale import visits as scale_visits
+from app.services.scale import worklogs as scale_worklogs
 from app.services.scale.bulk import Writer, clear_all
 from app.services.scale.presets import Preset
 
@@ -51,7 +52,7 @@ def generate(
     created = now - timedelta(days=400)
     rng = {
         part: random.Random(f"{seed}:{part}")
-        for part in ("areas", "census", "party", "wishes", "events", "visits")
+        for part in ("areas", "census", "party", "wishes", "events", "visits", "worklogs")
     }
 
     _reference_data(created)
@@ -81,6 +82,7 @@ def generate(
     teams.build_coverage(writer, grids, units, rng["party"], as_of, created)
     scale_visits.build_visits(writer, members, rng["visits"], as_of)  # after the members are written
     scale_visits.build_activities(writer, units, rng["visits"], as_of)
+    scale_worklogs.build_worklogs(writer, grids, staff, members, rng["worklogs"], as_of)
     writer.finish()
     return now
 
