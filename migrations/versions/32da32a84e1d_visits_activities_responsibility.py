@@ -163,9 +163,12 @@ def _drop_hand_typed_dates():
         op.execute("ALTER TABLE member DROP COLUMN last_household_visit_on")
         op.drop_index("ix_unit_last_visit_on", table_name="unit")
         op.execute("ALTER TABLE unit DROP COLUMN last_visit_on")
-        op.execute(
-            'ALTER TABLE unit ADD COLUMN contact_user_id INTEGER CONSTRAINT fk_unit_contact_user_id_user REFERENCES "user" (id)'
-        )
+        # a downgrade on SQLite leaves the column in place (see downgrade): then it is there already
+        if "contact_user_id" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("unit")}:
+            op.execute(
+                "ALTER TABLE unit ADD COLUMN contact_user_id INTEGER "
+                'CONSTRAINT fk_unit_contact_user_id_user REFERENCES "user" (id)'
+            )
         op.create_index("ix_unit_contact_user_id", "unit", ["contact_user_id"], unique=False)
         return
     with op.batch_alter_table("member", schema=None) as batch_op:
@@ -278,6 +281,7 @@ def downgrade():
     if op.get_bind().dialect.name == "sqlite":
         # plain ALTERs for the reason given in _drop_hand_typed_dates; SQLite cannot drop a column holding a
         # foreign key without copying the table, so unit.contact_user_id stays (unused by the older code)
+        op.drop_index("ix_unit_contact_user_id", table_name="unit")
         op.execute("ALTER TABLE unit ADD COLUMN last_visit_on DATE")
         op.create_index("ix_unit_last_visit_on", "unit", ["last_visit_on"], unique=False)
         op.execute("ALTER TABLE member ADD COLUMN last_household_visit_on DATE")
