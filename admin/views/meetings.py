@@ -24,7 +24,8 @@ from app.services.scope import apply_scope, area_choices
 ITEM_ROWS = 5  # empty item rows on the new-meeting page
 LABELS = {
     **OneGridModelView.column_labels,
-    "held_on": _l("Held on"),
+    "held_on": _l("Meeting date"),
+    "recorded_by": _l("Meeting recorded by"),
     "title": _l("Title"),
     "minutes": _l("Minutes"),
     "units": _l("Attending units"),
@@ -167,7 +168,7 @@ def follow_forms(view, item) -> Markup:
                 Markup(" required") if drop else "",
                 "danger" if drop else "success",
                 verb,
-                _("Drop") if drop else _("Done"),
+                _("Drop") if drop else _("Mark done"),
             )
         )
     return Markup("").join(forms)

@@ -35,6 +35,7 @@ LABELS = {
     "note": _l("Note"),
     "kind": _l("Sheet"),
     "revision": _l("Revision"),
+    "created_at": _l("Created"),
     "rendered_at": _l("Rendered"),
 }
 
@@ -69,6 +70,7 @@ FORMATTERS = {
     "content": lambda v, c, m, n: m.content if len(m.content) <= 80 else m.content[:80] + "…",
     "month": lambda v, c, m, n: f"{m.month:%Y-%m}",
     "member": lambda v, c, m, n: m.member.name if m.member is not None else "",
+    "created_at": lambda v, c, m, n: when(m.created_at),
 }
 EXPORT_FORMATTERS = {
     **FORMATTERS,
@@ -127,7 +129,7 @@ class WorkLogAdmin(SignedEntryAdmin):
     """A grid's work log: newest first, with both signatures; written and edited through the service."""
 
     column_list = ("grid", "log_date", "content", "status", "captain", "leader", "author")
-    column_details_list = ("grid", "log_date", "content", "status", "author", "created_at", "updated_at")
+    column_details_list = ("grid", "log_date", "content", "status", "author", "created_at")
     column_export_list = column_list
     column_sortable_list = (("grid", "grid_code"), "log_date", "status")
     column_default_sort = ("log_date", True)

@@ -22,7 +22,7 @@ class ServiceItemStatus(StrEnum):
 
 
 SERVICE_ITEM_STATUS_LABELS = {
-    ServiceItemStatus.OPEN: _l("Open"),
+    ServiceItemStatus.OPEN: _l("Not yet done"),
     ServiceItemStatus.DONE: _l("Done"),
     ServiceItemStatus.DROPPED: _l("Dropped"),
 }
