@@ -14,6 +14,7 @@ cleared. Targets: the figures and the overdue-members list < 300 ms cold; the me
     .venv/bin/python bench/compliance.py                                  # temporary SQLite file, weicheng
     .venv/bin/python bench/compliance.py --sqlite /tmp/scale.db           # reuse (or create) this file
     .venv/bin/python bench/compliance.py --database-url postgresql://127.0.0.1:5432/DB   # ALL TABLES DROPPED
+    .venv/bin/python bench/compliance.py --database-url postgresql://127.0.0.1:5432/DB --reuse   # seeded before
 
 Exit status 1 when an answer is wrong (a list that disagrees with the figures), 2 when a target is missed.
 """
@@ -159,6 +160,11 @@ def main() -> int:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database-url", help=common.DATABASE_URL_HELP)
     where.add_argument("--sqlite", help="a SQLite file to reuse (seeded first when it holds no district)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --database-url: keep a district seeded by an earlier run instead of dropping it",
+    )
     parser.add_argument("--preset", default="weicheng", choices=("weicheng", "xingping", "small"))
     parser.add_argument("--repeat", type=int, default=5, help="cold and warm runs of each case")
     args = parser.parse_args()
@@ -171,7 +177,7 @@ def main() -> int:
             with app.app_context():
                 from app.extensions import db
 
-                prepare(args.preset, fresh=not args.sqlite)
+                prepare(args.preset, fresh=not (args.sqlite or args.reuse))
                 dialect = db.engine.dialect.name
                 rows = measure(app, args.repeat)
     except BenchFailure as failure:

@@ -219,9 +219,23 @@ def overdue_units(user, today: date | None = None, area: str | None = None, limi
     return [OverdueUnit(*row) for row in db.session.execute(query)]
 
 
-def household_rows(today: date, *conditions, order_overdue_first: bool = True):
-    """A select() of open assignments under `conditions` with their household's last visit and member."""
-    last = last_visit_on().label("last")
+def household_rows(today: date, *conditions, overdue_only: bool = False, grouped: bool = False):
+    """A select() of open assignments under `conditions` with their household's last visit and member, the
+    longest behind first.
+
+    `grouped`: the last visits come from one grouped pass over the visits' index, joined — cheaper for a whole
+    district's list than a correlated MAX per row (which a member's few households prefer).
+    """
+    if grouped:
+        latest = (
+            select(HouseholdVisit.household_id, func.max(HouseholdVisit.visited_on).label("last"))
+            .where(HouseholdVisit.household_id.is_not(None))
+            .group_by(HouseholdVisit.household_id)
+            .subquery()
+        )
+        last = latest.c.last
+    else:
+        last = last_visit_on().label("last")
     query = (
         select(
             HouseholdAssignment.id,
@@ -244,8 +258,12 @@ def household_rows(today: date, *conditions, order_overdue_first: bool = True):
         .outerjoin(Compound, Compound.id == Building.compound_id)
         .where(open_assignment(), *conditions)
     )
-    order = func.coalesce(last, HouseholdAssignment.starts_on)
-    return query.order_by(order if order_overdue_first else order.desc(), HouseholdAssignment.id)
+    if grouped:
+        query = query.outerjoin(latest, latest.c.household_id == HouseholdAssignment.household_id)
+    base = func.coalesce(last, HouseholdAssignment.starts_on)
+    if overdue_only:
+        query = query.where(base < today - timedelta(days=interval_days()))
+    return query.order_by(base, HouseholdAssignment.id)
 
 
 def as_household_due(row, today: date) -> HouseholdDue:
@@ -271,7 +289,12 @@ def overdue_households(user, today: date | None = None, area: str | None = None,
     """Overdue households of every 责任田 in the user's scope, the longest behind first."""
     today = today or district_today()
     query = household_rows(
-        today, overdue_condition(today), *_area_condition(HouseholdAssignment.grid_code, user, area)
+        today,
+        *_area_condition(HouseholdAssignment.grid_code, user, area),
+        overdue_only=True,
+        # PostgreSQL: one grouped pass beats 2 × 4,600 correlated MAXes (181 → 122 ms at Weicheng);
+        # SQLite: the other way round (64 → 134 ms), its correlated MAX is a cheap index probe
+        grouped=db.session.get_bind().dialect.name == "postgresql",
     )
     if limit is not None:
         query = query.limit(limit)
