@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Campaign, Member, User, Wish
 from app.models.choices import Role, WishStatus
+from app.services import certificate_batches as batches
 from app.services import certificates, clock
 from app.services import event_intake as events
 from app.services.dashboard import parse_period
@@ -112,16 +113,16 @@ def test_a_new_member_checks_in_on_the_district_date(demo, app, monkeypatch, at,
 # --- certificates: a period must have ended; its days are the district's ------------------------
 def test_a_period_may_end_on_the_district_today_but_not_later(demo, at):
     at(UTC_YESTERDAY)
-    certificates.check_period(date(2026, 1, 1), SHANGHAI_TODAY)
+    batches.check_period(date(2026, 1, 1), SHANGHAI_TODAY)
     with pytest.raises(certificates.CertificateError, match="must have ended"):
-        certificates.check_period(date(2026, 1, 1), date(2026, 12, 3))
+        batches.check_period(date(2026, 1, 1), date(2026, 12, 3))
 
 
 def test_under_utc_the_period_may_not_end_on_shanghais_today(demo, at, utc_district):
     at(UTC_YESTERDAY)
-    certificates.check_period(date(2026, 1, 1), UTC_TODAY)
+    batches.check_period(date(2026, 1, 1), UTC_TODAY)
     with pytest.raises(certificates.CertificateError, match="must have ended"):
-        certificates.check_period(date(2026, 1, 1), SHANGHAI_TODAY)
+        batches.check_period(date(2026, 1, 1), SHANGHAI_TODAY)
 
 
 def test_a_period_counts_the_hours_confirmed_on_its_days_in_the_district(demo):
@@ -129,10 +130,10 @@ def test_a_period_counts_the_hours_confirmed_on_its_days_in_the_district(demo):
     wish = db.session.scalars(select(Wish).where(Wish.status == WishStatus.CONFIRMED)).first()
     wish.confirmed_at, wish.hours = UTC_YESTERDAY, Decimal(2)
     db.session.commit()
-    scope = certificates.resolve_scope(_user("community"), "area:610404001001")
+    scope = batches.resolve_scope(_user("community"), "area:610404001001")
 
     def hours_on(day: date) -> Decimal:
-        found = dict(certificates.members_with_hours(scope, day, day))
+        found = dict(batches.members_with_hours(scope, day, day))
         return sum((h for m, h in found.items() if m.id == wish.claimed_by_id), Decimal(0))
 
     assert hours_on(SHANGHAI_TODAY) == Decimal(2) and hours_on(UTC_TODAY) == 0
