@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
 from admin.base import MANAGERS, AccessMixin, OneGridModelView
+from admin.labels import LABELS
 from admin.scoping import RowFilter, ScopedAjaxLoader, area_filters
 from app.extensions import db
 from app.ids import parse_id
@@ -31,6 +32,7 @@ class UnitCoverageAdmin(OneGridModelView):
     """Which grids each unit covers, and since when; reached from the unit's page."""
 
     column_list = ("unit", "grid", "since", "until", "note")
+    column_labels = {**LABELS, "since": _l("Covered since"), "until": _l("Covered until")}
     column_sortable_list = ("grid_code", "since", "until")
     column_default_sort = "grid_code"
     form_columns = ("unit", "grid", "since", "until", "note")
