@@ -206,3 +206,31 @@ def figures(user, today: date | None = None) -> dict:
         "logs_awaiting": awaiting(WorkLog),
         "records_awaiting": awaiting(WorkRecord),
     }
+
+
+def awaiting_signature(user, model=WorkLog, limit: int = 100) -> list:
+    """Entries (work logs, or `model` WorkRecord) of the grids where `user` holds a signing place that still
+    await a signature `user` may give, oldest first."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return []
+    rows = db.session.scalars(
+        select(model)
+        .where(
+            model.status == SignStatus.AWAITING,
+            model.grid_code.in_(signer_grids(user)),
+            or_(model.captain_signer_id.is_(None), model.leader_signer_id.is_(None)),
+            or_(model.captain_signer_id.is_(None), model.captain_signer_id != user.id),
+            or_(model.leader_signer_id.is_(None), model.leader_signer_id != user.id),
+        )
+        .order_by(model.id)
+        .limit(limit)
+    )
+    return [entry for entry in rows if signatures.SIGN in signatures.actions(_machine_of(model), user, entry)]
+
+
+def _machine_of(model):
+    if model is WorkLog:
+        return MACHINE
+    from app.services import work_records  # it imports this module
+
+    return work_records.MACHINE
