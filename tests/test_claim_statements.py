@@ -1,0 +1,167 @@
+"""What one claim costs the database: the SQL statements of a claim, counted, through the service and the API.
+
+Counted is every statement SQLAlchemy sends through a cursor (its `before_cursor_execute` event): the
+queries, flushes, lazy loads and the reactions' reads and writes alike. Not counted are what the driver
+and the pool do around them: BEGIN and COMMIT (psycopg and sqlite3 send those themselves) and the
+pool's pre-ping of a connection. A claim must stay under 8 statements on SQLite and on PostgreSQL; each
+test also names the statements it expects, one by one, so a query added anywhere on the way fails it.
+"""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import AuditLog, User, Wish, WishStep
+from app.models.choices import WishStatus
+from app.services import wishes as service
+from app.services.masking import mask_name
+from app.services.tokens import issue_token, user_for_token
+from app.services.users import create_user
+
+GRID = "610404001001001"  # the demo member's grid
+CEILING = 8  # issue 12: a claim costs fewer statements than this
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+@contextmanager
+def statements():
+    """The statements sent to the database within the block, as a list (filled as they are sent)."""
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def shape(statement: str) -> str:
+    """What a statement does and to which table: "select wish", "update wish", "insert audit_log" …"""
+    text = " ".join(statement.split()).lower()
+    verb = text.split(" ", 1)[0]
+    if verb == "select":
+        table = re.search(r"\bfrom \"?(\w+)", text).group(1)
+        return f"select {table}" + (" for update" if text.endswith("for update") else "")
+    table = re.search(r"^(?:update|insert into|delete from) \"?(\w+)", text).group(1)
+    # an UPDATE that reads its row back says so (an INSERT's RETURNING of its new id depends on the driver)
+    return f"{verb} {table}" + (" returning" if verb == "update" and " returning " in text else "")
+
+
+def locks_member() -> list[str]:
+    """PostgreSQL locks the member's row first (the claim limit); SQLite's one writer needs no lock."""
+    return [] if db.engine.dialect.name == "sqlite" else ["select member for update"]
+
+
+@pytest.fixture
+def racer(demo):
+    """A second checked-in member of the demo community, with a bearer token (raw)."""
+    user = create_user("racer", "member", "a-long-password", area_code=GRID, name="赵立新")
+    raw, _expires = issue_token(user)
+    db.session.commit()
+    return raw
+
+
+def published_wish(title: str = "陪老人去医院复查") -> int:
+    return db.session.scalar(select(Wish.id).where(Wish.title == title, Wish.status == WishStatus.PUBLISHED))
+
+
+def test_a_claim_through_the_api_costs_fewer_than_8_statements(client, racer):
+    wish_id = published_wish()
+    db.session.remove()  # nothing of the test's own session helps the request
+
+    # from the request's first byte to its answer: authentication, the wish, the step, its history and
+    # audit rows, the reactions (the webhook's subscribers), the commit and the answer
+    with statements() as sent:
+        response = client.post(
+            f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {racer}"}
+        )
+
+    assert response.status_code == 200, response.get_json()
+    assert [shape(s) for s in sent] == [
+        "select api_token",  # the token, its user and the user's member profile, joined
+        "select wish",  # the wish with its category, people and history, joined
+        *locks_member(),
+        "update wish returning",  # the conditional UPDATE … WHERE status IN (…), read back
+        "insert wish_step",  # the history row
+        "insert audit_log",  # the audit row
+        "select webhook_endpoint",  # the webhook reaction: does anyone subscribe to wish.claimed?
+    ]
+    assert len(sent) < CEILING
+    # the answer, built without reading again, is the claimed wish with its whole history
+    body = response.get_json()
+    assert body["status"] == WishStatus.CLAIMED
+    assert body["claimed_by"] == mask_name("赵立新")
+    assert [step["action"] for step in body["history"]] == ["post", "publish", "claim"]
+    assert body["history"][-1]["actor"] == mask_name("赵立新")
+    assert body["actions"] == ["release", "complete"]
+    # and the database holds what the answer says, the step and its audit row once each
+    wish = db.session.get(Wish, wish_id)
+    assert wish.status == WishStatus.CLAIMED and wish.claimed_by.name == "赵立新"
+    assert db.session.scalars(select(WishStep.action).where(WishStep.wish_id == wish_id)).all()[-1] == "claim"
+    entry = db.session.scalars(select(AuditLog).where(AuditLog.object_id == str(wish_id))).one()
+    assert entry.channel == "api"
+    assert entry.before == {"status": "published"}
+    assert entry.after["status"] == "claimed" and entry.after["step"] == "claim"
+    assert entry.after["claimed_by_id"] == wish.claimed_by_id
+
+
+def test_a_lost_claim_through_the_api_costs_2_statements(client, racer):
+    wish_id = db.session.scalar(select(Wish.id).where(Wish.status == WishStatus.CLAIMED))
+    db.session.remove()
+
+    with statements() as sent:
+        response = client.post(
+            f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {racer}"}
+        )
+
+    assert response.status_code == 409
+    assert [shape(s) for s in sent] == ["select api_token", "select wish"]
+
+
+def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):
+    wish_id = published_wish()
+    db.session.remove()
+    # the user as the interfaces hand it over (the API's token lookup; the site's session lookup alike
+    # loads the member profile with the user), the wish bare, as `db.session.get` gives it
+    user = user_for_token(racer)
+    wish = db.session.get(Wish, wish_id)
+
+    # from the service call to the commit: the step, its history and audit rows, every reaction
+    with statements() as sent:
+        service.claim_wish(user, wish)
+        db.session.commit()
+
+    assert [shape(s) for s in sent] == [
+        *locks_member(),
+        "update wish returning",
+        "insert wish_step",
+        "insert audit_log",
+        # the webhook reaction's payload names the category and the person helped, not loaded with the
+        # bare wish; then it asks who subscribes
+        "select wish_category",
+        "select resident",
+        "select webhook_endpoint",
+    ]
+    assert len(sent) < CEILING
+    assert db.session.get(Wish, wish_id).status == WishStatus.CLAIMED
+
+
+def test_the_member_profile_comes_with_the_token_and_is_asked_for_once(racer):
+    db.session.remove()
+    with statements() as sent:
+        user = user_for_token(racer)
+        member = service.member_for(user)
+        assert service.member_for(user) is member
+    assert len(sent) == 1
+    assert member is not None and member.name == "赵立新"
+    resident = db.session.scalar(select(User).where(User.username == "resident"))
+    raw, _expires = issue_token(resident)
+    db.session.commit()
+    assert service.member_for(user_for_token(raw)) is None
