@@ -62,7 +62,7 @@ def test_home_page_counts_grids_units_and_members(client, demo):
     numbers = {label: int(n) for n, label in re.findall(r"<strong>(\d+)</strong><span>([^<]+)</span>", page)}
     assert numbers["grids"] == 11
     assert numbers["check-in units"] == 6
-    assert numbers["checked-in members"] == 11 * 3 + 1  # three per grid, plus the demo member account
+    assert numbers["checked-in members"] == 11 * 3 + 2  # three per grid, plus the demo member and captain
 
 
 def test_home_page_invites_visitors_to_register_or_log_in(client, demo):

@@ -53,12 +53,7 @@ def create_token(credentials):
     try:
         user = check_credentials(credentials["username"], credentials["password"])
     except TooManyFailedLogins as exc:
-        api_abort(
-            429,
-            "too_many_attempts",
-            _("Too many wrong passwords for this account; try again later."),
-            headers={"Retry-After": str(exc.retry_after)},
-        )
+        api_abort(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
     if user is None:
         api_abort(401, "invalid_credentials", _("Wrong username or password, or the account is disabled."))
     raw, expires_at = issue_token(user)

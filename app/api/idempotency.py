@@ -15,7 +15,6 @@ from functools import wraps
 
 import marshmallow as ma
 from flask import Response, g, request
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -110,18 +109,8 @@ def _answer_once(user_id: int, key: str, body, run) -> Response:
     print_ = service.fingerprint(request.method, request.path, list(body))
     try:
         row = service.reserve(user_id, key, request.method, request.path[:255], print_)
-    except service.KeyReused:
-        api_abort(
-            422,
-            "idempotency_key_reused",
-            _("This Idempotency-Key was first sent with another request; use a new key for a new request."),
-        )
-    except service.KeyBusy:
-        api_abort(
-            409,
-            "idempotency_in_progress",
-            _("A request with this Idempotency-Key is being processed; try again shortly."),
-        )
+    except (service.KeyReused, service.KeyBusy) as refusal:
+        api_abort(refusal.status, refusal.code, refusal.message)
     if row.status_code is not None:
         return Response(
             row.response_body,

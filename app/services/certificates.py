@@ -26,6 +26,7 @@ from app.models.choices import STAFF_ROLES, Role, WishAction, WishStatus
 from app.services import audit
 from app.services.certificate_pdf import district_name, render_certificate_pdf, verify_url
 from app.services.clock import local_date
+from app.services.errors import DomainError
 from app.services.masking import mask_name
 from app.services.outbox import record_job
 from app.services.scope import code_in_scope
@@ -36,17 +37,15 @@ SERIAL_PATTERN = re.compile(r"^OG-[A-Z2-7]{16}$")
 REASON_MAX = 1000
 
 
-class CertificateError(Exception):
-    """A certificate action was refused; `message` says why."""
+class CertificateError(DomainError):
+    """A certificate action was refused; `message` says why (409 unless `status` says otherwise)."""
 
     status = 409
     code = "state_conflict"
 
     def __init__(self, message: str, status: int | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, code)
         self.status = status or self.status
-        self.code = code or self.code
 
 
 def invalid(message: str) -> CertificateError:

@@ -23,6 +23,7 @@ from app.models.wishes import WishStep
 from app.services import compliance, meetings, worklogs
 from app.services.clock import day_end, day_start
 from app.services.coverage import coverage_figures
+from app.services.errors import DomainError
 from app.services.event_sla import on_time_rates
 from app.services.scope import scope_condition
 from app.services.stats import COUNTED, count_in_scope
@@ -44,8 +45,11 @@ ON_TIME_BY = {None: "street", 6: "street", 9: "community", 12: "grid", 15: "grid
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 
 
-class PeriodError(ValueError):
-    """A date filter that cannot be understood; the message says why, in the user's language."""
+class PeriodError(DomainError, ValueError):
+    """A date filter that cannot be understood; the message says why, in the user's language: HTTP 422."""
+
+    status = 422
+    code = "validation_error"
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,9 @@
 Every interface maps a `DomainError` once, by its `status`, `code` and `message` (the API's
 `commit_or_abort`, the back office's `run_step`, the site's pages); services raise nothing else
 for a refusal the user should read.
+Refusals particular to one service are kinds of it too (CertificateError, UserError, WebhookError,
+PeriodError, TooManyFailedLogins, the idempotency keys' KeyReused and KeyBusy), so a caller that does not
+handle them specially still maps them.
 """
 
 

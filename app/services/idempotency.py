@@ -12,22 +12,40 @@ import json
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.base import aware, utcnow
 from app.models.idempotency import IdempotentRequest
+from app.services.errors import DomainError
 
 ATTEMPTS = 3  # a twin that keeps failing (and so frees the key) is waited for this often, then refused
 
 
-class KeyReused(Exception):
+class KeyReused(DomainError):
     """The key was first sent with another request: HTTP 422, as the draft says."""
 
+    status = 422
+    code = "idempotency_key_reused"
 
-class KeyBusy(Exception):
+    def __init__(self, key: str):
+        super().__init__(
+            _("This Idempotency-Key was first sent with another request; use a new key for a new request.")
+        )
+        self.key = key
+
+
+class KeyBusy(DomainError):
     """Concurrent requests under the key keep failing; the client should try again: HTTP 409."""
+
+    status = 409
+    code = "idempotency_in_progress"
+
+    def __init__(self, key: str):
+        super().__init__(_("A request with this Idempotency-Key is being processed; try again shortly."))
+        self.key = key
 
 
 def ttl() -> timedelta:

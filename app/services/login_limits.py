@@ -4,23 +4,26 @@ import math
 import time
 
 from flask import current_app
+from flask_babel import gettext as _
 from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter, RateLimiter
 
 from app.models import User
 from app.models.accounts import sha256_hex
+from app.services.errors import Limited
 from app.services.users import authenticate
 
 NAMESPACE = "onegrid-login-failures"
 
 
-class TooManyFailedLogins(Exception):
+class TooManyFailedLogins(Limited):
     """The account had too many wrong passwords lately; no password is checked for `retry_after` seconds."""
 
     def __init__(self, retry_after: int):
-        super().__init__(f"retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__(
+            _("Too many wrong passwords for this account; try again later."), retry_after, "too_many_attempts"
+        )
 
 
 def check_credentials(username: str, password: str) -> User | None:

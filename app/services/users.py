@@ -7,6 +7,7 @@ from app.extensions import db
 from app.models import Area, Department, Member, Resident, User
 from app.models.choices import AREA_LEVEL_LABELS, ROLE_AREA_LEVEL, ROLE_LABELS, Role
 from app.services.clock import district_today
+from app.services.errors import DomainError
 from app.services.sessions import end_all_sessions
 from app.services.tokens import revoke_tokens
 
@@ -14,8 +15,11 @@ MIN_PASSWORD_LENGTH = 8  # OWASP ASVS 2.1.1; no composition rules (2.1.9)
 MAX_PASSWORD_LENGTH = 128
 
 
-class UserError(ValueError):
-    """A user could not be created; the message says why, for the person typing."""
+class UserError(DomainError, ValueError):
+    """A user could not be created or changed; the message says why, for the person typing: HTTP 422."""
+
+    status = 422
+    code = "validation_error"
 
 
 def check_password_policy(password: str) -> None:

@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models.base import aware, utcnow
 from app.models.webhooks import URL_MAX, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.services import audit
+from app.services.errors import DomainError
 from app.services.masking import mask_name
 from app.services.outbox import record_job
 from app.services.signals import EVENT_OVERDUE, EVENT_TOPICS, WISH_TOPICS
@@ -52,12 +53,11 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 JITTER = 0.2
 
 
-class WebhookError(Exception):
-    """A webhook request that cannot be carried out; `message` says why, for the user."""
+class WebhookError(DomainError):
+    """A webhook request that cannot be carried out; `message` says why, for the user: HTTP 422."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 422
+    code = "webhook_refused"
 
 
 class UnsafeAddress(WebhookError):
