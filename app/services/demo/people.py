@@ -22,6 +22,7 @@ from app.models import (
     Unit,
 )
 from app.models.choices import AreaLevel, PartyOrgLevel, PledgeStatus
+from app.services.clock import district_today
 from app.services.demo.common import (
     UNITS,
     _get_or_create,
@@ -32,7 +33,7 @@ from app.services.idcard import make_id_number
 
 
 def seed_party_and_units(grids: list[Area]) -> None:
-    today = date.today()
+    today = district_today()
     for street in db.session.scalars(select(Area).where(Area.level == AreaLevel.STREET).order_by(Area.code)):
         committee = _get_or_create(
             PartyOrg,
