@@ -1,7 +1,6 @@
 """Joint meetings (联席会议) of a community or street, and the service items they agree for units and grids."""
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Column, Date, DateTime, ForeignKey, Index, String, Table, Text
@@ -9,23 +8,19 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, utcnow
-from app.models.choices import choice_check
+from app.models.choices import Labelled, choice_check
 
 TITLE_MAX = 200
 MINUTES_MAX = 20000
 
 
-class ServiceItemStatus(StrEnum):
-    OPEN = "open"
-    DONE = "done"
-    DROPPED = "dropped"
+class ServiceItemStatus(Labelled):
+    OPEN = "open", _l("Not yet done")
+    DONE = "done", _l("Done")
+    DROPPED = "dropped", _l("Dropped")
 
 
-SERVICE_ITEM_STATUS_LABELS = {
-    ServiceItemStatus.OPEN: _l("Not yet done"),
-    ServiceItemStatus.DONE: _l("Done"),
-    ServiceItemStatus.DROPPED: _l("Dropped"),
-}
+SERVICE_ITEM_STATUS_LABELS = ServiceItemStatus.labels()
 
 
 def _area_code_column(**kwargs) -> Mapped[str]:

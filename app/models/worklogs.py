@@ -21,26 +21,26 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import created_at_column, grid_code_column, utcnow
-from app.models.choices import choice_check
+from app.models.choices import Labelled, choice_check
 
 CONTENT_MAX = 4000
 
 
-class SignStatus(StrEnum):
-    AWAITING = "awaiting"  # fewer than two signatures
-    SIGNED = "signed"  # both signed: locked
+class SignStatus(Labelled):
+    AWAITING = "awaiting", _l("Awaiting signatures")  # fewer than two signatures
+    SIGNED = "signed", _l("Signed")  # both signed: locked
 
 
-class SignPlace(StrEnum):
+class SignPlace(Labelled):
     """The two places whose holders sign, as GridRole.role names them."""
 
-    CAPTAIN = "vanguard_captain"
-    LEADER = "grid_leader"
+    CAPTAIN = "vanguard_captain", _l("Vanguard captain")
+    LEADER = "grid_leader", _l("Grid leader")
 
 
-class SheetKind(StrEnum):
-    GRID = "grid"  # a grid's work logs of a month
-    MEMBER = "member"  # a member's work record of a month
+class SheetKind(Labelled):
+    GRID = "grid", _l("Grid work logs")  # a grid's work logs of a month
+    MEMBER = "member", _l("Member work record")  # a member's work record of a month
 
 
 class SheetStatus(StrEnum):
@@ -48,9 +48,9 @@ class SheetStatus(StrEnum):
     READY = "ready"
 
 
-SIGN_STATUS_LABELS = {SignStatus.AWAITING: _l("Awaiting signatures"), SignStatus.SIGNED: _l("Signed")}
-SIGN_PLACE_LABELS = {SignPlace.CAPTAIN: _l("Vanguard captain"), SignPlace.LEADER: _l("Grid leader")}
-SHEET_KIND_LABELS = {SheetKind.GRID: _l("Grid work logs"), SheetKind.MEMBER: _l("Member work record")}
+SIGN_STATUS_LABELS = SignStatus.labels()
+SIGN_PLACE_LABELS = SignPlace.labels()
+SHEET_KIND_LABELS = SheetKind.labels()
 
 
 class Signed:
