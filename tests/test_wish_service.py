@@ -266,3 +266,16 @@ def test_an_unsatisfied_callback_reopens_a_confirmed_wish_and_takes_the_hours_ba
     wishes.complete_wish(people["member"], wish, "换了新灯", "1")
     wishes.confirm_wish(people["resident"], wish, "good")
     assert _hours(people) == before + 1
+
+
+def test_can_and_check_find_the_members_profile_themselves(people):
+    """Asked without the member profile, `can` and `check_action` look it up as available_actions does."""
+    published, claimed = _at(people, WishStatus.PUBLISHED), _at(people, WishStatus.CLAIMED)
+    member = people["member"]
+    assert wishes.can(member, published, WishAction.CLAIM)
+    assert wishes.can(member, claimed, WishAction.COMPLETE)
+    wishes.check_action(member, claimed, WishAction.RELEASE)
+    assert not wishes.can(people["resident"], published, WishAction.CLAIM)
+    assert [a for a in wishes.available_actions(member, published) if wishes.can(member, published, a)] == (
+        wishes.available_actions(member, published)
+    )

@@ -88,12 +88,17 @@ def _conflict_message(wish: Wish, transition: Transition) -> str:
 
 # --- the checks ----------------------------------------------------------------------------------
 def check_action(user, wish: Wish, action: WishAction, member: Member | None = None) -> None:
-    """Raise WishForbidden for a wrong actor, WishConflict for a wrong state; return when allowed."""
+    """Raise Forbidden for a wrong actor, Conflict for a wrong state; return when allowed.
+
+    `member` is the user's member profile when the caller has it; it is looked up otherwise.
+    """
+    member = member if member is not None else member_for(user)
     workflow.check(MACHINE, user, wish, WishAction(action), member)
 
 
 def can(user, wish: Wish, action: WishAction, member: Member | None = None) -> bool:
-    """Whether `user` may take `action` on `wish` now (for showing buttons)."""
+    """Whether `user` may take `action` on `wish` now (for showing buttons); `member` as in check_action."""
+    member = member if member is not None else member_for(user)
     return workflow.can(MACHINE, user, wish, WishAction(action), member)
 
 
