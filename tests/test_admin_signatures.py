@@ -5,11 +5,11 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+from signing_support import bare_demo, sheet_dir, user  # noqa: F401 (fixtures)
 from sqlalchemy import select
-from sqlalchemy import text as sql
 
 from app.extensions import db
-from app.models import Member, Unit, User
+from app.models import Member, Unit
 from app.models.meetings import JointMeeting, ServiceItem, ServiceItemStatus
 from app.models.worklogs import PrintedSheet, SheetStatus, SignStatus, WorkLog, WorkRecord
 from app.services import meetings, worklogs
@@ -18,34 +18,7 @@ from app.services.clock import district_today
 pytestmark = pytest.mark.usefixtures("english")
 
 
-@pytest.fixture
-def demo(demo):
-    """The demo without its own work logs, records and meetings: these tests write theirs."""
-    for table in (
-        "printed_sheet",
-        "work_record",
-        "work_log",
-        "service_item",
-        "meeting_unit",
-        "joint_meeting",
-    ):
-        db.session.execute(sql(f"DELETE FROM {table}"))
-    db.session.commit()
-
-
 GRID, COMMUNITY, OTHER_COMMUNITY = "610404001001001", "610404001001", "610404001002"
-
-
-@pytest.fixture(autouse=True)
-def sheet_dir(app, tmp_path):
-    before = app.config.get("CERTIFICATE_DIR")
-    app.config["CERTIFICATE_DIR"] = str(tmp_path / "certificates")
-    yield
-    app.config["CERTIFICATE_DIR"] = before
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
 
 
 def text(response) -> str:

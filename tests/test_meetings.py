@@ -3,10 +3,11 @@
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from signing_support import bare_demo, user  # noqa: F401 (a fixture)
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditLog, Unit, User
+from app.models import AuditLog, Unit
 from app.models.meetings import ServiceItemStatus
 from app.services import meetings
 from app.services.clock import district_today
@@ -15,27 +16,8 @@ from app.services.errors import Conflict, Forbidden, Invalid
 pytestmark = pytest.mark.usefixtures("english")
 
 
-@pytest.fixture
-def demo(demo):
-    """The demo without its own work logs, records and meetings: these tests write theirs."""
-    for table in (
-        "printed_sheet",
-        "work_record",
-        "work_log",
-        "service_item",
-        "meeting_unit",
-        "joint_meeting",
-    ):
-        db.session.execute(text(f"DELETE FROM {table}"))
-    db.session.commit()
-
-
 COMMUNITY, OTHER_COMMUNITY, STREET = "610404001001", "610404001002", "610404001"
 GRID, OTHER_GRID = "610404001001001", "610404001002001"
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
 
 
 def unit_of(community: str) -> Unit:

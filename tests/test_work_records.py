@@ -5,11 +5,11 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from signing_support import bare_demo, bearer, sheet_dir, user  # noqa: F401 (fixtures)
+from sqlalchemy import select
 
-from app.api.auth import issue_token
 from app.extensions import db
-from app.models import Member, User, Wish
+from app.models import Member, Wish
 from app.models.choices import WishStatus
 from app.models.visits import HouseholdVisit
 from app.models.worklogs import SignStatus, WorkRecord
@@ -20,44 +20,11 @@ from app.services.errors import Conflict, Forbidden, Invalid
 pytestmark = pytest.mark.usefixtures("english")
 
 
-@pytest.fixture
-def demo(demo):
-    """The demo without its own work logs, records and meetings: these tests write theirs."""
-    for table in (
-        "printed_sheet",
-        "work_record",
-        "work_log",
-        "service_item",
-        "meeting_unit",
-        "joint_meeting",
-    ):
-        db.session.execute(text(f"DELETE FROM {table}"))
-    db.session.commit()
-
-
 GRID, COMMUNITY = "610404001001001", "610404001001"
-
-
-@pytest.fixture(autouse=True)
-def sheet_dir(app, tmp_path):
-    before = app.config.get("CERTIFICATE_DIR")
-    app.config["CERTIFICATE_DIR"] = str(tmp_path / "certificates")
-    yield
-    app.config["CERTIFICATE_DIR"] = before
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
 
 
 def member_of(username: str) -> Member:
     return db.session.scalar(select(Member).where(Member.user_id == user(username).id))
-
-
-def bearer(account: User) -> dict:
-    token, _expires = issue_token(account)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def pdf_text(data: bytes, tmp_path) -> str:

@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from signing_support import bare_demo, bearer, user  # noqa: F401 (a fixture)
+from sqlalchemy import func, select
 
-from app.api.auth import issue_token
 from app.extensions import db
 from app.models import AuditLog, GridRole, TeamPerson, User
 from app.models.worklogs import SignPlace, SignStatus, WorkLog
@@ -17,26 +17,7 @@ from app.services.users import create_user
 pytestmark = pytest.mark.usefixtures("english")
 
 
-@pytest.fixture
-def demo(demo):
-    """The demo without its own work logs, records and meetings: these tests write theirs."""
-    for table in (
-        "printed_sheet",
-        "work_record",
-        "work_log",
-        "service_item",
-        "meeting_unit",
-        "joint_meeting",
-    ):
-        db.session.execute(text(f"DELETE FROM {table}"))
-    db.session.commit()
-
-
 GRID, OTHER_GRID = "610404001001001", "610404001001002"
-
-
-def user(username: str) -> User:
-    return db.session.scalar(select(User).where(User.username == username))
 
 
 def hold(place: str, holder: User, grid: str = GRID) -> None:
@@ -62,12 +43,6 @@ def signers(grid: str = GRID) -> tuple[User, User]:
     hold(SignPlace.CAPTAIN, captain, grid)
     hold(SignPlace.LEADER, leader, grid)
     return captain, leader
-
-
-def bearer(account: User) -> dict:
-    token, _expires = issue_token(account)
-    db.session.commit()
-    return {"Authorization": f"Bearer {token}"}
 
 
 def write(content="走访独居老人3户，排查楼道堆物。", day=None, author="grid") -> WorkLog:

@@ -1,4 +1,4 @@
-"""Shapes and helpers the wish and event APIs share: fields, deadlines, masked actors, commit-or-abort."""
+"""Shapes and helpers the API modules share: fields, deadlines, masked actors, commit-or-abort, workflow actions."""
 
 from datetime import UTC, datetime
 
@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.api.auth import token_required
+from app.api.auth import current_api_user, token_required
 from app.api.errors import api_abort
 from app.api.idempotency import commit_change, idempotent, roll_back_change
 from app.api.parsing import NOT_ALLOWED
 from app.api.reference import AREA_CODE_PATTERN
 from app.extensions import db
 from app.ids import parse_id
+from app.services import workflow
 from app.services.errors import DomainError, Invalid
 from app.services.masking import mask_name
 from app.services.text import has_unstorable_character
@@ -153,3 +154,22 @@ def register_actions(bp, collection: str, noun: str, schema, actions: dict, act,
         bp.route(f"/{collection}/<int:{noun}_id>/{action}", methods=["POST"], endpoint=f"{action}_{noun}")(
             view
         )
+
+
+def route_actions(bp, machine, collection: str, noun: str, schema, actions: dict, load, present) -> None:
+    """`register_actions` for every user action of the workflow `machine` (RuntimeError when one is not listed):
+    each loads the row with `load(user, id)` (a JSON 404 when the caller may not see it), performs the step on
+    the engine, commits it or answers the refusal, and answers `present(row, user)` with the row read again."""
+    if missing := workflow.unrouted(machine, actions):
+        raise RuntimeError(
+            f"{machine.name.replace('_', ' ')} actions listed but not routed: {sorted(missing)}"
+        )
+
+    def act(action: str, object_id: int, values: dict) -> dict:
+        user = current_api_user()
+        row = load(user, object_id)
+        commit_or_abort(lambda: workflow.perform(machine, user, row, action, values))
+        db.session.expire_all()
+        return present(load(user, object_id), user)
+
+    register_actions(bp, collection, noun, schema, actions, act)

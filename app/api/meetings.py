@@ -14,17 +14,15 @@ from app.api.common import (
     UtcDateTime,
     commit_or_abort,
     load_visible_or_404,
-    register_actions,
+    route_actions,
 )
 from app.api.errors import api_abort
 from app.api.idempotency import idempotent
 from app.api.pagination import PageQuerySchema, page_schema, paginate
-from app.extensions import db
 from app.ids import MAX_ID
 from app.models.meetings import MINUTES_MAX, TITLE_MAX, JointMeeting, ServiceItem, ServiceItemStatus
 from app.models.wishes import NOTE_MAX
 from app.services import meetings as service
-from app.services import workflow
 from app.services.clock import district_today
 from app.services.scope import scope_condition
 
@@ -239,14 +237,6 @@ ITEM_ENDPOINTS = {
 }
 
 
-def _act(verb: str, item_id: int, values: dict) -> dict:
-    user = current_api_user()
-    item = load_visible_or_404(ServiceItem, item_id, _visible(user))
-    commit_or_abort(lambda: workflow.perform(service.ITEM_MACHINE, user, item, verb, values))
-    db.session.expire_all()
-    return present_item(load_visible_or_404(ServiceItem, item_id, _visible(user)), user)
-
-
 def _visible(user):
     condition = scope_condition(ServiceItem, user)
     if not user.is_staff:
@@ -254,6 +244,10 @@ def _visible(user):
     return condition if condition is not None else ServiceItem.id.isnot(None)
 
 
-if missing := workflow.unrouted(service.ITEM_MACHINE, ITEM_ENDPOINTS):
-    raise RuntimeError(f"service item actions listed but not routed: {sorted(missing)}")
-register_actions(bp, "service-items", "item", MeetingItemSchema, ITEM_ENDPOINTS, _act)
+def _item(user, item_id) -> ServiceItem:
+    return load_visible_or_404(ServiceItem, item_id, _visible(user))
+
+
+route_actions(
+    bp, service.ITEM_MACHINE, "service-items", "item", MeetingItemSchema, ITEM_ENDPOINTS, _item, present_item
+)

@@ -3,28 +3,17 @@
 import marshmallow as ma
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.common import (
-    AREA_CODE,
-    CHOOSE_ONE,
-    Text,
-    UtcDateTime,
-    commit_or_abort,
-    load_visible_or_404,
-    register_actions,
-)
+from app.api.common import AREA_CODE, CHOOSE_ONE, Text, UtcDateTime, commit_or_abort
 from app.api.errors import api_abort
 from app.api.idempotency import idempotent
-from app.api.pagination import PageQuerySchema, page_schema, paginate
-from app.api.worklogs import SignatureSchema, SignRequestSchema, signature_rows
+from app.api.pagination import PageQuerySchema
+from app.api.signing import SignatureSchema, SignedEntries, SignRequestSchema
 from app.ids import MAX_ID
-from app.models.base import under_area
 from app.models.worklogs import PrintedSheet, SheetKind, SheetStatus, SignStatus, WorkRecord
-from app.services import signatures, work_records, work_sheets, workflow
+from app.services import signatures, work_records, work_sheets
 from app.services.certificate_pdf import pdf_response
 from app.services.errors import Invalid
 
@@ -107,7 +96,7 @@ class SheetRequestSchema(ma.Schema):
     member_id = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=MAX_ID))
 
 
-def present(record: WorkRecord, user) -> dict:
+def fields(record: WorkRecord) -> dict:
     return {
         "id": record.id,
         "member_id": record.member_id,
@@ -120,92 +109,52 @@ def present(record: WorkRecord, user) -> dict:
         "hours": record.hours,
         "lines": record.details or [],
         "note": record.note,
-        "status": record.status,
-        "signatures": signature_rows(record),
-        "signed_at": record.signed_at,
-        "actions": work_records.actions(user, record),
     }
 
 
-OPTIONS = (
-    selectinload(WorkRecord.member),
-    selectinload(WorkRecord.captain_signer),
-    selectinload(WorkRecord.leader_signer),
+RECORDS = SignedEntries(
+    bp, "records", "record", WorkRecord, work_records, WorkRecordSchema, fields, loaded=(WorkRecord.member,)
 )
 
 
-def _load(user, record_id) -> WorkRecord:
-    return load_visible_or_404(WorkRecord, record_id, work_records.visible_condition(user), OPTIONS)
+def _of_month(query) -> tuple:
+    """The list's `month` filter: 422 for a month still to come."""
+    if "month" not in query:
+        return ()
+    try:
+        return (WorkRecord.month == work_records.parse_month(query["month"]),)
+    except Invalid as error:
+        api_abort(422, "validation_error", error.message, errors={"month": [error.message]})
 
 
-@bp.route("/records")
-@token_required()
-@bp.arguments(RecordQuerySchema, location="query")
-@bp.response(200, page_schema(WorkRecordSchema))
-def list_records(query):
-    """Records the caller may read (staff: their area's; the signers: their grids'; a member: their own)."""
-    user = current_api_user()
-    records = (
-        select(WorkRecord)
-        .where(work_records.visible_condition(user))
-        .options(*OPTIONS)
-        .order_by(WorkRecord.month.desc(), WorkRecord.id.desc())
-    )
-    if "status" in query:
-        records = records.where(WorkRecord.status == query["status"])
-    if "area" in query:
-        records = records.where(under_area(WorkRecord.grid_code, query["area"]))
-    if "month" in query:
-        try:
-            records = records.where(WorkRecord.month == work_records.parse_month(query["month"]))
-        except Invalid as error:
-            api_abort(422, "validation_error", error.message, errors={"month": [error.message]})
-    page = paginate(records, query)
-    page["items"] = [present(record, user) for record in page["items"]]
-    return page
-
-
-@bp.route("/records", methods=["POST"])
-@token_required()
-@bp.arguments(RecordRequestSchema)
-@idempotent(bp)
-@bp.response(201, WorkRecordSchema)
-@bp.alt_response(403, response="FORBIDDEN")
-def post_record(values):
-    """Build a member's record of a month from their visits, claims and service; it awaits both signatures."""
-    user = current_api_user()
-    record = commit_or_abort(
-        lambda: work_records.build_record(user, values["member_id"], values["month"], values.get("note"))
-    )
-    return present(_load(user, record.id), user)
-
-
-@bp.route("/records/<int:record_id>")
-@token_required()
-@bp.response(200, WorkRecordSchema)
-@bp.alt_response(404, response="NOT_FOUND")
-def get_record(record_id):
-    """One record with its lines and signatures."""
-    user = current_api_user()
-    return present(_load(user, record_id), user)
-
-
-ACTION_ENDPOINTS = {
-    signatures.SIGN: (SignRequestSchema, "The member's grid captain or leader signs; the second locks it."),
-    signatures.EDIT: (EditRecordRequestSchema, "A new note or rebuilt figures; clears the signatures given."),
-}
-
-
-def _act(verb: str, record_id: int, values: dict) -> dict:
-    user = current_api_user()
-    record = _load(user, record_id)
-    commit_or_abort(lambda: workflow.perform(work_records.MACHINE, user, record, verb, values))
-    return present(_load(user, record_id), user)
-
-
-if missing := workflow.unrouted(work_records.MACHINE, ACTION_ENDPOINTS):
-    raise RuntimeError(f"work record actions listed but not routed: {sorted(missing)}")
-register_actions(bp, "records", "record", WorkRecordSchema, ACTION_ENDPOINTS, _act)
+RECORDS.route_list(
+    "list_records",
+    "Records the caller may read (staff: their area's; the signers: their grids'; a member: their own).",
+    RecordQuerySchema,
+    (WorkRecord.month.desc(), WorkRecord.id.desc()),
+    where=_of_month,
+)
+RECORDS.route_create(
+    "post_record",
+    "Build a member's record of a month from their visits, claims and service; it awaits both signatures.",
+    RecordRequestSchema,
+    lambda user, values: work_records.build_record(
+        user, values["member_id"], values["month"], values.get("note")
+    ),
+)
+RECORDS.route_get("get_record", "One record with its lines and signatures.")
+RECORDS.route_actions(
+    {
+        signatures.SIGN: (
+            SignRequestSchema,
+            "The member's grid captain or leader signs; the second locks it.",
+        ),
+        signatures.EDIT: (
+            EditRecordRequestSchema,
+            "A new note or rebuilt figures; clears the signatures given.",
+        ),
+    }
+)
 
 
 # --- printable sheets ----------------------------------------------------------------------------

@@ -1,26 +1,15 @@
 """Work logs over the API: write one, list and read them, sign them (双签字), and the grids whose log went quiet."""
 
 import marshmallow as ma
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.common import (
-    AREA_CODE,
-    CHOOSE_ONE,
-    Text,
-    UtcDateTime,
-    commit_or_abort,
-    load_visible_or_404,
-    register_actions,
-)
-from app.api.idempotency import idempotent
-from app.api.pagination import PageQuerySchema, page_schema, paginate
+from app.api.common import AREA_CODE, CHOOSE_ONE, Text, UtcDateTime
+from app.api.pagination import PageQuerySchema, page_schema
+from app.api.signing import SignatureSchema, SignedEntries, SignRequestSchema
 from app.extensions import db
-from app.models.base import under_area
-from app.models.worklogs import CONTENT_MAX, SignPlace, SignStatus, WorkLog
-from app.services import signatures, workflow
+from app.models.worklogs import CONTENT_MAX, SignStatus, WorkLog
+from app.services import signatures
 from app.services import worklogs as service
 
 bp = api_blueprint(
@@ -29,14 +18,6 @@ bp = api_blueprint(
 
 
 # --- shapes --------------------------------------------------------------------------------------
-class SignatureSchema(ma.Schema):
-    """One of the two signatures: the place, who signed and when (null while missing)."""
-
-    place = ma.fields.String(required=True, metadata={"enum": [p.value for p in SignPlace]})
-    signer = ma.fields.String(allow_none=True, metadata={"description": "the signer's name"})
-    signed_at = UtcDateTime(allow_none=True)
-
-
 class WorkLogSchema(ma.Schema):
     """A day's entry in a grid's work log."""
 
@@ -72,16 +53,6 @@ class WorkLogQuerySchema(PageQuerySchema):
     area = Text(validate=AREA_CODE, metadata={"description": "a street, community or grid code"})
 
 
-class SignRequestSchema(ma.Schema):
-    """Which place the caller signs in (only needed by someone holding both)."""
-
-    place = Text(
-        allow_none=True,
-        validate=ma.validate.OneOf([p.value for p in SignPlace], error=CHOOSE_ONE),
-        metadata={"description": "default: the caller's place whose signature is missing"},
-    )
-
-
 class EditLogRequestSchema(ma.Schema):
     """New content or date; the signatures given so far are cleared."""
 
@@ -97,80 +68,34 @@ class StaleGridSchema(ma.Schema):
     last_log_on = ma.fields.Date(allow_none=True, metadata={"description": "null: never"})
 
 
-def signature_rows(entry) -> list[dict]:
-    return [
-        {
-            "place": row["place"],
-            "signer": (row["signer"].name or row["signer"].username) if row["signer"] is not None else None,
-            "signed_at": row["signed_at"],
-        }
-        for row in signatures.signatures(entry)
-    ]
-
-
-def present(log: WorkLog, user) -> dict:
+def fields(log: WorkLog) -> dict:
     return {
         "id": log.id,
         "grid_code": log.grid_code,
         "date": log.log_date,
         "content": log.content,
-        "status": log.status,
         "author": (log.author.name or log.author.username) if log.author is not None else None,
-        "signatures": signature_rows(log),
-        "signed_at": log.signed_at,
         "created_at": log.created_at,
         "updated_at": log.updated_at,
-        "actions": service.actions(user, log),
     }
 
 
-OPTIONS = (
-    selectinload(WorkLog.author),
-    selectinload(WorkLog.captain_signer),
-    selectinload(WorkLog.leader_signer),
-)
-
-
-def _load(user, log_id) -> WorkLog:
-    return load_visible_or_404(WorkLog, log_id, service.visible_condition(user), OPTIONS)
+LOGS = SignedEntries(bp, "worklogs", "log", WorkLog, service, WorkLogSchema, fields, loaded=(WorkLog.author,))
 
 
 # --- endpoints -----------------------------------------------------------------------------------
-@bp.route("/worklogs")
-@token_required()
-@bp.arguments(WorkLogQuerySchema, location="query")
-@bp.response(200, page_schema(WorkLogSchema))
-def list_worklogs(query):
-    """Entries the caller may read (staff: their area's; the captain and leader: their grids'), newest first."""
-    user = current_api_user()
-    logs = (
-        select(WorkLog)
-        .where(service.visible_condition(user))
-        .options(*OPTIONS)
-        .order_by(WorkLog.log_date.desc(), WorkLog.id.desc())
-    )
-    if "status" in query:
-        logs = logs.where(WorkLog.status == query["status"])
-    if "area" in query:
-        logs = logs.where(under_area(WorkLog.grid_code, query["area"]))
-    page = paginate(logs, query)
-    page["items"] = [present(log, user) for log in page["items"]]
-    return page
-
-
-@bp.route("/worklogs", methods=["POST"])
-@token_required()
-@bp.arguments(WorkLogRequestSchema)
-@idempotent(bp)
-@bp.response(201, WorkLogSchema)
-@bp.alt_response(403, response="FORBIDDEN")
-def post_worklog(values):
-    """Write a day's entry: the grid's worker or staff responsible for the grid. It awaits both signatures."""
-    user = current_api_user()
-    log = commit_or_abort(
-        lambda: service.write_log(user, values["grid_code"], values["date"], values["content"])
-    )
-    return present(_load(user, log.id), user)
+LOGS.route_list(
+    "list_worklogs",
+    "Entries the caller may read (staff: their area's; the captain and leader: their grids'), newest first.",
+    WorkLogQuerySchema,
+    (WorkLog.log_date.desc(), WorkLog.id.desc()),
+)
+LOGS.route_create(
+    "post_worklog",
+    "Write a day's entry: the grid's worker or staff responsible for the grid. It awaits both signatures.",
+    WorkLogRequestSchema,
+    lambda user, values: service.write_log(user, values["grid_code"], values["date"], values["content"]),
+)
 
 
 @bp.route("/worklogs/stale-grids")
@@ -185,35 +110,16 @@ def stale_grids(query):
     return {"items": items[:size], "page": query["page"], "per_page": size, "has_next": len(items) > size}
 
 
-@bp.route("/worklogs/<int:log_id>")
-@token_required()
-@bp.response(200, WorkLogSchema)
-@bp.alt_response(404, response="NOT_FOUND")
-def get_worklog(log_id):
-    """One entry with its signatures; 404 when the caller may not read it."""
-    user = current_api_user()
-    return present(_load(user, log_id), user)
-
-
-ACTION_ENDPOINTS = {
-    signatures.SIGN: (
-        SignRequestSchema,
-        "The captain or the leader signs; the second signature locks the entry. 403 for others, 409 twice.",
-    ),
-    signatures.EDIT: (
-        EditLogRequestSchema,
-        "Change an entry not yet signed by both: the signatures given are cleared. 409 once signed.",
-    ),
-}
-
-
-def _act(verb: str, log_id: int, values: dict) -> dict:
-    user = current_api_user()
-    log = _load(user, log_id)
-    commit_or_abort(lambda: workflow.perform(service.MACHINE, user, log, verb, values))
-    return present(_load(user, log_id), user)
-
-
-if missing := workflow.unrouted(service.MACHINE, ACTION_ENDPOINTS):
-    raise RuntimeError(f"work log actions listed but not routed: {sorted(missing)}")
-register_actions(bp, "worklogs", "log", WorkLogSchema, ACTION_ENDPOINTS, _act)
+LOGS.route_get("get_worklog", "One entry with its signatures; 404 when the caller may not read it.")
+LOGS.route_actions(
+    {
+        signatures.SIGN: (
+            SignRequestSchema,
+            "The captain or the leader signs; the second signature locks the entry. 403 for others, 409 twice.",
+        ),
+        signatures.EDIT: (
+            EditLogRequestSchema,
+            "Change an entry not yet signed by both: the signatures given are cleared. 409 once signed.",
+        ),
+    }
+)
