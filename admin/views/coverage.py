@@ -1,19 +1,15 @@
 """Coverage (包抓) in the back office: a unit's covered grids (listed on the unit's page, edited here, scoped to
 the staff's area) and their import from XLSX/CSV. Rules live in app/services/coverage.py."""
 
-import base64
-import io
-
-from flask import current_app, flash, redirect, request, send_file
-from flask_admin import BaseView, expose
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
-from admin.base import MANAGERS, AccessMixin, OneGridModelView
+from admin.base import MANAGERS, OneGridModelView
+from admin.imports import ImportView
 from admin.labels import LABELS
 from admin.scoping import RowFilter, ScopedAjaxLoader, area_filters
 from app.extensions import db
@@ -21,11 +17,8 @@ from app.ids import parse_id
 from app.models import Unit
 from app.models.coverage import UnitCoverage
 from app.services.coverage import coverage_problems
-from app.services.coverage_import import ImportRefused, import_coverage, report_xlsx, template_xlsx
+from app.services.coverage_import import import_coverage, report_xlsx, template_xlsx
 from app.services.scope import row_in_scope
-from app.services.tabular import XLSX_MIME
-
-SHOWN_ERRORS = 200
 
 
 class UnitCoverageAdmin(OneGridModelView):
@@ -63,62 +56,24 @@ class UnitCoverageAdmin(OneGridModelView):
             raise ValidationError(" ".join(problems.values()))
 
 
-class CoverageImportView(AccessMixin, BaseView):
+class CoverageImportView(ImportView):
     """Staff upload which units cover which grids of their area; a dry run checks without writing."""
 
     view_roles = MANAGERS
+    template_name = "admin/coverage_import.html"
+    template_download = "包抓导入模板.xlsx"
+    report_download = "coverage-errors.xlsx"
+    done_endpoint = "unitcoverage.index_view"
+    offers_dry_run = True
+    importer = staticmethod(import_coverage)
+    template_xlsx = staticmethod(template_xlsx)
+    report_xlsx = staticmethod(report_xlsx)
 
-    @expose("/", methods=["GET", "POST"])
-    def index(self):
-        if request.method == "GET":
-            return self._page()
-        upload = request.files.get("file")
-        options = {
-            "good_rows_only": request.form.get("good_rows_only") == "1",
-            "dry_run": request.form.get("dry_run") == "1",
-        }
-        if upload is None or not upload.filename:
-            return self._page(error=_("Choose a file to upload."), **options)
-        data = upload.stream.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-        try:
-            result = import_coverage(upload.filename, data, current_user, ip=request.remote_addr, **options)
-            db.session.commit()
-        except ImportRefused as exc:
-            db.session.rollback()
-            return self._page(error=str(exc), filename=upload.filename, **options)
-        except IntegrityError:
-            db.session.rollback()
-            return self._page(error=_("Nothing was imported: upload the file again."), **options)
-        if not result.errors and not result.dry_run:
-            flash(_("%(n)d coverage rows imported.", n=result.imported), "success")
-            return redirect(self.get_url("unitcoverage.index_view"))
-        return self._page(
-            result=result,
-            report=base64.b64encode(report_xlsx(result)).decode("ascii") if result.errors else None,
-            filename=upload.filename,
-            shown=result.errors[:SHOWN_ERRORS],
-            **options,
-        )
+    def conflict_message(self):
+        return _("Nothing was imported: upload the file again.")
 
-    @expose("/template.xlsx")
-    def template(self):
-        return send_file(
-            io.BytesIO(template_xlsx()),
-            mimetype=XLSX_MIME,
-            as_attachment=True,
-            download_name="包抓导入模板.xlsx",
-        )
-
-    def _page(self, **context):
-        context.setdefault("good_rows_only", False)
-        context.setdefault("dry_run", False)
-        return self.render(
-            "admin/coverage_import.html",
-            xlsx_mime=XLSX_MIME,
-            max_rows=f"{current_app.config['IMPORT_MAX_ROWS']:,}",
-            max_mb=f"{current_app.config['IMPORT_MAX_BYTES'] / 1_048_576:g}",
-            **context,
-        )
+    def done_message(self, result):
+        return _("%(n)d coverage rows imported.", n=result.imported)
 
 
 BY_LABELS = {"street": _l("Street"), "community": _l("Community"), "grid": _l("Grid")}

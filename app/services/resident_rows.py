@@ -15,8 +15,7 @@ from sqlalchemy import select
 from app.models import Area, Building, Household, Resident, Room
 from app.models.choices import RESIDENT_TAG_LABELS, AreaLevel, Gender, ResidenceType
 from app.services.idcard import id_number_error
-from app.services.import_base import RowError, in_chunks, rows_in_chunks
-from app.services.masking import MASKERS
+from app.services.import_base import Row, RowError, in_chunks, rows_in_chunks
 from app.services.scope import code_in_scope
 from app.services.text import PHONE_RE
 
@@ -49,6 +48,8 @@ COLUMNS = (
 )
 BY_HEADER = {name: c for c in COLUMNS for name in (c.header, *c.aliases)}
 HEADER = {c.key: c.header for c in COLUMNS}
+LIMITS = {c.key: c.max_length for c in COLUMNS}
+REQUIRED = {c.key for c in COLUMNS if c.required}
 GENDERS = {
     "男": Gender.MALE,
     "女": Gender.FEMALE,
@@ -119,27 +120,14 @@ class Checker:
 
     def check(self, number: int, values: dict) -> tuple[dict | None, list[RowError]]:
         """(the resident's column values, errors) for one row; values are None when the row has errors."""
-        errors: list[RowError] = []
-
-        def fail(key, message):
-            shown = values.get(key, "")
-            masker = MASKERS.get(key)
-            errors.append(
-                RowError(number, HEADER[key], message, masker(shown) if masker and shown else shown)
-            )
-
-        for column in COLUMNS:
-            value = values.get(column.key, "")
-            if "\x00" in value:
-                fail(column.key, _("Contains a character that is not allowed."))
-            elif column.required and not value:
-                fail(column.key, _("Required."))
-            elif len(value) > column.max_length:
-                fail(column.key, _("At most %(n)d characters.", n=column.max_length))
-        if errors:
+        row = Row(number, values, HEADER)
+        errors, fail = row.errors, row.fail
+        if not row.check_text(LIMITS, REQUIRED):
             return None, errors
         id_number = values["id_number"].upper()
-        if isinstance(values.get("_raw_id"), (int, float)):  # Excel keeps 15 significant digits of a number
+        if isinstance(
+            values.get("_raw_id_number"), (int, float)
+        ):  # Excel keeps 15 significant digits of a number
             fail(
                 "id_number",
                 _(
