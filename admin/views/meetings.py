@@ -2,7 +2,7 @@
 
 from flask import abort, flash, redirect, request
 from flask_admin import BaseView, expose
-from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -198,7 +198,7 @@ class ServiceItemAdmin(OneGridModelView):
     def __init__(self, *args, **kwargs):
         self.column_filters = [
             FilterEqual(ServiceItem.status, _l("Status"), options=choices(SERVICE_ITEM_STATUS_LABELS)),
-            FilterEqual(ServiceItem.unit_id, _l("Check-in unit")),
+            IntEqualFilter(ServiceItem.unit_id, _l("Check-in unit")),
             *area_filters(ServiceItem.area_code),
         ]
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from flask_admin.actions import action
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual, IntEqualFilter
 from flask_admin.model.fields import AjaxSelectField
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -201,7 +201,7 @@ class HouseholdVisitAdmin(OneGridModelView):
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(HouseholdVisit.grid_code) + [
-            FilterEqual(HouseholdVisit.member_id, _l("Member id"))
+            IntEqualFilter(HouseholdVisit.member_id, _l("Member id"))
         ]
         super().__init__(*args, **kwargs)
 
