@@ -9,7 +9,6 @@ import base64
 import os
 import re
 import secrets
-import tempfile
 import time as time_module
 from datetime import timedelta
 from decimal import Decimal
@@ -31,6 +30,7 @@ from app.services.masking import mask_name
 from app.services.outbox import record_job
 from app.services.scope import code_in_scope
 from app.services.signals import certificate_issued
+from app.services.storage import store_atomically
 
 RENDER_JOB = "certificate.render"
 SERIAL_PATTERN = re.compile(r"^OG-[A-Z2-7]{16}$")
@@ -132,22 +132,8 @@ def on_wish_changed(wish: Wish, action=None, actor=None, **_extra) -> None:
 
 # --- rendering (the job) -------------------------------------------------------------------------------
 def store_pdf(certificate: Certificate, pdf: bytes) -> str:
-    """Write the PDF as <serial>.pdf through a temporary file and a rename: never half a file; its relative path."""
-    directory = certificate_dir()
-    os.makedirs(directory, exist_ok=True)
-    name = f"{certificate.serial}.pdf"
-    fd, temporary = tempfile.mkstemp(prefix=f".{certificate.serial}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, os.path.join(directory, name))
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return name
+    """Write the PDF as <serial>.pdf, whole or not at all (a hidden .<serial>.*.tmp until renamed); its path."""
+    return store_atomically(certificate_dir(), f"{certificate.serial}.pdf", pdf)
 
 
 def remove_stale_partial_files(older_than: timedelta = timedelta(hours=1)) -> int:

@@ -7,7 +7,6 @@ is rendered again. Functions flush and never commit.
 """
 
 import os
-import tempfile
 from datetime import date
 
 from flask import render_template
@@ -27,6 +26,7 @@ from app.services.certificates import certificate_dir
 from app.services.clock import local_date, local_time
 from app.services.errors import Forbidden, Invalid
 from app.services.outbox import record_job
+from app.services.storage import store_atomically
 
 RENDER_JOB = "work_sheet.render"
 TEMPLATES = {
@@ -163,19 +163,7 @@ def render_sheet_pdf(sheet: PrintedSheet) -> bytes:
 # --- the job ---------------------------------------------------------------------------------------
 def _store(sheet: PrintedSheet, revision: int, pdf: bytes) -> str:
     """Write the PDF through a temporary file and a rename (never half a file); its path under sheet_dir()."""
-    directory = sheet_dir()
-    os.makedirs(directory, exist_ok=True)
-    name = f"sheet-{sheet.id}-{revision}.pdf"
-    fd, temporary = tempfile.mkstemp(prefix=".sheet-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        os.replace(temporary, os.path.join(directory, name))
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    return name
+    return store_atomically(sheet_dir(), f"sheet-{sheet.id}-{revision}.pdf", pdf)
 
 
 def render_pending(sheet_id: int, revision: int) -> str:
