@@ -87,6 +87,16 @@ class Config:
     STATION_CACHE_SECONDS = int(os.environ.get("STATION_CACHE_SECONDS", "60"))
     STATION_WISH_DAYS = int(os.environ.get("STATION_WISH_DAYS", "90"))
     PRINTOUT_DIR = os.environ.get("PRINTOUT_DIR", "printouts")
+    # stored files (PDFs, photos): "files" keeps them in folders (CERTIFICATE_DIR, PRINTOUT_DIR, STORAGE_DIR for
+    # the rest; relative paths under instance/), "database" in the stored_file table, shared by every web machine
+    STORAGE = os.environ.get("STORAGE", "files")
+    STORAGE_DIR = os.environ.get("STORAGE_DIR", "files")
+    # photos: the largest upload (bigger: 413), the long side they are scaled down to, the thumbnails' long side,
+    # and the most pixels a picture may declare (more: refused as a decompression bomb)
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+    ATTACHMENT_MAX_PIXELS_SIDE = int(os.environ.get("ATTACHMENT_MAX_PIXELS_SIDE", "2048"))
+    ATTACHMENT_THUMBNAIL_SIDE = int(os.environ.get("ATTACHMENT_THUMBNAIL_SIDE", "320"))
+    ATTACHMENT_MAX_SOURCE_PIXELS = int(os.environ.get("ATTACHMENT_MAX_SOURCE_PIXELS", str(50_000_000)))
     # 双报到: a household of a member's 责任田 is due a visit this many days after the last one; visits and
     # units' activities may be recorded this many district days after the fact
     VISIT_INTERVAL_DAYS = int(os.environ.get("VISIT_INTERVAL_DAYS", "14"))
@@ -146,5 +156,7 @@ class TestConfig(Config):
     JOBS_EMBEDDED_SCHEDULER = False  # tests run periodic tasks themselves
     CERTIFICATE_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-certificates")  # never instance/
     PRINTOUT_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-printouts")
+    STORAGE = os.environ.get("TEST_STORAGE", "files")
+    STORAGE_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-files")
     STATION_CACHE_SECONDS = 0  # likewise for the stations
     REDIS_URL = None  # embedded jobs unless a test points an app at Redis

@@ -55,4 +55,4 @@ def certificate_pdf(serial):
                 day=format_date(certificate.revoked_at),
             )
         )
-    return pdf_response(service.pdf_file(certificate), certificate.serial)
+    return pdf_response(service.pdf_key(certificate), certificate.serial)

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.services.errors import DomainError, Invalid, Limited
+from app.services.storage import MissingFile
 from marketplace.blueprint import bp
 
 API_PREFIX = "/api/"
@@ -55,6 +56,14 @@ def too_large(error):
     """A body over the request cap (MAX_CONTENT_LENGTH): say how much the site takes, in the site's layout."""
     max_mb = f"{(request.max_content_length or 0) / 1_048_576:.0f}"
     return _page("errors/413.html", error, max_mb=max_mb)
+
+
+@bp.app_errorhandler(MissingFile)
+def stored_file_missing(error: MissingFile):
+    """A record names a stored file that is gone, wherever it is asked for (site, back office, API): 404 naming it."""
+    if _is_api_request():
+        return jsonify(error={"code": error.code, "message": error.message}), 404
+    return render_template("errors/refused.html", message=error.message, error=error), 404
 
 
 @bp.app_errorhandler(CSRFError)

@@ -279,7 +279,7 @@ class PrintoutAdmin(OneGridModelView):
     @expose("/download/")
     def download_view(self):
         printout = self.get_one(request.args.get("id", ""))
-        path = printouts.printout_file(printout)
+        path = printouts.printout_key(printout)
         if path is None:
             flash(_("This PDF is still being prepared; try again in a minute."), "warning")
             return redirect(self.get_url(".details_view", id=printout.id))

@@ -174,7 +174,7 @@ class CertificateAdmin(OneGridModelView):
         if certificate.status == CertificateStatus.PENDING:
             flash(_("This certificate is still being prepared; try again in a minute."), "warning")
             return redirect(self.get_url(".details_view", id=certificate.id))
-        return pdf_response(service.pdf_file(certificate), certificate.serial)
+        return pdf_response(service.pdf_key(certificate), certificate.serial)
 
     @expose("/revoke/", methods=("GET", "POST"))
     def revoke_view(self):

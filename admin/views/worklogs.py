@@ -349,7 +349,7 @@ class PrintedSheetAdmin(OneGridModelView):
     @expose("/download/")
     def download_view(self):
         sheet = self.get_one(request.args.get("id", ""))
-        path = work_sheets.pdf_file(sheet)
+        path = work_sheets.pdf_key(sheet)
         if path is None:
             flash(_("This sheet is still being prepared; try again in a minute."), "warning")
             return redirect(self.get_url(".index_view"))

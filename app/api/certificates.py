@@ -143,7 +143,7 @@ def certificate_pdf(serial):
         if certificate.status == CertificateStatus.PENDING:
             api_abort(409, "not_ready", _("This certificate is still being prepared; try again in a minute."))
         api_abort(409, "revoked", _("This certificate was revoked; it can no longer be downloaded."))
-    return pdf_response(service.pdf_file(certificate), certificate.serial)
+    return pdf_response(service.pdf_key(certificate), certificate.serial)
 
 
 @bp.route("/certificates/<serial>/verify")

@@ -219,7 +219,7 @@ def get_sheet(sheet_id):
 def sheet_pdf(sheet_id):
     """The sheet's PDF; 409 while it is being prepared."""
     sheet = _sheet(sheet_id)
-    path = work_sheets.pdf_file(sheet)
+    path = work_sheets.pdf_key(sheet)
     if path is None:
         api_abort(409, "not_ready", _("This sheet is still being prepared; try again in a minute."))
     return pdf_response(path, work_sheets.download_name(sheet).removesuffix(".pdf"))

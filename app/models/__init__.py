@@ -8,6 +8,7 @@ from app.models.census import Building, Compound, Enterprise, Facility, Househol
 from app.models.certificates import Certificate, HonourBatch
 from app.models.coverage import UnitCoverage
 from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
+from app.models.files import Attachment, StoredFile
 from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
@@ -22,6 +23,7 @@ from app.models.worklogs import PrintedSheet, WorkLog, WorkRecord
 __all__ = [
     "ApiToken",
     "Area",
+    "Attachment",
     "AuditLog",
     "Badge",
     "Building",
@@ -54,6 +56,7 @@ __all__ = [
     "Room",
     "ServiceItem",
     "SlaPolicy",
+    "StoredFile",
     "Supervision",
     "TeamPerson",
     "Unit",

@@ -12,7 +12,7 @@ from decimal import Decimal
 from urllib.request import url2pathname
 
 import segno
-from flask import current_app, render_template, send_file
+from flask import current_app, render_template
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from weasyprint import CSS, HTML
@@ -23,6 +23,7 @@ from app import PROJECT_ROOT
 from app.extensions import db
 from app.models import Area
 from app.models.certificates import Certificate, CertificateKind
+from app.services import storage
 from app.services.clock import local_date
 
 TEMPLATE_DIR = os.path.join(PROJECT_ROOT, "templates", "certificates")
@@ -184,10 +185,7 @@ def render_certificate_pdf(certificate: Certificate) -> bytes:
     return render_html_pdf(html)
 
 
-def pdf_response(path: str, serial: str):
-    """A stored certificate PDF as a download named after its serial (site, API and back office alike)."""
-    response = send_file(
-        path, mimetype="application/pdf", as_attachment=True, download_name=f"{serial}.pdf", max_age=0
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+def pdf_response(key: str, name: str):
+    """A stored PDF (certificate, sheet, printout) as a download <name>.pdf (site, API and back office alike);
+    a storage.MissingFile (404, naming the key) when it is gone."""
+    return storage.response(key, "application/pdf", f"{name}.pdf")

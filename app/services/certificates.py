@@ -9,7 +9,6 @@ import base64
 import os
 import re
 import secrets
-import time as time_module
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ from app.models import Member, Wish
 from app.models.base import utcnow
 from app.models.certificates import Certificate, CertificateKind, CertificateStatus, HonourBatch
 from app.models.choices import STAFF_ROLES, Role, WishAction, WishStatus
-from app.services import audit
+from app.services import audit, storage
 from app.services.certificate_pdf import district_name, render_certificate_pdf, verify_url
 from app.services.clock import local_date
 from app.services.errors import DomainError
@@ -30,7 +29,6 @@ from app.services.masking import mask_name
 from app.services.outbox import record_job
 from app.services.scope import code_in_scope
 from app.services.signals import certificate_issued
-from app.services.storage import store_atomically
 
 RENDER_JOB = "certificate.render"
 SERIAL_PATTERN = re.compile(r"^OG-[A-Z2-7]{16}$")
@@ -132,22 +130,17 @@ def on_wish_changed(wish: Wish, action=None, actor=None, **_extra) -> None:
 
 # --- rendering (the job) -------------------------------------------------------------------------------
 def store_pdf(certificate: Certificate, pdf: bytes) -> str:
-    """Write the PDF as <serial>.pdf, whole or not at all (a hidden .<serial>.*.tmp until renamed); its path."""
-    return store_atomically(certificate_dir(), f"{certificate.serial}.pdf", pdf)
+    """Store the PDF as certificates/<serial>.pdf, whole or not at all; its name (the certificate's pdf_path)."""
+    name = f"{certificate.serial}.pdf"
+    storage.put(f"certificates/{name}", pdf, "application/pdf")
+    return name
 
 
 def remove_stale_partial_files(older_than: timedelta = timedelta(hours=1)) -> int:
-    """Delete temporary files a killed render left behind (never served); how many were removed."""
-    directory = certificate_dir()
-    if not os.path.isdir(directory):
-        return 0
-    cutoff = time_module.time() - older_than.total_seconds()
-    removed = 0
-    for entry in os.scandir(directory):
-        if entry.name.startswith(".OG-") and entry.name.endswith(".tmp") and entry.stat().st_mtime < cutoff:
-            os.unlink(entry.path)
-            removed += 1
-    return removed
+    """Delete temporary files killed renders left behind (never served; files storage); how many were removed."""
+    return storage.remove_partial_files("certificates", older_than) + storage.remove_partial_files(
+        "certificates/sheets", older_than
+    )
 
 
 def render_pending(certificate_id: int) -> str:
@@ -173,14 +166,11 @@ def render_pending(certificate_id: int) -> str:
     return "ready"
 
 
-def pdf_file(certificate: Certificate) -> str | None:
-    """The stored PDF's path, rendered again first if the file went missing; None while pending."""
+def pdf_key(certificate: Certificate) -> str | None:
+    """The stored PDF's storage key; None while pending (a lost file is a storage.MissingFile when served)."""
     if certificate.pdf_path is None:
         return None
-    path = os.path.join(certificate_dir(), certificate.pdf_path)
-    if not os.path.isfile(path):  # a lost disk or a moved folder: the document can be made again, identical
-        store_pdf(certificate, render_certificate_pdf(certificate))
-    return path
+    return f"certificates/{certificate.pdf_path}"
 
 
 # --- access and verification ------------------------------------------------------------------------

@@ -7,7 +7,6 @@ under PRINTOUT_DIR and marks the printout ready, once, however often it runs —
 """
 
 import os
-import time
 from datetime import timedelta
 
 from flask import current_app, render_template
@@ -17,12 +16,11 @@ from sqlalchemy import delete, select, update
 from app.extensions import db
 from app.models.badges import Badge, BadgeStatus, Printout, PrintoutKind, PrintoutStatus
 from app.models.base import utcnow
-from app.services import audit, badges, stations
+from app.services import audit, badges, stations, storage
 from app.services.certificate_pdf import chinese_date, district_name, qr_data_uri, render_html_pdf
 from app.services.clock import local_date
 from app.services.errors import Conflict, NotFound
 from app.services.outbox import record_job
-from app.services.storage import store_atomically
 
 RENDER_JOB = "printout.render"
 TEMPLATES = {
@@ -127,7 +125,8 @@ def render_pending(printout_id: int) -> str:
         return "missing"
     if printout.status != PrintoutStatus.PENDING:
         return "skipped"  # an earlier run did it
-    name = store_atomically(printout_dir(), f"printout-{printout.id}.pdf", render_printout_pdf(printout))
+    name = f"printout-{printout.id}.pdf"
+    storage.put(f"printouts/{name}", render_printout_pdf(printout), "application/pdf")
     marked = db.session.execute(
         update(Printout)
         .where(Printout.id == printout_id, Printout.status == PrintoutStatus.PENDING)
@@ -146,14 +145,11 @@ def get_printout(user, printout_id) -> Printout:
     return printout
 
 
-def printout_file(printout: Printout) -> str | None:
-    """The stored PDF's path; None while pending (a lost file is rendered again from today's records)."""
+def printout_key(printout: Printout) -> str | None:
+    """The stored PDF's storage key; None while pending (a lost file is a storage.MissingFile when served)."""
     if printout.pdf_path is None:
         return None
-    path = os.path.join(printout_dir(), printout.pdf_path)
-    if not os.path.isfile(path):
-        store_atomically(printout_dir(), printout.pdf_path, render_printout_pdf(printout))
-    return path
+    return f"printouts/{printout.pdf_path}"
 
 
 def download_name(printout: Printout) -> str:
@@ -179,20 +175,10 @@ def remove_old_printouts(keep: timedelta = KEEP) -> int:
     renders (older than an hour); how many printouts were removed."""
     cutoff = utcnow() - keep
     old = db.session.execute(select(Printout.id, Printout.pdf_path).where(Printout.created_at < cutoff)).all()
-    directory = printout_dir()
     for _id, name in old:
-        path = os.path.join(directory, name) if name else None
-        if path and os.path.isfile(path):
-            os.unlink(path)
+        if name:
+            storage.delete_file(f"printouts/{name}")
     if old:
         db.session.execute(delete(Printout).where(Printout.id.in_([row.id for row in old])))
-    if os.path.isdir(directory):
-        stale = time.time() - 3600
-        for entry in os.scandir(directory):
-            if (
-                entry.name.startswith(".printout-")
-                and entry.name.endswith(".tmp")
-                and entry.stat().st_mtime < stale
-            ):
-                os.unlink(entry.path)
+    storage.remove_partial_files("printouts", timedelta(hours=1))
     return len(old)

@@ -20,13 +20,12 @@ from app.models import Area, Member
 from app.models.base import utcnow
 from app.models.choices import AreaLevel
 from app.models.worklogs import PrintedSheet, SheetKind, SheetStatus, SignPlace
-from app.services import signatures, work_records, worklogs
+from app.services import signatures, storage, work_records, worklogs
 from app.services.certificate_pdf import TEMPLATE_DIR, CertificateFetcher, chinese_date, hours_text
 from app.services.certificates import certificate_dir
 from app.services.clock import local_date, local_time
 from app.services.errors import Forbidden, Invalid
 from app.services.outbox import record_job
-from app.services.storage import store_atomically
 
 RENDER_JOB = "work_sheet.render"
 TEMPLATES = {
@@ -38,6 +37,7 @@ LINE_KINDS = {"visit": "入户走访", "claim": "认领心愿", "done": "完成�
 
 
 def sheet_dir() -> str:
+    """The sheets' folder with the files storage (their keys: certificates/sheets/<name>)."""
     return os.path.join(certificate_dir(), "sheets")
 
 
@@ -162,8 +162,10 @@ def render_sheet_pdf(sheet: PrintedSheet) -> bytes:
 
 # --- the job ---------------------------------------------------------------------------------------
 def _store(sheet: PrintedSheet, revision: int, pdf: bytes) -> str:
-    """Write the PDF through a temporary file and a rename (never half a file); its path under sheet_dir()."""
-    return store_atomically(sheet_dir(), f"sheet-{sheet.id}-{revision}.pdf", pdf)
+    """Store the PDF whole or not at all; its name (the key is certificates/sheets/<name>)."""
+    name = f"sheet-{sheet.id}-{revision}.pdf"
+    storage.put(f"certificates/sheets/{name}", pdf, "application/pdf")
+    return name
 
 
 def render_pending(sheet_id: int, revision: int) -> str:
@@ -183,14 +185,11 @@ def render_pending(sheet_id: int, revision: int) -> str:
     return "ready" if marked == 1 else "skipped"
 
 
-def pdf_file(sheet: PrintedSheet) -> str | None:
-    """The ready PDF's path (rendered again if the file went missing), None while pending."""
+def pdf_key(sheet: PrintedSheet) -> str | None:
+    """The ready PDF's storage key, None while pending (a lost file is a storage.MissingFile when served)."""
     if sheet.status != SheetStatus.READY or sheet.pdf_path is None:
         return None
-    path = os.path.join(sheet_dir(), sheet.pdf_path)
-    if not os.path.isfile(path):
-        _store(sheet, sheet.revision, render_sheet_pdf(sheet))
-    return path
+    return f"certificates/sheets/{sheet.pdf_path}"
 
 
 def download_name(sheet: PrintedSheet) -> str:
