@@ -67,6 +67,8 @@ class Config:
     WISH_CLAIM_HOURS = int(os.environ.get("WISH_CLAIM_HOURS", "72"))
     WISH_RESOLVE_HOURS = int(os.environ.get("WISH_RESOLVE_HOURS", "168"))
     WISH_AUTO_CONFIRM_HOURS = int(os.environ.get("WISH_AUTO_CONFIRM_HOURS", "72"))
+    # read notifications are deleted this many days after they were read (the prune_notifications task)
+    NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
     BOARD_PAGE_SIZE = int(os.environ.get("BOARD_PAGE_SIZE", "20"))
     # visitors (not logged in) get the board as rendered at most this many seconds ago; 0 turns it off
     BOARD_CACHE_SECONDS = int(os.environ.get("BOARD_CACHE_SECONDS", "5"))

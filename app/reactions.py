@@ -18,6 +18,7 @@ from app.services import (
     certificates,
     event_sla,
     events,
+    notifications,
     printouts,
     signals,
     webhooks,
@@ -65,7 +66,13 @@ CALLBACK_FOLLOW_UPS = {
 }
 
 # the outbox jobs the services record, each needing a handler in app.jobs
-JOB_KINDS = (certificates.RENDER_JOB, printouts.RENDER_JOB, webhooks.DELIVER_JOB, work_sheets.RENDER_JOB)
+JOB_KINDS = (
+    certificates.RENDER_JOB,
+    notifications.NOTIFY_JOB,
+    printouts.RENDER_JOB,
+    webhooks.DELIVER_JOB,
+    work_sheets.RENDER_JOB,
+)
 
 
 def wire_reactions() -> None:

@@ -13,6 +13,7 @@ from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
 from app.models.matters import Department, Matter, SlaPolicy
 from app.models.meetings import JointMeeting, ServiceItem
+from app.models.notifications import Notification, NotificationPreference
 from app.models.party import Member, PartyOrg, Pledge, Unit
 from app.models.teams import GridRole, TeamPerson
 from app.models.visits import HouseholdAssignment, HouseholdVisit, UnitActivity
@@ -47,6 +48,8 @@ __all__ = [
     "LoginSession",
     "Matter",
     "Member",
+    "Notification",
+    "NotificationPreference",
     "OutboxMessage",
     "PartyOrg",
     "Pledge",

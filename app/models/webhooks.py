@@ -3,7 +3,18 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -34,6 +45,8 @@ class WebhookEndpoint(db.Model):
     # topics ("wish.published") and wildcards ("wish.*", "*")
     event_types: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # the district's SMS/WeChat gateway: the only kind of endpoint that gets notification.created (with phones)
+    gateway: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     description: Mapped[str | None] = mapped_column(String(200))
     # why OneGrid stopped sending (e.g. the receiver answered 410 Gone)
     disabled_reason: Mapped[str | None] = mapped_column(String(200))

@@ -31,6 +31,7 @@ from app.services.outbox import record_job
 from app.services.signals import EVENT_OVERDUE, EVENT_TOPICS, WISH_TOPICS
 
 CERTIFICATE_ISSUED = "certificate.issued"
+NOTIFICATION_CREATED = "notification.created"  # gateway endpoints only (app.services.notification_gateway)
 DELIVER_JOB = "webhook.deliver"  # the outbox job of a delivery's first attempt (app.jobs.webhooks runs it)
 # every concrete topic an endpoint can pick
 TOPICS: list[str] = (
@@ -200,6 +201,8 @@ def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[Webhook
     Each delivery gets an outbox job, so it is sent once the transaction commits. Pass a stable
     `event_id` to make emitting the same event twice harmless: an endpoint gets one delivery per event.
     """
+    if topic == NOTIFICATION_CREATED:  # carries phones: only app.services.notification_gateway records it
+        raise ValueError(f"{topic} goes to the SMS/WeChat gateway only")
     endpoints = [
         e
         for e in db.session.scalars(

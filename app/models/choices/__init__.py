@@ -5,5 +5,6 @@ from app.models.choices.areas import *
 from app.models.choices.base import *
 from app.models.choices.census import *
 from app.models.choices.events import *
+from app.models.choices.notifications import *
 from app.models.choices.party import *
 from app.models.choices.wishes import *

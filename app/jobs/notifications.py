@@ -1,0 +1,16 @@
+"""Notifications: running a kind's builder after the change that causes it, and pruning old read ones."""
+
+from app.jobs import job, periodic
+from app.services import notifications
+
+
+@job(notifications.NOTIFY_JOB)
+def notify(notice: str, payload: dict) -> None:
+    """The outbox job recorded by notifications.later: the kind's builder works out who is told what."""
+    notifications.build(notice, payload)
+
+
+@periodic("prune_notifications", seconds=3600)
+def prune_notifications() -> int:
+    """Delete notifications read more than NOTIFICATION_RETENTION_DAYS ago; how many."""
+    return notifications.prune()

@@ -1,0 +1,121 @@
+"""The SMS/WeChat gateway webhook: notification.created carries phones, to gateway endpoints only."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Member, Resident, User
+from app.models.base import utcnow
+from app.models.webhooks import WebhookDelivery
+from app.services import clock, notifications, webhooks
+from app.services.notification_gateway import quiet_until
+from tests.test_webhooks import Receiver, add_endpoint, allow_private, deliveries_of, verified  # noqa: F401
+
+
+@pytest.fixture
+def people(demo):
+    people = {u.username: u for u in db.session.scalars(select(User))}
+    db.session.scalars(
+        select(Member).where(Member.user_id == people["member"].id)
+    ).one().phone = "13800000001"
+    resident = db.session.scalars(select(Resident).where(Resident.user_id == people["resident"].id)).one()
+    resident.phone = "13900000002"
+    db.session.commit()
+    return people
+
+
+def gateway(url: str):
+    endpoint = add_endpoint(url, event_types=[])
+    endpoint.gateway = True
+    db.session.commit()
+    return endpoint
+
+
+def test_the_gateway_gets_each_recipients_phone_and_no_other_endpoint_gets_anything(httpserver, people):
+    sms = Receiver(httpserver, "/sms")
+    other = Receiver(httpserver, "/other")
+    gateway_endpoint = gateway(sms.url)
+    everything = add_endpoint(other.url, event_types=["*"])
+    member_id, resident_id = people["member"].id, people["resident"].id
+    written = notifications.send(
+        "wish_published", [member_id, resident_id], title="心愿已发布", body="请留意", link="/wishes/3"
+    )
+    db.session.commit()
+    assert written == 2
+    assert len(sms.requests) == 2 and other.requests == []
+    payloads = sorted(
+        (verified(gateway_endpoint, request) for request in sms.requests), key=lambda p: p["data"]["user_id"]
+    )
+    assert [p["type"] for p in payloads] == ["notification.created"] * 2
+    by_user = {p["data"]["user_id"]: p["data"] for p in payloads}
+    assert by_user[member_id]["phone"] == "13800000001"
+    assert by_user[resident_id]["phone"] == "13900000002"
+    assert by_user[member_id] | {"phone": None, "id": None, "user_id": None, "created_at": None} == {
+        "id": None,
+        "user_id": None,
+        "phone": None,
+        "kind": "wish_published",
+        "title": "心愿已发布",
+        "body": "请留意",
+        "link": "/wishes/3",
+        "urgent": False,
+        "created_at": None,
+    }
+    assert deliveries_of(everything.id) == []
+    # no emitted topic ever carries a phone to the other endpoint, and the topic itself cannot be emitted
+    with pytest.raises(ValueError):
+        webhooks.emit("notification.created", {"phone": "13800000001"})
+    for delivery in db.session.scalars(select(WebhookDelivery)):
+        assert delivery.endpoint_id == gateway_endpoint.id or "1380000" not in str(delivery.payload)
+
+
+def test_an_inactive_gateway_and_users_without_a_phone_get_nothing(httpserver, people):
+    sms = Receiver(httpserver, "/sms")
+    endpoint = gateway(sms.url)
+    assert notifications.send("review_queue", [people["grid"].id], title="待审核") == 1
+    db.session.commit()
+    endpoint.active = False
+    db.session.commit()
+    assert notifications.send("new_wish", [people["member"].id], title="新心愿") == 1
+    db.session.commit()
+    assert sms.requests == [] and deliveries_of(endpoint.id) == []
+
+
+def test_quiet_hours_hold_back_only_the_gateway_and_never_urgent_kinds(httpserver, people):
+    sms = Receiver(httpserver, "/sms")
+    endpoint = gateway(sms.url)
+    member = people["member"]
+    local = clock.local_time(utcnow())
+    start, end = (
+        (local - timedelta(hours=1)).strftime("%H:%M"),
+        (local + timedelta(hours=1)).strftime("%H:%M"),
+    )
+    notifications.save_preferences(member, quiet_start=start, quiet_end=end)
+    db.session.commit()
+    member_id = member.id
+    assert notifications.send("new_wish", [member_id], title="新心愿") == 1
+    db.session.commit()
+    assert sms.requests == []  # held back …
+    (held,) = deliveries_of(endpoint.id)
+    wait = held.next_attempt_at.replace(tzinfo=held.next_attempt_at.tzinfo or UTC) - utcnow()
+    assert timedelta(minutes=55) < wait <= timedelta(hours=1, minutes=1)
+    assert notifications.unread_count(db.session.get(User, member_id)) == 1  # … but in the inbox at once
+    assert notifications.send("callup", [member_id], title="紧急集结") == 1
+    db.session.commit()
+    assert len(sms.requests) == 1 and verified(endpoint, sms.requests[0])["data"]["urgent"] is True
+
+
+def test_quiet_until_spans_midnight_in_district_time():
+    zone = clock.district_zone()
+
+    def at(hour, minute=0):
+        return datetime(2026, 12, 2, hour, minute, tzinfo=zone).astimezone(UTC)
+
+    assert quiet_until("22:00", "07:00", at(23, 30)) == datetime(2026, 12, 3, 7, tzinfo=zone).astimezone(UTC)
+    assert quiet_until("22:00", "07:00", at(6, 59)) == datetime(2026, 12, 2, 7, tzinfo=zone).astimezone(UTC)
+    assert quiet_until("22:00", "07:00", at(7)) is None
+    assert quiet_until("12:00", "14:00", at(13)) == at(14)
+    assert quiet_until("12:00", "14:00", at(14, 30)) is None
+    assert quiet_until(None, None, at(13)) is None
