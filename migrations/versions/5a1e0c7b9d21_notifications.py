@@ -1,7 +1,7 @@
 """Notifications: the inbox, each user's preferences, and the webhook endpoint that is the SMS/WeChat gateway
 
 Revision ID: 5a1e0c7b9d21
-Revises: b4d9e7f2a6c1
+Revises: 7c3a2e9d1f43
 Create Date: 2026-12-02 12:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5a1e0c7b9d21"
-down_revision = "b4d9e7f2a6c1"
+down_revision = "7c3a2e9d1f43"
 branch_labels = None
 depends_on = None
 
