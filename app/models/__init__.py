@@ -7,7 +7,7 @@ from app.models.callbacks import CallbackTask
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
 from app.models.coverage import UnitCoverage
-from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
+from app.models.events import Campaign, Dispatch, Event, EventFeedback, EventStep, Supervision
 from app.models.files import Attachment, StoredFile
 from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
@@ -36,6 +36,7 @@ __all__ = [
     "Dispatch",
     "Enterprise",
     "Event",
+    "EventFeedback",
     "EventStep",
     "Facility",
     "GridRole",
