@@ -1,7 +1,7 @@
 """The resident's say: feedback on resolved reports, withdrawn reports, rejected wishes sent again
 
 Revision ID: 8d4b3f0e2a54
-Revises: b4d9e7f2a6c1
+Revises: 5a1e0c7b9d21
 Create Date: 2026-12-02 12:30:00
 
 A new table (event_feedback) and three check constraints widened by hand (autogenerate does not see a
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8d4b3f0e2a54"
-down_revision = "b4d9e7f2a6c1"
+down_revision = "5a1e0c7b9d21"
 branch_labels = None
 depends_on = None
 
