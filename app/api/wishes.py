@@ -14,7 +14,6 @@ from app.api.common import (
     Text,
     UtcDateTime,
     commit_or_abort,
-    load_visible_or_404,
     register_actions,
     step_body,
 )
@@ -215,7 +214,10 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
 
 
 def _load_visible(user, wish_id: int, options=LIST_OPTIONS) -> Wish:
-    return load_visible_or_404(Wish, wish_id, service.visible_condition(user), options)
+    wish = service.get_visible_wish(user, wish_id, options)
+    if wish is None:
+        api_abort(404, "not_found", _("Not found."))
+    return wish
 
 
 @bp.route("/categories")
