@@ -6,6 +6,7 @@ from marketplace import (  # noqa: F401  (attach their routes)
     errors,
     event_say,
     events,
+    notifications,
     signatures,
     stations,
     views,
