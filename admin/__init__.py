@@ -162,9 +162,11 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     admin.add_view(CampaignAdmin(Campaign, db, name=_l("Campaigns"), category=events))
+    from admin.views.callups import add_views as add_callup_views
     from admin.views.meetings import add_views as add_meeting_views
     from admin.views.worklogs import add_views as add_worklog_views
 
+    add_callup_views(admin)
     add_meeting_views(admin)
     add_worklog_views(admin)
     certificates = _l("Certificates")

@@ -15,6 +15,7 @@ from app.models.choices import EventAction
 from app.services import (
     badges,
     callbacks,
+    callup_notices,
     certificates,
     event_sla,
     events,
@@ -24,7 +25,7 @@ from app.services import (
     webhooks,
     work_sheets,
 )
-from app.services.signals import EVENT_TOPICS, certificate_issued, event_changed, wish_changed
+from app.services.signals import EVENT_TOPICS, callup_changed, certificate_issued, event_changed, wish_changed
 
 
 def _event_webhook(event, action=None, **_kwargs) -> None:
@@ -51,6 +52,8 @@ REACTIONS = (
     (event_changed, _event_webhook),
     # a certificate's PDF stored: webhook certificate.issued
     (certificate_issued, webhooks.on_certificate_issued),
+    # a call-up raised: its urgent notices after the commit, the captains and leaders first (callup_notices)
+    (callup_changed, callup_notices.on_callup_changed),
 )
 
 # what every flush does, whichever interface or script made the change: (session event, listener)

@@ -75,7 +75,7 @@ def test_wiring_twice_connects_each_reaction_once(app):
     wire_reactions()
     wire_reactions()
     assert {signal.name: len(signal.receivers) for signal, _receiver in REACTIONS} == before
-    assert before == {"wish-changed": 3, "event-changed": 2, "certificate-issued": 1}
+    assert before == {"wish-changed": 3, "event-changed": 2, "certificate-issued": 1, "callup-changed": 1}
 
 
 def test_every_callback_subject_has_its_follow_ups_declared(app):

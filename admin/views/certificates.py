@@ -26,6 +26,7 @@ from app.services.clock import district_today
 KIND_LABELS = {
     CertificateKind.SERVICE: _l("Service certificate"),
     CertificateKind.HONOUR: _l("Honour certificate"),
+    CertificateKind.CALLUP: _l("Call-up service certificate"),
 }
 STATUS_LABELS = {
     CertificateStatus.PENDING: _l("Being prepared"),

@@ -67,6 +67,7 @@ def register_api(app: Flask) -> None:
     """Attach the API to `app`: one Api (and one OpenAPI document) per app, blueprints under /api/v1."""
     from app.api import (
         auth,
+        callups,
         certificates,
         events,
         meetings,
@@ -89,6 +90,7 @@ def register_api(app: Flask) -> None:
     prefix = app.config["OPENAPI_URL_PREFIX"].rstrip("/")
     for blueprint in (
         auth.bp,
+        callups.bp,
         certificates.bp,
         events.bp,
         meetings.bp,

@@ -4,10 +4,11 @@ from app.models.accounts import ApiToken, AuditLog, LoginSession, User
 from app.models.area import Area
 from app.models.badges import Badge, Printout
 from app.models.callbacks import CallbackTask
+from app.models.callups import Callup, CallupResponse
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
 from app.models.coverage import UnitCoverage
-from app.models.events import Campaign, Dispatch, Event, EventFeedback, EventStep, Supervision
+from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
 from app.models.files import Attachment, StoredFile
 from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
@@ -29,6 +30,8 @@ __all__ = [
     "Badge",
     "Building",
     "CallbackTask",
+    "Callup",
+    "CallupResponse",
     "Campaign",
     "Certificate",
     "Compound",
@@ -36,7 +39,6 @@ __all__ = [
     "Dispatch",
     "Enterprise",
     "Event",
-    "EventFeedback",
     "EventStep",
     "Facility",
     "GridRole",

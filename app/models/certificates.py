@@ -27,6 +27,7 @@ from app.models.choices import choice_check
 class CertificateKind(StrEnum):
     SERVICE = "service"  # 志愿服务证明: one confirmed wish
     HONOUR = "honour"  # 荣誉证书: a member's hours over a period, issued in a batch
+    CALLUP = "callup"  # 应急报到证明: an emergency call-up the member arrived for, closed with hours
 
 
 class CertificateStatus(StrEnum):
@@ -96,7 +97,8 @@ class Certificate(db.Model):
         choice_check("status", [s.value for s in CertificateStatus]),
         CheckConstraint(
             "(kind = 'service' AND wish_id IS NOT NULL) OR (kind = 'honour' AND batch_id IS NOT NULL"
-            " AND period_start IS NOT NULL AND period_end IS NOT NULL)",
+            " AND period_start IS NOT NULL AND period_end IS NOT NULL)"
+            " OR (kind = 'callup' AND callup_id IS NOT NULL)",
             name="kind_has_subject",
         ),
         CheckConstraint("status != 'revoked' OR revoked_at IS NOT NULL", name="revoked_has_time"),
@@ -110,6 +112,8 @@ class Certificate(db.Model):
         ),
         # one honour certificate per member and batch: a second run of the batch adds none
         UniqueConstraint("batch_id", "member_id", name="uq_certificate_batch_member"),
+        # one certificate per member and call-up: a call-up is closed once
+        UniqueConstraint("callup_id", "member_id", name="uq_certificate_callup_member"),
         Index("ix_certificate_batch_id_status", "batch_id", "status"),
     )
     scope_column_name = "grid_code"
@@ -123,6 +127,7 @@ class Certificate(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True, nullable=False)
     wish_id: Mapped[int | None] = mapped_column(ForeignKey("wish.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("honour_batch.id"))
+    callup_id: Mapped[int | None] = mapped_column(ForeignKey("callup.id"))
     grid_code: Mapped[str] = grid_code_column()  # the member's grid at issue: who may see it
     holder_name: Mapped[str] = mapped_column(String(50), nullable=False)
     subject: Mapped[str | None] = mapped_column(String(200))  # the wish's title (service certificates)
@@ -142,6 +147,7 @@ class Certificate(db.Model):
     member = relationship("Member")
     wish = relationship("Wish")
     batch: Mapped[HonourBatch | None] = relationship()
+    callup = relationship("Callup")
     grid = relationship("Area")
     revoked_by = relationship("User")
 

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditLog
 from app.services.masking import MASKERS
 
-SECRET_COLUMNS = {"password_hash", "token_hash", "secret"}
+SECRET_COLUMNS = {"password_hash", "token_hash", "secret", "checkin_token"}
 STEP_VALUES = (str, int, float, bool, date, datetime, Decimal, type(None))  # not SQL expressions
 SECRET_HIDDEN, SECRET_CHANGED = "(hidden)", "(changed)"  # what the log shows of a secret that changed
 

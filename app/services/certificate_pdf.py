@@ -30,6 +30,7 @@ TEMPLATE_DIR = os.path.join(PROJECT_ROOT, "templates", "certificates")
 TEMPLATES = {
     CertificateKind.SERVICE: "certificates/service.html",
     CertificateKind.HONOUR: "certificates/honour.html",
+    CertificateKind.CALLUP: "certificates/callup.html",
 }
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 SEAL_RED = "#c8161d"

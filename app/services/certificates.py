@@ -118,6 +118,42 @@ def issue_service_certificate(wish: Wish) -> Certificate | None:
     return certificate
 
 
+def issue_callup_certificates(callup) -> int:
+    """Record a certificate, and its render job, for every member credited for a closed call-up's hours
+    (none twice: one per member and call-up); how many were recorded."""
+    from app.models.callups import CallupResponse
+
+    members = db.session.scalars(
+        select(Member)
+        .join(CallupResponse, CallupResponse.member_id == Member.id)
+        .where(CallupResponse.callup_id == callup.id, CallupResponse.credited.is_(True))
+        .where(
+            ~select(Certificate.id)
+            .where(Certificate.callup_id == callup.id, Certificate.member_id == Member.id)
+            .exists()
+        )
+        .order_by(Member.id)
+    ).all()
+    issuers: dict = {}
+    issued = [
+        new_certificate(
+            member,
+            issuers,
+            kind=CertificateKind.CALLUP,
+            callup_id=callup.id,
+            subject=callup.title,
+            hours=callup.hours,
+            issued_at=callup.closed_at or utcnow(),
+        )
+        for member in members
+    ]
+    db.session.add_all(issued)
+    db.session.flush()
+    for certificate in issued:
+        enqueue_render(certificate)
+    return len(issued)
+
+
 def on_wish_changed(wish: Wish, action=None, actor=None, **_extra) -> None:
     """A confirmed wish earns its member a certificate; a reopened one loses it (its hours were taken back)."""
     if action in (WishAction.CONFIRM, WishAction.AUTO_CONFIRM):

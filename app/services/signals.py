@@ -57,11 +57,14 @@ WISH_TOPICS = {
     WishAction.DISPUTE: "wish.disputed",
     WishAction.AUTO_CONFIRM: "wish.confirmed",
     WishAction.REOPEN: "wish.reopened",
-    WishAction.RESUBMIT: "wish.resubmitted",
 }
 
 # sender: the Event, after a transition was flushed; keyword arguments: action (EventAction), actor (User or None)
 event_changed = DomainSignal("event-changed")
+
+# sender: the Callup, when raised (action "raise") and after a step of its machine (close, cancel);
+# keyword arguments: action, actor (User)
+callup_changed = DomainSignal("callup-changed")
 
 # the public name of each event transition, for webhooks and logs (the sweep adds "event.overdue")
 EVENT_TOPICS = {
@@ -78,7 +81,5 @@ EVENT_TOPICS = {
     "close": "event.closed",
     "reopen": "event.reopened",
     "archive": "event.archived",
-    "withdraw": "event.withdrawn",
-    "not_fixed": "event.contested",
 }
 EVENT_OVERDUE = "event.overdue"

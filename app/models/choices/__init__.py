@@ -3,6 +3,7 @@
 from app.models.choices.accounts import *
 from app.models.choices.areas import *
 from app.models.choices.base import *
+from app.models.choices.callups import *
 from app.models.choices.census import *
 from app.models.choices.events import *
 from app.models.choices.notifications import *

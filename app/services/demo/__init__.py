@@ -7,6 +7,7 @@ adds its module here and one line to seed_demo.
 
 from app.services.demo.activity import DEMO_WISHES, WISH_CATEGORIES, seed_accounts, seed_events, seed_wishes
 from app.services.demo.areas import seed_areas, seed_matters
+from app.services.demo.callups import seed_callups
 from app.services.demo.common import DEMO_PASSWORDS, GIVEN, SURNAMES
 from app.services.demo.people import seed_party_and_units, seed_people
 from app.services.demo.records import seed_records
@@ -36,3 +37,4 @@ def seed_demo() -> None:
     seed_events()
     seed_visits()
     seed_records()
+    seed_callups()
