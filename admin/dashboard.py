@@ -113,6 +113,7 @@ def area_sections(figures: dict) -> list[dict]:
             "rows": _labelled(events["source"], EVENT_SOURCE_LABELS),
         },
         on_time_section(on_time),
+        say_section(figures["satisfaction"]),
         compliance_section(figures["compliance"]),
         coverage_section(figures["coverage"]),
         signatures_section(figures["signatures"]),
@@ -212,6 +213,27 @@ def on_time_section(on_time: dict) -> dict:
         "fields": fields,
         "rows": rows,
         "note": _("Resolved on time ÷ (resolved + open and overdue), of the events reported in the period."),
+    }
+
+
+def say_section(say: dict) -> dict:
+    """The reporters' say on resolved reports: their ratings, how many said fixed (app/services/resident_say.py)."""
+    rows = _labelled(say["ratings"], RATING_LABELS)
+    rows.append(_n("not_fixed", _("Not fixed (reopened)"), say["not_fixed"]))
+    rate = "–" if say["rate"] is None else f"{say['rate']}%"
+    return {
+        "key": "residents-say",
+        "title": _("Residents' say on resolved reports"),
+        "chart": "bar",
+        "fields": COUNT,
+        "rows": rows,
+        "note": _(
+            "%(answered)d answers, %(fixed)d fixed; satisfied (good or average): %(rate)s. A report said not "
+            "fixed went back to work and counts as open in the on-time rate.",
+            answered=say["answered"],
+            fixed=say["fixed"],
+            rate=rate,
+        ),
     }
 
 

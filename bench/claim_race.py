@@ -195,6 +195,33 @@ def verify(url: str, ids: list[int], state: Race) -> list[str]:
     return problems
 
 
+def cpu_seconds(port: int, database: str | None) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by this process (the client threads), the gunicorn server on
+    `port` (master and workers) and the PostgreSQL backends connected to `database`; Linux /proc only.
+
+    Other jobs on the machine make the wall time noisy; the CPU per request is what a change moves.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"client": 0.0, "server": 0.0, "database": 0.0}
+    server_argv = f"127.0.0.1:{port}".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if int(pid) == os.getpid():
+            used["client"] += seconds
+        elif server_argv in argv and any(b"gunicorn" in a for a in argv):
+            used["server"] += seconds
+        elif database and argv[0].startswith(b"postgres: ") and f" {database} ".encode() in argv[0]:
+            used["database"] += seconds
+    return used
+
+
 def run(url: str, members: int, wishes: int, timeout: float) -> dict:
     """Prepare, serve, race and verify on one database; returns the row for the table."""
     backend = url.split("://")[0].split("+")[0]
@@ -209,8 +236,12 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
                 f"(is the wishes API there?): {body[:200]}"
             )
         progress(f"{backend}: {members} members racing")
+        port = int(base.rsplit(":", 1)[1])
+        database = url.rsplit("/", 1)[1].split("?")[0] if backend == "postgresql" else None
         load_before = os.getloadavg()[0]  # the machine may be shared: the 1-minute load around the race
+        cpu_before = cpu_seconds(port, database)
         state, seconds = race(base, ids, tokens, timeout)
+        cpu_after = cpu_seconds(port, database)
         load_after = os.getloadavg()[0]
     problems = verify(url, ids, state)
     total = sum(state.statuses.values())
@@ -223,6 +254,7 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         "claims/s": state.statuses[200] / seconds,
         "requests/s": total / seconds,
         "load": (load_before, load_after),
+        "cpu": {part: cpu_after[part] - cpu_before[part] for part in cpu_before},
         "problems": problems,
     }
     for problem in problems:
@@ -266,6 +298,14 @@ def main() -> int:
         print(
             f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
             f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}{load:>12}  {'FAIL' if r['problems'] else 'PASS'}"
+        )
+    print("\nCPU during the race, ms per request (client threads / gunicorn / PostgreSQL backends):")
+    for r in rows:
+        requests = r["won"] + r["lost"] + r["other"]
+        per = {part: 1000 * seconds / max(requests, 1) for part, seconds in r["cpu"].items()}
+        print(
+            f"{r['backend']:<12}client {per['client']:.2f}  server {per['server']:.2f}  "
+            f"database {per['database']:.2f}  total {sum(per.values()):.2f}"
         )
     return 1 if any(r["problems"] for r in rows) else 0
 

@@ -1,4 +1,16 @@
 """The public site: the wish board and wish pages, login, logout, registration."""
 
-from marketplace import accounts, certificates, errors, events, signatures, stations, views, visits, wishes  # noqa: F401  (attach their routes)
+from marketplace import (  # noqa: F401  (attach their routes)
+    accounts,
+    certificates,
+    errors,
+    event_say,
+    events,
+    notifications,
+    signatures,
+    stations,
+    views,
+    visits,
+    wishes,
+)
 from marketplace.blueprint import bp  # noqa: F401  (the factory registers it)

@@ -36,6 +36,7 @@ from app.services.event_sla import is_overdue
 from marketplace.areas import grid_choices
 from marketplace.blueprint import bp
 from marketplace.errors import mark_fields, on_refusal
+from marketplace.event_say import say_context
 from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url
 
@@ -56,7 +57,7 @@ WITH_LEVEL = {
     EventLevel.DEPARTMENT: _l("with the district's departments"),
     EventLevel.DISTRICT: _l("with the district"),
 }
-DONE_STATUSES = (EventStatus.CLOSED, EventStatus.ARCHIVED)
+DONE_STATUSES = (EventStatus.CLOSED, EventStatus.ARCHIVED, EventStatus.WITHDRAWN)
 
 
 class EventReportForm(SiteForm):
@@ -269,4 +270,5 @@ def event_page(event_id: int):
         deadlines=deadline_rows(event),
         callback=callback,
         admin_url=(back_office_url() + f"event/details/?id={event.id}" if viewer.has_back_office else None),
+        **say_context(viewer, event),
     )

@@ -177,6 +177,32 @@ class NoteForm(ActionForm):
     note = TextAreaField(_l("Note"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 2})
 
 
+class ReleaseForm(ActionForm):
+    """The claiming member asks to be released, saying why (staff see how often a member gives claims back)."""
+
+    reason = TextAreaField(
+        _l("Why are you giving it back?"),
+        filters=[strip],
+        description=_l("The resident and the grid worker read it."),
+        render_kw={"maxlength": NOTE_MAX, "rows": 2},
+    )
+
+
+class ResubmitForm(ActionForm):
+    """The owner edits a rejected wish and sends it to review again."""
+
+    title = StringField(
+        _l("Title"), filters=[strip], render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"}
+    )
+    category = SelectField(_l("Category"), validate_choice=False)
+    description = TextAreaField(
+        _l("Description"),
+        filters=[strip],
+        description=_l("What you need, when and where. No ID or phone numbers."),
+        render_kw={"maxlength": DESCRIPTION_MAX, "rows": 5},
+    )
+
+
 class CompleteForm(ActionForm):
     """The claiming member reports what was done and how long it took."""
 
@@ -217,6 +243,7 @@ ACTION_FORMS = {
     WishAction.COMPLETE: CompleteForm,
     WishAction.CONFIRM: ConfirmForm,
     WishAction.DISPUTE: DisputeForm,
-    WishAction.RELEASE: NoteForm,
+    WishAction.RESUBMIT: ResubmitForm,
+    WishAction.RELEASE: ReleaseForm,
     WishAction.CANCEL: NoteForm,
 }

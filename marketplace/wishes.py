@@ -41,6 +41,7 @@ DONE_MESSAGES = {
     WishAction.CANCEL: _l("The wish has been cancelled."),
     WishAction.CONFIRM: _l("Thank you for confirming and rating the help."),
     WishAction.DISPUTE: _l("The wish has gone back to its member."),
+    WishAction.RESUBMIT: _l("Sent again: your grid worker will review it."),
 }
 CLAIM_SECTIONS = (WishStatus.CLAIMED, WishStatus.DONE, WishStatus.CONFIRMED)
 ACTION_BUTTONS = {
@@ -50,6 +51,7 @@ ACTION_BUTTONS = {
     WishAction.CANCEL: _l("Cancel this wish"),
     WishAction.CONFIRM: _l("Confirm and rate"),
     WishAction.DISPUTE: _l("It is not done yet"),
+    WishAction.RESUBMIT: _l("Send it again for review"),
 }
 
 bp.add_app_template_global(WISH_STATUS_LABELS, "status_labels")
@@ -157,9 +159,11 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
     allowed = service.available_actions(viewer, wish)
     actions = [a for a in SITE_ACTIONS if a in allowed]
     forms = {
-        a: (posted_form if a == posted_action and posted_form is not None else ACTION_FORMS[a](prefix=a))
+        a: (posted_form if a == posted_action and posted_form is not None else _blank_form(a, wish))
         for a in actions
     }
+    if WishAction.RESUBMIT in forms:  # the rejected wish's fields to edit
+        forms[WishAction.RESUBMIT].category.choices = [(c.code, c.name) for c in service.active_categories()]
     steps = db.session.scalars(
         select(WishStep)
         .where(WishStep.wish_id == wish.id)
@@ -182,6 +186,13 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
             else None
         ),
     ), status
+
+
+def _blank_form(action: WishAction, wish: Wish):
+    if action == WishAction.RESUBMIT:  # starts from the wish as it was sent
+        data = {"title": wish.title, "description": wish.description, "category": wish.category.code}
+        return ACTION_FORMS[action](prefix=action, data=data)
+    return ACTION_FORMS[action](prefix=action)
 
 
 @bp.get("/wishes/<int:wish_id>")

@@ -118,7 +118,7 @@ def test_a_refused_action_is_refused_the_same_on_retry_even_when_it_would_pass_n
 
     refused = claim(member, wish, "too-late")
     assert_error(refused, 409)
-    assert send(quicker, f"/api/v1/wishes/{wish}/release", None).status_code == 200
+    assert send(quicker, f"/api/v1/wishes/{wish}/release", None, {"reason": "临时出差"}).status_code == 200
     again = claim(member, wish, "too-late")
 
     assert (again.status_code, again.get_data()) == (409, refused.get_data())
@@ -129,7 +129,7 @@ def test_a_refused_action_is_refused_the_same_on_retry_even_when_it_would_pass_n
 def test_after_the_time_to_live_the_key_is_free_and_the_cleanup_removes_it(app, as_user):
     member, wish = as_user("member"), published_wish()
     assert claim(member, wish, "old-key").status_code == 200
-    assert send(member, f"/api/v1/wishes/{wish}/release", None).status_code == 200
+    assert send(member, f"/api/v1/wishes/{wish}/release", None, {"reason": "临时出差"}).status_code == 200
     db.session.execute(
         update(IdempotentRequest).values(
             created_at=utcnow() - timedelta(hours=app.config["IDEMPOTENCY_TTL_HOURS"], minutes=1)

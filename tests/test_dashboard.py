@@ -128,7 +128,7 @@ def test_the_funnel_counts_a_released_wish_as_having_been_claimed(app, demo):
 
     member = db.session.scalar(db.select(User).where(User.username == "member"))
     wish = db.session.scalar(db.select(Wish).where(Wish.status == "claimed"))
-    wishes.release_wish(member, wish)
+    wishes.release_wish(member, wish, "临时有事")
     db.session.commit()
     admin = db.session.scalar(db.select(User).where(User.username == "admin"))
     funnel = dict(dashboard.area_figures(admin, dashboard.Period())["wishes"]["funnel"])
@@ -262,4 +262,4 @@ def test_the_page_loads_echarts_from_the_back_office_static_files(login_as):
     src = re.search(r'<script src="([^"]*echarts\.min\.js[^"]*)"', page).group(1)
     response = client.get(src)
     assert response.status_code == 200 and b"Apache" in response.data[:2000]
-    assert len(re.findall(r"data-chart='", page)) == 13  # with compliance, coverage, 双签字, meetings
+    assert len(re.findall(r"data-chart='", page)) == 14  # compliance, coverage, 双签字, meetings, say

@@ -228,7 +228,7 @@ def test_the_resident_reads_their_own_report_and_nobody_elses(people):
     other = _report(p)
     assert service.get_visible_event(p["resident"], own.id) is own
     assert service.get_visible_event(p["resident"], other.id) is None
-    assert service.available_actions(p["resident"], own) == []
+    assert service.available_actions(p["resident"], own) == ["withdraw"]  # before anyone accepts it
 
 
 # --- every illegal transition, table-driven --------------------------------------------------------

@@ -286,7 +286,7 @@ def test_second_claim_of_a_claimed_wish_says_already_claimed(app, login_as):
 
 def test_member_releases_a_claimed_wish_back_to_the_board(client, login_as):
     wish = wish_titled("孩子周末数学辅导")
-    response = login_as("member").post(f"/wishes/{wish.id}/release", data={"release-note": "临时出差"})
+    response = login_as("member").post(f"/wishes/{wish.id}/release", data={"release-reason": "临时出差"})
     assert response.status_code == 303
     assert wish_titled("孩子周末数学辅导").status == WishStatus.PUBLISHED
     assert "孩子周末数学辅导" in text_of(client.get("/"))

@@ -58,8 +58,10 @@ ACTOR = {
     "confirm": "resident",
     "dispute": "resident",
     "reopen": "grid",
+    "resubmit": "resident",
 }
 VALUES = {
+    "release": {"reason": "临时出差"},
     "reject": {"reason": "不属于微心愿"},
     "complete": {"note": "已完成", "hours": "2"},
     "confirm": {"rating": "good"},

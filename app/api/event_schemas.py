@@ -50,6 +50,15 @@ class DispatchSchema(ma.Schema):
     answers = ma.fields.List(ma.fields.Nested(AnswerSchema), required=True)
 
 
+class FeedbackSchema(ma.Schema):
+    """The reporter's say on one resolution."""
+
+    fixed = ma.fields.Boolean(required=True)
+    rating = ma.fields.String(required=True, metadata={"enum": ["good", "average", "poor"]})
+    comment = ma.fields.String(allow_none=True)
+    at = UtcDateTime(required=True)
+
+
 class EventSchema(ma.Schema):
     """An event; `dispatches` and `history` only on the detail endpoint."""
 
@@ -87,6 +96,15 @@ class EventSchema(ma.Schema):
     )
     dispatches = ma.fields.List(ma.fields.Nested(DispatchSchema))
     history = ma.fields.List(ma.fields.Nested(EventStepSchema))
+    feedback_due = ma.fields.Boolean(
+        metadata={
+            "description": "the caller is the reporter, asked for their say: POST /events/{id}/feedback"
+        }
+    )
+    feedback = ma.fields.List(
+        ma.fields.Nested(FeedbackSchema),
+        metadata={"description": "the reporter's say on each resolution (the reporter and staff only)"},
+    )
 
 
 class EventQuerySchema(PageQuerySchema):
@@ -214,3 +232,19 @@ class ArchiveRequestSchema(ma.Schema):
     """The community's score (社区考评)."""
 
     score = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(min=1, max=5))
+
+
+class FeedbackRequestSchema(ma.Schema):
+    """The reporter's say on a resolved report: fixed or not, 好/中/差, a comment (required when not fixed)."""
+
+    fixed = ma.fields.Boolean(required=True)
+    rating = Text(
+        required=True,
+        validate=ma.validate.OneOf(["good", "fair", "average", "poor"], error=CHOOSE_ONE),
+        metadata={"description": "good (好), fair (中; also `average`), poor (差)"},
+    )
+    comment = Text(
+        allow_none=True,
+        validate=ma.validate.Length(max=NOTE_MAX),
+        metadata={"description": "required when not fixed: what is still wrong"},
+    )

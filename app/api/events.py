@@ -8,7 +8,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.common import commit_or_abort, load_visible_or_404, masked_user, register_actions, step_body
+from app.api.common import (
+    action_body,
+    commit_or_abort,
+    load_visible_or_404,
+    masked_user,
+    register_actions,
+    step_body,
+)
 from app.api.event_schemas import (
     AnswerRequestSchema,
     ArchiveRequestSchema,
@@ -18,6 +25,7 @@ from app.api.event_schemas import (
     EventQuerySchema,
     EventRequestSchema,
     EventSchema,
+    FeedbackRequestSchema,
     ResolveRequestSchema,
     StartRequestSchema,
     VerifyRequestSchema,
@@ -27,11 +35,12 @@ from app.api.idempotency import idempotent
 from app.api.pagination import page_schema, paginate
 from app.models import Matter
 from app.models.base import under_area
-from app.models.choices import STAFF_ROLES, EventAction, Role
+from app.models.choices import STAFF_ROLES, EventAction, EventStatus, Role
 from app.models.events import Dispatch, Event, EventStep
 from app.services import events as service
-from app.services import workflow
+from app.services import resident_say, workflow
 from app.services.event_sla import is_overdue, next_deadline
+from app.services.preconditions import expect_status
 
 bp = api_blueprint(
     "events", __name__, "Events (一网统管): report, accept, escalate, dispatch, resolve, verify, archive."
@@ -104,6 +113,12 @@ def present(event: Event, user, detail: bool = False) -> dict:
             }
             for step in event.steps
         ]
+        body["feedback_due"] = resident_say.feedback_due(user, event)
+        if user.role in STAFF_ROLES or resident_say.is_reporter(user, event):
+            body["feedback"] = [
+                {"fixed": f.fixed, "rating": f.rating, "comment": f.comment, "at": f.at}
+                for f in resident_say.feedback_of(event)
+            ]
     return body
 
 
@@ -217,6 +232,7 @@ ACTION_ENDPOINTS = {
         "The callback (回访): satisfied closes the event, unsatisfied reopens it.",
     ),
     "archive": (ArchiveRequestSchema, "The community scores the closed event 1–5 and archives it."),
+    "withdraw": (StartRequestSchema, "The reporter takes back a report nobody has accepted yet (409 after)."),
 }
 
 
@@ -224,6 +240,32 @@ def _act(action: str, event_id: int, values: dict) -> dict:
     user = current_api_user()
     event = _load_visible(user, event_id)
     commit_or_abort(lambda: service.perform(user, event, action, **values))
+    return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
+
+
+@bp.route("/events/<int:event_id>/feedback", methods=["POST"])
+@token_required()
+@bp.arguments(
+    action_body(FeedbackRequestSchema, "FeedbackEventRequestSchema", [s.value for s in EventStatus])
+)
+@idempotent(bp)
+@bp.response(200, EventSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def event_feedback(values, event_id):
+    """The reporter's say on a resolved report: fixed or not, 好/中/差, a comment. Not fixed sends it back to
+    work at the level that resolved it; a second answer to the same resolution is a 409."""
+    user = current_api_user()
+    event = _load_visible(user, event_id)
+
+    def give():
+        expect_status(event, values.get("expected_status"))
+        return resident_say.give_feedback(
+            user, event, values["fixed"], values["rating"], values.get("comment")
+        )
+
+    commit_or_abort(give)
     return present(_load_visible(user, event_id, DETAIL_OPTIONS), user, detail=True)
 
 

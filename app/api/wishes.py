@@ -14,7 +14,6 @@ from app.api.common import (
     Text,
     UtcDateTime,
     commit_or_abort,
-    load_visible_or_404,
     register_actions,
     step_body,
 )
@@ -131,6 +130,21 @@ class NoteRequestSchema(ma.Schema):
     note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
 
 
+class ReleaseRequestSchema(ma.Schema):
+    """Why the member asks to be released (`note` is the older name of `reason`); one is required."""
+
+    reason = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
+    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
+
+
+class ResubmitRequestSchema(ma.Schema):
+    """A rejected wish edited: what changes (omitted values stay as they were)."""
+
+    title = Text(validate=ma.validate.Length(min=1, max=TITLE_MAX))
+    description = Text(allow_none=True, validate=ma.validate.Length(max=DESCRIPTION_MAX))
+    category = Text(validate=ma.validate.Length(min=1, max=20), metadata={"description": "category code"})
+
+
 class CompleteRequestSchema(ma.Schema):
     """What was done and the hours it took."""
 
@@ -200,7 +214,10 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
 
 
 def _load_visible(user, wish_id: int, options=LIST_OPTIONS) -> Wish:
-    return load_visible_or_404(Wish, wish_id, service.visible_condition(user), options)
+    wish = service.get_visible_wish(user, wish_id, options)
+    if wish is None:
+        api_abort(404, "not_found", _("Not found."))
+    return wish
 
 
 @bp.route("/categories")
@@ -291,7 +308,10 @@ ACTION_ENDPOINTS = {
     WishAction.REJECT: (ReasonRequestSchema, "Grid staff turn a submitted wish down, saying why."),
     WishAction.CANCEL: (NoteRequestSchema, "The owner withdraws a wish nobody has claimed."),
     WishAction.CLAIM: (None, "A checked-in member takes a published wish on; 409 when someone was quicker."),
-    WishAction.RELEASE: (NoteRequestSchema, "The claiming member gives the wish back to the board."),
+    WishAction.RELEASE: (
+        ReleaseRequestSchema,
+        "The claiming member asks to be released, saying why: the wish goes back to the board.",
+    ),
     WishAction.COMPLETE: (
         CompleteRequestSchema,
         "The claiming member reports the wish done, with the hours.",
@@ -303,6 +323,10 @@ ACTION_ENDPOINTS = {
     WishAction.DISPUTE: (
         ReasonRequestSchema,
         "The owner says the work is not done: back to the member, claimed.",
+    ),
+    WishAction.RESUBMIT: (
+        ResubmitRequestSchema,
+        "The owner edits a rejected wish and sends it to review again.",
     ),
 }
 

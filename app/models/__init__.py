@@ -8,7 +8,7 @@ from app.models.callups import Callup, CallupResponse
 from app.models.census import Building, Compound, Enterprise, Facility, Household, Resident, Room
 from app.models.certificates import Certificate, HonourBatch
 from app.models.coverage import UnitCoverage
-from app.models.events import Campaign, Dispatch, Event, EventStep, Supervision
+from app.models.events import Campaign, Dispatch, Event, EventFeedback, EventStep, Supervision
 from app.models.files import Attachment, StoredFile
 from app.models.idempotency import IdempotentRequest
 from app.models.jobs import OutboxMessage
@@ -39,6 +39,7 @@ __all__ = [
     "Dispatch",
     "Enterprise",
     "Event",
+    "EventFeedback",
     "EventStep",
     "Facility",
     "GridRole",

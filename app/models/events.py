@@ -25,6 +25,7 @@ from app.models.choices import (
     EventLevel,
     EventSource,
     EventStatus,
+    Rating,
     SlaDeadline,
     choice_check,
 )
@@ -249,3 +250,32 @@ class Supervision(db.Model):
     def notified_area_code(self) -> str:
         """The area whose staff were notified."""
         return self.grid_code[: LEVEL_CODE_LENGTH[EventLevel(self.level_notified)]]
+
+
+class EventFeedback(db.Model):
+    """The reporter's say on a resolved report (居民评价): fixed or not, 好/中/差 and a comment.
+
+    One per resolution (`round`: the how-manyeth resolve it answers), so a second answer to the same one is
+    refused by the database as well; a report resolved again after "not fixed" is asked again.
+    """
+
+    __tablename__ = "event_feedback"
+    __table_args__ = (
+        UniqueConstraint("event_id", "round"),
+        choice_check("rating", [r.value for r in Rating]),
+    )
+    scope_column_name = None  # read through its event
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    round: Mapped[int] = mapped_column(Integer, nullable=False)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True, nullable=False)
+    fixed: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    rating: Mapped[str] = mapped_column(String(10), nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, nullable=False, index=True)
+
+    event: Mapped[Event] = relationship()
+    reporter = relationship("User")

@@ -201,6 +201,14 @@ def _close(task: CallbackTask, actor, outcome: CallbackOutcome, note: str | None
     )
 
 
+def close_unsatisfied(subject_type: str, subject_id: int, actor, note: str) -> None:
+    """The subject was reopened some other way (its reporter said "not fixed"): its open task, if any, is
+    recorded unsatisfied with those words."""
+    task = open_task(subject_type, subject_id)
+    if task is not None:
+        _close(task, actor, CallbackOutcome.UNSATISFIED, note or "-")
+
+
 def record_callback(actor, task: CallbackTask, satisfied: bool, note=None) -> CallbackTask:
     """Record how the callback went; "unsatisfied" (with a note) reopens the wish: back to its member, hours back."""
     workflow.check(MACHINE, actor, task, RECORD)

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.choices import STAFF_ROLES, AreaLevel, EventLevel, EventSource, EventStatus, Role, WishStatus
 from app.models.events import Dispatch, Event
 from app.models.wishes import WishStep
-from app.services import compliance, meetings, worklogs
+from app.services import compliance, meetings, resident_say, worklogs
 from app.services.clock import day_end, day_start
 from app.services.coverage import coverage_figures
 from app.services.errors import DomainError
@@ -165,6 +165,9 @@ def area_figures(user, period: Period, now: datetime | None = None) -> dict:
         "counts": counts,
         "events": events,
         "on_time": on_time_figures(user, period, now),
+        # the reporters' say on resolved reports (app/services/resident_say.py); "not fixed" also reopened them,
+        # so they count as open (and, past the deadline, overdue) in the on-time rate
+        "satisfaction": resident_say.satisfaction_figures(user, period.since, period.until),
         "wishes": wish_figures(_where(Wish, user, period)),
         "members": member_figures(_where(Member, user)),
         "compliance": compliance.figures(user),  # today's, whatever the period (app/services/compliance.py)

@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.ids import parse_id
-from app.models.choices import STAFF_ROLES, EventLevel, Role
+from app.models.choices import STAFF_ROLES, EventLevel, EventSource, Role
 from app.models.events import Dispatch, Event
 from app.services.event_ladder import HANDLER_ROLE
 from app.services.scope import code_in_scope, scope_condition
@@ -34,6 +34,16 @@ def dispatch_of(user, event: Event) -> Dispatch | None:
     )
 
 
+def is_reporter(user, event: Event) -> bool:
+    """The resident or member who reported `event` themself (source `resident`)."""
+    return (
+        user is not None
+        and getattr(user, "is_authenticated", True)
+        and event.source == EventSource.RESIDENT
+        and event.reporter_id == getattr(user, "id", None)
+    )
+
+
 def _is_actor(user, event: Event, kind: str) -> bool:
     if kind == "handler":
         return handles(user, event)
@@ -45,6 +55,8 @@ def _is_actor(user, event: Event, kind: str) -> bool:
         return _staff_in_scope(user, event)
     if kind == "community":  # 社区考评归档
         return _staff_in_scope(user, event, Role.COMMUNITY_ADMIN)
+    if kind == "reporter":  # the resident (or member) who reported it through the site or the API (随手拍)
+        return is_reporter(user, event)
     return False  # system
 
 
@@ -54,6 +66,7 @@ _FORBIDDEN = {
     "verifier": lambda: _("Only the grid worker of this event's grid may verify it."),
     "staff": lambda: _("Only the staff responsible for this event's grid may do this."),
     "community": lambda: _("Only the community staff of this event's grid may archive it."),
+    "reporter": lambda: _("Only the resident who reported this may do this."),
     "system": lambda: _("Only the system takes this step."),
 }
 

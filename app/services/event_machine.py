@@ -59,10 +59,14 @@ TRANSITIONS = {
         Transition(EventAction.CLOSE, (S.VERIFIED,), S.CLOSED, "staff"),
         Transition(EventAction.REOPEN, (S.VERIFIED,), S.IN_PROGRESS, "staff"),
         Transition(EventAction.ARCHIVE, (S.CLOSED,), S.ARCHIVED, "community"),
+        # the resident's say (app.services.resident_say): withdraw before anyone accepts it; "not fixed" after
+        Transition(EventAction.WITHDRAW, (S.REPORTED,), S.WITHDRAWN, "reporter"),
+        Transition(EventAction.NOT_FIXED, (S.RESOLVED, S.VERIFIED), S.IN_PROGRESS, "reporter"),
     )
 }
 del S, L
-USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system")
+# "not fixed" is given with the reporter's feedback (its own endpoint), never offered as a bare verb
+USER_ACTIONS = tuple(a for a, t in TRANSITIONS.items() if t.actor != "system" and a != EventAction.NOT_FIXED)
 # the deadline a step meets, so its supervision (if any) is settled
 SETTLES = {EventAction.ACCEPT: (SlaDeadline.RESPOND,), EventAction.RESOLVE: (SlaDeadline.RESOLVE,)}
 # steps that tell the reporter something: the first of them meets the reply deadline

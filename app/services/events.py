@@ -313,7 +313,14 @@ ACTIONS = {
     "verify": lambda a, e, v: verify_event(a, e, v.get("passed"), v.get("note")),
     "callback": lambda a, e, v: callback_event(a, e, v.get("satisfied"), v.get("note")),
     "archive": lambda a, e, v: archive_event(a, e, v.get("score")),
+    "withdraw": lambda a, e, v: _say().withdraw_event(a, e, v.get("note")),
 }
+
+
+def _say():
+    from app.services import resident_say  # it runs its steps on this machine: imported when called
+
+    return resident_say
 
 
 MACHINE = workflow.Machine(

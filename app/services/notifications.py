@@ -227,6 +227,43 @@ def preferences(user) -> NotificationPreference:
     return NotificationPreference(user_id=user.id, muted_kinds=[], muted_categories=[])
 
 
+K = NotificationKind
+RESIDENT_KINDS = (
+    K.WISH_PUBLISHED,
+    K.WISH_REJECTED,
+    K.WISH_CLAIMED,
+    K.WISH_DONE,
+    K.WISH_AUTO_CONFIRMED,
+    K.REPORT_ACCEPTED,
+    K.REPORT_REPLIED,
+    K.REPORT_ESCALATED,
+    K.REPORT_RESOLVED,
+    K.REPORT_CLOSED,
+)
+MEMBER_KINDS = (
+    K.NEW_WISH,
+    K.CLAIM_RELEASED,
+    K.WISH_DISPUTED,
+    K.CERTIFICATE_READY,
+    K.VISITS_DUE,
+    K.CALLUP,
+    K.CALLUP_LEAD,
+    *RESIDENT_KINDS[5:],  # members report problems too
+)
+STAFF_KINDS = (K.REVIEW_QUEUE, K.EVENT_QUEUE, K.DISPATCH_QUEUE, K.SUPERVISION, K.CALLBACK_DUE, K.CALLUP_LEAD)
+
+
+def kinds_for(user) -> tuple[NotificationKind, ...]:
+    """The kinds a user of this role can receive (what their preferences page offers)."""
+    if user.role == "resident":
+        return RESIDENT_KINDS
+    if user.role == "member":
+        return MEMBER_KINDS
+    if user.has_back_office:
+        return STAFF_KINDS
+    return tuple(NotificationKind)
+
+
 def mutable_kinds() -> list[NotificationKind]:
     """The kinds a user may mute (every kind but the urgent ones)."""
     return [kind for kind in NotificationKind if kind not in URGENT]

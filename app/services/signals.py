@@ -57,6 +57,7 @@ WISH_TOPICS = {
     WishAction.DISPUTE: "wish.disputed",
     WishAction.AUTO_CONFIRM: "wish.confirmed",
     WishAction.REOPEN: "wish.reopened",
+    WishAction.RESUBMIT: "wish.resubmitted",
 }
 
 # sender: the Event, after a transition was flushed; keyword arguments: action (EventAction), actor (User or None)
@@ -81,5 +82,7 @@ EVENT_TOPICS = {
     "close": "event.closed",
     "reopen": "event.reopened",
     "archive": "event.archived",
+    "withdraw": "event.withdrawn",
+    "not_fixed": "event.contested",
 }
 EVENT_OVERDUE = "event.overdue"

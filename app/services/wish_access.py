@@ -1,8 +1,10 @@
 """Who is who around a wish: members, owners, staff in scope; who may read a wish and its notes; who may act."""
 
+from functools import cache
+
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from app.extensions import db
 from app.ids import parse_id
@@ -97,19 +99,51 @@ def visible_condition(user):
     if user.role in STAFF_ROLES:
         condition = scope_condition(Wish, user)
         return Wish.id.is_not(None) if condition is None else or_(condition, Wish.posted_by_id == user.id)
-    own = [Wish.owner_id == user.id, Wish.posted_by_id == user.id]
     member = member_for(user)
-    if member is not None:
-        own.append(Wish.claimed_by_id == member.id)
-    return or_(public, *own)
+    return _personal_condition(user.id, member.id if member is not None else None)
 
 
-def get_visible_wish(user, wish_id: int) -> Wish | None:
-    """The wish when `user` may read it, else None (the caller answers 404)."""
+def _personal_condition(user_id, member_id):
+    """What a resident or member reads: the public wishes, those they own or posted, and those they claimed
+    (`member_id` None: no member profile). The ids are values, or parameters of a statement built once."""
+    own = [Wish.owner_id == user_id, Wish.posted_by_id == user_id]
+    if member_id is not None:
+        own.append(Wish.claimed_by_id == member_id)
+    return or_(Wish.status.in_(PUBLIC_WISH_STATUSES), *own)
+
+
+def get_visible_wish(user, wish_id: int, options=()) -> Wish | None:
+    """The wish when `user` may read it, else None (the caller answers 404); `options` are loader options.
+
+    A resident's or member's look-up is one statement built once per set of `options` (a module's constant),
+    with the ids as parameters: on the API's hot path (a claim) building it anew cost as much as running it.
+    """
     wish_id = parse_id(wish_id)
     if wish_id is None:
         return None
-    return db.session.scalar(select(Wish).where(Wish.id == wish_id, visible_condition(user)))
+    if user is None or not getattr(user, "is_authenticated", False) or user.role in STAFF_ROLES:
+        return db.session.scalar(
+            select(Wish).where(Wish.id == wish_id, visible_condition(user)).options(*options)
+        )
+    member = member_for(user)
+    return db.session.scalar(
+        _personal_query(tuple(options), member is not None),
+        {
+            "wish_id": wish_id,
+            "viewer_id": user.id,
+            "viewer_member_id": member.id if member is not None else None,
+        },
+    )
+
+
+@cache
+def _personal_query(options: tuple, with_member: bool):
+    member_id = bindparam("viewer_member_id") if with_member else None
+    return (
+        select(Wish)
+        .where(Wish.id == bindparam("wish_id"), _personal_condition(bindparam("viewer_id"), member_id))
+        .options(*options)
+    )
 
 
 def can_see_notes(user, wish: Wish) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import Member, User, Wish, WishStep
-from app.models.base import aware, utcnow
+from app.models.base import utcnow
 from app.models.choices import RATING_LABELS, WISH_STATUS_LABELS, Rating, WishAction, WishStatus
 from app.models.wishes import NOTE_MAX
 from app.services import audit, workflow
@@ -36,6 +36,7 @@ from app.services.wish_access import (
     refusal,
     visible_condition,  # noqa: F401
 )
+from app.services.wish_deadlines import current_deadline, is_overdue  # noqa: F401
 from app.services.wish_intake import (
     active_categories,  # noqa: F401
     submit_wish,
@@ -63,6 +64,8 @@ TRANSITIONS = {
         Transition(WishAction.AUTO_CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "system"),
         # a callback (回访) found the resident unsatisfied: the work goes back to its member
         Transition(WishAction.REOPEN, (WishStatus.CONFIRMED,), WishStatus.CLAIMED, "staff"),
+        # the owner edits a rejected wish and sends it to review again (app.services.resident_say)
+        Transition(WishAction.RESUBMIT, (WishStatus.REJECTED,), WishStatus.SUBMITTED, "owner"),
     )
 }
 # what people do on the board, the back office and the API; reopening happens through a callback
@@ -218,11 +221,11 @@ def _limit_message(limit: int) -> str:
     return _("You already hold %(n)d claimed wishes; complete or release one first.", n=limit)
 
 
-def release_wish(actor: User, wish: Wish, note=None) -> Wish:
-    """The claiming member gives the wish back to the board."""
+def release_wish(actor: User, wish: Wish, reason=None) -> Wish:
+    """The claiming member asks to be released: the wish goes back to the board, the reason in its history."""
     member = member_for(actor)
     check_action(actor, wish, WishAction.RELEASE, member)
-    note = _single_text("note", note, _("Note"))
+    note = _single_text("reason", reason, _("Reason"), required=True)
     return _move(
         wish,
         actor,
@@ -351,12 +354,22 @@ STEPS = {
     WishAction.REJECT: lambda a, w, v: reject_wish(a, w, v.get("reason")),
     WishAction.CANCEL: lambda a, w, v: cancel_wish(a, w, v.get("note")),
     WishAction.CLAIM: lambda a, w, v: claim_wish(a, w),
-    WishAction.RELEASE: lambda a, w, v: release_wish(a, w, v.get("note")),
+    WishAction.RELEASE: lambda a, w, v: release_wish(a, w, v.get("reason") or v.get("note")),
     WishAction.COMPLETE: lambda a, w, v: complete_wish(a, w, v.get("note"), v.get("hours")),
     WishAction.CONFIRM: lambda a, w, v: confirm_wish(a, w, v.get("rating"), v.get("comment")),
     WishAction.DISPUTE: lambda a, w, v: dispute_wish(a, w, v.get("reason")),
     WishAction.REOPEN: lambda a, w, v: reopen_wish(a, w, v.get("reason")),
+    WishAction.RESUBMIT: lambda a, w, v: _say().resubmit_wish(
+        a, w, v.get("title"), v.get("description"), v.get("category")
+    ),
 }
+
+
+def _say():
+    from app.services import resident_say  # it runs its steps on this machine: imported when called
+
+    return resident_say
+
 
 MACHINE = workflow.Machine(
     name="wish",
@@ -377,22 +390,3 @@ MACHINE = workflow.Machine(
 def perform(actor: User, wish: Wish, action: str, **values) -> Wish:
     """Run the user action named `action` with its values (reason, note, hours, rating, comment)."""
     return workflow.perform(MACHINE, actor, wish, action, values)
-
-
-# --- deadlines -----------------------------------------------------------------------------------
-DEADLINE_FOR_STATUS = {
-    WishStatus.SUBMITTED: "respond_by",
-    WishStatus.PUBLISHED: "reply_by",
-    WishStatus.CLAIMED: "resolve_by",
-}
-
-
-def current_deadline(wish: Wish) -> datetime | None:
-    """The deadline the wish's present status is measured against (review, claim or completion), if any."""
-    column = DEADLINE_FOR_STATUS.get(WishStatus(wish.status))
-    return getattr(wish, column) if column else None
-
-
-def is_overdue(wish: Wish, now: datetime | None = None) -> bool:
-    deadline = aware(current_deadline(wish))
-    return deadline is not None and (now or utcnow()) > deadline

@@ -46,6 +46,7 @@ class EventStatus(Labelled):
     VERIFIED = "verified", _l("Verified, awaiting callback")
     CLOSED = "closed", _l("Closed")
     ARCHIVED = "archived", _l("Archived")
+    WITHDRAWN = "withdrawn", _l("Withdrawn by the reporter")
 
 
 EVENT_STATUS_LABELS = EventStatus.labels()
@@ -108,6 +109,8 @@ class EventAction(Labelled):
     CLOSE = "close", _l("Closed after the callback")
     REOPEN = "reopen", _l("Reopened after the callback")
     ARCHIVE = "archive", _l("Archived")
+    WITHDRAW = "withdraw", _l("Withdrawn by the reporter")
+    NOT_FIXED = "not_fixed", _l("Reopened: the reporter says it is not fixed")
 
 
 EVENT_ACTION_LABELS = EventAction.labels()

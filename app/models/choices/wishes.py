@@ -52,6 +52,7 @@ class WishAction(Labelled):
     DISPUTE = "dispute", _l("Disputed")
     AUTO_CONFIRM = "auto_confirm", _l("Confirmed automatically")
     REOPEN = "reopen", _l("Reopened after the callback")
+    RESUBMIT = "resubmit", _l("Edited and sent again")
 
 
 WISH_ACTION_LABELS = WishAction.labels()
