@@ -1,7 +1,7 @@
 """Emergency call-ups (社区吹哨、党员报到): the call-up, its roll of members, certificates for a call-up
 
 Revision ID: 6b2f1d8c0e32
-Revises: 5a1e0c7b9d21
+Revises: 8d4b3f0e2a54
 Create Date: 2026-12-02 12:15:36.120676
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "6b2f1d8c0e32"
-down_revision = "5a1e0c7b9d21"
+down_revision = "8d4b3f0e2a54"  # after the resident's say, which landed first on 5a1e0c7b9d21
 branch_labels = None
 depends_on = None
 
