@@ -1,6 +1,6 @@
 """Requests as OneGrid reads them: JSON nested too deep to parse, or text no database stores, is a 400, never a 500."""
 
-from flask import Flask, Request, abort, request
+from flask import Flask, Request, abort, current_app, request
 
 from app.api.errors import is_api_request
 from app.services.text import contains_unstorable_text, has_unstorable_character
@@ -38,7 +38,23 @@ def refuse_unstorable_fields() -> None:
         abort(400)
 
 
+# the site's forms that carry photos (up to 9, each up to ATTACHMENT_MAX_BYTES) and the back office's step forms
+PHOTO_FORMS = (
+    "marketplace.new_event",
+    "marketplace.new_wish",
+    "marketplace.wish_action",
+    "event.transition_view",
+)
+
+
+def allow_photo_bodies() -> None:
+    """before_request, before anything reads the body: a form carrying photos may be as large as its photos."""
+    if request.endpoint in PHOTO_FORMS and request.method == "POST":
+        request.max_content_length = 9 * current_app.config["ATTACHMENT_MAX_BYTES"] + 1024 * 1024
+
+
 def init_requests(app: Flask) -> None:
     """Read every request of `app` as above."""
     app.request_class = OneGridRequest
+    app.before_request(allow_photo_bodies)
     app.before_request(refuse_unstorable_fields)

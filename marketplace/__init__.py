@@ -7,6 +7,7 @@ from marketplace import (  # noqa: F401  (attach their routes)
     event_say,
     events,
     notifications,
+    photos,
     signatures,
     stations,
     views,

@@ -30,6 +30,7 @@ from app.models.choices import (
     MatterCategory,
 )
 from app.models.events import DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX
+from app.services import attachments
 from app.services import events as service
 from app.services.event_reporting import REPORTER_ROLES
 from app.services.event_sla import is_overdue
@@ -39,6 +40,7 @@ from marketplace.errors import mark_fields, on_refusal
 from marketplace.event_say import say_context
 from marketplace.forms import SiteForm, strip
 from marketplace.navigation import back_office_url
+from marketplace.photos import uploaded_photos
 
 MY_EVENTS_PAGE_SIZE = 20
 # who is working on it, in a resident's words (while the event is open)
@@ -164,6 +166,7 @@ def new_event():
         return errors
 
     on_refusal(form=lambda error: _render_form(mark_fields(form, error, keep), grid=grid))
+    photos = attachments.prepare_all(uploaded_photos())  # a refused photo refuses the report: nothing is kept
     event, _created = service.report_event(
         user,
         title=title,
@@ -172,6 +175,7 @@ def new_event():
         location_text=form.location_text.data,
         grid_code=grid.code if grid else form.grid_code.data,
     )
+    attachments.store(user, attachments.Subject.of_event(event), photos)
     db.session.commit()
     flash(
         _("Reported. Your grid worker will respond by %(time)s.", time=when_text(event.respond_by)), "success"
@@ -256,6 +260,7 @@ def event_page(event_id: int):
         .order_by(EventStep.at, EventStep.id)
     ).all()
     closing = next((s for s in reversed(steps) if s.action == EventAction.CLOSE), None)
+    step_photos = attachments.of_steps(viewer, steps)
     callback = closing if event.status in DONE_STATUSES else None
     return render_template(
         "marketplace/event.html",
@@ -264,6 +269,8 @@ def event_page(event_id: int):
         steps=[
             (s, step_actor(s, viewer), None if s.action == EventAction.ARCHIVE else s.note) for s in steps
         ],
+        photos=attachments.listed(attachments.Subject.of_event(event)),
+        step_photos=step_photos,
         status_labels=EVENT_STATUS_LABELS,
         action_labels=EVENT_ACTION_LABELS,
         handled_by=None if event.status in DONE_STATUSES else HANDLED_BY.get(event.level),

@@ -23,6 +23,7 @@ from app.models.choices import (
     WishAction,
     WishStatus,
 )
+from app.services import attachments
 from app.services import wishes as service
 from app.services.errors import Invalid
 from app.services.masking import mask_name
@@ -31,9 +32,11 @@ from marketplace.blueprint import bp
 from marketplace.errors import mark_fields, on_refusal
 from marketplace.forms import ACTION_FORMS, WishForm
 from marketplace.navigation import back_office_url
+from marketplace.photos import uploaded_photos
 
 # the actions the site offers; publishing and rejecting happen in the back office
 SITE_ACTIONS = tuple(ACTION_FORMS)
+PHOTO_ACTIONS = (WishAction.COMPLETE,)  # its form takes an evidence photo
 DONE_MESSAGES = {
     WishAction.CLAIM: _l("You have claimed this wish."),
     WishAction.RELEASE: _l("You have given this wish back to the board."),
@@ -177,6 +180,9 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
         steps=steps,
         forms=forms,
         show_notes=service.can_see_notes(viewer, wish),
+        photos=attachments.listed(attachments.Subject.of_wish(wish)),
+        step_photos=attachments.of_steps(viewer, steps),
+        photo_actions=PHOTO_ACTIONS,
         show_deadlines=involved,
         deadline=service.current_deadline(wish),
         overdue=service.is_overdue(wish),
@@ -218,7 +224,12 @@ def wish_action(wish_id: int, action: str):
         form=lambda error: _action_form_again(wish_id, action, form, error),
         form_for=(Invalid,),
     )
-    service.perform(current_user._get_current_object(), wish, action, **values)
+    user = current_user._get_current_object()
+    evidence = attachments.prepare_all(uploaded_photos()) if action in PHOTO_ACTIONS else []
+    service.perform(user, wish, action, **values)
+    if evidence:
+        step = attachments.latest_step(wish, action, user)
+        attachments.store(user, attachments.Subject.of_wish(wish, step), evidence)
     db.session.commit()
     flash(str(DONE_MESSAGES[action]), "success")
     return redirect(url_for("marketplace.wish_page", wish_id=wish_id), 303)
@@ -249,6 +260,9 @@ def new_wish():
         on_refusal(
             form=lambda error: render_template("marketplace/wish_new.html", form=mark_fields(form, error))
         )
+        photos = attachments.prepare_all(
+            uploaded_photos()
+        )  # a refused photo refuses the wish: nothing is kept
         wish = service.post_wish(
             current_user._get_current_object(),
             title=form.title.data,
@@ -256,6 +270,7 @@ def new_wish():
             category_code=form.category.data,
             grid_code=form.grid_code.data,
         )
+        attachments.store(current_user._get_current_object(), attachments.Subject.of_wish(wish), photos)
         db.session.commit()
         flash(_("Your wish has been submitted and awaits review by your grid worker."), "success")
         return redirect(url_for("marketplace.wish_page", wish_id=wish.id), 303)

@@ -59,13 +59,18 @@ def decimal_bounds_as_numbers(converter, field, ret, **kwargs) -> dict:
 
 def cap_api_bodies() -> None:
     """before_request: a body sent to the API may be far smaller than a page's (413 before it is read)."""
-    if is_api_request():
+    from app.api.attachments import UPLOAD_ENDPOINTS
+
+    if is_api_request() and request.endpoint not in UPLOAD_ENDPOINTS:
         request.max_content_length = current_app.config["API_MAX_CONTENT_LENGTH"]
+    elif is_api_request():  # one photo and its form
+        request.max_content_length = current_app.config["ATTACHMENT_MAX_BYTES"] + 64 * 1024
 
 
 def register_api(app: Flask) -> None:
     """Attach the API to `app`: one Api (and one OpenAPI document) per app, blueprints under /api/v1."""
     from app.api import (
+        attachments,
         auth,
         callups,
         certificates,
@@ -90,6 +95,7 @@ def register_api(app: Flask) -> None:
     )
     prefix = app.config["OPENAPI_URL_PREFIX"].rstrip("/")
     for blueprint in (
+        attachments.bp,
         auth.bp,
         callups.bp,
         certificates.bp,

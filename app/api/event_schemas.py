@@ -7,6 +7,7 @@ app.api.events serves them.
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from app.api.attachments import AttachmentSchema
 from app.api.common import AREA_CODE, CHOOSE_ONE, DeadlinesSchema, Text, UtcDateTime
 from app.api.pagination import PageQuerySchema
 from app.api.wishes import StepSchema
@@ -105,6 +106,7 @@ class EventSchema(ma.Schema):
         ma.fields.Nested(FeedbackSchema),
         metadata={"description": "the reporter's say on each resolution (the reporter and staff only)"},
     )
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), metadata={"description": "detail only"})
 
 
 class EventQuerySchema(PageQuerySchema):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
+from app.api.attachments import present_all
 from app.api.auth import current_api_user, token_required
 from app.api.common import (
     action_body,
@@ -37,8 +38,8 @@ from app.models import Matter
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, EventAction, EventStatus, Role
 from app.models.events import Dispatch, Event, EventStep
+from app.services import attachments, resident_say, workflow
 from app.services import events as service
-from app.services import resident_say, workflow
 from app.services.event_sla import is_overdue, next_deadline
 from app.services.preconditions import expect_status
 
@@ -104,12 +105,14 @@ def present(event: Event, user, detail: bool = False) -> dict:
             }
             for d in event.dispatches
         ]
+        photos = attachments.of_steps(user, event.steps)
         body["history"] = [
             {
                 **step_body(step),
                 "from_level": step.from_level,
                 "to_level": step.to_level,
                 "department": step.department.code if step.department is not None else None,
+                "attachments": present_all(photos.get(step.id, [])),
             }
             for step in event.steps
         ]
@@ -119,6 +122,7 @@ def present(event: Event, user, detail: bool = False) -> dict:
                 {"fixed": f.fixed, "rating": f.rating, "comment": f.comment, "at": f.at}
                 for f in resident_say.feedback_of(event)
             ]
+        body["attachments"] = present_all(attachments.listed(attachments.Subject.of_event(event)))
     return body
 
 

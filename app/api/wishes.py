@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
+from app.api.attachments import AttachmentSchema, present_all
 from app.api.auth import current_api_user, token_required
 from app.api.common import (
     AREA_CODE,
@@ -25,8 +26,8 @@ from app.models import Wish, WishCategory, WishStep
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
+from app.services import attachments, workflow
 from app.services import wishes as service
-from app.services import workflow
 from app.services.masking import mask_name
 
 bp = api_blueprint("wishes", __name__, "Micro-wishes: post, publish, claim, complete, confirm.")
@@ -50,6 +51,9 @@ class StepSchema(ma.Schema):
     at = UtcDateTime(required=True)
     note = ma.fields.String(
         allow_none=True, metadata={"description": "only for the people involved and staff"}
+    )
+    attachments = ma.fields.List(
+        ma.fields.Nested(AttachmentSchema), metadata={"description": "the step's photos the caller may see"}
     )
 
 
@@ -86,6 +90,7 @@ class WishSchema(ma.Schema):
         metadata={"description": "what the caller may do now: POST /wishes/{id}/<action>"},
     )
     history = ma.fields.List(ma.fields.Nested(StepSchema))
+    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), metadata={"description": "detail only"})
 
 
 class WishQuerySchema(PageQuerySchema):
@@ -209,7 +214,12 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
     }
     if history:
         notes = service.can_see_notes(user, wish)
-        body["history"] = [step_body(step, notes) for step in wish.steps]
+        photos = attachments.of_steps(user, wish.steps)
+        body["history"] = [
+            {**step_body(step, notes), "attachments": present_all(photos.get(step.id, []))}
+            for step in wish.steps
+        ]
+        body["attachments"] = present_all(attachments.listed(attachments.Subject.of_wish(wish)))
     return body
 
 
