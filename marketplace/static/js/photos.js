@@ -49,7 +49,7 @@
     });
 
     form.addEventListener("submit", function (event) {
-      if (!window.FormData || !window.XMLHttpRequest) return;
+      if (!kept.length || !window.FormData || !window.XMLHttpRequest) return;  // nothing to upload: as usual
       event.preventDefault();
       var data = new FormData(form);
       data.delete(name);
