@@ -1,7 +1,7 @@
 """The notification API: own inbox newest first and paged, ?unread=1, marking read (others' are 404), preferences."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Notification, User, WishCategory
@@ -12,6 +12,8 @@ pytestmark = pytest.mark.usefixtures("english")
 
 @pytest.fixture
 def ids(demo):
+    db.session.execute(delete(Notification))  # the demo's call-up has notified its members: start empty
+    db.session.commit()
     return {u.username: u.id for u in db.session.scalars(select(User))}
 
 

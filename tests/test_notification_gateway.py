@@ -3,10 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Member, Resident, User
+from app.models import Member, Notification, Resident, User
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery
 from app.services import clock, notifications, webhooks
@@ -17,6 +17,7 @@ from tests.test_webhooks import Receiver, add_endpoint, allow_private, deliverie
 @pytest.fixture
 def people(demo):
     people = {u.username: u for u in db.session.scalars(select(User))}
+    db.session.execute(delete(Notification))  # the demo's call-up has notified its members: start empty
     db.session.scalars(
         select(Member).where(Member.user_id == people["member"].id)
     ).one().phone = "13800000001"

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Notification, User, WishCategory
@@ -14,6 +14,8 @@ pytestmark = pytest.mark.chinese
 
 @pytest.fixture
 def ids(demo):
+    db.session.execute(delete(Notification))  # the demo's call-up has notified its members: start empty
+    db.session.commit()
     return {u.username: u.id for u in db.session.scalars(select(User))}
 
 
