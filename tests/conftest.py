@@ -124,8 +124,10 @@ def demo(app):
         from app.services.demo import seed_demo
 
         seed_demo()
-        # the seed's own steps are audited like any other; tests start from an empty audit log
+        db.session.commit()  # its jobs run now: the open call-up tells its members
+        # the seed's own steps are audited like any other; tests start from an empty audit log, and empty inboxes
         db.session.execute(AuditLog.__table__.delete())
+        db.session.execute(text("DELETE FROM notification"))
         db.session.commit()
         _demo_rows = [
             (table, [dict(row._mapping) for row in db.session.execute(table.select())])
