@@ -67,6 +67,11 @@ class Config:
     WISH_CLAIM_HOURS = int(os.environ.get("WISH_CLAIM_HOURS", "72"))
     WISH_RESOLVE_HOURS = int(os.environ.get("WISH_RESOLVE_HOURS", "168"))
     WISH_AUTO_CONFIRM_HOURS = int(os.environ.get("WISH_AUTO_CONFIRM_HOURS", "72"))
+    # contact (app/services/contact.py): full phones shown to a wish's claimer and owner and to staff on a reveal;
+    # off: names and a "through the grid worker" hint only. The masker, "module:function", turns a real number
+    # into the one to dial (a district's number-masking service) or None to hide it
+    CONTACT_PHONE_DISPLAY = _bool("CONTACT_PHONE_DISPLAY", True)
+    CONTACT_PHONE_MASKER = os.environ.get("CONTACT_PHONE_MASKER") or None
     # read notifications are deleted this many days after they were read (the prune_notifications task)
     NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "90"))
     BOARD_PAGE_SIZE = int(os.environ.get("BOARD_PAGE_SIZE", "20"))

@@ -177,6 +177,17 @@ class NoteForm(ActionForm):
     note = TextAreaField(_l("Note"), filters=[strip], render_kw={"maxlength": NOTE_MAX, "rows": 2})
 
 
+class WorkPhoneForm(SiteForm):
+    """A member's work phone, shown to the resident whose wish they claim while the claim lasts."""
+
+    phone = StringField(
+        _l("Work phone"),
+        filters=[strip],
+        description=_l("Shown to the resident whose wish you claim, while the claim lasts. Empty: none."),
+        render_kw={"inputmode": "tel", "autocomplete": "tel", "maxlength": 20},
+    )
+
+
 class ReleaseForm(ActionForm):
     """The claiming member asks to be released, saying why (staff see how often a member gives claims back)."""
 

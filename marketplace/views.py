@@ -1,17 +1,21 @@
 """The home page (the wish board), the account page and the language switch."""
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.extensions import cache, db
 from app.ids import parse_page
 from app.models import Member, Resident
+from app.services import contact
 from app.services.masking import mask_phone
 from app.services.wishes import active_categories
 from marketplace.areas import area_filter, area_tree, overview_counts
 from marketplace.blueprint import bp
+from marketplace.errors import on_refusal
+from marketplace.forms import WorkPhoneForm
 from marketplace.navigation import back_office_url, safe_referrer, safe_target
 from marketplace.wishes import board_page, claimable_ids
 
@@ -73,7 +77,23 @@ def account():
         select(Resident).where(Resident.user_id == current_user.id)
     ) or db.session.scalar(select(Member).where(Member.user_id == current_user.id))
     phone = mask_phone(profile.phone) if profile is not None else ""
-    return render_template("marketplace/account.html", profile=profile, masked_phone=phone)
+    work_phone = WorkPhoneForm(phone=profile.phone) if isinstance(profile, Member) else None
+    return render_template(
+        "marketplace/account.html", profile=profile, masked_phone=phone, work_phone_form=work_phone
+    )
+
+
+@bp.post("/account/work-phone")
+@login_required
+def set_work_phone():
+    """A member gives the work phone the residents whose wishes they claim see (empty: none)."""
+    form = WorkPhoneForm()
+    form.validate_on_submit()
+    on_refusal(back_to=url_for("marketplace.account"))
+    contact.set_work_phone(current_user._get_current_object(), form.phone.data)
+    db.session.commit()
+    flash(_("Your work phone has been saved."), "success")
+    return redirect(url_for("marketplace.account"), 303)
 
 
 @bp.route("/lang", methods=["POST"])

@@ -23,7 +23,8 @@ from app.models.choices import (
     WishAction,
     WishStatus,
 )
-from app.services import attachments
+from app.security import forbid_storing
+from app.services import attachments, contact
 from app.services import wishes as service
 from app.services.errors import Invalid
 from app.services.masking import mask_name
@@ -61,6 +62,15 @@ bp.add_app_template_global(WISH_STATUS_LABELS, "status_labels")
 bp.add_app_template_global(WISH_ACTION_LABELS, "action_labels")
 bp.add_app_template_global(RATING_LABELS, "rating_labels")
 bp.add_app_template_global(ACTION_BUTTONS, "action_buttons")
+bp.add_app_template_global(
+    {
+        "owner": _l("the resident"),
+        "grid_worker": _l("grid worker"),
+        "claimer": _l("the member helping you"),
+        "reporter": _l("reporter"),
+    },
+    "contact_roles",
+)
 bp.add_app_template_filter(mask_name, "mask_name")
 
 
@@ -174,6 +184,10 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
         .order_by(WishStep.at, WishStep.id)
     ).all()
     involved = viewer is not None and (service.is_owner(viewer, wish) or service.is_staff_for(viewer, wish))
+    contacts = contact.wish_contacts(viewer, wish)
+    if any(c.phone for c in contacts):  # each phone shown is an audit row, kept; no cache keeps the page
+        db.session.commit()
+        forbid_storing()
     return render_template(
         "marketplace/wish.html",
         wish=wish,
@@ -183,6 +197,8 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
         photos=attachments.listed(attachments.Subject.of_wish(wish)),
         step_photos=attachments.of_steps(viewer, steps),
         photo_actions=PHOTO_ACTIONS,
+        contacts=contacts,
+        contact_hint=None if contact.display_on() else contact.hidden_hint(),
         show_deadlines=involved,
         deadline=service.current_deadline(wish),
         overdue=service.is_overdue(wish),

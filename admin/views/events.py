@@ -15,6 +15,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from admin.base import AREA_STAFF, OneGridModelView, form_refused
+from admin.contact import CallMixin, call_allowed, feedback_rows
 from admin.display import person, when
 from admin.fields import ServiceChoiceField
 from admin.scoping import RowFilter, area_filters
@@ -35,7 +36,7 @@ from app.models.choices import (
     choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
-from app.services import callbacks
+from app.services import callbacks, contact
 from app.services import events as service
 from app.services.errors import DomainError
 from app.services.event_queues import queue_condition
@@ -61,7 +62,7 @@ def _admitted_matters():
     return db.session.query(Matter).filter(Matter.admitted.is_(True)).order_by(Matter.category, Matter.code)
 
 
-class EventAdmin(EventStepsMixin, OneGridModelView):
+class EventAdmin(CallMixin, EventStepsMixin, OneGridModelView):
     """Every event the user may read (staff: their area; departments: what was dispatched to them)."""
 
     view_roles = BACK_OFFICE_ROLES
@@ -237,6 +238,9 @@ class EventAdmin(EventStepsMixin, OneGridModelView):
         )
 
     # --- the details page: the timeline ----------------------------------------------------------
+    def call_contact(self, model):
+        return contact.reveal_reporter(current_user, model)
+
     def details_extras(self, model):
         steps = [
             {
@@ -297,6 +301,8 @@ class EventAdmin(EventStepsMixin, OneGridModelView):
                 (v, str(ACTION_VERBS[v])) for v in service.interface_actions(current_user, model)
             ],
             "one_click": ONE_CLICK,
+            "can_call": call_allowed(),
+            "feedback": feedback_rows(model),
             "deadline": when(deadline) if deadline else "",
             "overdue": is_overdue(model),
         }

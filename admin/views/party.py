@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from wtforms.validators import ValidationError
 
 from admin.base import OneGridModelView, RevealMixin
+from admin.contact import releases_text
 from admin.fields import CommaSetField, comma_set_formatter
 from admin.scoping import ScopedAjaxLoader, area_filters
 from admin.validators import phone_number
@@ -143,8 +144,12 @@ class MemberAdmin(RevealMixin, OneGridModelView):
     form_args = {"duties": {"choices": choices(MEMBER_DUTY_LABELS)}, "phone": {"validators": [phone_number]}}
     column_formatters = {
         "duties": comma_set_formatter(MEMBER_DUTY_LABELS),
+        "released_claims": lambda _v, _c, model, _n: releases_text(model),
     }
     column_formatters_export = {"duties": comma_set_formatter(MEMBER_DUTY_LABELS)}
+    # the details add how often the member gave claims back (issue 15 §3)
+    column_details_list = (*form_columns, "service_hours", "released_claims")
+    column_labels = {**OneGridModelView.column_labels, "released_claims": _l("Claims given back")}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = area_filters(Member.grid_code) + [

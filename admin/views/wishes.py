@@ -20,6 +20,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
 from admin.base import AREA_STAFF, REFUSED, OneGridModelView, ReferenceView, form_refused, run_step
+from admin.contact import CallMixin, call_allowed, release_counts
 from admin.display import person, when
 from admin.scoping import area_filters
 from admin.views.wish_columns import (
@@ -45,7 +46,7 @@ from app.models.choices import (
     choices,
 )
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
-from app.services import wishes
+from app.services import contact, wishes
 from app.services.errors import DomainError
 from app.services.masking import mask_name
 
@@ -101,7 +102,7 @@ class WishCategoryAdmin(ReferenceView):
 
 
 # --- wishes ----------------------------------------------------------------------------------------
-class WishAdmin(OneGridModelView):
+class WishAdmin(CallMixin, OneGridModelView):
     """Every wish in the user's area; staff post for residents (帮办代办) and move wishes along the lifecycle."""
 
     edit_roles = AREA_STAFF
@@ -303,6 +304,9 @@ class WishAdmin(OneGridModelView):
         return self.get_one(request.values.get("id", ""))
 
     # --- the details page ------------------------------------------------------------------------
+    def call_contact(self, model):
+        return contact.reveal_wish_owner(current_user, model)
+
     def details_extras(self, model):
         steps = [
             {
@@ -321,6 +325,8 @@ class WishAdmin(OneGridModelView):
         deadline = wishes.current_deadline(model)
         return {
             "steps": steps,
+            "released": release_counts(model),
+            "can_call": call_allowed(),
             "wish_actions": actions,
             "deadline": when(deadline) if deadline else "",
             "overdue": wishes.is_overdue(model),

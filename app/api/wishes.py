@@ -21,12 +21,14 @@ from app.api.common import (
 from app.api.errors import api_abort
 from app.api.idempotency import idempotent
 from app.api.pagination import PageQuerySchema, page_schema, paginate
+from app.extensions import db
 from app.ids import MAX_ID
 from app.models import Wish, WishCategory, WishStep
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
-from app.services import attachments, workflow
+from app.security import forbid_storing
+from app.services import attachments, contact, workflow
 from app.services import wishes as service
 from app.services.masking import mask_name
 
@@ -55,6 +57,15 @@ class StepSchema(ma.Schema):
     attachments = ma.fields.List(
         ma.fields.Nested(AttachmentSchema), metadata={"description": "the step's photos the caller may see"}
     )
+
+
+class ContactSchema(ma.Schema):
+    """Someone the caller may reach about the wish; `phone` null when not shown (none, or display turned off)."""
+
+    role = ma.fields.String(required=True, metadata={"enum": ["owner", "grid_worker", "claimer"]})
+    name = ma.fields.String(required=True)
+    phone = ma.fields.String(allow_none=True)
+    unit = ma.fields.String(allow_none=True)
 
 
 class WishSchema(ma.Schema):
@@ -91,6 +102,13 @@ class WishSchema(ma.Schema):
     )
     history = ma.fields.List(ma.fields.Nested(StepSchema))
     attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema), metadata={"description": "detail only"})
+    contacts = ma.fields.List(
+        ma.fields.Nested(ContactSchema),
+        metadata={
+            "description": "GET /wishes/{id} only: whom the caller may reach now — the claimer: the owner and the grid "
+            "worker; the owner: the claimer — while the wish is claimed or done"
+        },
+    )
 
 
 class WishQuerySchema(PageQuerySchema):
@@ -186,7 +204,7 @@ ACTION_OPTIONS = (
 )
 
 
-def present(wish: Wish, user, member, history: bool = False) -> dict:
+def present(wish: Wish, user, member, history: bool = False, contacts: bool = False) -> dict:
     """The API shape of `wish` for `user` (whose member profile is `member`), with its history on request."""
     body = {
         "id": wish.id,
@@ -220,6 +238,11 @@ def present(wish: Wish, user, member, history: bool = False) -> dict:
             for step in wish.steps
         ]
         body["attachments"] = present_all(attachments.listed(attachments.Subject.of_wish(wish)))
+    if contacts:  # GET of one wish: the claimer and the owner reach each other; each phone shown is audited
+        body["contacts"] = [
+            {"role": c.role, "name": c.name, "phone": c.phone, "unit": c.unit}
+            for c in contact.wish_contacts(user, wish)
+        ]
     return body
 
 
@@ -309,7 +332,11 @@ def get_wish(wish_id):
     """One wish with its history; 404 when the caller may not see it."""
     user = current_api_user()
     wish = _load_visible(user, wish_id, DETAIL_OPTIONS)
-    return present(wish, user, service.member_for(user), history=True)
+    body = present(wish, user, service.member_for(user), history=True, contacts=True)
+    if any(c["phone"] for c in body["contacts"]):
+        db.session.commit()  # the reveals' audit rows
+        forbid_storing()
+    return body
 
 
 # --- the transitions: one endpoint per action, all through services.wishes.perform -----------------

@@ -166,9 +166,12 @@ def record_deleted(actor, obj) -> AuditLog:
     return record(actor, "delete", obj, snapshot(obj), None)
 
 
-def record_reveal(actor, obj, fields) -> AuditLog:
-    """Personal data of `obj` shown in full (`fields`, never their values)."""
-    return record(actor, "reveal", obj, None, {"fields": list(fields)})
+def record_reveal(actor, obj, fields, reason: str | None = None) -> AuditLog:
+    """Personal data of `obj` shown in full (`fields`, never their values), and why when the display says
+    (a claimer shown the owner's phone: "claimed wish #12")."""
+    return record(
+        actor, "reveal", obj, None, {"fields": list(fields), **({"reason": reason} if reason else {})}
+    )
 
 
 def _step_row(actor, subject, action, before: dict, after: dict, note, values, at) -> dict:
