@@ -16,6 +16,7 @@ from app.services import (
     badges,
     callbacks,
     callup_notices,
+    callup_prints,
     certificates,
     event_sla,
     events,
@@ -75,6 +76,7 @@ JOB_KINDS = (
     printouts.RENDER_JOB,
     webhooks.DELIVER_JOB,
     work_sheets.RENDER_JOB,
+    callup_prints.RENDER_JOB,
 )
 
 

@@ -2,6 +2,7 @@
 
 from marketplace import (  # noqa: F401  (attach their routes)
     accounts,
+    callups,
     certificates,
     errors,
     event_say,

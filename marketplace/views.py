@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import cache, db
 from app.ids import parse_page
 from app.models import Member, Resident
-from app.services import contact
+from app.services import callups, contact
 from app.services.masking import mask_phone
 from app.services.wishes import active_categories
 from marketplace.areas import area_filter, area_tree, overview_counts
@@ -66,6 +66,9 @@ def render_board() -> str:
         claimable=claimable_ids(board.wishes),
         districts=area_tree(),
         counts=overview_counts(),
+        open_callups=callups.open_for_member(current_user._get_current_object())
+        if current_user.is_authenticated
+        else [],
     )
 
 
