@@ -230,3 +230,19 @@ def test_an_open_call_up_shows_on_the_members_board(login_as, callup, outsider):
     assert f'data-callup-notice="{callup.id}"' in board and f'href="/callups/{callup.id}"' in board
     assert "data-callup-notice" not in outsider.get("/").get_data(as_text=True)
     assert "data-callup-notice" not in login_as("resident").get("/").get_data(as_text=True)
+
+
+def test_the_muster_grids_captain_leads_the_roll_but_never_sees_the_code(login_as, callup):
+    captain = login_as("captain")  # a member holding the vanguard captain's place of the muster grid
+    page = captain.get(f"/callups/{callup.id}").get_data(as_text=True)
+    assert 'value="coming"' in page  # answers like any member of the area
+    assert "data-roll-url" in page and callup.checkin_token not in page  # and leads the roll
+    assert captain.get(f"/callups/{callup.id}/roll.json").status_code == 200
+    assert captain.get(f"/callups/{callup.id}/qr").status_code == 404  # the token is for staff
+    assert f"/callups/{callup.id}/close" not in page  # closing is for staff
+    login_as("member").post(f"/callups/{callup.id}/checkin", data={"token": callup.checkin_token})
+    given = captain.post(
+        f"/callups/{callup.id}/task", data={"member_id": member_id("member"), "task": "清点沙袋"}
+    )
+    assert given.status_code == 303
+    assert response_of(callup.id, "member").task == "清点沙袋"
