@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from admin.views.coverage import coverage_section
-from admin.views.work_dashboard import meetings_section, signatures_section
+from admin.views.work_dashboard import callups_section, meetings_section, signatures_section
 from app.models.choices import (
     DISPATCH_STATUS_LABELS,
     EVENT_LEVEL_LABELS,
@@ -118,6 +118,7 @@ def area_sections(figures: dict) -> list[dict]:
         coverage_section(figures["coverage"]),
         signatures_section(figures["signatures"]),
         meetings_section(figures["meetings"]),
+        callups_section(figures["callups"]),
         {
             "key": "wishes-funnel",
             "title": _("Micro-wishes: how far they got"),

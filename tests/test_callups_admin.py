@@ -88,3 +88,36 @@ def test_members_and_residents_have_no_back_office_call_ups(login_as):
         assert login_as(username).get("/admin/callup/").status_code in (302, 403)
     assert login_as("grid").get("/admin/callup/new/").status_code == 403
     assert login_as("grid").get("/admin/callup/").status_code == 200
+
+
+def figure(page: str, key: str) -> str:
+    return re.search(rf'data-figure="{re.escape(key)}">([^<]*)<', page).group(1)
+
+
+def test_the_dashboard_shows_open_call_ups_and_the_last_closed_ones_figures(login_as):
+    from app.models.base import utcnow
+    from app.services import callups
+
+    staff = login_as("community")
+    page = staff.get("/admin/").get_data(as_text=True)
+    assert figure(page, "callups.open") == "1" and figure(page, "callups.closed") == "0"  # the demo's
+    callup = callups.raise_callup(
+        user("community"),
+        area_code="610404001001",
+        title="夜间巡查",
+        details="",
+        muster_point="社区门口",
+        needed=1,
+        starts_at=utcnow(),
+    )
+    callups.check_in(user("member"), callup.id, callup.checkin_token)
+    callups.respond(user("captain"), callup.id, "coming")
+    callups.close(user("community"), callup.id)
+    db.session.commit()
+    page = staff.get("/admin/").get_data(as_text=True)
+    assert figure(page, "callups.open") == "1" and figure(page, "callups.closed") == "1"
+    assert (figure(page, "callups.last_needed"), figure(page, "callups.last_coming")) == ("1", "2")
+    assert figure(page, "callups.last_arrived") == "1"
+    assert "夜间巡查" in page and "50%" in page  # arrived ÷ coming
+    other = login_as("street").get("/admin/").get_data(as_text=True)  # the street reaches its community's
+    assert figure(other, "callups.closed") == "1"

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from admin.base import AREA_STAFF, MANAGERS, OneGridModelView, run_step
 from admin.display import person, when
+from admin.views.work_dashboard import minutes_text
 from app.extensions import db
 from app.models.base import utcnow
 from app.models.callups import Callup
@@ -119,7 +120,7 @@ class CallupAdmin(OneGridModelView):
             "answer_labels": CALLUP_ANSWER_LABELS,
             "via_labels": ARRIVAL_VIA_LABELS,
             "when": when,
-            "minutes": _minutes,
+            "minutes": minutes_text,
             "site_page": f"/callups/{model.id}",
             "qr_page": f"/callups/{model.id}/qr",
         }
@@ -199,12 +200,6 @@ class CallupAdmin(OneGridModelView):
         else:
             callups.cancel(user, callup_id, form.get("reason"))
         db.session.commit()
-
-
-def _minutes(seconds) -> str:
-    if seconds is None:
-        return "—"
-    return _("%(m)d min", m=round(seconds / 60))
 
 
 class RaiseLink(MenuLink):

@@ -1,4 +1,5 @@
-"""The dashboard's sections for 双签字 and joint meetings (app/services/worklogs.py, app/services/meetings.py)."""
+"""The dashboard's sections for 双签字, joint meetings and call-ups (app/services/worklogs.py, meetings.py,
+callup_roll.py)."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -48,4 +49,42 @@ def meetings_section(figures: dict) -> dict:
         "note": _(
             "Each quarter every community meets with its check-in units (its own meeting or its street's)."
         ),
+    }
+
+
+def minutes_text(seconds) -> str:
+    """A duration in whole minutes, or a dash when there is none."""
+    return "–" if seconds is None else _("%(m)d min", m=round(seconds / 60))
+
+
+def callups_section(figures: dict) -> dict:
+    """Emergency call-ups: open now, closed, and the last closed one's roll and figures."""
+    last = figures["last"]
+    rows = [
+        _row("open", _("Call-ups open"), figures["open"]),
+        _row("closed", _("Call-ups closed"), figures["closed"]),
+    ]
+    note = _("No call-up closed yet.")
+    if last is not None:
+        rows += [
+            _row("last_needed", _("Last closed: people needed"), last["needed"]),
+            _row("last_coming", _("Last closed: said they were coming"), last["coming"]),
+            _row("last_arrived", _("Last closed: arrived"), last["arrived"]),
+        ]
+        rate = "–" if last["arrival_rate"] is None else f"{round(last['arrival_rate'] * 100)}%"
+        note = _(
+            "Last closed: “%(title)s”. Time to the first arrival %(first)s, to the number needed %(needed)s; "
+            "arrival rate (arrived ÷ coming) %(rate)s.",
+            title=last["title"],
+            first=minutes_text(last["seconds_to_first_arrival"]),
+            needed=minutes_text(last["seconds_to_needed"]),
+            rate=rate,
+        )
+    return {
+        "key": "callups",
+        "title": _("Emergency call-ups (社区吹哨、党员报到)"),
+        "chart": "bar",
+        "fields": FIELDS,
+        "rows": rows,
+        "note": note,
     }

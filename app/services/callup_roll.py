@@ -207,3 +207,25 @@ def open_for_member(user) -> list[Callup]:
             .order_by(Callup.created_at.desc(), Callup.id.desc())
         )
     )
+
+
+def dashboard_figures(user) -> dict:
+    """The dashboard's call-up figures in `user`'s reach: how many are open, how many were closed, and the
+    last closed one's archived figures (None when none was closed yet)."""
+    visible = visible_condition(user)
+    by_status = dict(
+        db.session.execute(select(Callup.status, func.count()).where(visible).group_by(Callup.status)).all()
+    )
+    last = db.session.scalar(
+        select(Callup)
+        .where(visible, Callup.status == CallupStatus.CLOSED)
+        .order_by(Callup.closed_at.desc(), Callup.id.desc())
+        .limit(1)
+    )
+    return {
+        "open": by_status.get(CallupStatus.OPEN, 0),
+        "closed": by_status.get(CallupStatus.CLOSED, 0),
+        "last": None
+        if last is None
+        else {"id": last.id, "title": last.title, "needed": last.needed, **figures(last)},
+    }

@@ -20,7 +20,7 @@ from app.models.base import utcnow
 from app.models.choices import STAFF_ROLES, AreaLevel, EventLevel, EventSource, EventStatus, Role, WishStatus
 from app.models.events import Dispatch, Event
 from app.models.wishes import WishStep
-from app.services import compliance, meetings, resident_say, worklogs
+from app.services import callup_roll, compliance, meetings, resident_say, worklogs
 from app.services.clock import day_end, day_start
 from app.services.coverage import coverage_figures
 from app.services.errors import DomainError
@@ -174,6 +174,9 @@ def area_figures(user, period: Period, now: datetime | None = None) -> dict:
         "coverage": coverage_figures(user),  # today's, whatever the period (app/services/coverage.py)
         "signatures": worklogs.figures(user),  # today's (app/services/worklogs.py)
         "meetings": meetings.figures(user),  # the last finished quarter (app/services/meetings.py)
+        "callups": callup_roll.dashboard_figures(
+            user
+        ),  # open now, and the last closed (app/services/callup_roll.py)
     }
 
 
