@@ -84,6 +84,9 @@ def init_admin(app: Flask) -> Admin:
         _l("Matters"),
         _l("System"),
     )
+    from admin.views.notifications import NotificationsView
+
+    admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="my_notifications"))
     admin.add_view(AreaAdmin(Area, db, name=_l("Areas & grids"), category=areas))
     from admin.views.gridmap import GridMapView  # also serves admin/static (ECharts, the dashboard's scripts)
 

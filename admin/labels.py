@@ -66,6 +66,7 @@ LABELS = {
     "checked_in_on": _l("Checked in on"),
     "service_hours": _l("Service hours"),
     "active": _l("Active"),
+    "gateway": _l("SMS/WeChat gateway"),
     "role": _l("Role"),
     "since": _l("Since"),
     "until": _l("Until"),

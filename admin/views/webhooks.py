@@ -61,6 +61,9 @@ def _check_url(form, field):
 
 
 def _some_topics(form, field):
+    gateway = getattr(form, "gateway", None)
+    if gateway is not None and gateway.data:
+        return  # the gateway gets notification.created whatever else it subscribes to
     if not field.data:  # a plain str: Flask-Admin shows only str errors under a field
         raise StopValidation(_("Choose at least one event type."))
 
@@ -73,12 +76,13 @@ class WebhookEndpointAdmin(OneGridModelView):
     can_export = False
     details_template = "admin/webhook_endpoint_details.html"
     column_labels = {**OneGridModelView.column_labels, **LABELS}
-    column_list = ("url", "description", "event_types", "active", "disabled_reason", "created_at")
+    column_list = ("url", "description", "event_types", "gateway", "active", "disabled_reason", "created_at")
     column_details_list = (
         "id",
         "url",
         "description",
         "event_types",
+        "gateway",
         "active",
         "disabled_reason",
         "created_at",
@@ -89,7 +93,7 @@ class WebhookEndpointAdmin(OneGridModelView):
         "event_types": lambda v, c, m, n: ", ".join(m.event_types or ()),
         "created_at": lambda v, c, m, n: when(m.created_at),
     }
-    form_columns = ("url", "description", "event_types", "active")
+    form_columns = ("url", "description", "event_types", "gateway", "active")
     form_overrides = {"event_types": SelectMultipleField}
 
     def __init__(self, *args, **kwargs):
@@ -97,6 +101,12 @@ class WebhookEndpointAdmin(OneGridModelView):
             "url": {
                 "validators": [InputRequired(), _check_url],
                 "description": _l("Where OneGrid POSTs the signed events (http:// or https://)."),
+            },
+            "gateway": {
+                "description": _l(
+                    "The district's SMS/WeChat messaging platform: it alone receives notification.created, "
+                    "with the recipient's phone, for every notification."
+                ),
             },
             "event_types": {
                 "choices": service.topic_choices(),
