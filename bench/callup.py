@@ -118,8 +118,9 @@ def notify(url: str, fresh: bool, redis_url: str | None, timeout: float) -> dict
     app = common.make_app(config)
     worker = None
     with app.app_context():
+        db.create_all()  # a new file gets its tables; a reused one from before the call-up tables gets them
         prepare("weicheng", fresh=fresh)
-        db.create_all()  # a reused file from before the call-up tables gets them
+        db.create_all()
         street, members = biggest_street()
         floor = notification_floor(street)
         actor = db.session.scalar(
