@@ -103,7 +103,7 @@ def start_worker(config: dict, redis_url: str) -> subprocess.Popen:
     )
 
 
-def notify(url: str, fresh: bool, redis_url: str | None, timeout: float) -> dict:
+def notify(url: str, fresh: bool, redis_url: str | None, timeout: float, preset: str = "weicheng") -> dict:
     """Part (a): raise a call-up to the biggest street, commit, wait until its notifications are written."""
     from dashboard import prepare
     from sqlalchemy import func, select
@@ -119,7 +119,7 @@ def notify(url: str, fresh: bool, redis_url: str | None, timeout: float) -> dict
     worker = None
     with app.app_context():
         db.create_all()  # a new file gets its tables; a reused one from before the call-up tables gets them
-        prepare("weicheng", fresh=fresh)
+        prepare(preset, fresh=fresh)
         db.create_all()
         street, members = biggest_street()
         floor = notification_floor(street)
@@ -127,8 +127,18 @@ def notify(url: str, fresh: bool, redis_url: str | None, timeout: float) -> dict
             select(User).where(User.username == f"street-{street}")
         ) or db.session.scalar(select(User).where(User.username == scale.ADMIN_USERNAME))
         if redis_url:
+            import redis
+            from rq import Worker
+
+            connection = redis.Redis.from_url(redis_url)
+            connection.flushdb()  # this database is the bench's: emptied
             worker = start_worker(config, redis_url)
-            time.sleep(3)  # the worker connects before the clock starts
+            deadline = time.monotonic() + 120
+            while Worker.count(connection=connection) == 0:  # the clock starts once the worker listens
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise BenchFailure("the RQ worker did not start")
+                time.sleep(0.2)
+            time.sleep(1)
         try:
             callup = callups.raise_callup(
                 actor,
@@ -172,6 +182,7 @@ def notify(url: str, fresh: bool, redis_url: str | None, timeout: float) -> dict
         "floor_s": floor,
         "load": (load_before, load_after),
         "mode": "rq worker" if redis_url else "in-process",
+        "preset": preset,
         "problems": problems,
     }
 
@@ -184,7 +195,8 @@ def report(notified: dict | None, stormed: dict | None) -> int:
         ok = n["seconds"] < NOTIFY_TARGET_S
         missed |= not ok
         print(
-            f"\n(a) a call-up to a whole street: {n['members']} members, {n['written']} notifications ({n['mode']})"
+            f"\n(a) a call-up to the biggest street of {n['preset']}: {n['members']} members, "
+            f"{n['written']} notifications ({n['mode']})"
         )
         print(f"    commit returned after      {n['commit_s']:.3f} s")
         print(
@@ -243,8 +255,17 @@ def main() -> int:
     parser.add_argument(
         "--scale-sqlite", help="part (a): a SQLite file with a seeded district to reuse (or create)"
     )
-    parser.add_argument("--redis-url", help="part (a): run the notification job on a real RQ worker")
+    parser.add_argument(
+        "--redis-url",
+        help="part (a): run the notification job on a real RQ worker (this Redis database is emptied)",
+    )
     parser.add_argument("--only", choices=("notify", "storm"))
+    parser.add_argument(
+        "--preset",
+        default="weicheng",
+        choices=("weicheng", "xingping", "small"),
+        help="part (a): the district",
+    )
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument(
         "--rounds", type=int, default=3, help="part (b): rounds of answers before the check-in"
@@ -260,7 +281,7 @@ def main() -> int:
             with common.database_url(args.database_url) as temporary:
                 url = "sqlite:///" + os.path.abspath(args.scale_sqlite) if args.scale_sqlite else temporary
                 fresh = not args.scale_sqlite
-                notified = notify(url, fresh, args.redis_url, args.timeout)
+                notified = notify(url, fresh, args.redis_url, args.timeout, args.preset)
         if args.only in (None, "storm"):
             with common.database_url(args.database_url) as url:
                 stormed = run_storm(url, args.members, max(1, args.rounds))
