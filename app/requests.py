@@ -44,6 +44,7 @@ PHOTO_FORMS = (
     "marketplace.new_wish",
     "marketplace.wish_action",
     "event.transition_view",
+    "event_queue.transition_view",
 )
 
 

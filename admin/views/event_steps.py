@@ -18,8 +18,8 @@ from app.extensions import db
 from app.models import Department
 from app.models.choices import DispatchStatus
 from app.models.events import Event
+from app.services import attachments, workflow
 from app.services import events as service
-from app.services import workflow
 
 # the values each interface verb asks for (the service validates them)
 ACTION_FIELDS = {
@@ -46,6 +46,8 @@ ACTION_VERBS = {
 }
 # verbs taken with one click (no values to ask for)
 ONE_CLICK = ("accept",)
+# steps that may carry photos (the resolve's "after" photo above all)
+PHOTO_VERBS = ("start", "answer", "resolve", "verify")
 
 
 class EventStepsMixin:
@@ -99,6 +101,7 @@ class EventStepsMixin:
             verb=verb,
             verb_label=str(ACTION_VERBS[verb]),
             fields=ACTION_FIELDS[verb],
+            photos=verb in PHOTO_VERBS,
             values=values,
             errors=errors,
             departments=departments,
@@ -128,5 +131,11 @@ class EventStepsMixin:
 
     def _transition(self, event: Event, verb: str, values: dict) -> None:
         """Run one step through the service (which audits it) and commit; errors propagate uncommitted."""
+        photos = []
+        if verb in PHOTO_VERBS:  # checked before the step: a refused photo refuses the step
+            photos = attachments.prepare_all([d for f in request.files.getlist("photos") if (d := f.read())])
         service.perform(current_user, event, verb, **values)
+        if photos:
+            step = attachments.latest_step(event, None, current_user)
+            attachments.store(current_user, attachments.Subject.of_event(event, step), photos)
         db.session.commit()

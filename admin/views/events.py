@@ -36,7 +36,7 @@ from app.models.choices import (
     choices,
 )
 from app.models.events import ACTING_FOR_MAX, DESCRIPTION_MAX, LOCATION_MAX, TITLE_MAX, Campaign, Event
-from app.services import callbacks, contact
+from app.services import attachments, callbacks, contact
 from app.services import events as service
 from app.services.errors import DomainError
 from app.services.event_queues import queue_condition
@@ -242,6 +242,7 @@ class EventAdmin(CallMixin, EventStepsMixin, OneGridModelView):
         return contact.reveal_reporter(current_user, model)
 
     def details_extras(self, model):
+        step_photos = attachments.of_steps(current_user, model.steps)
         steps = [
             {
                 "action": str(EVENT_ACTION_LABELS.get(s.action, s.action)),
@@ -260,6 +261,7 @@ class EventAdmin(CallMixin, EventStepsMixin, OneGridModelView):
                 "department": s.department.name if s.department is not None else "",
                 "at": when(s.at),
                 "note": s.note or "",
+                "photos": step_photos.get(s.id, []),
             }
             for s in model.steps
         ]
@@ -290,6 +292,7 @@ class EventAdmin(CallMixin, EventStepsMixin, OneGridModelView):
         deadline = next_deadline(model)
         return {
             "steps": steps,
+            "photos": attachments.listed(attachments.Subject.of_event(model)),
             "dispatches": dispatches,
             "supervisions": supervisions,
             "callback": task,

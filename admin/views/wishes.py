@@ -46,7 +46,7 @@ from app.models.choices import (
     choices,
 )
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
-from app.services import contact, wishes
+from app.services import attachments, contact, wishes
 from app.services.errors import DomainError
 from app.services.masking import mask_name
 
@@ -308,6 +308,7 @@ class WishAdmin(CallMixin, OneGridModelView):
         return contact.reveal_wish_owner(current_user, model)
 
     def details_extras(self, model):
+        step_photos = attachments.of_steps(current_user, model.steps)
         steps = [
             {
                 "action": str(WISH_ACTION_LABELS.get(s.action, s.action)),
@@ -316,6 +317,7 @@ class WishAdmin(CallMixin, OneGridModelView):
                 "to": status_label(s.to_status),
                 "at": when(s.at),
                 "note": s.note or "",
+                "photos": step_photos.get(s.id, []),
             }
             for s in model.steps
         ]
@@ -327,6 +329,7 @@ class WishAdmin(CallMixin, OneGridModelView):
             "steps": steps,
             "released": release_counts(model),
             "can_call": call_allowed(),
+            "photos": attachments.listed(attachments.Subject.of_wish(model)),
             "wish_actions": actions,
             "deadline": when(deadline) if deadline else "",
             "overdue": wishes.is_overdue(model),

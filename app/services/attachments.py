@@ -188,18 +188,17 @@ def attach(actor, subject: Subject, uploads: list[bytes]) -> list[Attachment]:
     return store(actor, subject, prepare_all(uploads))
 
 
-def latest_step(record: Event | Wish, action: str, actor) -> EventStep | WishStep | None:
-    """The step `actor` just took on `record` (to attach its photos: a resolve's "after", a member's evidence)."""
+def latest_step(record: Event | Wish, action: str | None, actor) -> EventStep | WishStep | None:
+    """The step `actor` just took on `record` (of `action`, or any): to attach its photos (a resolve's "after",
+    a member's evidence)."""
     model, column = (
         (EventStep, EventStep.event_id) if isinstance(record, Event) else (WishStep, WishStep.wish_id)
     )
     db.session.flush()
-    return db.session.scalar(
-        select(model)
-        .where(column == record.id, model.action == action, model.actor_id == actor.id)
-        .order_by(model.id.desc())
-        .limit(1)
-    )
+    query = select(model).where(column == record.id, model.actor_id == actor.id)
+    if action is not None:
+        query = query.where(model.action == action)
+    return db.session.scalar(query.order_by(model.id.desc()).limit(1))
 
 
 # --- who sees them ------------------------------------------------------------------------------------------
