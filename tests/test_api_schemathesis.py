@@ -19,7 +19,7 @@ from sqlalchemy import select
 from test_api_wishes import Caller
 
 from app.extensions import db
-from app.models import Certificate, Event, Wish
+from app.models import Callup, Certificate, Event, Wish
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -39,6 +39,7 @@ def real_path_parameters() -> dict:
     return {
         "wish_id": db.session.scalar(select(Wish.id).order_by(Wish.id)),
         "event_id": db.session.scalar(select(Event.id).order_by(Event.id)),
+        "callup_id": db.session.scalar(select(Callup.id).order_by(Callup.id)),
         **({"serial": serial} if serial else {}),
     }
 

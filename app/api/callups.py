@@ -77,7 +77,7 @@ class CallupSchema(ma.Schema):
     muster_point = ma.fields.String(required=True)
     needed = ma.fields.Integer(required=True)
     starts_at = UtcDateTime(required=True)
-    hours = ma.fields.Decimal(allow_none=True, as_string=False)
+    hours = ma.fields.Float(allow_none=True)
     created_at = UtcDateTime(required=True)
     closed_at = UtcDateTime(allow_none=True)
     cancel_reason = ma.fields.String(allow_none=True)
