@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.ids import parse_page
@@ -24,7 +25,10 @@ def inject_unread_count():
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        return notifications.unread_count(current_user)
+        try:
+            return notifications.unread_count(current_user)
+        except SQLAlchemyError:  # an error page after a failed statement still renders (without the count)
+            return 0
 
     return {"unread_notifications": unread_notifications}
 
