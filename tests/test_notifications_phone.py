@@ -108,3 +108,16 @@ def test_a_member_reads_notifications_on_a_phone(phone, site):
     phone.wait_for_load_state()
     assert phone.locator(".notice-unread").count() == 0
     assert phone.locator(".notice-bell").get_attribute("data-unread") == "0"
+
+
+def test_the_header_keeps_one_row_in_english_too(phone, site):
+    from app.services.demo import DEMO_PASSWORDS
+
+    log_in(phone, site, "member", DEMO_PASSWORDS["member"][0])
+    phone.goto(site + "/my/notifications")
+    phone.locator(".lang-switch button").first.click()  # to English
+    phone.wait_for_load_state()
+    assert "Notifications" in phone.locator(".notice-bell").inner_text()
+    brand, tools = phone.locator(".brand").bounding_box(), phone.locator(".header-tools").bounding_box()
+    assert abs((brand["y"] + brand["height"] / 2) - (tools["y"] + tools["height"] / 2)) < 8
+    assert tools["x"] + tools["width"] <= PHONE["width"] and page_width(phone) <= PHONE["width"]
