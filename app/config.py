@@ -92,6 +92,8 @@ class Config:
     # are kept (relative paths are under instance/)
     SUPERVISION_PHONE = os.environ.get("SUPERVISION_PHONE", "")
     STATION_CACHE_SECONDS = int(os.environ.get("STATION_CACHE_SECONDS", "60"))
+    # how stale a call-up's live roll may be (per process; pages refresh it every 4 s): many staff polling share it
+    CALLUP_ROLL_CACHE_SECONDS = int(os.environ.get("CALLUP_ROLL_CACHE_SECONDS", "2"))
     STATION_WISH_DAYS = int(os.environ.get("STATION_WISH_DAYS", "90"))
     PRINTOUT_DIR = os.environ.get("PRINTOUT_DIR", "printouts")
     # stored files (PDFs, photos): "files" keeps them in folders (CERTIFICATE_DIR, PRINTOUT_DIR, STORAGE_DIR for
@@ -166,4 +168,5 @@ class TestConfig(Config):
     STORAGE = os.environ.get("TEST_STORAGE", "files")
     STORAGE_DIR = os.path.join(tempfile.gettempdir(), "onegrid-test-files")
     STATION_CACHE_SECONDS = 0  # likewise for the stations
+    CALLUP_ROLL_CACHE_SECONDS = 0  # and the call-ups' rolls
     REDIS_URL = None  # embedded jobs unless a test points an app at Redis

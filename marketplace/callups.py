@@ -4,14 +4,14 @@ call-up (and the grid's captain and leader) follow the live roll, mark arrivals,
 Every action goes through app/services/callups.py; the roll refreshes itself from `roll.json` (callup.js).
 """
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import cache, db
 from app.ids import parse_id
 from app.models import Member
 from app.models.callups import CallupResponse
@@ -72,6 +72,21 @@ def group_of(person: dict) -> str:
     return person.get("answer") if person.get("answer") in ("coming", "cannot") else "no_answer"
 
 
+def shared_roll(callup, fresh: bool = False) -> dict:
+    """`roll_view`, shared by everyone who leads the call-up for CALLUP_ROLL_CACHE_SECONDS (per process and
+    language): the roll of a street's call-up is hundreds of lines, polled by every lead's phone. A page that
+    follows one's own action (it carries a flash message) is always made fresh."""
+    seconds = current_app.config.get("CALLUP_ROLL_CACHE_SECONDS", 0)
+    if seconds <= 0 or fresh:
+        return roll_view(callup)
+    key = f"callup-roll:{get_locale()}:{callup.id}"
+    view = cache.get(key)
+    if view is None:
+        view = roll_view(callup)
+        cache.set(key, view, timeout=seconds)
+    return view
+
+
 def roll_view(callup) -> dict:
     """The service's roll with what the page and its script show: times as text, each person's group."""
     roll = callups.roll(callup)
@@ -111,7 +126,7 @@ def callup_page(callup_id: int):
     leads = callups.may_lead(user, callup)
     if leads:
         forbid_storing()  # names and times of people: no cache keeps them
-    roll = roll_view(callup) if leads else None
+    roll = shared_roll(callup, fresh=bool(session.get("_flashes"))) if leads else None
     return render_template(
         "marketplace/callup.html",
         callup=callup,
@@ -150,7 +165,7 @@ def callup_roll(callup_id: int):
     if not callups.may_lead(_user(), callup):
         abort(404)
     forbid_storing()
-    return jsonify(roll_view(callup))
+    return jsonify(shared_roll(callup))
 
 
 def _member_id() -> int:

@@ -246,3 +246,22 @@ def test_the_muster_grids_captain_leads_the_roll_but_never_sees_the_code(login_a
     )
     assert given.status_code == 303
     assert response_of(callup.id, "member").task == "清点沙袋"
+
+
+def test_the_polled_roll_is_shared_for_a_moment(app, login_as, callup):
+    from app.extensions import cache
+
+    app.config["CALLUP_ROLL_CACHE_SECONDS"] = 60
+    try:
+        staff = login_as("community")
+        before = staff.get(f"/callups/{callup.id}/roll.json").get_json()["counts"]["coming"]
+        login_as("member").post(f"/callups/{callup.id}/answer", data={"answer": "coming"})
+        assert staff.get(f"/callups/{callup.id}/roll.json").get_json()["counts"]["coming"] == before  # shared
+        # one's own action shows at once: the page after it is made fresh
+        staff.post(f"/callups/{callup.id}/arrived", data={"member_id": member_id("captain")})
+        page = staff.get(f"/callups/{callup.id}").get_data(as_text=True)
+        assert re.search(r'data-count="arrived">1<', page)
+        assert login_as("member").get(f"/callups/{callup.id}/roll.json").status_code == 404  # still checked
+    finally:
+        app.config["CALLUP_ROLL_CACHE_SECONDS"] = 0
+        cache.clear()
