@@ -5,7 +5,7 @@ Every action goes through app/services/callups.py; the roll refreshes itself fro
 """
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,6 +18,7 @@ from app.models.callups import CallupResponse
 from app.models.choices import ARRIVAL_VIA_LABELS, CALLUP_STATUS_LABELS
 from app.security import forbid_storing
 from app.services import callup_prints, callups, storage
+from app.services.clock import local_time
 from marketplace.blueprint import bp
 from marketplace.errors import on_refusal
 
@@ -62,8 +63,9 @@ def _own_response(callup) -> CallupResponse | None:
 
 
 def clock(moment) -> str:
-    """A moment as Beijing time to the minute (12:05), the date added when it is not today's."""
-    return format_datetime(moment, "HH:mm") if moment is not None else ""
+    """A moment on the district's clock (Beijing time) to the minute, 12:05: hundreds per roll, so plain
+    arithmetic rather than Babel's formatter (a third of the roll's time)."""
+    return local_time(moment).strftime("%H:%M") if moment is not None else ""
 
 
 def group_of(person: dict) -> str:
