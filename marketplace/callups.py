@@ -117,6 +117,14 @@ def roll_view(callup) -> dict:
     }
 
 
+def _by_group(roll: dict | None) -> dict[str, list[dict]]:
+    """The roll's people under each group's key (arrived, coming, cannot, no_answer), in the roll's order."""
+    groups: dict[str, list[dict]] = {key: [] for key, _label in GROUPS}
+    for person in (roll or {}).get("people", ()):
+        groups[person["group"]].append(person)
+    return groups
+
+
 # --- the call-up's page ------------------------------------------------------------------------------------
 @bp.get("/callups/<int:callup_id>")
 @login_required
@@ -138,6 +146,7 @@ def callup_page(callup_id: int):
         may_close="close" in callups.actions(user, callup),
         roll=roll,
         groups=GROUPS,
+        by_group=_by_group(roll),
         answers=ANSWERS,
         status_labels=STATUS_LABELS,
         coming=(roll or callups.roll(callup))["counts"]["coming"],
