@@ -13,7 +13,7 @@ import hmac
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -176,6 +176,25 @@ def _row(callup: Callup, member_id: int) -> CallupResponse:
     return db.session.scalar(query.with_for_update())
 
 
+def _write(callup: Callup, response: CallupResponse, guard: tuple, **values) -> bool:
+    """Write the member's row in one UPDATE that also requires the call-up open (and `guard`), so no write lands
+    after a close (SQLite: the UPDATE runs under the one write lock); False when `guard` did not hold."""
+    still_open = exists().where(Callup.id == callup.id, Callup.status == CallupStatus.OPEN)
+    db.session.flush()
+    written = db.session.execute(
+        update(CallupResponse)
+        .where(CallupResponse.id == response.id, still_open, *guard)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(response)
+    if written != 1:
+        db.session.refresh(callup)
+        if callup.status != CallupStatus.OPEN:
+            raise Conflict(_conflict(callup))
+    return written == 1
+
+
 def _audit(actor, callup: Callup, action: str, response: CallupResponse, before: dict, **values) -> None:
     audit.record_step(
         actor,
@@ -201,8 +220,9 @@ def respond(actor, callup_id, answer) -> CallupResponse:
     if response.arrived_at is not None and answer == CallupAnswer.CANNOT:
         raise Conflict(_("You have checked in already."), code="already_arrived")
     before = {"answer": response.answer}
-    response.answer, response.answered_at = answer, utcnow()
-    db.session.flush()
+    guard = (CallupResponse.arrived_at.is_(None),) if answer == CallupAnswer.CANNOT else ()
+    if not _write(callup, response, guard, answer=answer, answered_at=utcnow()):
+        raise Conflict(_("You have checked in already."), code="already_arrived")
     _audit(actor, callup, RESPOND, response, before, answer=answer)
     return response
 
@@ -212,11 +232,15 @@ def _arrive(actor, callup: Callup, response: CallupResponse, via: str, action: s
         return response  # arrived once: the first arrival stands
     now = utcnow()
     before = {"answer": response.answer, "arrived_at": None}
-    response.arrived_at, response.arrived_via = now, via
-    response.marked_by_id = actor.id if via == ArrivalVia.STAFF else None
+    values = {
+        "arrived_at": now,
+        "arrived_via": via,
+        "marked_by_id": actor.id if via == ArrivalVia.STAFF else None,
+    }
     if response.answer != CallupAnswer.COMING:  # arriving is coming
-        response.answer, response.answered_at = CallupAnswer.COMING, now
-    db.session.flush()
+        values.update(answer=CallupAnswer.COMING, answered_at=now)
+    if not _write(callup, response, (CallupResponse.arrived_at.is_(None),), **values):
+        return response  # arrived meanwhile (their other request): the first arrival stands
     _audit(actor, callup, action, response, before, arrived_via=str(via))
     return response
 
@@ -270,8 +294,7 @@ def assign_task(actor, callup_id, member_id, task) -> CallupResponse:
     if response.arrived_at is None:
         raise Conflict(_("Tasks go to members who have arrived."), code="not_arrived")
     before = {"task": response.task}
-    response.task, response.assigned_at, response.assigned_by_id = task, utcnow(), actor.id
-    db.session.flush()
+    _write(callup, response, (), task=task, assigned_at=utcnow(), assigned_by_id=actor.id)
     _audit(actor, callup, ASSIGN, response, before, task=task)
     return response
 
