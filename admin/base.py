@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import StringField
 from wtforms.validators import StopValidation, ValidationError
 
+from admin.display import DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS
 from admin.exports import ExportMixin
 from admin.fields import BoundedModelConverter
 from admin.labels import LABELS
@@ -166,6 +167,10 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
     form_excluded_columns = ("created_at",)
     column_display_all_relations = False
     model_form_converter = BoundedModelConverter
+    # every date and moment: the district's clock, to the minute (admin/display.py)
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
 
     def __init__(self, model, session=None, **kwargs):
         if self.masked_columns:

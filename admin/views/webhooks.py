@@ -7,9 +7,9 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.form import Select2Widget
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -17,6 +17,7 @@ from wtforms import SelectMultipleField
 from wtforms.validators import InputRequired, StopValidation, ValidationError
 
 from admin.base import ADMIN_ONLY, OneGridModelView
+from admin.display import when
 from admin.scoping import RowFilter
 from app.extensions import db
 from app.ids import parse_id
@@ -46,11 +47,6 @@ LABELS = {
     "delivered_at": _l("Delivered"),
     "payload": _l("Message"),
 }
-
-
-def when(value) -> str:
-    """A timestamp in the user's timezone, to the second (retries come seconds apart)."""
-    return format_datetime(value, "yyyy-MM-dd HH:mm:ss") if value else ""
 
 
 def _check_url(form, field):
