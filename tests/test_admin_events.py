@@ -346,3 +346,36 @@ def test_the_quick_report_offers_the_campaigns_that_reach_the_workers_grid(peopl
     assert "全区安全月" in form and "本社区整治" in form
     assert "别的街道整治" not in form and "已结束" not in form
     assert {c.name for c in service.running_campaigns(people["grid"])} == {"全区安全月", "本社区整治"}
+
+
+@pytest.mark.chinese
+def test_a_department_that_finished_hears_of_its_dispatch_and_is_offered_nothing_more(people, login_as):
+    event = report(people, "占道经营")
+    service.accept_event(people["grid"], event)
+    service.escalate_event(people["grid"], event, "需执法")
+    service.escalate_event(people["community"], event, "需街道协调")
+    service.dispatch_event(people["street"], event, [people["dept"].department.code])
+    db.session.commit()
+    dept = login_as("dept")
+    page = text(dept.get(f"/admin/event/details/?id={event.id}"))
+    assert 'data-event-action="answer"' in page and "og-my-dispatch" in page
+    answered = act(dept, event, "answer", note="已派员", done="")
+    assert answered.status_code == 302
+    page = text(dept.get(answered.headers["Location"]))
+    assert "贵部门已答复" in page and 'data-event-action="answer"' in page  # the part is not done yet
+    finished = act(dept, event, "answer", note="已清理完毕", done="1")
+    assert finished.status_code == 302
+    page = text(dept.get(finished.headers["Location"]))
+    assert "贵部门的派单已办结，事件仍由街道工作人员跟进" in page
+    assert (
+        "进行中" not in page.split("og-my-dispatch")[0].split("alert")[-1]
+    )  # the message is not the event's
+    assert 'data-event-action="answer"' not in page
+    details = text(dept.get(f"/admin/event/details/?id={event.id}"))
+    assert 'data-event-action="' not in details and "贵部门的派单已办结" in details
+    # the machine says so to every interface: no verb left, and a step tried anyway is a conflict
+    assert service.interface_actions(people["dept"], reload(event)) == []
+    again = act(dept, event, "answer", note="再来一次", done="1")
+    assert again.status_code == 302 and reload(event).steps[-1].note == "已清理完毕"
+    # the street still coordinates: it may report the event resolved now
+    assert "resolve" in service.interface_actions(people["street"], reload(event))

@@ -71,8 +71,11 @@ class EventStepsMixin:
             if done is REFUSED:
                 return redirect(details_url)
             if done:
+                # a department hears what became of its own dispatch; the handlers, where the event stands
+                outcome = service.dispatch_outcome(current_user, event) if verb == "answer" else None
                 flash(
-                    _(
+                    outcome
+                    or _(
                         "The event is now “%(status)s” at %(level)s level.",
                         status=status_label(event.status),
                         level=level_label(event.level),

@@ -304,6 +304,7 @@ class EventAdmin(CallMixin, EventStepsMixin, OneGridModelView):
                 (v, str(ACTION_VERBS[v])) for v in service.interface_actions(current_user, model)
             ],
             "one_click": ONE_CLICK,
+            "my_dispatch": service.dispatch_outcome(current_user, model),
             "can_call": call_allowed(),
             "feedback": feedback_rows(model),
             "deadline": when(deadline) if deadline else "",

@@ -5,8 +5,9 @@ from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.ids import parse_id
-from app.models.choices import STAFF_ROLES, EventLevel, EventSource, Role
+from app.models.choices import ROLE_LABELS, STAFF_ROLES, DispatchStatus, EventLevel, EventSource, Role
 from app.models.events import Dispatch, Event
+from app.services.errors import Conflict
 from app.services.event_ladder import HANDLER_ROLE
 from app.services.scope import code_in_scope, scope_condition
 
@@ -71,9 +72,29 @@ _FORBIDDEN = {
 }
 
 
-def refusal(user, event: Event, kind: str, _context=None) -> str | None:
-    """Why `user` is not the `kind` of actor a step needs; None when they are."""
-    return None if _is_actor(user, event, kind) else _FORBIDDEN[kind]()
+def refusal(user, event: Event, kind: str, _context=None) -> str | Conflict | None:
+    """Why `user` is not the `kind` of actor a step needs; None when they are. A department whose dispatch
+    is done has no part left: a Conflict (the event goes on with its handler)."""
+    if not _is_actor(user, event, kind):
+        return _FORBIDDEN[kind]()
+    if kind == "department" and dispatch_of(user, event).status == DispatchStatus.DONE:
+        return Conflict(_("Your department has already finished its part of this event."))
+    return None
+
+
+def dispatch_outcome(user, event: Event) -> str | None:
+    """What became of the department user's own dispatch of `event`, in words (None: not theirs)."""
+    dispatch = dispatch_of(user, event)
+    if dispatch is None:
+        return None
+    if dispatch.status == DispatchStatus.DONE:
+        return _(
+            "Your department's dispatch is done; the event stays with the %(handler)s for follow-up.",
+            handler=ROLE_LABELS[HANDLER_ROLE[EventLevel(event.level)]],
+        )
+    if dispatch.status == DispatchStatus.ANSWERED:
+        return _("Your department has answered; report again once its part is done.")
+    return _("Your department has been called in: answer the dispatch.")
 
 
 def visible_condition(user):

@@ -24,6 +24,7 @@ from app.services.errors import Conflict, DomainError, Forbidden, Invalid
 from app.services.event_access import (
     HANDLER_ROLE,  # noqa: F401
     dispatch_of,
+    dispatch_outcome,  # noqa: F401
     get_visible_event,  # noqa: F401
     handles,  # noqa: F401
     refusal,

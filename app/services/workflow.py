@@ -49,7 +49,8 @@ class Machine:
     and the listings for every machine.
 
     `refusal(user, subject, actor_kind, context)` answers who may act: None when `user` is that kind of
-    actor, else the message of the refusal. `steps` are the interface verbs ({verb: run(actor, subject,
+    actor, else the message of the refusal (or a DomainError to raise, e.g. a Conflict when the actor's
+    own part is over). `steps` are the interface verbs ({verb: run(actor, subject,
     values)}); `verbs` names the transitions a verb covers when they differ ({action: verb}).
     """
 
@@ -77,6 +78,8 @@ def check(machine: Machine, user, subject, action, context=None) -> None:
     """Raise Forbidden for a wrong actor, Conflict for a wrong state or an unmet requirement; else return."""
     transition = machine.transition(action)
     refusal = machine.refusal(user, subject, transition.actor, context)
+    if isinstance(refusal, DomainError):  # the right actor whose part is over: refused as the machine says
+        raise refusal
     if refusal is not None:
         raise Forbidden(refusal)
     if subject.status not in transition.sources:
