@@ -298,3 +298,41 @@ def test_the_demo_has_an_open_callup_the_member_and_the_captain_answer(demo, cli
     assert [item["id"] for item in listed] == [callup.id]
     seed_demo()  # again: nothing added
     assert db.session.scalar(select(func.count()).select_from(Callup).where(Callup.title == TITLE)) == 1
+
+
+def test_figures_count_from_the_raise_and_are_archived_at_close(demo):
+    from sqlalchemy import update
+
+    callup = raise_one(needed=2, hours=None)
+    rows = db.session.scalars(
+        select(CallupResponse).where(CallupResponse.callup_id == callup.id).order_by(CallupResponse.id)
+    ).all()
+    start = callup.created_at
+    for row, minutes in zip(rows, (5, 1, 2)):  # arrivals 1, 2 and 5 minutes after the raise
+        db.session.execute(
+            update(CallupResponse)
+            .where(CallupResponse.id == row.id)
+            .values(answer="coming", arrived_at=start + timedelta(minutes=minutes), arrived_via="staff")
+        )
+    db.session.execute(update(CallupResponse).where(CallupResponse.id == rows[3].id).values(answer="coming"))
+    db.session.execute(update(CallupResponse).where(CallupResponse.id == rows[4].id).values(answer="cannot"))
+    db.session.commit()
+    live = callups.figures(callup)
+    assert (live["coming"], live["cannot"], live["arrived"], live["no_answer"]) == (4, 1, 3, len(rows) - 5)
+    assert (live["seconds_to_first_arrival"], live["seconds_to_needed"], live["arrival_rate"]) == (
+        60,
+        120,
+        0.75,
+    )
+    callups.close(user("community"), callup.id)
+    db.session.commit()
+    db.session.execute(update(CallupResponse).where(CallupResponse.id == rows[3].id).values(answer="cannot"))
+    db.session.commit()  # the roll changing afterwards (it cannot through the service) leaves the archive as it was
+    archived = callups.figures(callup)
+    assert (archived["seconds_to_first_arrival"], archived["seconds_to_needed"]) == (60, 120)
+    assert (archived["coming"], archived["arrived"], archived["arrival_rate"]) == (4, 3, 0.75)
+    later = raise_one(needed=1, hours=None, starts_at=utcnow() + timedelta(hours=1))  # counts from its start
+    member = member_of("member")
+    callups.mark_arrived(user("community"), later.id, member.id)
+    db.session.commit()
+    assert callups.figures(later)["seconds_to_first_arrival"] == 0  # arrived before the start
