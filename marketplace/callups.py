@@ -149,7 +149,8 @@ def callup_page(callup_id: int):
         by_group=_by_group(roll),
         answers=ANSWERS,
         status_labels=STATUS_LABELS,
-        coming=(roll or callups.roll(callup))["counts"]["coming"],
+        # a member's page needs the count only: one aggregate, not the roll of hundreds
+        coming=roll["counts"]["coming"] if roll else callups.figures(callup)["coming"],
     )
 
 

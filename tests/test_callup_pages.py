@@ -265,3 +265,17 @@ def test_the_polled_roll_is_shared_for_a_moment(app, login_as, callup):
     finally:
         app.config["CALLUP_ROLL_CACHE_SECONDS"] = 0
         cache.clear()
+
+
+def test_a_closed_or_cancelled_call_up_offers_nothing_more(login_as, callup):
+    callups.cancel(user("community"), callup.id, "水位已回落")
+    db.session.commit()
+    page = login_as("member").get(f"/callups/{callup.id}").get_data(as_text=True)
+    assert 'value="coming"' not in page and "callup-cancelled" in page
+    staff_page = login_as("community").get(f"/callups/{callup.id}").get_data(as_text=True)
+    assert "roll-arrive" not in staff_page and f"/callups/{callup.id}/close" not in staff_page
+    refused = login_as("member").post(f"/callups/{callup.id}/answer", data={"answer": "coming"})
+    assert refused.status_code == 303  # back to the page, which says why
+    assert response_of(callup.id, "member").answer is None
+    board = login_as("member").get("/").get_data(as_text=True)
+    assert f'data-callup-notice="{callup.id}"' not in board
