@@ -6,6 +6,7 @@ from flask_login import current_user
 from wtforms import PasswordField
 from wtforms.validators import ValidationError
 
+from admin.audit_display import RECORD_NAMES, changes_html, changes_text, record_html, record_name
 from admin.base import ADMIN_ONLY, MANAGERS, OneGridModelView
 from admin.scoping import area_filters
 from app.extensions import db
@@ -59,6 +60,10 @@ class UserAdmin(OneGridModelView):
         db.session.commit()
 
 
+def record_types():
+    return sorted(((name, str(label)) for name, label in RECORD_NAMES.items()), key=lambda pair: pair[1])
+
+
 class AuditLogAdmin(OneGridModelView):
     """Read-only: who changed, revealed, imported or exported what, when, before and after."""
 
@@ -66,17 +71,29 @@ class AuditLogAdmin(OneGridModelView):
     can_create = False
     can_edit = False
     can_delete = False
-    column_list = (
+    # the record by its Chinese name, linked to its page; before/after as "field: before → after" lines
+    column_list = ("at", "username", "channel", "action", "model", "area_code", "changes")
+    column_details_list = ("at", "username", "channel", "ip", "action", "model", "area_code", "changes")
+    column_export_list = (
         "at",
         "username",
         "channel",
+        "ip",
         "action",
         "model",
         "object_id",
         "area_code",
-        "before",
-        "after",
+        "changes",
     )
+    column_labels = {**OneGridModelView.column_labels, "changes": _l("Changes"), "area_code": _l("Area code")}
+    column_formatters = {
+        "model": lambda v, c, m, n: record_html(m),
+        "changes": lambda v, c, m, n: changes_html(m),
+    }
+    column_formatters_export = {
+        "model": lambda v, c, m, n: record_name(m.model),
+        "changes": lambda v, c, m, n: changes_text(m),
+    }
     column_searchable_list = ("username", "model", "object_id")
     column_sortable_list = ("at", "username", "action", "model")
     column_default_sort = ("at", True)
@@ -102,6 +119,6 @@ class AuditLogAdmin(OneGridModelView):
         self.column_filters = [
             FilterEqual(AuditLog.action, _l("Action"), options=self.column_choices["action"]),
             FilterEqual(AuditLog.channel, _l("Channel"), options=self.column_choices["channel"]),
-            FilterEqual(AuditLog.model, _l("Record type")),
+            FilterEqual(AuditLog.model, _l("Record type"), options=record_types),
         ] + area_filters(AuditLog.area_code)
         super().__init__(*args, **kwargs)
