@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from flask import current_app, flash, g, jsonify, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 
 from app.extensions import db
 from app.services.errors import DomainError, Invalid, Limited
@@ -56,6 +57,82 @@ def too_large(error):
     """A body over the request cap (MAX_CONTENT_LENGTH): say how much the site takes, in the site's layout."""
     max_mb = f"{(request.max_content_length or 0) / 1_048_576:.0f}"
     return _page("errors/413.html", error, max_mb=max_mb)
+
+
+# the other statuses: a title and what the person can do, on one page in the site's layout
+STATUS_PAGES = {
+    400: (_l("The request could not be understood"), _l("Please open the page again and try once more.")),
+    401: (_l("Please log in"), _l("This page is for logged-in users. Log in and open it again.")),
+    405: (
+        _l("This address is not a page"),
+        _l("It only takes a form sent from a page. Open the page again from the menu."),
+    ),
+    429: (
+        _l("Too many requests"),
+        _l("You sent too many requests in a short time. Please wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l(
+            "Nothing you did caused this. Please try again later; if it keeps happening, tell your grid worker."
+        ),
+    ),
+}
+
+
+def _status_page(error: HTTPException):
+    if _is_api_request():
+        return _api_error(error)
+    if error.response is not None:  # a page that answered for itself (the login form's own 429)
+        return error.response
+    title, hint = STATUS_PAGES[error.code]
+    page = render_template("errors/status.html", error=error, title=title, hint=hint)
+    response = make_response(page, error.code)
+    for name, value in error.get_headers():  # Allow on 405, Retry-After on 429
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _page_above(path: str) -> str | None:
+    """The nearest page (GET) above a form's address: /wishes/7/complete -> /wishes/7."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    while "/" in path.rstrip("/"):
+        path = path.rstrip("/").rsplit("/", 1)[0] or "/"
+        try:
+            adapter.match(path, method="GET")
+        except (NotFound, MethodNotAllowed):
+            continue
+        except Exception:  # a redirect rule: not a page to land on
+            return None
+        return path
+    return None
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(error):
+    """A reload (GET) of an address that only takes a form goes back to the page the form is on."""
+    if request.method in ("GET", "HEAD") and not _is_api_request() and not request.path.startswith("/admin"):
+        page = _page_above(request.path)
+        if page is not None:
+            return redirect(page, 303)
+    return _status_page(error)
+
+
+@bp.app_errorhandler(400)
+@bp.app_errorhandler(401)
+@bp.app_errorhandler(429)
+def status_page(error):
+    return _status_page(error)
+
+
+@bp.app_errorhandler(InternalServerError)
+def server_error(error):
+    """An unexpected failure: nothing half-done is kept; the person sees the site's page, never a traceback."""
+    db.session.rollback()
+    if not isinstance(error, HTTPException) or error.code != 500:
+        error = InternalServerError()
+    return _status_page(error)
 
 
 @bp.app_errorhandler(MissingFile)
