@@ -40,6 +40,14 @@ def _datetime(view, context, model, name):
     return when(getattr(model, name))
 
 
+def clamped_text(view, context, model, name):
+    """The wish's text, clamped to two lines in the list; the whole on hover (title) or tap (focus)."""
+    text = getattr(model, name) or ""
+    if not text:
+        return ""
+    return Markup('<span class="og-clamp" tabindex="0" title="%s">%s</span>') % (text, text)
+
+
 FORMATTERS = {
     "status": lambda v, c, m, n: status_label(m.status),
     "owner": lambda v, c, m, n: mask_name(m.owner_name),

@@ -11,7 +11,6 @@ from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.fields import AjaxSelectField
-from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -30,6 +29,7 @@ from admin.views.wish_columns import (
     OverdueReviewFilter,
     ResidentLoader,
     category_filter,
+    clamped_text,
     status_label,
 )
 from app.extensions import db
@@ -342,15 +342,23 @@ class WishReviewAdmin(WishAdmin):
 
     can_create = False
     can_export = False
-    column_list = ("title", "category", "grid", "owner", "posted_by", "created_at", "deadline")
+    list_template = "admin/wish_review_list.html"  # the text, and 发布 / 退回 per row
+    column_list = ("title", "description", "category", "grid", "owner", "posted_by", "created_at", "deadline")
     column_sortable_list = ("title", ("grid", "grid_code"), "created_at", ("deadline", "respond_by"))
     column_default_sort = ("created_at", False)
     column_labels = {**WishAdmin.column_labels, "deadline": _l("Review by")}
-    column_extra_row_actions = [
-        EndpointLinkRowAction(
-            "fa fa-ban", ".transition_view", title=_l("Reject"), url_args={"action": "reject"}
-        ),
-    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.column_formatters["description"] = clamped_text
+
+    def row_actions_of(self, wish: Wish) -> dict[str, str]:
+        """The review steps the service offers the user on `wish` now ({verb: button text})."""
+        return {
+            str(a): _action_verb(a)
+            for a in wishes.available_actions(current_user, wish)
+            if a in (WishAction.PUBLISH, WishAction.REJECT)
+        }
 
     def after_transition_url(self, wish: Wish) -> str:
         return self.get_url(".index_view")  # back to the queue, to review the next one
