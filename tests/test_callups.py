@@ -336,3 +336,19 @@ def test_figures_count_from_the_raise_and_are_archived_at_close(demo):
     callups.mark_arrived(user("community"), later.id, member.id)
     db.session.commit()
     assert callups.figures(later)["seconds_to_first_arrival"] == 0  # arrived before the start
+
+
+def test_an_action_with_a_stale_expected_status_does_nothing(demo, client):
+    callup = raise_one()
+    callups.cancel(user("community"), callup.id, "误发")
+    db.session.commit()
+    stale = post(client, f"/callups/{callup.id}/close", "community", {"expected_status": "open"})
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "status_mismatch"
+    fresh = raise_one()
+    answered = post(
+        client, f"/callups/{fresh.id}/respond", "member", {"answer": "coming", "expected_status": "open"}
+    )
+    assert answered.status_code == 200 and answered.json["mine"]["answer"] == "coming"
+    assert (
+        post(client, f"/callups/{fresh.id}/respond", "member", {"expected_status": "nope"}).status_code == 422
+    )

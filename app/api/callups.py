@@ -5,7 +5,7 @@ from sqlalchemy.orm import selectinload
 
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
-from app.api.common import AREA_CODE, CHOOSE_ONE, Text, UtcDateTime, abort_for, commit_or_abort
+from app.api.common import AREA_CODE, CHOOSE_ONE, Text, UtcDateTime, abort_for, action_body, commit_or_abort
 from app.api.idempotency import idempotent
 from app.api.pagination import PageQuerySchema, page_schema, paginate
 from app.ids import MAX_ID
@@ -13,6 +13,7 @@ from app.models.callups import DETAILS_MAX, MUSTER_MAX, REASON_MAX, TASK_MAX, TI
 from app.models.choices import ArrivalVia, CallupAnswer, CallupStatus
 from app.services import callups as service
 from app.services.errors import DomainError
+from app.services.preconditions import expect_status
 
 bp = api_blueprint(
     "callups", __name__, "Emergency call-ups: the community blows the whistle, members report."
@@ -131,10 +132,6 @@ class CallupReasonSchema(ma.Schema):
     reason = Text(required=True, validate=ma.validate.Length(min=1, max=REASON_MAX))
 
 
-class CallupCloseSchema(ma.Schema):
-    pass
-
-
 def _answer(callup_id: int) -> dict:
     """The call-up as the caller may see it, read again after the change."""
     user = current_api_user()
@@ -185,10 +182,22 @@ def get_callup(callup_id):
     return _answer(callup_id)
 
 
+STATUSES = [s.value for s in CallupStatus]
+
+
+def _expected_then(run, user, callup_id, values: dict):
+    """The step, once the call-up is still in the status the caller last saw (`expected_status`, optional)."""
+    expected = values.pop("expected_status", None)
+    expect_status(service.get_for(user, callup_id), expected)
+    return run(user, callup_id, values)
+
+
 def _step(name: str, schema, doc: str, run):
+    body = action_body(schema, f"Callup{name.capitalize()}Request", STATUSES)
+
     @bp.route(f"/callups/<int:callup_id>/{name}", methods=["POST"], endpoint=f"callup_{name}")
     @token_required()
-    @bp.arguments(schema)
+    @bp.arguments(body)
     @idempotent(bp)
     @bp.response(200, CallupSchema)
     @bp.alt_response(403, response="FORBIDDEN")
@@ -196,7 +205,7 @@ def _step(name: str, schema, doc: str, run):
     @bp.alt_response(409, response="CONFLICT")
     def step(values, callup_id):
         user = current_api_user()
-        commit_or_abort(lambda: run(user, callup_id, values))
+        commit_or_abort(lambda: _expected_then(run, user, callup_id, values))
         return _answer(callup_id)
 
     step.__doc__ = doc
@@ -229,7 +238,7 @@ _step(
 )
 _step(
     "close",
-    CallupCloseSchema,
+    None,
     "Close: figures archived, arrived members credited the hours once (a certificate each when hours were set).",
     lambda user, cid, v: service.close(user, cid),
 )
