@@ -20,13 +20,21 @@ from app.services import (
     certificates,
     event_sla,
     events,
+    notices,
     notifications,
     printouts,
     signals,
     webhooks,
     work_sheets,
 )
-from app.services.signals import EVENT_TOPICS, callup_changed, certificate_issued, event_changed, wish_changed
+from app.services.signals import (
+    EVENT_TOPICS,
+    callup_changed,
+    certificate_issued,
+    event_changed,
+    sla_swept,
+    wish_changed,
+)
 
 
 def _event_webhook(event, action=None, **_kwargs) -> None:
@@ -55,6 +63,11 @@ REACTIONS = (
     (certificate_issued, webhooks.on_certificate_issued),
     # a call-up raised: its urgent notices after the commit, the captains and leaders first (callup_notices)
     (callup_changed, callup_notices.on_callup_changed),
+    # who is told of each step (app.services.notices): the jobs of their notices, for after the commit
+    (wish_changed, notices.on_wish_changed),
+    (event_changed, notices.on_event_changed),
+    (certificate_issued, notices.on_certificate_issued),
+    (sla_swept, notices.on_sla_swept),
 )
 
 # what every flush does, whichever interface or script made the change: (session event, listener)

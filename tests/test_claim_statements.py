@@ -3,7 +3,7 @@
 Counted is every statement SQLAlchemy sends through a cursor (its `before_cursor_execute` event): the
 queries, flushes, lazy loads and the reactions' reads and writes alike. Not counted are what the driver
 and the pool do around them: BEGIN and COMMIT (psycopg and sqlite3 send those themselves) and the
-pool's pre-ping of a connection. A claim must stay under 8 statements on SQLite and on PostgreSQL; each
+pool's pre-ping of a connection. A claim must stay under 9 statements on SQLite and on PostgreSQL (8 before its owner was told of it); each
 test also names the statements it expects, one by one, so a query added anywhere on the way fails it.
 """
 
@@ -22,7 +22,7 @@ from app.services.tokens import issue_token, user_for_token
 from app.services.users import create_user
 
 GRID = "610404001001001"  # the demo member's grid
-CEILING = 8  # issue 12: a claim costs fewer statements than this
+CEILING = 9  # issue 12: fewer than 8; issue 14 adds the job of the owner's notice (one INSERT)
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -59,6 +59,20 @@ def locks_member() -> list[str]:
     return [] if db.engine.dialect.name == "sqlite" else ["select member for update"]
 
 
+@pytest.fixture(autouse=True)
+def jobs_on_a_worker(monkeypatch):
+    """The jobs a claim records (its owner's notice) run on a worker after the answer, as with Redis: not here."""
+    monkeypatch.setattr("app.jobs.outbox.dispatch", lambda ids: None)
+
+
+def in_order_then_reactions(sent: list[str], steps: list[str], reactions: list[str]) -> None:
+    """The statements are `steps` in that order, then `reactions` in any order (blinker runs a signal's
+    receivers in no fixed order)."""
+    shapes = [shape(s) for s in sent]
+    assert shapes[: len(steps)] == steps
+    assert sorted(shapes[len(steps) :]) == sorted(reactions)
+
+
 @pytest.fixture
 def racer(demo):
     """A second checked-in member of the demo community, with a bearer token (raw)."""
@@ -84,15 +98,21 @@ def test_a_claim_through_the_api_costs_fewer_than_8_statements(client, racer):
         )
 
     assert response.status_code == 200, response.get_json()
-    assert [shape(s) for s in sent] == [
-        "select api_token",  # the token, its user and the user's member profile, joined
-        "select wish",  # the wish with its category, people and history, joined
-        *locks_member(),
-        "update wish returning",  # the conditional UPDATE … WHERE status IN (…), read back
-        "insert wish_step",  # the history row
-        "insert audit_log",  # the audit row
-        "select webhook_endpoint",  # the webhook reaction: does anyone subscribe to wish.claimed?
-    ]
+    in_order_then_reactions(
+        sent,
+        [
+            "select api_token",  # the token, its user and the user's member profile, joined
+            "select wish",  # the wish with its category, people and history, joined
+            *locks_member(),
+            "update wish returning",  # the conditional UPDATE … WHERE status IN (…), read back
+            "insert wish_step",  # the history row
+            "insert audit_log",  # the audit row
+        ],
+        [
+            "select webhook_endpoint",  # the webhook reaction: does anyone subscribe to wish.claimed?
+            "insert outbox_message",  # the notice to the wish's owner: a job for after the commit (issue 14)
+        ],
+    )
     assert len(sent) < CEILING
     # the answer, built without reading again, is the claimed wish with its whole history
     body = response.get_json()
@@ -138,17 +158,18 @@ def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):
         service.claim_wish(user, wish)
         db.session.commit()
 
-    assert [shape(s) for s in sent] == [
-        *locks_member(),
-        "update wish returning",
-        "insert wish_step",
-        "insert audit_log",
-        # the webhook reaction's payload names the category and the person helped, not loaded with the
-        # bare wish; then it asks who subscribes
-        "select wish_category",
-        "select resident",
-        "select webhook_endpoint",
-    ]
+    in_order_then_reactions(
+        sent,
+        [*locks_member(), "update wish returning", "insert wish_step", "insert audit_log"],
+        [
+            # the webhook reaction's payload names the category and the person helped, not loaded with the
+            # bare wish; then it asks who subscribes
+            "select wish_category",
+            "select resident",
+            "select webhook_endpoint",
+            "insert outbox_message",  # the owner's notice (issue 14)
+        ],
+    )
     assert len(sent) < CEILING
     assert db.session.get(Wish, wish_id).status == WishStatus.CLAIMED
 

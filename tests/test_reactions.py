@@ -50,10 +50,10 @@ def test_importing_the_services_connects_nothing_and_declares_no_follow_up():
         "from app.services import callbacks, signals\n"
         "assert not signals.is_wired() and not callbacks.FOLLOW_UPS\n"
         "assert not any(sig.receivers for sig in (signals.wish_changed, signals.event_changed,"
-        " signals.certificate_issued))\n"
+        " signals.certificate_issued, signals.sla_swept))\n"
         "from app.reactions import wire_reactions\n"
         "wire_reactions()\n"
-        "assert signals.is_wired() and len(signals.wish_changed.receivers) == 3\n"
+        "assert signals.is_wired() and len(signals.wish_changed.receivers) == 4\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -75,7 +75,13 @@ def test_wiring_twice_connects_each_reaction_once(app):
     wire_reactions()
     wire_reactions()
     assert {signal.name: len(signal.receivers) for signal, _receiver in REACTIONS} == before
-    assert before == {"wish-changed": 3, "event-changed": 2, "certificate-issued": 1, "callup-changed": 1}
+    assert before == {
+        "wish-changed": 4,
+        "event-changed": 3,
+        "certificate-issued": 2,
+        "callup-changed": 1,
+        "sla-swept": 1,
+    }
 
 
 def test_every_callback_subject_has_its_follow_ups_declared(app):

@@ -56,6 +56,7 @@ STAFF_ACTIONS = (
     WishAction.PUBLISH,
     WishAction.REJECT,
     WishAction.CANCEL,
+    WishAction.RELEASE,
     WishAction.CONFIRM,
     WishAction.DISPUTE,
 )
@@ -65,6 +66,7 @@ ACTION_FIELDS = {
     WishAction.PUBLISH: (),
     WishAction.REJECT: ("reason",),
     WishAction.CANCEL: ("note",),
+    WishAction.RELEASE: ("reason",),
     WishAction.CONFIRM: ("rating", "comment"),
     WishAction.DISPUTE: ("reason",),
 }
@@ -386,6 +388,7 @@ def _action_verb(action: WishAction) -> str:
             WishAction.PUBLISH: _l("Publish"),
             WishAction.REJECT: _l("Reject"),
             WishAction.CANCEL: _l("Cancel the wish"),
+            WishAction.RELEASE: _l("Release the claim"),
             WishAction.CONFIRM: _l("Confirm and rate"),
             WishAction.DISPUTE: _l("Dispute"),
         }[action]

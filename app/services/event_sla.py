@@ -24,6 +24,7 @@ from app.models.events import Dispatch, Event, Supervision
 from app.models.webhooks import WebhookEndpoint
 from app.services import events, workflow
 from app.services.event_ladder import NEXT_LEVEL, NOTIFIED_LEVEL
+from app.services.signals import sla_swept
 
 CHUNK = workflow.CHUNK  # ids per IN list
 
@@ -124,6 +125,8 @@ def _sweep(now: datetime) -> SweepResult:
     result.escalated = _escalate(resolve_breaches, now)
     db.session.flush()
     _notify(new)
+    if new:
+        sla_swept.send(None, supervision_ids=[sid for sid, _e, _d in new], escalated_ids=result.escalated)
     return result
 
 

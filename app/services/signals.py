@@ -86,3 +86,7 @@ EVENT_TOPICS = {
     "not_fixed": "event.contested",
 }
 EVENT_OVERDUE = "event.overdue"
+
+# sender: None, once per SLA sweep that found anything; keyword arguments: supervision_ids (the supervisions it
+# created), escalated_ids (the events it escalated) — lists, so what follows stays set-based
+sla_swept = DomainSignal("sla-swept")

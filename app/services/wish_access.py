@@ -83,6 +83,10 @@ def refusal(user, wish: Wish, kind: str, member: Member | None) -> str | None:
             return _("Only checked-in party members may claim wishes.")
         if not wish.grid_code.startswith(claim_prefix(member)):
             return _("You can only claim wishes of the community you are checked in to.")
+    if kind == "claimer_or_staff":  # a claim staff may give back (the member fell ill, moved away …)
+        if member is None and is_staff_for(user, wish):
+            return None
+        kind = "claimer"
     if kind == "claimer" and (
         member is None or (wish.claimed_by_id is not None and wish.claimed_by_id != member.id)
     ):

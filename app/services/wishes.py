@@ -57,7 +57,7 @@ TRANSITIONS = {
             WishAction.CANCEL, (WishStatus.SUBMITTED, WishStatus.PUBLISHED), WishStatus.CANCELLED, "owner"
         ),
         Transition(WishAction.CLAIM, (WishStatus.PUBLISHED,), WishStatus.CLAIMED, "member"),
-        Transition(WishAction.RELEASE, (WishStatus.CLAIMED,), WishStatus.PUBLISHED, "claimer"),
+        Transition(WishAction.RELEASE, (WishStatus.CLAIMED,), WishStatus.PUBLISHED, "claimer_or_staff"),
         Transition(WishAction.COMPLETE, (WishStatus.CLAIMED,), WishStatus.DONE, "claimer"),
         Transition(WishAction.CONFIRM, (WishStatus.DONE,), WishStatus.CONFIRMED, "owner"),
         Transition(WishAction.DISPUTE, (WishStatus.DONE,), WishStatus.CLAIMED, "owner"),
@@ -222,7 +222,8 @@ def _limit_message(limit: int) -> str:
 
 
 def release_wish(actor: User, wish: Wish, reason=None) -> Wish:
-    """The claiming member asks to be released: the wish goes back to the board, the reason in its history."""
+    """The claiming member asks to be released (or staff in scope release them, when they cannot go on): the wish
+    goes back to the board, the reason in its history."""
     member = member_for(actor)
     check_action(actor, wish, WishAction.RELEASE, member)
     note = _single_text("reason", reason, _("Reason"), required=True)
@@ -231,7 +232,7 @@ def release_wish(actor: User, wish: Wish, reason=None) -> Wish:
         actor,
         WishAction.RELEASE,
         note=note,
-        guard=(Wish.claimed_by_id == member.id,),
+        guard=(Wish.claimed_by_id == (member.id if member is not None else wish.claimed_by_id),),
         claimed_by_id=None,
         claimed_at=None,
     )
