@@ -194,7 +194,9 @@ def test_staff_releasing_a_claim_tells_its_member_and_a_member_releasing_it_nobo
     assert "/admin/wish/transition/release/" in grid.get(f"/admin/wish/details/?id={wish.id}").get_data(
         as_text=True
     )
-    response = grid.post(f"/admin/wish/transition/release/?id={wish.id}", data={"note": "党员外出培训一个月"})
+    response = grid.post(
+        f"/admin/wish/transition/release/?id={wish.id}", data={"reason": "党员外出培训一个月"}
+    )
     assert response.status_code == 302
     assert wish_titled(CLAIMED).status == "published"
     notices = told_once("claim_released")
@@ -206,7 +208,7 @@ def test_staff_releasing_a_claim_tells_its_member_and_a_member_releasing_it_nobo
 
     member = login_as("member")
     assert member.post(f"/wishes/{wish.id}/claim").status_code == 303
-    assert member.post(f"/wishes/{wish.id}/release", data={"release-note": "临时出差"}).status_code == 303
+    assert member.post(f"/wishes/{wish.id}/release", data={"release-reason": "临时出差"}).status_code == 303
     assert len(told("claim_released")) == 1  # the member gave it back: they know
 
 
