@@ -199,6 +199,11 @@ def _step_row(actor, subject, action, before: dict, after: dict, note, values, a
     )
 
 
+_INSERT_ROW = insert(
+    AuditLog.__table__
+)  # built once: on the hot path (a claim) building it cost as much as running it
+
+
 def record_step(
     actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None
 ) -> None:
@@ -208,9 +213,7 @@ def record_step(
     the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
     """
     # the table's INSERT with the row as its parameters: one compiled statement for every step, not one per row
-    db.session.execute(
-        insert(AuditLog.__table__), _step_row(actor, subject, action, before, after, note, values, at)
-    )
+    db.session.execute(_INSERT_ROW, _step_row(actor, subject, action, before, after, note, values, at))
 
 
 def record_steps(subjects, action, before: dict, after, *, note=None, at=None) -> None:

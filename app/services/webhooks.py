@@ -195,6 +195,12 @@ def iso(moment: datetime | None) -> str | None:
     return aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# built once: every wish step asks it (a claim among them), and building it cost as much as running it
+_ACTIVE_ENDPOINTS = (
+    select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
+)
+
+
 def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[WebhookDelivery]:
     """Record one delivery of `topic` per active endpoint subscribed to it, in the caller's transaction.
 
@@ -203,13 +209,7 @@ def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[Webhook
     """
     if topic == NOTIFICATION_CREATED:  # carries phones: only app.services.notification_gateway records it
         raise ValueError(f"{topic} goes to the SMS/WeChat gateway only")
-    endpoints = [
-        e
-        for e in db.session.scalars(
-            select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
-        )
-        if subscribed(e.event_types, topic)
-    ]
+    endpoints = [e for e in db.session.scalars(_ACTIVE_ENDPOINTS) if subscribed(e.event_types, topic)]
     if not endpoints:
         return []
     event_id = event_id or new_event_id()

@@ -72,6 +72,25 @@ def active_claims(member_id: int) -> int:
     )
 
 
+@cache
+def claim_limit_guard():
+    """SQL condition of a claim's UPDATE: the member `:claimer_id` holds fewer than `:claim_limit` claims.
+    Built once (the engine then builds the claim's UPDATE once too)."""
+    held = (
+        select(func.count())
+        .select_from(Wish)
+        .where(Wish.claimed_by_id == bindparam("claimer_id"), Wish.status == WishStatus.CLAIMED)
+        .scalar_subquery()
+    )
+    return held < bindparam("claim_limit")
+
+
+@cache
+def lock_member():
+    """SELECT … FOR UPDATE of the member `:member_id` (PostgreSQL: one member's claims one after another)."""
+    return select(Member.id).where(Member.id == bindparam("member_id")).with_for_update()
+
+
 def refusal(user, wish: Wish, kind: str, member: Member | None) -> str | None:
     """Why `user` (whose member profile is `member`) is not the `kind` of actor a step needs; None when they are."""
     if kind == "staff" and not is_staff_for(user, wish):

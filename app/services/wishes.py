@@ -28,10 +28,12 @@ from app.services.wish_access import (
     CLAIM_SCOPE_PREFIX,  # noqa: F401
     active_claims,  # noqa: F401
     can_see_notes,  # noqa: F401
+    claim_limit_guard,
     claim_prefix,  # noqa: F401
     get_visible_wish,  # noqa: F401
     is_owner,  # noqa: F401
     is_staff_for,  # noqa: F401
+    lock_member,
     member_for,
     refusal,
     visible_condition,  # noqa: F401
@@ -157,11 +159,10 @@ def post_wish(
 
 
 # --- the transitions -----------------------------------------------------------------------------
-def _move(
-    wish: Wish, actor: User | None, action: WishAction, note: str | None = None, guard=(), **values
-) -> Wish:
-    """Apply one transition through the engine; WishConflict when someone got there first."""
-    return workflow.move(MACHINE, wish, actor, action, note=note, guard=guard, **values)
+def _move(wish: Wish, actor: User | None, action: WishAction, note: str | None = None, **values) -> Wish:
+    """Apply one transition through the engine (`values`: its columns, guard …); WishConflict when someone got
+    there first."""
+    return workflow.move(MACHINE, wish, actor, action, note=note, **values)
 
 
 def publish_wish(actor: User, wish: Wish) -> Wish:
@@ -192,22 +193,17 @@ def claim_wish(actor: User, wish: Wish) -> Wish:
         # serialise one member's claims with a row lock, so the count in the UPDATE's guard below (read after
         # the lock is granted) holds even when the same member claims several wishes at once. SQLite needs
         # none: its transaction begins with the UPDATE, which holds the one write lock while it counts.
-        db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+        db.session.execute(lock_member(), {"member_id": member.id})
     limit = _setting("MAX_ACTIVE_CLAIMS")
     # the member's claims are counted by the UPDATE itself; when it matches no row while the wish is still
     # published, the limit refused it (below)
-    active = (
-        select(func.count())
-        .select_from(Wish)
-        .where(Wish.claimed_by_id == member.id, Wish.status == WishStatus.CLAIMED)
-        .scalar_subquery()
-    )
     try:
         return _move(
             wish,
             actor,
             WishAction.CLAIM,
-            guard=(active < limit,),
+            guard=(claim_limit_guard(),),
+            guard_params={"claimer_id": member.id, "claim_limit": limit},
             claimed_by_id=member.id,
             claimed_at=utcnow(),
         )

@@ -8,12 +8,13 @@ Functions flush and never commit: the caller owns the transaction.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, String, insert, inspect, literal, null, select, update
+from sqlalchemy import DateTime, String, bindparam, insert, inspect, literal, null, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import ClauseElement
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -148,6 +149,7 @@ def move(
     *,
     note=None,
     guard=(),
+    guard_params=None,
     step=None,
     now=None,
     columns=None,
@@ -157,7 +159,8 @@ def move(
 
     `guard` adds conditions to the UPDATE, `values` (and `columns`, for names the engine takes itself,
     such as `note`) columns it sets; `note` and `step` are columns of the history row. The step is
-    audited too (`audit.record_step`: one INSERT, with the channel the interface set).
+    audited too (`audit.record_step`: one INSERT, with the channel the interface set). A guard built once,
+    with `bindparam`s, comes with their values in `guard_params`.
     """
     values.update(columns or {})
     transition = machine.transition(action)
@@ -167,17 +170,21 @@ def move(
     target = transition.target or source
     if hasattr(model, "updated_at"):
         values.setdefault("updated_at", now)
-    pins = [getattr(model, column) == getattr(subject, column) for column in machine.pinned]
     before = {column: audit.plain(getattr(subject, column)) for column in ("status", *machine.pinned)}
-    mapper = inspect(model)
-    # the table's UPDATE (the ORM's bulk machinery adds nothing here: the engine reads the row back itself)
-    statement = (
-        update(mapper.local_table)
-        .where(model.id == subject.id, model.status.in_(transition.sources), *pins, *guard)
-        .values({mapper.attrs[key].columns[0]: value for key, value in {"status": target, **values}.items()})
-    )
+    pins = tuple((column, getattr(subject, column) is None) for column in machine.pinned)
+    sets = {"status": target, **values}
+    returning = bool(db.engine.dialect.update_returning)
+    sql = tuple((k, v if isinstance(v, ClauseElement) else None) for k, v in sets.items())  # (column, SQL)
+    shape = (model, transition.sources, pins, tuple(guard), sql, returning)
+    # built once per shape, unless the guard or a value is SQL built anew for each call (a guard built once
+    # with `bindparam`s comes with their values in guard_params): building the UPDATE cost as much as running it
+    once = (not guard or guard_params is not None) and not any(v is not None for _k, v in sql)
+    statement = (_update if once else _update.__wrapped__)(*shape)
+    params = {"move_subject": subject.id, **(guard_params or {})}
+    params.update({f"move_set_{k}": sets[k] for k, v in sql if v is None})
+    params.update({f"move_pin_{column}": getattr(subject, column) for column, null in pins if not null})
     db.session.flush()  # what is pending counts in the guards, as an autoflush would have made it
-    if not _read_back(statement, subject):
+    if not _read_back(statement, params, subject, returning):
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
     if machine.step_model is not None:
@@ -202,21 +209,46 @@ def move(
     return subject
 
 
-def _read_back(statement, subject) -> bool:
+@lru_cache(maxsize=256)
+def _update(model, sources: tuple, pins: tuple, guard: tuple, sets: tuple, returning: bool):
+    """A move's conditional UPDATE of `model`'s table (the ORM's bulk machinery adds nothing here), with the
+    subject's id, the seen values of its pinned columns (`pins`: (name, is null)) and the values it sets
+    (`sets`: (name, SQL or None)) as parameters, but for those set to SQL."""
+    mapper = inspect(model)
+    column = {key: mapper.attrs[key].columns[0] for key in (*(k for k, _n in pins), *(k for k, _v in sets))}
+    statement = (
+        update(mapper.local_table)
+        .where(
+            model.id == bindparam("move_subject"),
+            model.status.in_(sources),
+            *(
+                column[k].is_(None) if null else column[k] == bindparam(f"move_pin_{k}", type_=column[k].type)
+                for k, null in pins
+            ),
+            *guard,
+        )
+        .values(
+            {column[k]: bindparam(f"move_set_{k}", type_=column[k].type) if v is None else v for k, v in sets}
+        )
+    )
+    return statement.returning(*(a.expression for a in mapper.column_attrs)) if returning else statement
+
+
+def _read_back(statement, params: dict, subject, returning: bool) -> bool:
     """Run a move's conditional UPDATE; False when no row matched (someone got there first).
 
     When it matched, `subject` holds the row as it is now: read back with the UPDATE (RETURNING) where the
     database can, else by a refresh. A relationship over a column that changed is expired, so it follows
     the new value (a many-to-one comes from the identity map when its row is there); the others stay loaded.
     """
-    if not db.engine.dialect.update_returning:  # SQLite before 3.35
-        if db.session.execute(statement).rowcount != 1:
+    if not returning:  # SQLite before 3.35
+        if db.session.execute(statement, params).rowcount != 1:
             return False
         db.session.refresh(subject)
         return True
     mapper = inspect(type(subject))
     attributes = mapper.column_attrs
-    row = db.session.execute(statement.returning(*(a.expression for a in attributes))).first()
+    row = db.session.execute(statement, params).first()
     if row is None:
         return False
     changed = set()
@@ -239,6 +271,11 @@ def _history_key(model, step_model) -> str | None:
     return None
 
 
+@cache
+def _insert(table):
+    return insert(table)
+
+
 def _insert_history(machine: Machine, subject, row) -> None:
     """Write the history row `row` (an unsaved `machine.step_model`) with one INSERT of its table, without a
     unit-of-work flush, then keep `row` in the session as the persistent row it now is: appended to the
@@ -249,7 +286,7 @@ def _insert_history(machine: Machine, subject, row) -> None:
         for attribute in mapper.column_attrs
         if attribute.key in row.__dict__
     }
-    result = db.session.execute(insert(mapper.local_table), {a.columns[0].key: v for a, v in given.items()})
+    result = db.session.execute(_insert(mapper.local_table), {a.columns[0].key: v for a, v in given.items()})
     sent = result.last_inserted_params()  # with the columns' Python-side defaults
     for attribute in mapper.column_attrs:
         column = attribute.columns[0]
