@@ -185,3 +185,16 @@ def test_the_roll_updates_by_itself_when_another_member_answers(site, phones, tm
     assert staff.evaluate("window.notReloaded === true")
     assert page_width(staff) <= PHONE["width"]
     staff.screenshot(path=str(tmp_path / "callup-roll.png"), full_page=True)
+
+    # another of the staff closes it (after the confirmation): the first phone stops offering actions by itself
+    other = phones()
+    log_in(other, base, "street")
+    other.goto(f"{base}/callups/{callup_id}")
+    other.on("dialog", lambda dialog: dialog.accept())
+    with other.expect_navigation():
+        other.locator(".close-form button").click()
+    assert other.locator(".close-form").count() == 0
+    staff.wait_for_function("() => document.querySelector('.close-form').hidden", timeout=15000)
+    assert not staff.locator(".close-form").is_visible()
+    assert staff.locator(".roll-person .roll-arrive:visible").count() == 0
+    assert staff.evaluate("window.notReloaded === true")

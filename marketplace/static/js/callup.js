@@ -80,6 +80,11 @@
         String(list.querySelectorAll(".roll-person").length));
     });
     setText(document.querySelector("[data-roll-status]"), data.status_text);
+    if (data.status !== "open") {  // closed or cancelled meanwhile: nothing more to mark, assign or close
+      document.querySelectorAll(".roll-person form, .close-form, .answer-buttons").forEach(function (form) {
+        form.hidden = true;
+      });
+    }
     var now = new Date();
     var time = ("0" + now.getHours()).slice(-2) + ":" + ("0" + now.getMinutes()).slice(-2) + ":" + ("0" + now.getSeconds()).slice(-2);
     setText(roll.querySelector("[data-roll-updated]"), fill(roll.getAttribute("data-text-updated"), time));
@@ -89,9 +94,12 @@
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
       .then(function (response) { return response.ok ? response.json() : null; })
-      .then(function (data) { if (data) render(data); })
-      .catch(function () { /* offline for a moment: the next round tries again */ })
-      .then(function () { window.setTimeout(poll, seconds * 1000); });
+      .then(function (data) {
+        if (data) render(data);
+        return !data || data.status === "open";  // a closed or cancelled roll changes no more
+      })
+      .catch(function () { return true; /* offline for a moment: the next round tries again */ })
+      .then(function (again) { if (again) window.setTimeout(poll, seconds * 1000); });
   }
 
   window.setTimeout(poll, seconds * 1000);
