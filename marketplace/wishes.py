@@ -26,6 +26,7 @@ from app.models.choices import (
 from app.security import forbid_storing
 from app.services import attachments, contact
 from app.services import wishes as service
+from app.services.clock import local_time
 from app.services.errors import Invalid
 from app.services.masking import mask_name
 from marketplace.areas import grid_choices
@@ -87,6 +88,12 @@ def _with_places(query):
         joinedload(Wish.owner),
         joinedload(Wish.resident),
     )
+
+
+@bp.app_template_filter("minute")
+def minute(moment) -> str:
+    """A moment on the district's clock, to the minute: 2026-12-03 10:01."""
+    return local_time(moment).strftime("%Y-%m-%d %H:%M") if moment is not None else ""
 
 
 @bp.app_template_filter("ago")
@@ -200,8 +207,7 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
         contacts=contacts,
         contact_hint=None if contact.display_on() else contact.hidden_hint(),
         show_deadlines=involved,
-        deadline=service.current_deadline(wish),
-        overdue=service.is_overdue(wish),
+        deadline=service.deadline_now(wish),
         admin_url=(
             back_office_url() + f"wish/details/?id={wish.id}"
             if viewer is not None and service.is_staff_for(viewer, wish)
@@ -309,7 +315,7 @@ def my_wishes():
         .unique()
         .all()
     )
-    rows = [(w, service.current_deadline(w), service.is_overdue(w)) for w in items]
+    rows = [(w, service.deadline_now(w)) for w in items]
     return render_template("marketplace/my_wishes.html", rows=rows)
 
 

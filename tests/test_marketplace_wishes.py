@@ -59,7 +59,8 @@ def test_wish_page_shows_details_and_history_without_notes_for_the_public(client
 
 def test_wish_page_shows_notes_and_deadlines_to_the_owner(login_as):
     page = text_of(login_as("resident").get(f"/wishes/{wish_titled('楼道声控灯不亮').id}"))
-    assert "已按约定完成。" in page and "Review by" in page
+    assert "已按约定完成。" in page
+    assert "Review by" not in page and "Done by" not in page  # done: no deadline runs any more
     assert "Confirm and rate" in page and "It is not done yet" in page
 
 

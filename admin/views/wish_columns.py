@@ -25,13 +25,16 @@ def status_label(status) -> str:
 
 
 def _deadline(view, context, model, name, plain: bool = False):
-    deadline = wishes.current_deadline(model)
+    deadline = wishes.deadline_now(model)
     if deadline is None:
         return ""
-    if plain or not wishes.is_overdue(model):
-        return when(deadline)
-    return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (
-        when(deadline),
+    if plain:
+        return when(deadline.at)
+    if not deadline.overdue:
+        return f"{deadline.label} {when(deadline.at)}"
+    return Markup('<span class="badge badge-danger og-overdue">%s %s · %s</span>') % (
+        deadline.label,
+        when(deadline.at),
         _("overdue"),
     )
 

@@ -129,9 +129,6 @@ class WishAdmin(CallMixin, OneGridModelView):
         "rating",
         "comment",
         "reject_reason",
-        "respond_by",
-        "reply_by",
-        "resolve_by",
         "created_at",
         "published_at",
         "claimed_at",
@@ -326,15 +323,16 @@ class WishAdmin(CallMixin, OneGridModelView):
         actions = [
             (a, _action_verb(a)) for a in wishes.available_actions(current_user, model) if a in STAFF_ACTIONS
         ]
-        deadline = wishes.current_deadline(model)
+        deadline = wishes.deadline_now(model)
         return {
             "steps": steps,
             "released": release_counts(model),
             "can_call": call_allowed(),
             "photos": attachments.listed(attachments.Subject.of_wish(model)),
             "wish_actions": actions,
-            "deadline": when(deadline) if deadline else "",
-            "overdue": wishes.is_overdue(model),
+            "deadline": when(deadline.at) if deadline else "",
+            "deadline_label": deadline.label if deadline else "",
+            "overdue": deadline is not None and deadline.overdue,
             "editable": model.status in EDITABLE_STATUSES,
         }
 

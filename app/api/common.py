@@ -56,6 +56,17 @@ class DeadlinesSchema(ma.Schema):
     resolve = UtcDateTime(required=True)
 
 
+class CurrentDeadlineSchema(ma.Schema):
+    """The deadline a wish's present status runs against: review, claim or complete, and when."""
+
+    kind = ma.fields.String(required=True, metadata={"enum": ["review", "claim", "complete"]})
+    at = UtcDateTime(required=True)
+
+
+def current_deadline_json(deadline) -> dict | None:
+    return {"kind": deadline.kind, "at": deadline.at} if deadline is not None else None
+
+
 def masked_user(user) -> str | None:
     return mask_name(user.name or user.username) if user is not None else None
 

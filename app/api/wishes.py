@@ -11,10 +11,12 @@ from app.api.auth import current_api_user, token_required
 from app.api.common import (
     AREA_CODE,
     CHOOSE_ONE,
+    CurrentDeadlineSchema,
     DeadlinesSchema,
     Text,
     UtcDateTime,
     commit_or_abort,
+    current_deadline_json,
     register_actions,
     step_body,
 )
@@ -92,6 +94,12 @@ class WishSchema(ma.Schema):
     done_at = UtcDateTime(allow_none=True)
     confirmed_at = UtcDateTime(allow_none=True)
     deadlines = ma.fields.Nested(DeadlinesSchema, required=True)
+    deadline = ma.fields.Nested(
+        CurrentDeadlineSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "the one deadline that matters now; null once rejected, done or cancelled"},
+    )
     overdue = ma.fields.Boolean(
         required=True, metadata={"description": "past the deadline of its present status"}
     )
@@ -227,6 +235,7 @@ def present(wish: Wish, user, member, history: bool = False, contacts: bool = Fa
         "confirmed_at": wish.confirmed_at,
         "deadlines": {"respond": wish.respond_by, "reply": wish.reply_by, "resolve": wish.resolve_by},
         "overdue": service.is_overdue(wish),
+        "deadline": current_deadline_json(service.deadline_now(wish)),
         # the member is looked up once per request, not once per wish and action
         "actions": [str(a) for a in service.available_actions(user, wish, member)],
     }

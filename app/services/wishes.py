@@ -38,7 +38,7 @@ from app.services.wish_access import (
     refusal,
     visible_condition,  # noqa: F401
 )
-from app.services.wish_deadlines import current_deadline, is_overdue  # noqa: F401
+from app.services.wish_deadlines import current_deadline, deadline_now, is_overdue  # noqa: F401
 from app.services.wish_intake import (
     active_categories,  # noqa: F401
     submit_wish,
