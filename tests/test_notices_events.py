@@ -145,7 +145,7 @@ def test_a_staff_report_tells_no_reporter(quiet, client):
     assert every_notice() == 1
 
 
-def test_the_sweep_tells_supervisions_and_escalations_in_lists(quiet):
+def test_the_sweep_tells_supervisions_and_escalations_in_lists(quiet, login_as):
     long_ago = utcnow() - timedelta(days=2)
     resident, grid = user("resident"), user("grid")
     first, _new = report_event(
@@ -180,9 +180,12 @@ def test_the_sweep_tells_supervisions_and_escalations_in_lists(quiet):
     assert (
         queue["community"][0] == "2 件事件已流转至您这一级" and queue["community"][2] == "/admin/event_queue/"
     )
-    assert (
-        told_once("report_escalated")["resident"][0] == "您反映的“路灯不亮”已上报至社区"
-    )  # the grid's own: none
+    # the resident's report; the grid worker's own tells no reporter
+    assert told_once("report_escalated")["resident"][0] == "您反映的“路灯不亮”已上报至社区"
+    community = login_as("community")
+    for link in ("/admin/event_queue/", "/admin/supervision/"):  # both events listed where the notices lead
+        page = community.get(link).get_data(as_text=True)
+        assert "路灯不亮" in page and "占道经营" in page
     assert db.session.scalar(select(func.count()).select_from(Supervision)) == 6
     assert {e.level for e in db.session.scalars(select(Event).where(Event.id.in_(ids)))} == {"community"}
 
