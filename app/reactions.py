@@ -50,7 +50,8 @@ def _event_callback(event, action=None, **_kwargs) -> None:
         callbacks.schedule_callback(CallbackSubject.EVENT, event.id, event.grid_code)
 
 
-# (signal, receiver), in the order they run
+# (signal, receiver): a signal's receivers run in no set order (blinker keeps them in a set), so none may
+# rely on another's work — a builder after the commit reads what they all recorded
 REACTIONS = (
     # a wish confirmed: its certificate (revoked when reopened), its callback task, webhook wish.<step>
     (wish_changed, certificates.on_wish_changed),
