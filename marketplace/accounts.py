@@ -12,9 +12,10 @@ from app.extensions import db, limiter
 from app.models.base import utcnow
 from app.models.choices import Role
 from app.services.login_limits import TooManyFailedLogins, check_credentials
+from app.services.registration import register_resident
 from app.services.sessions import end_session, start_session
-from app.services.users import UserError, create_user, set_password
-from marketplace.areas import grid_choices
+from app.services.users import UserError, set_password
+from marketplace.areas import building_choices
 from marketplace.blueprint import bp
 from marketplace.forms import ChangePasswordForm, LoginForm, RegisterForm
 from marketplace.navigation import landing_url, safe_target
@@ -146,22 +147,24 @@ def change_password():
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"], exempt_when=login_rate_limit_off)
 def register():
-    """A resident creates an account under their home grid and is logged in."""
+    """A resident finds their compound, picks their building (the grid follows), creates an account and is
+    logged in; a record the grid already keeps for their phone or ID number becomes theirs."""
     next_url = safe_target(request.args.get("next"))
     if current_user.is_authenticated:
         flash(_("You are already logged in."), "info")
         return redirect(next_url or url_for("marketplace.home"))
+    compound = (request.args.get("compound") or "").strip()[:100]
     form = RegisterForm()
-    form.grid_code.choices = grid_choices()
+    form.building.choices = building_choices(compound)
     if form.validate_on_submit():
         try:
-            user = create_user(
+            user = register_resident(
                 form.username.data,
-                Role.RESIDENT,
                 form.password.data,
-                area_code=form.grid_code.data,
                 name=form.name.data,
                 phone=form.phone.data,
+                building_id=int(form.building.data),
+                id_number=form.id_number.data,
             )
             db.session.commit()
         except UserError as exc:
@@ -174,4 +177,4 @@ def register():
             _start_session(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
             return redirect(next_url or url_for("marketplace.home"), 303)
-    return render_template("marketplace/register.html", form=form, next_url=next_url)
+    return render_template("marketplace/register.html", form=form, next_url=next_url, compound=compound)

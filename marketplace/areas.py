@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
-from app.models import Area, Member, Unit
+from app.models import Area, Building, Compound, Member, Unit
 from app.models.base import under_area
 from app.models.choices import AREA_CODE_LENGTH, AreaLevel
 from app.services.stats import count_in_scope
@@ -74,6 +74,30 @@ def grid_choices(prefix: str | None = None) -> list[SelectChoice]:
     choices += [
         SelectChoice(code, name, optgroup=f"{street_name} · {community_name}")
         for code, name, community_name, street_name in rows
+    ]
+    return choices
+
+
+BUILDING_CHOICES_MAX = 300
+
+
+def building_choices(compound: str | None) -> list[SelectChoice]:
+    """The buildings of the compounds whose name holds `compound` (all when empty, at most
+    BUILDING_CHOICES_MAX), grouped by compound, each naming the grid it lies in: the grid follows the building."""
+    grid = aliased(Area)
+    query = (
+        select(Building.id, Building.name, Compound.name, grid.name)
+        .join(Compound, Building.compound_id == Compound.id)
+        .join(grid, Building.grid_code == grid.code)
+        .order_by(Compound.name, Building.name, Building.id)
+        .limit(BUILDING_CHOICES_MAX)
+    )
+    if compound:
+        query = query.where(Compound.name.contains(compound, autoescape=True))
+    choices = [SelectChoice("", _l("Choose your building…"))]
+    choices += [
+        SelectChoice(str(building_id), f"{building} · {grid_name}", optgroup=compound_name)
+        for building_id, building, compound_name, grid_name in db.session.execute(query)
     ]
     return choices
 

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto  # Flask-WTF's default formdata: "read it from the request"
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from app.models.choices import RATING_LABELS, WishAction
 from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
@@ -123,10 +123,19 @@ class RegisterForm(SiteForm):
         description=_l("11-digit mainland mobile number; only grid staff see it, masked."),
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
-    grid_code = SelectField(
-        _l("Home grid"),
-        validators=[InputRequired()],
-        description=_l("Choose your street, community and grid."),
+    building = SelectField(
+        _l("Your building"),
+        validators=[InputRequired(message=_l("Choose your compound and building."))],
+        description=_l(
+            "Search your compound (小区) above, then pick your building: your grid follows from it."
+        ),
+    )
+    id_number = StringField(
+        _l("ID number (optional)"),
+        filters=[strip],
+        validators=[Optional(), Length(min=18, max=18)],
+        description=_l("If your grid already keeps your record, it is linked to your account."),
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     password = new_password_field()
     confirm = repeat_password_field()

@@ -9,7 +9,7 @@ from werkzeug.exceptions import Forbidden
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
-from app.models import Resident, User
+from app.models import Building, Resident, User
 
 GRID = "610404001001002"  # 渭阳街道 / 文汇社区 / 第二网格 in the demo district
 
@@ -25,12 +25,16 @@ def test_site_speaks_chinese_by_default(client, demo):
     assert "用户名" in login and "密码" in login
 
 
+def building_in(grid_code: str = GRID) -> str:
+    return str(db.session.scalar(select(Building.id).where(Building.grid_code == grid_code).limit(1)))
+
+
 def registration(**overrides) -> dict:
     data = {
         "username": "xiaoming",
         "name": "王小明",
         "phone": "13812345678",
-        "grid_code": GRID,
+        "building": building_in(),
         "password": "correct horse battery",
         "confirm": "correct horse battery",
     }
@@ -197,10 +201,12 @@ def test_logout_keeps_the_chosen_language(client, auth, demo):
 # --- registration ---------------------------------------------------------------------------------
 
 
-def test_registration_form_offers_grids_grouped_by_street_and_community(client, demo):
+def test_registration_form_offers_buildings_grouped_by_compound_naming_their_grid(client, demo):
     page = text_of(client.get("/register"))
-    assert '<optgroup label="渭阳街道 · 文汇社区">' in page
-    assert f'value="{GRID}"' in page
+    assert '<optgroup label="文汇社区B区">' in page and "1号楼 · 第二网格" in page
+    assert f'value="{building_in()}"' in page
+    found = text_of(client.get("/register?compound=文汇社区B"))
+    assert '<optgroup label="文汇社区B区">' in found and '<optgroup label="文汇社区A区">' not in found
 
 
 def test_resident_can_register_and_is_logged_in(client, demo):
@@ -263,9 +269,9 @@ def test_duplicate_username_is_refused(client, demo):
     assert client.get("/account").status_code == 302  # not logged in as anyone
 
 
-def test_registration_needs_a_real_grid(client, demo):
-    for code in ("", "610404001001", "610404999999999"):
-        response = client.post("/register", data=registration(grid_code=code))
+def test_registration_needs_a_real_building(client, demo):
+    for building in ("", "0", "999999", "x"):
+        response = client.post("/register", data=registration(building=building))
         assert response.status_code == 200
     assert db.session.scalar(select(User).where(User.username == "xiaoming")) is None
 

@@ -37,8 +37,10 @@ def create_user(
     department_code: str | None = None,
     name: str | None = None,
     phone: str | None = None,
+    resident: Resident | None = None,
 ) -> User:
-    """Create a user (and its Member or Resident profile); flushes, never commits."""
+    """Create a user (and its Member or Resident profile: `resident`, an unlinked record, when given);
+    flushes, never commits."""
     username = (username or "").strip()
     if not username:
         raise UserError(_("A username is required."))
@@ -77,6 +79,8 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    if resident is not None and role == Role.RESIDENT:
+        resident.user_id = user.id
     ensure_profile(user, phone=phone)
     return user
 
