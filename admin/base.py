@@ -10,6 +10,7 @@ from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.helpers import get_mdict_item_or_list
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,7 @@ from app.services.scope import apply_scope, row_in_scope
 ADMIN_ONLY = (Role.ADMIN,)
 AREA_STAFF = STAFF_ROLES
 MANAGERS = (Role.ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN)
+PEOPLE = {"User", "Resident", "TeamPerson", "Member"}  # models whose `name` is a person's (姓名, not 名称)
 
 
 class AccessMixin:
@@ -173,6 +175,8 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
     column_type_formatters_export = EXPORT_FORMATTERS
 
     def __init__(self, model, session=None, **kwargs):
+        if model.__name__ in PEOPLE and self.column_labels.get("name") is LABELS["name"]:
+            self.column_labels = {**self.column_labels, "name": _l("Full name")}  # a person's name: 姓名
         if self.masked_columns:
             formatters = {c: self._mask_formatter(c) for c in self.masked_columns}
             self.column_formatters = {**(self.column_formatters or {}), **formatters}
@@ -270,6 +274,12 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
 
     def _scoped(self, form):
         scope_form_choices(form, self.form_area_levels)
+        for field in form:  # an empty choice reads "— 请选择 —" (Select2 shows a blank one as "__None")
+            if (
+                getattr(field, "allow_blank", False)
+                and not str(getattr(field, "blank_text", "") or "").strip()
+            ):
+                field.blank_text = _("— Choose —")
         return form
 
     def _get_list_extra_args(self):

@@ -30,7 +30,8 @@ def create_user_command(username, role, password, area_code, department_code, na
         )
     except UserError as exc:
         db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+        option = f" (--{exc.field})" if exc.field in ("area", "department") else ""  # the option to add
+        raise click.ClickException(str(exc) + option) from exc
     db.session.commit()
     click.echo(
         f"Created user {user.username} ({user.role}{', ' + user.area_code if user.area_code else ''})."

@@ -1,10 +1,14 @@
 """Users and the audit log."""
 
+from functools import partial
+
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.form import Select2Field
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import PasswordField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from admin.audit_display import RECORD_NAMES, changes_html, changes_text, record_html, record_name
 from admin.base import ADMIN_ONLY, MANAGERS, OneGridModelView
@@ -13,6 +17,12 @@ from app.extensions import db
 from app.models import AuditLog, User
 from app.models.choices import ROLE_LABELS, choices
 from app.services.users import UserError, check_role_binding, deactivate, ensure_profile, set_password
+
+
+def role_chosen(form, field):
+    """The role's empty choice left as it is: refused (the message a str: the form shows no lazy ones)."""
+    if not field.data:
+        raise StopValidation(_("Choose the user's role."))
 
 
 class UserAdmin(OneGridModelView):
@@ -25,7 +35,15 @@ class UserAdmin(OneGridModelView):
     column_searchable_list = ("username", "name")
     column_sortable_list = ("username", "role", "area_code", "last_login_at")
     column_choices = {"role": choices(ROLE_LABELS)}
-    form_choices = {"role": choices(ROLE_LABELS), "locale": [("zh_Hans_CN", "简体中文"), ("en", "English")]}
+    form_overrides = {
+        # no role preset (an administrator by accident): an empty choice that must be picked
+        "role": partial(Select2Field, choices=choices(ROLE_LABELS), allow_blank=True),
+        "locale": partial(Select2Field, choices=[("zh_Hans_CN", "简体中文"), ("en", "English")]),
+    }
+    form_args = {
+        "role": {"validators": [role_chosen]},
+        "locale": {"default": "zh_Hans_CN"},  # the UI is Simplified Chinese by default
+    }
     form_columns = ("username", "name", "role", "area", "department", "active", "locale", "new_password")
     form_extra_fields = {
         "new_password": PasswordField(
@@ -53,6 +71,9 @@ class UserAdmin(OneGridModelView):
             if not model.active and not is_created:
                 deactivate(model)
         except UserError as exc:
+            field = getattr(form, exc.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, exc.message]  # shown next to the field too
             raise ValidationError(str(exc)) from exc
 
     def after_model_change(self, form, model, is_created):

@@ -21,6 +21,10 @@ class UserError(DomainError, ValueError):
     status = 422
     code = "validation_error"
 
+    def __init__(self, message: str, code: str | None = None, field: str | None = None):
+        super().__init__(message, code)
+        self.field = field  # the form field to fix, when one is to blame
+
 
 def check_password_policy(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -85,12 +89,22 @@ def create_user(
     return user
 
 
-def check_role_binding(role: str, area: Area | None, department: Department | None) -> None:
-    """A role's area must be of the role's level; a department user needs a department."""
+def check_role_binding(role: str | None, area: Area | None, department: Department | None) -> None:
+    """A user needs a role; a role's area must be of the role's level (staff, members and residents: their
+    street, community or grid); a department user needs a department. The error's `field` names what to fix."""
+    if not role:
+        raise UserError(_("Choose the user's role."), field="role")
     needed_level = ROLE_AREA_LEVEL.get(Role(role))
     if needed_level is not None:
         if area is None:
-            raise UserError(_("The role %(role)s needs an area (--area).", role=ROLE_LABELS[Role(role)]))
+            raise UserError(
+                _(
+                    "A %(role)s account needs its area: choose a %(level)s.",
+                    role=ROLE_LABELS[Role(role)],
+                    level=AREA_LEVEL_LABELS[needed_level],
+                ),
+                field="area",
+            )
         if area.level != needed_level:
             raise UserError(
                 _(
@@ -99,12 +113,13 @@ def check_role_binding(role: str, area: Area | None, department: Department | No
                     level=AREA_LEVEL_LABELS[needed_level],
                     code=area.code,
                     actual=AREA_LEVEL_LABELS.get(area.level, area.level),
-                )
+                ),
+                field="area",
             )
     if role == Role.DEPARTMENT and department is None:
-        raise UserError(_("The role department needs a department (--department)."))
+        raise UserError(_("A department account needs its department: choose one."), field="department")
     if role != Role.DEPARTMENT and department is not None:
-        raise UserError(_("Only department users belong to a department."))
+        raise UserError(_("Only department users belong to a department."), field="department")
 
 
 def ensure_profile(user: User, phone: str | None = None) -> None:
