@@ -159,8 +159,10 @@ def register_actions(bp, collection: str, noun: str, schema, actions: dict, act,
             view = bp.alt_response(status, response=response)(view)
         view = bp.response(200, schema)(view)
         view = idempotent(bp)(view)
-        # a body of optional fields may be left out altogether
-        view = bp.arguments(body, required=any(f.required for f in body().fields.values()))(view)
+        # a body of optional fields may be left out altogether; an instance, not the class: webargs would make
+        # one per request
+        instance = body()
+        view = bp.arguments(instance, required=any(f.required for f in instance.fields.values()))(view)
         view = token_required()(view)
         bp.route(f"/{collection}/<int:{noun}_id>/{action}", methods=["POST"], endpoint=f"{action}_{noun}")(
             view

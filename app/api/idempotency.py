@@ -73,7 +73,8 @@ def idempotent(bp, *, own_key=None):
             return _answer_once(user.id, idempotency_key, args, lambda: view(*args, **kwargs))
 
         wrapped = bp.alt_response(409, response="CONFLICT")(_document_replays(wrapped))
-        return bp.arguments(IdempotencyKeySchema, location="headers", as_kwargs=True)(wrapped)
+        # an instance, not the class: webargs would make one per request
+        return bp.arguments(IdempotencyKeySchema(), location="headers", as_kwargs=True)(wrapped)
 
     return decorator
 

@@ -199,9 +199,8 @@ def _step_row(actor, subject, action, before: dict, after: dict, note, values, a
     )
 
 
-_INSERT_ROW = insert(
-    AuditLog.__table__
-)  # built once: on the hot path (a claim) building it cost as much as running it
+# built once: on the hot path (a claim) building it cost as much as running it
+_INSERT_ROW = insert(AuditLog.__table__)
 
 
 def record_step(
@@ -213,7 +212,9 @@ def record_step(
     the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
     """
     # the table's INSERT with the row as its parameters: one compiled statement for every step, not one per row
-    db.session.execute(_INSERT_ROW, _step_row(actor, subject, action, before, after, note, values, at))
+    # (Core, on the session's connection: the ORM's DML layer adds nothing to it)
+    row = _step_row(actor, subject, action, before, after, note, values, at)
+    db.session.connection().execute(_INSERT_ROW, row)
 
 
 def record_steps(subjects, action, before: dict, after, *, note=None, at=None) -> None:

@@ -242,13 +242,13 @@ def _read_back(statement, params: dict, subject, returning: bool) -> bool:
     the new value (a many-to-one comes from the identity map when its row is there); the others stay loaded.
     """
     if not returning:  # SQLite before 3.35
-        if db.session.execute(statement, params).rowcount != 1:
+        if db.session.connection().execute(statement, params).rowcount != 1:
             return False
         db.session.refresh(subject)
         return True
     mapper = inspect(type(subject))
     attributes = mapper.column_attrs
-    row = db.session.execute(statement, params).first()
+    row = db.session.connection().execute(statement, params).first()  # Core: the ORM's DML layer adds nothing
     if row is None:
         return False
     changed = set()
@@ -286,7 +286,8 @@ def _insert_history(machine: Machine, subject, row) -> None:
         for attribute in mapper.column_attrs
         if attribute.key in row.__dict__
     }
-    result = db.session.execute(_insert(mapper.local_table), {a.columns[0].key: v for a, v in given.items()})
+    params = {a.columns[0].key: v for a, v in given.items()}
+    result = db.session.connection().execute(_insert(mapper.local_table), params)
     sent = result.last_inserted_params()  # with the columns' Python-side defaults
     for attribute in mapper.column_attrs:
         column = attribute.columns[0]
