@@ -201,7 +201,11 @@ LIST_OPTIONS = (
     selectinload(Wish.resident),
     selectinload(Wish.claimed_by),
 )
-DETAIL_OPTIONS = (*LIST_OPTIONS, selectinload(Wish.steps).selectinload(WishStep.actor))
+DETAIL_OPTIONS = (
+    *LIST_OPTIONS,
+    selectinload(Wish.steps).selectinload(WishStep.actor),
+    selectinload(Wish.attachments),  # the wish's and its steps' photos, in one query
+)
 # an action reads the wish once, with all its answer shows, in one query (the step appends its history row)
 ACTION_OPTIONS = (
     joinedload(Wish.category),
@@ -209,6 +213,7 @@ ACTION_OPTIONS = (
     joinedload(Wish.resident),
     joinedload(Wish.claimed_by),
     joinedload(Wish.steps).joinedload(WishStep.actor),
+    joinedload(Wish.attachments),
 )
 
 
@@ -241,12 +246,12 @@ def present(wish: Wish, user, member, history: bool = False, contacts: bool = Fa
     }
     if history:
         notes = service.can_see_notes(user, wish)
-        photos = attachments.of_steps(user, wish.steps)
+        own, photos = attachments.of_wish(user, wish)
         body["history"] = [
             {**step_body(step, notes), "attachments": present_all(photos.get(step.id, []))}
             for step in wish.steps
         ]
-        body["attachments"] = present_all(attachments.listed(attachments.Subject.of_wish(wish)))
+        body["attachments"] = present_all(own)
     if contacts:  # GET of one wish: the claimer and the owner reach each other; each phone shown is audited
         body["contacts"] = [
             {"role": c.role, "name": c.name, "phone": c.phone, "unit": c.unit}

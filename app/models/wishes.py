@@ -95,6 +95,9 @@ class Wish(db.Model):
     steps: Mapped[list["WishStep"]] = relationship(
         back_populates="wish", order_by="WishStep.id", cascade="all, delete-orphan"
     )
+    # the photos of the wish and of its steps (each such row names the wish), oldest first; read only: an
+    # answer loads them with the wish instead of asking twice (app.services.attachments.of_wish)
+    attachments = relationship("Attachment", viewonly=True, order_by="Attachment.id")
 
     @property
     def owner_name(self) -> str:

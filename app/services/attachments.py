@@ -246,6 +246,18 @@ def listed(subject: Subject) -> list[Attachment]:
     return list(db.session.scalars(select(Attachment).where(subject.condition()).order_by(Attachment.id)))
 
 
+def of_wish(user, wish: Wish) -> tuple[list[Attachment], dict[int, list[Attachment]]]:
+    """The photos of `wish` itself (as `listed`), and those of its steps `user` may see, by step id (as
+    `of_steps`): from `Wish.attachments`, one query for both, none when the wish was loaded with them."""
+    own, by_step = [], {}
+    for row in wish.attachments:
+        if row.subject_kind == AttachmentSubject.WISH:
+            own.append(row)
+        elif may_see(user, row):
+            by_step.setdefault(row.wish_step_id, []).append(row)
+    return own, by_step
+
+
 def of_steps(user, steps) -> dict[int, list[Attachment]]:
     """The photos of each of `steps` (event or wish steps) that `user` may see, by step id."""
     steps = list(steps)
