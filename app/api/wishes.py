@@ -201,10 +201,11 @@ LIST_OPTIONS = (
     selectinload(Wish.resident),
     selectinload(Wish.claimed_by),
 )
+# the detail reads the photos of the wish and of its steps in one query
 DETAIL_OPTIONS = (
     *LIST_OPTIONS,
     selectinload(Wish.steps).selectinload(WishStep.actor),
-    selectinload(Wish.attachments),  # the wish's and its steps' photos, in one query
+    selectinload(Wish.attachments),
 )
 # an action reads the wish once, with all its answer shows, in one query (the step appends its history row)
 ACTION_OPTIONS = (
@@ -262,9 +263,7 @@ def present(wish: Wish, user, member, history: bool = False, contacts: bool = Fa
 
 def _load_visible(user, wish_id: int, options=LIST_OPTIONS) -> Wish:
     wish = service.get_visible_wish(user, wish_id, options)
-    if wish is None:
-        api_abort(404, "not_found", _("Not found."))
-    return wish
+    return wish if wish is not None else api_abort(404, "not_found", _("Not found."))
 
 
 @bp.route("/categories")
