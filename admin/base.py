@@ -61,35 +61,16 @@ class HomeView(AccessMixin, AdminIndexView):
     @expose("/")
     def index(self):
         from admin.dashboard import chart_spec, home_context, period_label
+        from admin.queue import queue_items
 
         context = home_context(current_user, request.args)
         return self.render(
             "admin/home.html",
-            todo=to_do(current_user),
+            queue=queue_items(current_user),
             chart_spec=chart_spec,
             period_label=period_label(context["period"]),
             **context,
         )
-
-
-def to_do(user) -> dict[str, int]:
-    """What waits for the user in their area: events to act on (and how many are overdue), supervision
-    notices, wishes to review, callbacks fallen due."""
-    from app.models import Wish
-    from app.models.choices import WishStatus
-    from app.services.callbacks import due_count
-    from app.services.event_queues import open_supervisions, queue_counts
-    from app.services.stats import count_in_scope
-
-    events = queue_counts(user)
-    todo = {"events": events["waiting"], "overdue": events["overdue"]}
-    if user.role in STAFF_ROLES:
-        todo.update(
-            supervisions=open_supervisions(user),
-            reviews=count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED),
-            callbacks=due_count(user),
-        )
-    return todo
 
 
 REFUSED = None  # what run_step answers when the service refused the step (the refusal is flashed)

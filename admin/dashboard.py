@@ -11,15 +11,17 @@ from flask_babel import lazy_gettext as _l
 from admin.views.coverage import coverage_section
 from admin.views.work_dashboard import callups_section, meetings_section, signatures_section
 from app.models.choices import (
-    DISPATCH_STATUS_LABELS,
     EVENT_LEVEL_LABELS,
     EVENT_SOURCE_LABELS,
     EVENT_STATUS_LABELS,
     RATING_LABELS,
     Role,
 )
+from app.models.events import Event
 from app.services.compliance import interval_days
 from app.services.dashboard import OTHER, Period, PeriodError, dashboard, parse_period
+from app.services.my_queue import CHART_ROLES
+from app.services.stats import COUNTED, count_in_scope
 
 FUNNEL_LABELS = {
     "submitted": _l("Posted"),
@@ -38,6 +40,9 @@ def home_context(user, args) -> dict:
         period = parse_period(args.get("from"), args.get("to"))
     except PeriodError as exc:
         error, period = str(exc), Period()
+    if user.role not in CHART_ROLES:  # a grid worker's and a department's home is their queue
+        counts = grid_counts(user) if user.role == Role.GRID_WORKER else None
+        return {"period": Period(), "period_error": None, "counts": counts, "sections": []}
     result = dashboard(user, period)
     figures = result["figures"]
     context = {
@@ -47,9 +52,16 @@ def home_context(user, args) -> dict:
         "from_text": (args.get("from") or "")[:20],
         "to_text": (args.get("to") or "")[:20],
     }
-    if user.role == Role.DEPARTMENT:
-        return context | {"counts": None, "sections": department_sections(figures)}
-    return context | {"counts": figures["counts"], "sections": area_sections(figures)}
+    counts = dict(figures["counts"])
+    if user.role == Role.COMMUNITY_ADMIN:  # their one community is no figure
+        counts.pop("communities", None)
+    return context | {"counts": counts, "sections": area_sections(figures)}
+
+
+def grid_counts(user) -> dict:
+    """A grid worker's own grid in figures (no grids or communities to count), counted fresh."""
+    counts = {key: count_in_scope(model, user) for key, model in COUNTED.items()}
+    return counts | {"events": count_in_scope(Event, user)}
 
 
 def _n(key: str, label, n) -> dict:
@@ -236,28 +248,6 @@ def say_section(say: dict) -> dict:
             rate=rate,
         ),
     }
-
-
-def department_sections(figures: dict) -> list[dict]:
-    dispatches = figures["dispatches"]
-    return [
-        {
-            "key": "dispatches-status",
-            "title": _("Dispatches to your department by status"),
-            "chart": "pie",
-            "fields": COUNT,
-            "rows": _labelled(dispatches["status"], DISPATCH_STATUS_LABELS),
-        },
-        {
-            "key": "dispatches-matter",
-            "title": _("Dispatches by matter"),
-            "chart": "bar",
-            "fields": COUNT,
-            "rows": _named(dispatches["matter"]),
-        },
-        on_time_section({"by": "street", "rows": [], "total": figures["on_time"]})
-        | {"title": _("On-time rate of the events dispatched to your department")},
-    ]
 
 
 def chart_spec(section: dict) -> dict:

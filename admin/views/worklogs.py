@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from admin.base import AREA_STAFF, REFUSED, AccessMixin, OneGridModelView, run_step
+from admin.queue import AwaitingMySignatureFilter
 from admin.scoping import area_filters
 from admin.views.wishes import person, when
 from app.extensions import db
@@ -140,6 +141,7 @@ class WorkLogAdmin(SignedEntryAdmin):
         self.column_filters = [
             FilterEqual(worklogs.WorkLog.status, _l("Signatures"), options=choices(SIGN_STATUS_LABELS)),
             *area_filters(worklogs.WorkLog.grid_code),
+            AwaitingMySignatureFilter(),  # the home's "work logs awaiting your signature"
         ]
         super().__init__(*args, **kwargs)
 
