@@ -5,16 +5,38 @@ from decimal import Decimal
 from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.model.form import converts
+from markupsafe import Markup
 from sqlalchemy import BigInteger, Float, Integer, Numeric, SmallInteger
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, html_params
+
+
+class CheckboxList:
+    """The choices as Bootstrap check rows, each box inside its label (the whole row takes the tap). Not a list
+    with Flask-Admin's `form-control` class: that keeps one line's height, and the boxes spilled over the next
+    field and under the save buttons."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.pop("class", None), kwargs.pop("class_", None), kwargs.pop("required", None)
+        kwargs.setdefault("id", field.id)
+        rows = Markup("").join(
+            Markup(
+                '<div class="form-check og-check"><label class="form-check-label" for="%s">%s %s</label></div>'
+            )
+            % (option.id, option(class_="form-check-input"), option.label.text)
+            for option in field
+        )
+        return Markup('<div %s role="group">%s</div>') % (
+            Markup(html_params(class_="og-checks", **kwargs)),
+            rows,
+        )
 
 
 class CommaSetField(SelectMultipleField):
     """Several keys from a closed vocabulary, stored as one comma-separated string."""
 
-    widget = ListWidget(prefix_label=False)
+    widget = CheckboxList()
     option_widget = CheckboxInput()
 
     def process_data(self, value):
