@@ -303,3 +303,10 @@ def test_a_members_evidence_photo_is_seen_by_the_people_involved(app, backend, l
     api = Caller(clients["member"], "member").get(f"/api/v1/wishes/{wish.id}").get_json()
     complete = next(step for step in api["history"] if step["action"] == "complete")
     assert [a["id"] for a in complete["attachments"]] == [evidence.id]
+
+
+def test_photos_of_a_change_that_is_rolled_back_leave_nothing(app, backend, demo):
+    event = new_event()
+    attachments.attach(user("resident"), attachments.Subject.of_event(event), [png(), jpeg_with_gps()])
+    db.session.rollback()  # e.g. the report's own save failed after its photos were stored
+    assert nothing_stored(app)

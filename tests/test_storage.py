@@ -145,3 +145,18 @@ def test_a_certificate_is_served_from_the_database_by_another_app_that_never_ren
         with second.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_file_written_in_a_transaction_that_rolls_back_is_removed(app, backend):
+    storage.put("attachments/3/kept.png", b"kept", "image/png")
+    db.session.commit()
+    storage.put("attachments/3/kept.png", b"replaced", "image/png")  # replacing: the file was good before
+    storage.put("attachments/3/new.png", b"new", "image/png")
+    db.session.rollback()
+
+    assert not storage.exists("attachments/3/new.png")
+    assert storage.exists("attachments/3/kept.png")
+    storage.put("attachments/3/later.png", b"later", "image/png")
+    db.session.commit()
+    db.session.rollback()
+    assert storage.exists("attachments/3/later.png")  # committed: a later rollback leaves it

@@ -12,6 +12,7 @@ through a temporary file and a rename (never half a file). STORAGE="database": t
 with nothing else to run. A missing file is a MissingFile (404) naming the key: nothing renders it again quietly.
 """
 
+import contextlib
 import mimetypes
 import os
 import re
@@ -23,12 +24,14 @@ from datetime import timedelta
 
 from flask import Response, current_app, send_file, stream_with_context
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models.files import StoredFile
 from app.services.errors import NotFound
 
+NEW_FILES = "storage_new_files"  # db.session.info: files written in the open transaction
 CHUNK = 256 * 1024  # bytes read from the database per query when a file is served
 KEY = re.compile(r"^[a-z_]+(/[A-Za-z0-9_][A-Za-z0-9._-]{0,120}){1,3}$")
 AREAS = {"certificates": "CERTIFICATE_DIR", "printouts": "PRINTOUT_DIR"}  # other keys: STORAGE_DIR
@@ -107,7 +110,14 @@ class FileStorage:
         return os.path.join(root, key)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        write_atomically(self.path(key), data)
+        path = self.path(key)
+        new = not os.path.exists(path)
+        write_atomically(path, data)
+        if new:  # a file the transaction's rollback takes back (a replaced one stays: it was good before)
+            session = db.session()
+            if not session.in_transaction():
+                session.begin()
+            session.info.setdefault(NEW_FILES, []).append(path)
 
     def exists(self, key: str) -> bool:
         return os.path.isfile(self.path(key))
@@ -214,6 +224,22 @@ class DatabaseStorage:
 
 
 BACKENDS = {"files": FileStorage, "database": DatabaseStorage}
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_new_files(session) -> None:
+    session.info.pop(NEW_FILES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _remove_new_files(session, transaction) -> None:
+    """Files written for rows that were rolled back (or never committed) name nothing: removed, so a failed save
+    leaves no file. A commit took its files out of the list first (after_commit runs before this)."""
+    if transaction.parent is not None or transaction.nested:
+        return
+    for path in session.info.pop(NEW_FILES, []):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def backend() -> FileStorage | DatabaseStorage:
