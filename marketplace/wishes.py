@@ -207,6 +207,7 @@ def render_wish(wish: Wish, posted_form=None, posted_action: str | None = None, 
         contacts=contacts,
         contact_hint=None if contact.display_on() else contact.hidden_hint(),
         show_deadlines=involved,
+        confirming_claim=request.args.get("confirm") == "claim" or posted_action == WishAction.CLAIM,
         deadline=service.deadline_now(wish),
         admin_url=(
             back_office_url() + f"wish/details/?id={wish.id}"

@@ -193,17 +193,17 @@ def test_board_queries_do_not_grow_with_the_number_of_wishes(login_as):
 def test_member_sees_claim_buttons_only_for_their_community(login_as):
     page = text_of(login_as("member").get("/"))
     for title in ("陪老人去医院复查", "咨询租房合同纠纷", "独居老人需要打扫卫生"):  # all in 文汇社区
-        assert f"/wishes/{wish_titled(title).id}/claim" in page
+        assert f"/wishes/{wish_titled(title).id}?confirm=claim" in page
 
 
 def test_visitors_and_residents_see_no_claim_button(client, demo, login_as):
-    assert "/claim" not in text_of(client.get("/"))
-    assert "/claim" not in text_of(login_as("resident").get("/"))
+    assert "confirm=claim" not in text_of(client.get("/"))
+    assert "confirm=claim" not in text_of(login_as("resident").get("/"))
 
 
 def test_member_of_another_community_cannot_claim(far_member):
     wish = wish_titled("陪老人去医院复查")
-    assert f"/wishes/{wish.id}/claim" not in text_of(far_member.get("/"))
+    assert f"/wishes/{wish.id}?confirm=claim" not in text_of(far_member.get("/"))
     before = step_count()
     response = far_member.post(f"/wishes/{wish.id}/claim")
     assert "community you are checked in to" in refused_back_to_the_wish(far_member, response, wish)

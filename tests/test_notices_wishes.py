@@ -94,7 +94,7 @@ def test_publishing_tells_the_owner_and_every_member_of_the_community_once(quiet
         and link == f"/wishes/{wish.id}"
     )
     page = login_as("captain").get(link)
-    assert page.status_code == 200 and f"/wishes/{wish.id}/claim" in page.get_data(as_text=True)
+    assert page.status_code == 200 and f"/wishes/{wish.id}?confirm=claim" in page.get_data(as_text=True)
     assert every_notice() == 3
 
 

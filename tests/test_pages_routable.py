@@ -163,6 +163,8 @@ def test_every_action_a_wish_page_offers_is_taken_and_no_other(pages, status):
             continue
         assert page.status_code == 200
         text = page.get_data(as_text=True)
+        if "data-claim-start" in text:  # the claim's form is on its confirmation step, one tap further
+            text += client.get(f"/wishes/{wish_id}?confirm=claim").get_data(as_text=True)
         offered = {}
         for form in forms_of(text, f"/wishes/{wish_id}"):
             match = SITE_WISH_ACTION.fullmatch(local_path(form.action))
@@ -191,16 +193,15 @@ def test_every_action_a_wish_page_offers_is_taken_and_no_other(pages, status):
 def test_the_board_offers_a_claim_only_where_the_service_allows_it(pages):
     for role in PAGE_ROLES:
         client, user = pages(role), _user(role)
-        for form in forms_of(client.get("/").get_data(as_text=True), "/"):
-            match = re.fullmatch(r"/wishes/(\d+)/claim", local_path(form.action))
-            if match:
-                assert "claim" in wishes.available_actions(user, db.session.get(Wish, int(match.group(1)))), (
-                    role
-                )
+        for found in re.finditer(r"/wishes/(\d+)\?confirm=claim", client.get("/").get_data(as_text=True)):
+            wish = db.session.get(Wish, int(found.group(1)))
+            assert "claim" in wishes.available_actions(user, wish), role
     member = pages("member")
-    claims = [f for f in forms_of(member.get("/").get_data(as_text=True), "/") if f.action.endswith("/claim")]
-    assert claims  # the demo member has wishes to claim on the board
-    wish_id = int(re.search(r"/wishes/(\d+)/claim", claims[0].action).group(1))
+    found = re.search(r"/wishes/(\d+)\?confirm=claim", member.get("/").get_data(as_text=True))
+    assert found  # the demo member has wishes to claim on the board, each a tap away from its confirmation
+    wish_id = int(found.group(1))
+    step = member.get(f"/wishes/{wish_id}?confirm=claim").get_data(as_text=True)
+    claims = [f for f in forms_of(step, f"/wishes/{wish_id}") if f.action.endswith("/claim")]
     post_offered(member, claims[0], f"/wishes/{wish_id}/claim", lambda: wish_steps(wish_id))
     assert db.session.get(Wish, wish_id).status == WishStatus.CLAIMED
 
