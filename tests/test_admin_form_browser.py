@@ -1,6 +1,6 @@
 """Back-office forms in a real browser (Playwright driving the system Chromium), at 1280 px and on a 390 px
 phone: the resident form's 人员标签 check boxes stay in their field — none covered by 备注 or the save buttons,
-each toggled by a click on it."""
+each toggled by a click on it; a grid's page draws the grid's map."""
 
 import os
 import threading
@@ -117,5 +117,28 @@ def test_resident_form_check_boxes_are_their_own_and_toggle(site, browser, viewp
         assert key_person.is_checked() is not was
         assert page.url.endswith("/new/") if form == "new" else "/edit/" in page.url  # nothing was saved
         page.screenshot(path=str(tmp_path / f"resident-{form}-{viewport['width']}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_a_grids_page_draws_its_map(site, browser, viewport):
+    base, _resident = site
+    phone = viewport is PHONE
+    context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        _log_in(page, base)
+        page.goto(f"{base}/admin/area/?flt0_0=grid")
+        page.locator("a[href*='/admin/area/details/']").first.click()
+        page.wait_for_selector("#og-map svg path", timeout=10000)  # ECharts drew the boundary
+        box = page.locator("#og-map").bounding_box()
+        assert box["width"] > 200 and box["height"] > 200
+        assert page.locator("#fa_filter").count() == 0
+        assert not errors
+        if phone:
+            assert page_width(page) <= PHONE["width"]
     finally:
         context.close()

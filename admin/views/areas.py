@@ -9,6 +9,7 @@ from wtforms.validators import ValidationError
 from admin.base import OneGridModelView
 from admin.scoping import area_filters
 from admin.views.badges import station_extras
+from admin.views.gridmap import MEASURE_LABELS, map_data
 from app.extensions import db
 from app.models import Area, Building, Household, Member, Resident
 from app.models.choices import (
@@ -18,7 +19,16 @@ from app.models.choices import (
 )
 from app.services.areas import area_code_problem
 from app.services.coverage import covering_units
+from app.services.grid_map import GridRow, geometry, grid_value
 from app.services.teams import grid_team
+
+
+def _boundary_text(area) -> str:
+    if not area.geojson:
+        return _("none recorded")
+    if geometry(area.geojson) is None:
+        return _("recorded, but not a polygon the map can draw")
+    return _("drawn on the map below") if area.level == AreaLevel.GRID else _("drawn on the grid map")
 
 
 class AreaAdmin(OneGridModelView):
@@ -52,14 +62,25 @@ class AreaAdmin(OneGridModelView):
 
         return AreaForm
 
+    # the boundary as a map on the grid's page (the grid map's drawing), never raw GeoJSON
+    column_formatters_detail = {"geojson": lambda v, c, m, n: _boundary_text(m)}
+
     def details_extras(self, model):
         if model.level != AreaLevel.GRID:
             return {"children": model.children}
+        shape = geometry(model.geojson)
+        open_events = grid_value(model.code, "open_events")
+        grid_map = (
+            map_data([GridRow(model, open_events, shape)], str(MEASURE_LABELS["open_events"]), links=False)
+            if shape is not None
+            else None
+        )
 
         def count(m):
             return db.session.scalar(select(func.count()).select_from(m).where(m.grid_code == model.code))
 
         return {
+            "grid_map": grid_map,
             "team": grid_team(model.code),
             "covering": covering_units(model.code),
             "buildings": db.session.scalars(

@@ -25,6 +25,20 @@ MEASURE_LABELS = {
 }
 
 
+def map_data(rows, label: str, links: bool = True) -> dict:
+    """What gridmap.js draws: the grids' GeoJSON, one value per grid (`label` names it), links to their pages."""
+    return {
+        "geojson": feature_collection(rows),
+        "measure": label,
+        "series": [
+            {"name": r.grid.code, "value": r.value, "label": r.grid.short_name}
+            for r in rows
+            if r.geometry is not None
+        ],
+        "links": {r.grid.code: url_for("area.details_view", id=r.grid.id) for r in rows} if links else {},
+    }
+
+
 class GridMapView(AccessMixin, BaseView):
     """Staff see their grids on a map and in a table, with the chosen measure per grid."""
 
@@ -47,16 +61,7 @@ class GridMapView(AccessMixin, BaseView):
             measure = DEFAULT_MEASURE
         rows, as_of = grid_rows(current_user, measure)
         label = str(MEASURE_LABELS[measure])
-        data = {
-            "geojson": feature_collection(rows),
-            "measure": label,
-            "series": [
-                {"name": r.grid.code, "value": r.value, "label": r.grid.short_name}
-                for r in rows
-                if r.geometry is not None
-            ],
-            "links": {r.grid.code: url_for("area.details_view", id=r.grid.id) for r in rows},
-        }
+        data = map_data(rows, label)
         return self.render(
             "admin/grid_map.html",
             rows=rows,

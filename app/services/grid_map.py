@@ -60,6 +60,15 @@ def measure_values(user, measure: str, now: datetime | None = None) -> dict:
     return cached(("grid-map", measure, scope_key(user)), compute)
 
 
+def grid_value(grid_code: str, measure: str, now: datetime | None = None) -> int:
+    """`measure` of one grid now (a grid's own page: not cached, it is one small count)."""
+    model, extra = MEASURES[measure]
+    query = (
+        select(func.count()).select_from(model).where(model.grid_code == grid_code, *extra(now or utcnow()))
+    )
+    return db.session.scalar(query)
+
+
 def geometry(text: str | None) -> dict | None:
     """A Polygon or MultiPolygon from a grid's stored GeoJSON (a geometry, a Feature or a FeatureCollection)."""
     if not text:
