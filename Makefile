@@ -19,11 +19,17 @@ run: system-deps $(VENV)/.installed translations
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: SYSTEM_PACKAGES += $(TEST_SYSTEM_PACKAGES)
-test: system-deps $(VENV)/.installed-dev translations
+test: system-deps $(VENV)/.installed-dev translations node_modules/axe-core/package.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q
+
+# axe-core (pinned in package.json / package-lock.json) for the walk tests' accessibility checks; reinstalled
+# when missing or older than the lock.
+node_modules/axe-core/package.json: package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 # Regenerate the lock files from requirements*.in (README.md, "Dependencies"); pins already there are kept
 # unless the .in asks otherwise or LOCK_ARGS says so (e.g. LOCK_ARGS="--upgrade-package pillow").
