@@ -1,6 +1,6 @@
 """Oversight of events in the back office: supervision notices (督办) and special-governance campaigns (专项治理)."""
 
-from flask import url_for
+from flask import request, url_for
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter, FilterEqual
@@ -130,13 +130,29 @@ class SupervisionAdmin(OneGridModelView):
     def get_count_query(self):
         return ModelView.get_count_query(self).filter(supervision_condition(current_user))
 
+    def _state_index(self) -> int:
+        return next(i for i, flt in enumerate(self._filters) if isinstance(flt, SupervisionStateFilter))
+
     def _get_list_filter_args(self):
         """Open notices unless the user picked a state (the filter shows, and can be changed)."""
         filters = super()._get_list_filter_args() or []
-        state = next(i for i, flt in enumerate(self._filters) if isinstance(flt, SupervisionStateFilter))
+        state = self._state_index()
         if not any(idx == state for idx, _name, _value in filters):
             filters.append((state, str(self._filters[state].name), OPEN))
         return filters
+
+    def get_empty_list_message(self):
+        """An empty list under the default filter says so, with the way to every notice."""
+        state = self._state_index()
+        key = self.get_filter_arg(state, self._filters[state])
+        if any(arg.startswith("flt") and arg.partition("_")[2] == key for arg in request.args):
+            return super().get_empty_list_message()
+        everything = url_for(".index_view", **{f"flt0_{key}": ALL})
+        return Markup('<span data-empty="default-filter">%s <a href="%s">%s</a></span>') % (
+            _("By default only the notices not yet settled are shown, and there are none."),
+            everything,
+            _("Clear the filter to see them all."),
+        )
 
 
 class CampaignAdmin(OneGridModelView):
