@@ -98,6 +98,7 @@ class RoomAdmin(PrefixSearchMixin, CensusView):
 
 
 class HouseholdAdmin(PrefixSearchMixin, CensusView):
+    list_template = "admin/card_list.html"  # cards on a phone
     column_list = ("number", "head_name", "grid", "room", "care_tier", "is_member_household")
     column_searchable_list = ("number", "head_name")
     column_sortable_list = ("number", "head_name", "grid_code", "care_tier")

@@ -68,6 +68,7 @@ class EventAdmin(CallMixin, EventStepsMixin, OneGridModelView):
     view_roles = BACK_OFFICE_ROLES
     edit_roles = AREA_STAFF  # "create" is the quick report; nothing else edits an event
     can_delete = False
+    list_template = "admin/card_list.html"  # cards on a phone
     details_template = "admin/event_details.html"
     transition_template = "admin/event_transition.html"
     create_template = "admin/event_report.html"

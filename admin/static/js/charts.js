@@ -22,13 +22,29 @@
     };
   }
 
-  function pie(items) {
+  // a phone-wide chart: its legend lists one item a line below the pie (never a cut-off scrolling
+  // strip), and the chart grows by those lines
+  var LEGEND_LINE = 22, PIE_HEIGHT = 200;
+
+  function pie(items, element) {
     var data = items.filter(function (i) { return i[1] > 0; })
                     .map(function (i) { return { name: i[0], value: i[1] }; });
+    var narrow = element.clientWidth < 480;
+    if (!narrow) {
+      return {
+        tooltip: { trigger: 'item', formatter: tip },
+        legend: { type: 'scroll', bottom: 0 },
+        series: [{ type: 'pie', radius: ['38%', '64%'], center: ['50%', '44%'], data: data,
+                   label: { formatter: '{c}' }, avoidLabelOverlap: true }]
+      };
+    }
+    var lines = Math.max(1, data.length);  // one item a line: each label whole
+    element.style.height = (PIE_HEIGHT + lines * LEGEND_LINE + 8) + 'px';
     return {
       tooltip: { trigger: 'item', formatter: tip },
-      legend: { type: 'scroll', bottom: 0 },
-      series: [{ type: 'pie', radius: ['38%', '64%'], center: ['50%', '44%'], data: data,
+      legend: { type: 'plain', orient: 'vertical', top: PIE_HEIGHT, left: 4, itemGap: 6, itemWidth: 14,
+                textStyle: { fontSize: 12, width: element.clientWidth - 40, overflow: 'break' } },
+      series: [{ type: 'pie', radius: ['30%', '52%'], center: ['50%', PIE_HEIGHT / 2], data: data,
                  label: { formatter: '{c}' }, avoidLabelOverlap: true }]
     };
   }
@@ -45,7 +61,7 @@
   var charts = [];
   document.querySelectorAll('[data-chart]').forEach(function (element) {
     var spec = JSON.parse(element.getAttribute('data-chart'));
-    var option = spec.type === 'pie' ? pie(spec.items)
+    var option = spec.type === 'pie' ? pie(spec.items, element)
       : spec.type === 'funnel' ? funnel(spec.items)
       : bars(spec.items, spec.type === 'percent');
     var chart = window.echarts.init(element, null, { renderer: 'svg' });
