@@ -1,6 +1,6 @@
 """Who is who around a wish: members, owners, staff in scope; who may read a wish and its notes; who may act."""
 
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -159,7 +159,7 @@ def get_visible_wish(user, wish_id: int, options=()) -> Wish | None:
     )
 
 
-@cache
+@lru_cache(maxsize=64)  # keyed by the loader options: a module keeps its own as constants
 def _personal_query(options: tuple, with_member: bool):
     member_id = bindparam("viewer_member_id") if with_member else None
     return (
