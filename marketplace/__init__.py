@@ -4,6 +4,7 @@ from marketplace import (  # noqa: F401  (attach their routes)
     accounts,
     callups,
     certificates,
+    elder,
     errors,
     event_say,
     events,

@@ -14,6 +14,7 @@ from app.services.masking import mask_phone
 from app.services.wishes import active_categories
 from marketplace.areas import area_filter, area_tree, overview_counts
 from marketplace.blueprint import bp
+from marketplace.elder import elder_mode
 from marketplace.errors import on_refusal
 from marketplace.forms import WorkPhoneForm
 from marketplace.navigation import back_office_url, safe_referrer, safe_target
@@ -36,7 +37,7 @@ def home():
     seconds = current_app.config["BOARD_CACHE_SECONDS"]
     if seconds <= 0 or current_user.is_authenticated or session.get("_flashes"):
         return render_board()
-    key = f"board:{get_locale()}:{sorted(request.args.items(multi=True))}"
+    key = f"board:{get_locale()}:{int(elder_mode())}:{sorted(request.args.items(multi=True))}"
     page = cache.get(key)
     if page is None:
         page = render_board()

@@ -201,14 +201,6 @@ def test_logout_keeps_the_chosen_language(client, auth, demo):
 # --- registration ---------------------------------------------------------------------------------
 
 
-def test_registration_form_offers_buildings_grouped_by_compound_naming_their_grid(client, demo):
-    page = text_of(client.get("/register"))
-    assert '<optgroup label="文汇社区B区">' in page and "1号楼 · 第二网格" in page
-    assert f'value="{building_in()}"' in page
-    found = text_of(client.get("/register?compound=文汇社区B"))
-    assert '<optgroup label="文汇社区B区">' in found and '<optgroup label="文汇社区A区">' not in found
-
-
 def test_resident_can_register_and_is_logged_in(client, demo):
     response = client.post("/register", data=registration())
     assert response.status_code in (302, 303)

@@ -92,3 +92,11 @@ def test_an_invalid_id_number_is_refused(app, demo):
 def test_the_login_page_says_to_ask_the_grid_worker(client):
     page = text_of(client.get("/login"))
     assert "忘记密码？请联系您的网格员" in page and "修改密码" in page
+
+
+def test_registration_form_offers_buildings_grouped_by_compound_naming_their_grid(client, demo):
+    page = text_of(client.get("/register"))
+    assert '<optgroup label="文汇社区B区">' in page and "1号楼 · 第二网格" in page
+    assert f'value="{building_in().id}"' in page
+    found = text_of(client.get("/register?compound=文汇社区B"))
+    assert '<optgroup label="文汇社区B区">' in found and '<optgroup label="文汇社区A区">' not in found

@@ -168,6 +168,11 @@ def set_password(user: User, password: str, keep_session: str | None = None) -> 
     return revoke_access(user, keep_session=keep_session)
 
 
+def set_elder_mode(user: User, on: bool) -> None:
+    """The account's 长辈模式 (适老化) preference: shown on every device the person logs in on. Never commits."""
+    user.elder_mode = bool(on)
+
+
 def deactivate(user: User) -> int:
     """Disable `user`'s account and end all their sessions and tokens (re-activating revives none)."""
     user.active = False
