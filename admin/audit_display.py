@@ -136,7 +136,9 @@ def value_label(model_name: str, key: str, value) -> str:
         return EMPTY
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
-    if isinstance(value, list):
+    if isinstance(value, list):  # a reveal's fields are columns: their labels
+        if key == "fields":
+            return "、".join(field_label(model_name, str(v)) for v in value)
         return "、".join(value_label(model_name, key, v) for v in value)
     if isinstance(value, str) and _MOMENT.match(value):
         try:

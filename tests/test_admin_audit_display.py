@@ -87,3 +87,12 @@ def test_service_steps_and_a_resident_edit_read_in_chinese_with_links(login_as):
     export = client.get("/admin/auditlog/export/csv/").get_data(as_text=True).removeprefix("\ufeff")
     text = " ".join(c for row in csv.reader(io.StringIO(export)) for c in row)
     assert "→ 王改名" in text and "居民" in text and "in_progress" not in text
+
+
+def test_a_reveal_names_the_fields_shown(login_as):
+    client = login_as("admin")
+    resident = db.session.scalar(select(Resident).where(Resident.phone.is_not(None)).order_by(Resident.id))
+    assert client.post("/admin/resident/reveal/", data={"id": resident.id}).status_code == 200
+    page = audit_page(client, resident.id, "Resident")
+    changes = re.search(r'<ul class="list-unstyled mb-0 og-changes">(.*?)</ul>', page, re.DOTALL).group(1)
+    assert "查看的字段: " in changes and "联系电话" in changes and "phone" not in changes
