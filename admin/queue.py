@@ -35,6 +35,7 @@ LABELS = {
     "supervisions": _l("Open supervision notices"),
     "reviews": _l("Wishes to review"),
     "callbacks": _l("Callbacks due"),
+    "visits": _l("Households behind on visits"),
     "signatures": _l("Work logs awaiting your signature"),
     "callups": _l("Open call-ups"),
 }
@@ -60,6 +61,8 @@ def _url(key: str) -> str:
         return url_for("wish_review.index_view")
     if key == "callbacks":
         return url_for("callback.index_view", flt0_0="due")
+    if key == "visits":
+        return url_for("compliance.index")  # its households table lists them (up to 200)
     if key == "signatures":
         return url_for("worklog.index_view", **{_filter_arg("worklog", AwaitingMySignatureFilter): MINE})
     return url_for("callup.index_view", flt0_0="open")

@@ -14,10 +14,10 @@ from app.services import wishes
 pytestmark = pytest.mark.usefixtures("english")
 
 ROLES = {
-    "grid": {"events", "supervisions", "reviews", "callbacks", "callups"},
-    "community": {"events", "supervisions", "reviews", "callbacks", "callups"},
-    "street": {"events", "supervisions", "reviews", "callbacks", "callups"},
-    "admin": {"events", "supervisions", "reviews", "callbacks", "callups"},
+    "grid": {"events", "supervisions", "reviews", "callbacks", "visits", "callups"},
+    "community": {"events", "supervisions", "reviews", "callbacks", "visits", "callups"},
+    "street": {"events", "supervisions", "reviews", "callbacks", "visits", "callups"},
+    "admin": {"events", "supervisions", "reviews", "callbacks", "visits", "callups"},
     "dept": {"dispatches"},
 }
 
@@ -31,7 +31,9 @@ def queue(page: str) -> dict[str, tuple[int, str]]:
 
 
 def rows(page: str) -> int:
-    """The rows of a list page's table (not the "no items" row)."""
+    """The rows of a list page's table (not the "no items" row); on the compliance page, its households."""
+    if 'data-compliance="households"' in page:
+        return len(re.findall(r"<tr data-household=", page))
     body = page.split('class="table table-striped table-bordered table-hover model-list"', 1)[1]
     body = body.split("</table>", 1)[0].split("</thead>", 1)[1]
     return len(re.findall(r"<tr[ >]", body)) - body.count('colspan="999"')

@@ -12,9 +12,10 @@ from app.models import Wish
 from app.models.callups import Callup
 from app.models.choices import STAFF_ROLES, CallupStatus, Role, WishStatus
 from app.models.worklogs import WorkLog
-from app.services import worklogs
+from app.services import compliance, worklogs
 from app.services.callbacks import due_count
 from app.services.callup_access import visible_condition as callup_visible
+from app.services.clock import district_today
 from app.services.event_queues import open_supervisions, queue_counts
 from app.services.stats import count_in_scope
 
@@ -24,7 +25,7 @@ CHART_ROLES = (Role.ADMIN, Role.STREET_ADMIN, Role.COMMUNITY_ADMIN)
 
 def my_queue(user) -> list[dict]:
     """[{"key", "count", "overdue"?}] in the order of the home page: events (a department: its dispatches)
-    first, then notices, reviews, callbacks, signatures and call-ups, as the user's role has them."""
+    first, then notices, reviews, callbacks, overdue visits, signatures and call-ups, as the user's role has them."""
     events = queue_counts(user)
     if user.role == Role.DEPARTMENT:
         return [{"key": "dispatches", "count": events["waiting"], "overdue": events["overdue"]}]
@@ -34,6 +35,8 @@ def my_queue(user) -> list[dict]:
     items.append({"key": "supervisions", "count": open_supervisions(user)})
     items.append({"key": "reviews", "count": count_in_scope(Wish, user, Wish.status == WishStatus.SUBMITTED)})
     items.append({"key": "callbacks", "count": due_count(user)})
+    visits = compliance.figures(user, district_today())["households"]  # 责任田 households behind on visits
+    items.append({"key": "visits", "count": visits["overdue"]})
     if db.session.scalar(select(worklogs.signer_grids(user).exists())):  # a captain's or a leader's place
         items.append({"key": "signatures", "count": len(awaiting_my_signature(user))})
     items.append({"key": "callups", "count": open_callups(user)})
