@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from admin.base import AREA_STAFF, OneGridModelView, RevealMixin
 from admin.fields import CommaSetField, comma_set_formatter
+from admin.password_reset import PasswordResetMixin
 from admin.scoping import ScopedAjaxLoader, area_filters
 from admin.search import PrefixSearchMixin
 from admin.validators import id_number, phone_number
@@ -128,7 +129,7 @@ class HouseholdAdmin(PrefixSearchMixin, CensusView):
             model.grid_code = model.room.grid_code
 
 
-class ResidentAdmin(PrefixSearchMixin, RevealMixin, CensusView):
+class ResidentAdmin(PrefixSearchMixin, RevealMixin, PasswordResetMixin, CensusView):
     """Residents: ID number and phone masked in lists, forms and exports; reveal is audited.
 
     At district scale (296,166 rows) every list page is index work: the search matches names from

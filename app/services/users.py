@@ -1,13 +1,16 @@
 """Accounts: creating them (with the member or resident profile their role needs), passwords, deactivation."""
 
+import secrets
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Department, Member, Resident, User
-from app.models.choices import AREA_LEVEL_LABELS, ROLE_AREA_LEVEL, ROLE_LABELS, Role
+from app.models.choices import AREA_LEVEL_LABELS, ROLE_AREA_LEVEL, ROLE_LABELS, STAFF_ROLES, Role
+from app.services import audit
 from app.services.clock import district_today
-from app.services.errors import DomainError
+from app.services.errors import DomainError, Forbidden
 from app.services.sessions import end_all_sessions
 from app.services.tokens import revoke_tokens
 
@@ -166,6 +169,39 @@ def set_password(user: User, password: str, keep_session: str | None = None) -> 
     check_password_policy(password)
     user.set_password(password)
     return revoke_access(user, keep_session=keep_session)
+
+
+RESET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # nothing to misread when told aloud or on paper
+RESET_LENGTH = 10
+
+
+def may_reset_password(actor: User, user: User) -> bool:
+    """An admin resets anyone's password; area staff those of the residents and members in their area."""
+    if actor.role == Role.ADMIN:
+        return True
+    return (
+        actor.role in STAFF_ROLES
+        and user.role in (Role.RESIDENT, Role.MEMBER)
+        and bool(actor.area_code and user.area_code)
+        and user.area_code.startswith(actor.area_code)
+    )
+
+
+def reset_password(actor: User, user: User) -> str:
+    """A person who forgot their password asks staff: `user` gets a new random password, returned to be shown
+    to staff once and told to the person; their sessions and tokens end; audited. Never commits."""
+    if not may_reset_password(actor, user):
+        raise Forbidden(_("You may not reset this account's password."))
+    password = "".join(secrets.choice(RESET_ALPHABET) for _position in range(RESET_LENGTH))
+    set_password(user, password)
+    audit.record(
+        actor,
+        "update",  # the log's actions are a closed list: a password change is an update of its hash
+        user,
+        {"password_hash": audit.SECRET_HIDDEN},
+        {"password_hash": audit.SECRET_CHANGED},
+    )
+    return password
 
 
 def set_elder_mode(user: User, on: bool) -> None:
