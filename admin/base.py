@@ -261,6 +261,8 @@ class OneGridModelView(AccessMixin, ExportMixin, ModelView):
                 and not str(getattr(field, "blank_text", "") or "").strip()
             ):
                 field.blank_text = _("— Choose —")
+            if hasattr(field, "loader"):  # a searched choice (住户): not Flask-Admin's "请选择模型"
+                field.render_kw = {"data-placeholder": _("— Choose —"), **(field.render_kw or {})}
         return form
 
     def _get_list_extra_args(self):

@@ -122,7 +122,7 @@ def test_resident_form_check_boxes_are_their_own_and_toggle(site, browser, viewp
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
-def test_a_grids_page_draws_its_map(site, browser, viewport):
+def test_a_grids_page_draws_its_map(site, browser, viewport, tmp_path):
     base, _resident = site
     phone = viewport is PHONE
     context = browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone)
@@ -140,5 +140,6 @@ def test_a_grids_page_draws_its_map(site, browser, viewport):
         assert not errors
         if phone:
             assert page_width(page) <= PHONE["width"]
+        page.screenshot(path=str(tmp_path / f"grid-page-{viewport['width']}.png"), full_page=True)
     finally:
         context.close()

@@ -44,9 +44,9 @@ def test_every_forms_empty_choice_reads_in_chinese(app, login_as):
         page = client.get(f"{view.url}/new/")
         if page.status_code != 200:  # a view nobody creates in
             continue
-        for label in re.findall(
-            r'<option[^>]*value="__None"[^>]*>(.*?)</option>', page.get_data(as_text=True)
-        ):
+        text = page.get_data(as_text=True)
+        assert "请选择模型" not in text and "Please select model" not in text, view.url  # searched choices
+        for label in re.findall(r'<option[^>]*value="__None"[^>]*>(.*?)</option>', text):
             assert label.strip() and label.strip() != "__None", view.url
 
 
