@@ -256,6 +256,14 @@ def test_the_services_check_expected_status_so_every_interface_gets_the_same_ref
     )
 
 
+# POSTs on a record that move no status: a photo upload (multipart), marking one's notification read (no body)
+NOT_STEPS = {
+    "/api/v1/events/{event_id}/attachments",
+    "/api/v1/wishes/{wish_id}/attachments",
+    "/api/v1/notifications/{notification_id}/read",
+}
+
+
 def test_the_document_offers_the_key_on_every_state_changing_operation_and_expected_status_on_every_action(
     client,
 ):
@@ -271,6 +279,7 @@ def test_the_document_offers_the_key_on_every_state_changing_operation_and_expec
         assert all(
             ("Idempotent-Replayed" in r.get("headers", {})) == (path != "/api/v1/auth/token") for r in success
         ), path
-        if "{" in path:  # an action
-            body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        content = operation.get("requestBody", {}).get("content", {})
+        if "{" in path and path not in NOT_STEPS:  # an action
+            body = content["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
             assert "expected_status" in schemas[body]["properties"], path

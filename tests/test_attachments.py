@@ -310,3 +310,27 @@ def test_photos_of_a_change_that_is_rolled_back_leave_nothing(app, backend, demo
     attachments.attach(user("resident"), attachments.Subject.of_event(event), [png(), jpeg_with_gps()])
     db.session.rollback()  # e.g. the report's own save failed after its photos were stored
     assert nothing_stored(app)
+
+
+def test_an_upload_under_an_idempotency_key_is_kept_once_and_the_key_is_tied_to_its_bytes(
+    app, backend, client, demo
+):
+    event = new_event()
+    resident = Caller(client, "resident")
+    url = f"/api/v1/events/{event.id}/attachments"
+
+    def send(data: bytes):
+        return client.post(
+            url,
+            data={"file": (io.BytesIO(data), "photo.png")},
+            headers={**resident.headers, "Idempotency-Key": "photo-1"},
+            content_type="multipart/form-data",
+        )
+
+    first, again = send(png()), send(png())
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true" and again.get_json() == first.get_json()
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 1
+    other = send(png(color=(200, 0, 0)))  # the same name, other bytes: another request under a used key
+    assert other.status_code == 422 and other.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert db.session.scalar(select(func.count()).select_from(Attachment)) == 1

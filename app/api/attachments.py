@@ -10,6 +10,7 @@ from flask_smorest.fields import Upload
 from app.api import api_blueprint
 from app.api.auth import current_api_user, token_required
 from app.api.common import abort_for, commit_or_abort, load_visible_or_404
+from app.api.idempotency import idempotent
 from app.models import Event, Wish
 from app.models.files import Attachment
 from app.services import attachments, event_access, storage, wish_access
@@ -66,6 +67,7 @@ def _attach(subject: attachments.Subject, upload) -> dict:
 @bp.route("/events/<int:event_id>/attachments", methods=["POST"])
 @token_required()
 @bp.arguments(UploadSchema, location="files")
+@idempotent(bp)
 @bp.response(201, AttachmentSchema)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
@@ -80,6 +82,7 @@ def upload_event_attachment(files, event_id):
 @bp.route("/wishes/<int:wish_id>/attachments", methods=["POST"])
 @token_required()
 @bp.arguments(UploadSchema, location="files")
+@idempotent(bp)
 @bp.response(201, AttachmentSchema)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")

@@ -10,12 +10,14 @@ claim is refused the same way, even if the wish was released meanwhile. Not kept
 and requests refused before the view ran (no token, an invalid header or body): nothing was processed.
 """
 
+import hashlib
 from copy import deepcopy
 from functools import wraps
 
 import marshmallow as ma
 from flask import Response, g, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 
 from app.api.auth import current_api_user
@@ -106,8 +108,22 @@ def roll_back_change() -> None:
         savepoint.rollback()
 
 
+def _comparable(value):
+    """What the fingerprint sees of a parsed argument: an uploaded file by its bytes (the same name with other
+    bytes is another request), everything else as parsed."""
+    if isinstance(value, dict):
+        return {name: _comparable(item) for name, item in value.items()}
+    if isinstance(value, FileStorage):
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: value.stream.read(1 << 16), b""):
+            digest.update(chunk)
+        value.stream.seek(0)
+        return {"file": value.filename, "sha256": digest.hexdigest()}
+    return value
+
+
 def _answer_once(user_id: int, key: str, body, run) -> Response:
-    print_ = service.fingerprint(request.method, request.path, list(body))
+    print_ = service.fingerprint(request.method, request.path, [_comparable(part) for part in body])
     try:
         row = service.reserve(user_id, key, request.method, request.path[:255], print_)
     except (service.KeyReused, service.KeyBusy) as refusal:
