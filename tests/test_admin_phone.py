@@ -16,7 +16,8 @@ CALLBACKS = "/admin/callback/?flt0_0=all"
 
 TAP_TARGETS = (
     ".list-buttons-column a.icon, .list-buttons-column form.icon button, .list-buttons-column .btn, "
-    ".list-buttons-column summary, td.og-check label, .og-cards .model-list td .btn"
+    ".list-buttons-column summary, td.og-check label, .og-cards .model-list td .btn, "
+    ".og-cards th.list-checkbox-column input"
 )
 
 
@@ -33,7 +34,7 @@ def test_a_grid_workers_lists_are_cards_on_a_phone(phone, site, path, tmp_path):
     assert page_width(phone) <= PHONE["width"], path  # no sideways scrolling of the page
     rows = phone.locator(".og-cards table.model-list tbody tr:not(:has(td[colspan]))")
     assert rows.count() >= 1, path  # the demo has rows in each of them
-    assert phone.locator(".og-cards table.model-list thead").first.is_hidden()  # cards, not a table
+    assert phone.locator(".og-cards table.model-list th.column-header").first.is_hidden()  # cards, not a table
     first = rows.first
     assert first.bounding_box()["width"] <= PHONE["width"]
     labelled = first.locator("td[data-label]").first
