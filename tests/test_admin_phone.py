@@ -34,7 +34,9 @@ def test_a_grid_workers_lists_are_cards_on_a_phone(phone, site, path, tmp_path):
     assert page_width(phone) <= PHONE["width"], path  # no sideways scrolling of the page
     rows = phone.locator(".og-cards table.model-list tbody tr:not(:has(td[colspan]))")
     assert rows.count() >= 1, path  # the demo has rows in each of them
-    assert phone.locator(".og-cards table.model-list th.column-header").first.is_hidden()  # cards, not a table
+    assert phone.locator(
+        ".og-cards table.model-list th.column-header"
+    ).first.is_hidden()  # cards, not a table
     first = rows.first
     assert first.bounding_box()["width"] <= PHONE["width"]
     labelled = first.locator("td[data-label]").first
