@@ -74,8 +74,8 @@ def walk_resident(walk: Walker) -> None:
     page.fill("#confirm", "a walk through the grid")
     for select in page.locator("main form select").all():
         if not select.input_value():
-            select.select_option(index=1)
-    submit(walk)
+            select.select_option(index=1)  # the first building of the compounds listed: the grid follows
+    submit(walk, "main form[method=post] button[type=submit]")  # not the compound search above it
     walk.check("registered")
     walk.page.context.clear_cookies()  # the next step is the demo resident's
     login(walk, "resident")
