@@ -32,7 +32,7 @@ ALLOWED_WORDS = {
     OneGrid API PDF QR CSV XLSX XLS ID URL SMS WeChat GeoJSON JSON HTTP HTTPS HTML PNG JPG JPEG GIF WEBP Excel
     Word WPS Android iOS iPhone OpenStreetMap Leaflet OSM Beijing CST UTC GMT WGS GCJ app App admin street
     community grid grid2 dept member resident hotline captain leader onegrid kwh kWh km cm mm kg com cn org www
-    Bearer token webhook Webhook SLA PIN OTP VIP NFC GPS MB KB GB TB
+    Bearer token webhook Webhook SLA PIN OTP VIP NFC GPS MB KB GB TB UTF GBK
     """.split()  # noqa: SIM905 (a word list reads best as words)
 }
 WORD = re.compile(r"(?<![A-Za-z0-9_.@/-])[A-Za-z]{3,}(?![A-Za-z0-9_@/-])")
