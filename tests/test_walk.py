@@ -16,7 +16,7 @@ except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
 WIDTHS = (390, 1280)
-ROLES = ("resident", "grid", "member", "confirm", "community", "dept", "admin")
+ROLES = ("resident", "grid", "member", "confirm", "community", "street", "dept", "admin")
 state: dict = {}  # what one role's walk leaves for the next, per width
 
 
@@ -63,85 +63,194 @@ def submit(walk: Walker, selector: str = "main form button[type=submit]") -> Non
     walk.page.wait_for_load_state("load")
 
 
+def choose(walk: Walker, select: str, value: str) -> None:
+    """Set a select that Select2 hides behind its own widget, as choosing in the widget does."""
+    walk.page.evaluate(
+        "([sel, value]) => { const el = document.querySelector(sel); el.value = value;"
+        " el.dispatchEvent(new Event('change', {bubbles: true})); }",
+        [select, value],
+    )
+
+
+def open_row(walk: Walker, list_path: str, title: str, name: str) -> None:
+    """Open a record from a back-office list by its title, as a user taps it."""
+    walk.visit(list_path, name + "-list", lists=True)
+    with walk.page.expect_navigation():
+        walk.page.get_by_role("link", name=title).first.click()
+    walk.check(name)
+
+
 def walk_resident(walk: Walker) -> None:
     page, w = walk.page, walk.width
     walk.visit("/", "board")
     walk.visit("/register", "register")
+    page.fill("#compound", "文汇")
+    submit(walk, "main form.compound-search button[type=submit]")
+    walk.check("register-compound")
+    page.locator("#building").select_option(index=1)
     page.fill("#username", f"walker{w}")
     page.fill("#name", "路行人")
     page.fill("#phone", f"1390000{w:04d}")
     page.fill("#password", "a walk through the grid")
     page.fill("#confirm", "a walk through the grid")
-    for select in page.locator("main form select").all():
-        if not select.input_value():
-            select.select_option(index=1)  # the first building of the compounds listed: the grid follows
-    submit(walk, "main form[method=post] button[type=submit]")  # not the compound search above it
+    submit(walk, "main form button.button-primary[type=submit]")
     walk.check("registered")
-    walk.page.context.clear_cookies()  # the next step is the demo resident's
+    assert "/register" not in page.url, "the registration was refused"
+    page.context.clear_cookies()  # the next steps are the demo resident's
     login(walk, "resident")
     walk.visit("/wishes/new", "new-wish")
-    title = f"帮忙搬一台洗衣机（{w}）"
-    page.fill("#title", title)
+    page.fill("#title", f"帮忙搬一台洗衣机（{w}）")
+    page.locator("#category").select_option(index=1)
     page.fill("#description", "周六上午从一楼搬到三楼，需要两个人。")
     submit(walk)
     walk.check("wish-posted")
-    walk.shared["wish_url"] = page.url.replace(walk.base, "")
+    assert "/wishes/" in page.url and "/new" not in page.url, "the wish was not posted"
+    walk.shared["wish"] = page.url.replace(walk.base, "")
     walk.visit("/events/new", "new-event")
+    page.locator("#matter").select_option(index=1)
+    page.fill("#description", f"小区东门路灯不亮已经三天（{w}）")
+    page.fill("#location_text", "东门")
+    if page.locator("#title").count():
+        page.fill("#title", f"东门路灯不亮（{w}）")
+    submit(walk)
+    walk.check("event-reported")
+    assert "/events/" in page.url and "/new" not in page.url, "the report was not taken"
+    walk.shared["event"] = page.locator("main h1").first.inner_text().strip()
     walk.visit("/my/wishes", "my-wishes")
     walk.visit("/my/events", "my-events")
     walk.visit("/my/notifications", "notifications")
 
 
 def walk_grid(walk: Walker) -> None:
+    page = walk.page
     login(walk, "grid")
     walk.visit("/admin/", "home")
     walk.visit("/admin/wish_review/", "wishes-to-review", lists=True)
-    walk.visit("/admin/event_queue/", "events", lists=True)
+    wish_id = walk.shared["wish"].rsplit("/", 1)[1]
+    with page.expect_navigation():
+        page.locator(f"button[data-row-publish='{wish_id}']").click()
+    walk.check("wish-published", lists=True)
+    open_row(walk, "/admin/event_queue/", walk.shared["event"], "event")
+    with page.expect_navigation():
+        page.locator("[data-event-action=accept]").first.click()
+    walk.check("event-accepted")
+    with page.expect_navigation():
+        page.locator("a[data-event-action=start]").click()
+    walk.check("start-form")
+    page.fill("#note", "已联系物业，今天下午更换灯泡。")
+    submit(walk, "form button[data-event-action=start]")
+    walk.check("event-started")
+    with page.expect_navigation():
+        page.locator("a[data-event-action=escalate]").click()
+    page.fill("#reason", "需要供电部门检修线路。")
+    submit(walk, "form button[data-event-action=escalate]")
+    walk.check("event-escalated")
     walk.visit("/admin/resident/", "residents", lists=True)
     walk.visit("/admin/household/", "households", lists=True)
     walk.visit("/admin/callback/", "callbacks", lists=True)
 
 
 def walk_member(walk: Walker) -> None:
+    page = walk.page
     login(walk, "member")
     walk.visit("/", "board")
+    walk.visit(walk.shared["wish"], "wish")
+    with page.expect_navigation():
+        page.locator("a[data-claim-start]").click()
+    walk.check("claim-confirm")
+    submit(walk, "form.action-claim button[type=submit]")
+    walk.check("claimed")
+    page.locator("form.action-complete textarea").first.fill("两人一起搬好了，洗衣机已试机。")
+    page.locator("form.action-complete input[name$=hours]").fill("1.5")
+    submit(walk, "form.action-complete button[type=submit]")
+    walk.check("completed")
     walk.visit("/my/claims", "my-claims")
 
 
 def walk_confirm(walk: Walker) -> None:
+    page = walk.page
     login(walk, "resident")
     walk.visit("/my/wishes", "my-wishes")
+    walk.visit(walk.shared["wish"], "wish-done")
+    page.locator("form.action-confirm input[type=radio]").last.check()
+    submit(walk, "form.action-confirm button[type=submit]")
+    walk.check("confirmed")
 
 
 def walk_community(walk: Walker) -> None:
+    page = walk.page
     login(walk, "community")
     walk.visit("/admin/", "home")
-    walk.visit("/admin/event_queue/", "queue")
+    open_row(walk, "/admin/event_queue/", walk.shared["event"], "event")
+    with page.expect_navigation():
+        page.locator("a[data-event-action=escalate]").click()
+    walk.check("escalate-form")
+    page.fill("#reason", "路灯线路归供电部门，请街道吹哨。")
+    submit(walk, "form button[data-event-action=escalate]")
+    walk.check("escalated")
     walk.visit("/admin/supervision/", "supervision")
     walk.visit("/admin/resident_import/", "import")
 
 
+def walk_street(walk: Walker) -> None:
+    page = walk.page
+    login(walk, "street")
+    open_row(walk, "/admin/event_queue/", walk.shared["event"], "event")
+    with page.expect_navigation():
+        page.locator("a[data-event-action=dispatch]").click()
+    walk.check("dispatch-form")
+    page.locator("#dept-HW").check()
+    submit(walk, "form button[data-event-action=dispatch]")
+    walk.check("dispatched")
+
+
 def walk_dept(walk: Walker) -> None:
+    page = walk.page
     login(walk, "dept")
     walk.visit("/admin/", "home")
-    walk.visit("/admin/event_queue/", "queue")
+    open_row(walk, "/admin/event_queue/", walk.shared["event"], "event")
+    with page.expect_navigation():
+        page.locator("a[data-event-action=answer]").click()
+    walk.check("answer-form")
+    page.fill("#note", "线路已检修，路灯恢复。")
+    page.locator("#done").check()
+    submit(walk, "form button[data-event-action=answer]")
+    walk.check("answered")
 
 
 def walk_admin(walk: Walker) -> None:
+    page, w = walk.page, walk.width
     login(walk, "admin")
     walk.visit("/admin/", "home")
     walk.visit("/admin/user/", "users")
     walk.visit("/admin/user/new/", "new-user")
+    page.fill("#username", f"gridworker{w}")
+    page.fill("#name", "孙网格")
+    choose(walk, "#role", "grid_worker")
+    choose(
+        walk,
+        "#area",
+        page.evaluate(
+            "[...document.querySelector('#area').options].find(o => o.text.includes('第二网格')).value"
+        ),
+    )
+    page.fill("#new_password", "a new grid worker password")
+    submit(walk, "form.admin-form input[type=submit]:not([name])")
+    walk.check("user-created")
     walk.visit("/admin/resident/", "residents")
+    walk.visit("/admin/resident/edit/?id=1", "edit-resident")
+    page.fill("#note", f"走访时已核实（{w}）")
+    submit(walk, "form.admin-form input[type=submit]:not([name])")
+    walk.check("resident-saved")
     walk.visit("/admin/auditlog/", "audit-log")
 
 
 WALKS = {name: globals()[f"walk_{name}"] for name in ROLES}
-BACK_OFFICE = "back office: the audit log shows English values (steps, channels, counts: item 3)"
+BACK_OFFICE = "back office: <html> has no lang (issue 16 item 14) and colour contrast under 4.5:1"
 # Defects the walk found that are not fixed yet, each named; strict, so a fix makes the walk say so.
 KNOWN = {
-    ("grid", 390): "back office at 390 px: tap targets under 44 px on the grid worker's lists (item 10)",
-    **{(r, w): BACK_OFFICE for r in ("admin",) for w in WIDTHS},
+    **{("grid", w): BACK_OFFICE + "; the grid worker's lists are tables at 390 px (item 10)" for w in WIDTHS},
+    **{(r, w): BACK_OFFICE for r in ("community", "street", "dept", "admin") for w in WIDTHS},
 }
 
 

@@ -32,7 +32,7 @@ ALLOWED_WORDS = {
     OneGrid API PDF QR CSV XLSX XLS ID URL SMS WeChat GeoJSON JSON HTTP HTTPS HTML PNG JPG JPEG GIF WEBP Excel
     Word WPS Android iOS iPhone OpenStreetMap Leaflet OSM Beijing CST UTC GMT WGS GCJ app App admin street
     community grid grid2 dept member resident hotline captain leader onegrid kwh kWh km cm mm kg com cn org www
-    Bearer token webhook Webhook SLA PIN OTP VIP NFC GPS MB KB GB TB UTF GBK
+    Bearer token webhook Webhook SLA PIN OTP VIP NFC GPS MB KB GB TB UTF GBK ECharts
     """.split()  # noqa: SIM905 (a word list reads best as words)
 }
 WORD = re.compile(r"(?<![A-Za-z0-9_.@/-])[A-Za-z]{3,}(?![A-Za-z0-9_@/-])")
@@ -202,7 +202,7 @@ class Walker:
                 found.append(f"scrolls sideways: {scroll_width} px wide in {inner} px")
         found += [f"fraction of a second: {m}" for m in FRACTION.findall(page.inner_text("body"))]
         lang = page.evaluate("document.documentElement.lang || ''")
-        if lang.startswith("zh"):
+        if not lang or lang.startswith("zh"):  # the app's pages are Chinese unless they say otherwise
             found += [f"English text: {w}" for w in english_words(page.evaluate(TEXT_JS))]
         found += [f"covered: {c}" for c in page.evaluate(COVERED_JS)]
         if lists and self.width <= PHONE:
