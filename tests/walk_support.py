@@ -136,6 +136,8 @@ TAPS_JS = """
   const out = [];
   for (const el of main.querySelectorAll(sel)) {
     if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+    const style = getComputedStyle(el);
+    if (style.clip !== 'auto' || style.clipPath.startsWith('inset(50%')) continue;  // visually hidden
     // a checkbox or radio counts with its label, which takes the tap too
     const box = (el.labels && el.labels.length ? el.labels[0] : el).getBoundingClientRect();
     if (box.width < 1 || box.height < 1) continue;
