@@ -203,6 +203,8 @@ class Walker:
             if scroll_width > inner:
                 found.append(f"scrolls sideways: {scroll_width} px wide in {inner} px")
         found += [f"fraction of a second: {m}" for m in FRACTION.findall(page.inner_text("body"))]
+        if self.mode == "elder" and not page.evaluate("document.documentElement.classList.contains('elder')"):
+            found.append("长辈模式 is off: <html> has no class 'elder'")
         lang = page.evaluate("document.documentElement.lang || ''")
         if not lang or lang.startswith("zh"):  # the app's pages are Chinese unless they say otherwise
             found += [f"English text: {w}" for w in english_words(page.evaluate(TEXT_JS))]
