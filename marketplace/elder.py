@@ -2,7 +2,7 @@
 office. One tap switches it; a cookie remembers it on this device and the account's preference on every
 device the person logs in on (the cookie, once set, wins on its device)."""
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
@@ -15,7 +15,10 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 def elder_mode() -> bool:
-    """Whether this request is shown in 长辈模式: the device's cookie, else the logged-in account's preference."""
+    """Whether this request is shown in 长辈模式: the device's cookie, else the logged-in account's preference.
+    Outside a request (a PDF rendered by a job) there is no one to show it to: never."""
+    if not has_request_context():
+        return False
     chosen = request.cookies.get(COOKIE)
     if chosen in ("1", "0"):
         return chosen == "1"
