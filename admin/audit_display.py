@@ -57,6 +57,21 @@ STEP_LABELS = {
     "reply_breached": _l("Reply overdue"),
     "resolve_breached": _l("Resolution overdue"),
 }
+# the steps of machines whose actions are not a Labelled vocabulary (signatures, call-ups, callbacks, items)
+STEP_VALUES = {
+    "sign": _l("Signed"),
+    "countersign": _l("Countersigned"),
+    "edit": _l("Edited"),
+    "record": _l("Callback recorded"),
+    "respond": _l("Answered"),
+    "check_in": _l("Checked in by QR code"),
+    "mark_arrived": _l("Marked arrived"),
+    "assign": _l("Task assigned"),
+    "close": _l("Closed"),
+    "cancel": _l("Cancelled"),
+    "complete": _l("Completed"),
+    "drop": _l("Dropped"),
+}
 SKIPPED = {"id", "updated_at"}  # bookkeeping, not what a person changed
 EMPTY = "—"
 _CHECK = re.compile(r"^(\w+) IN \((.*)\)$")
@@ -103,6 +118,7 @@ def _vocabulary(model_name: str, key: str) -> dict:
         for enum in _all_labelled():
             if enum.__name__ == f"{model_name}Action":
                 return enum.labels()
+        return STEP_VALUES
     model = db.Model.registry._class_registry.get(model_name)
     table = getattr(model, "__table__", None)
     if table is not None:

@@ -96,3 +96,23 @@ def test_a_reveal_names_the_fields_shown(login_as):
     page = audit_page(client, resident.id, "Resident")
     changes = re.search(r'<ul class="list-unstyled mb-0 og-changes">(.*?)</ul>', page, re.DOTALL).group(1)
     assert "查看的字段: " in changes and "联系电话" in changes and "phone" not in changes
+
+
+def test_steps_channels_and_figures_of_the_newer_records_read_in_chinese(app):
+    """Work-log signatures, call-up steps and figures, a visit's channel: no English code left (the walk's find)."""
+    from flask_babel import force_locale
+
+    from admin.audit_display import field_label, value_label
+
+    with app.test_request_context("/admin/auditlog/"), force_locale("zh_Hans_CN"):
+        shown = [
+            value_label("WorkLog", "step", "countersign"),
+            value_label("WorkRecord", "step", "sign"),
+            value_label("Callup", "step", "check_in"),
+            value_label("ServiceItem", "step", "complete"),
+            value_label("HouseholdVisit", "channel", "cli"),
+            value_label("UnitActivity", "channel", "migrated"),
+            field_label("Callup", "called"),
+            field_label("Callup", "arrived_count"),
+        ]
+    assert not [text for text in shown if re.search(r"[A-Za-z]{3,}", text)], shown

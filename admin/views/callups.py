@@ -42,6 +42,14 @@ LABELS = {
     "created_at": _l("Raised"),
     "closed_at": _l("Closed"),
     "cancel_reason": _l("Reason for cancelling"),
+    "called": _l("Members called"),
+    "coming_count": _l("Coming"),
+    "cannot_count": _l("Cannot come"),
+    "arrived_count": _l("Arrived"),
+    "first_arrival_at": _l("First arrival"),
+    "needed_reached_at": _l("Number needed reached"),
+    "grid": _l("Muster grid"),
+    "closed_by": _l("Closed by"),
 }
 VERBS = ("arrived", "assign", "close", "cancel")
 

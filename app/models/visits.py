@@ -1,7 +1,6 @@
 """责任田 and the records of 双报到 at work: who answers for which household, household visits, unit activities."""
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, text
@@ -28,15 +27,15 @@ class ActivityKind(Labelled):
 ACTIVITY_KIND_LABELS = ActivityKind.labels()
 
 
-class VisitChannel(StrEnum):
+class VisitChannel(Labelled):
     """Where a visit or an activity was recorded: the audit log's channels, and the migrated hand-typed dates."""
 
-    SITE = "site"
-    API = "api"
-    ADMIN = "admin"
-    JOB = "job"
-    CLI = "cli"
-    MIGRATED = "migrated"  # from the dates staff typed before records existed (Member/Unit.last_…_on)
+    SITE = "site", _l("Through the site")
+    API = "api", _l("Through the API")
+    ADMIN = "admin", _l("Through the back office")
+    JOB = "job", _l("Through a job")
+    CLI = "cli", _l("Through the command line")
+    MIGRATED = "migrated", _l("Migrated from a typed date")  # the dates staff typed before records existed
 
 
 class HouseholdAssignment(db.Model):
