@@ -143,8 +143,9 @@ def test_id_numbers_are_valid_and_agree_with_sex_birth_date_and_area(runner):
 
 def test_events_and_wishes_cover_every_status_with_consistent_history(runner):
     seed(runner)
+    # every status staff handling reaches; a resident withdrawing their own report (issue 15) is not generated
     assert {s for (s,) in db.session.execute(select(Event.status).distinct())} == {
-        s.value for s in EventStatus
+        s.value for s in EventStatus if s != EventStatus.WITHDRAWN
     }
     assert {s for (s,) in db.session.execute(select(Wish.status).distinct())} == {s.value for s in WishStatus}
     first_steps = db.session.execute(
@@ -208,7 +209,7 @@ def test_the_residents_list_answers_as_admin_and_as_a_grid_worker_with_their_row
             assert grids == {GRID}, case
         if case == "search":
             assert name in page
-            names = re.findall(r'<td class="col-name">\s*([^<\s]+)', page)
+            names = re.findall(r'<td class="col-name[^"]*"[^>]*>\s*([^<\s]+)', page)
             assert names and all(n.startswith(name[:2]) for n in names), names
     other = db.session.scalar(select(Resident.id).where(Resident.grid_code != GRID))
     expected = 404 if username.startswith("grid-") else 200

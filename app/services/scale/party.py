@@ -104,6 +104,7 @@ def build_accounts(writer, district, rng: random.Random, created: datetime) -> S
                 "locale": None,
                 "created_at": created,
                 "last_login_at": None,
+                "elder_mode": False,
             },
             counted=False,
         )
@@ -216,6 +217,7 @@ def plan_members(
                 "locale": None,
                 "created_at": created,
                 "last_login_at": None,
+                "elder_mode": False,
             },
             counted=False,
         )
