@@ -144,7 +144,9 @@ def test_resident_reports_with_two_photos_on_a_phone(site, phone, tmp_path):
     assert page_width(phone) <= PHONE["width"]
     with phone.expect_popup() as opened:
         photos.first.click()  # tap: the photo itself opens
-    assert opened.value.evaluate("document.contentType") == "image/jpeg"
+    photo = opened.value
+    photo.wait_for_load_state("load")  # the popup starts blank, then navigates to the photo
+    assert re.search(r"/photos/\d+", photo.url) and photo.evaluate("document.contentType") == "image/jpeg"
 
 
 def test_member_completes_a_wish_with_an_evidence_photo_on_a_phone(site, phone, tmp_path):

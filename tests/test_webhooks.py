@@ -198,8 +198,8 @@ def test_wildcards_cover_their_topics_only():
 def test_certificate_issued_is_sent_once_per_certificate(httpserver, app, demo):
     receiver = Receiver(httpserver, "/certs")
     endpoint = add_endpoint(receiver.url, ["certificate.*"])
-    certificate = SimpleNamespace(
-        serial="OGC7K2M9Q4", hours=Decimal("2.5"), kind="service", issued_at=utcnow()
+    certificate = SimpleNamespace(  # no such row: its holder's notice finds nobody to tell
+        id=0, batch_id=None, serial="OGC7K2M9Q4", hours=Decimal("2.5"), kind="service", issued_at=utcnow()
     )
 
     certificate_issued.send(certificate)
