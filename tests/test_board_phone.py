@@ -2,6 +2,7 @@
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,47 +21,72 @@ except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """The demo district served over HTTP from a file-based SQLite database, for the browser."""
+@contextmanager
+def serve_demo(tmp_path_factory, name: str, prepare=None):
+    """The demo district served over HTTP from a file-based SQLite database: yields (address, app).
+    `prepare(app)` runs in an app context after the seed committed (a test's own data)."""
     require_service(sync_playwright is not None, "the playwright package is not installed")
     require_service(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}")
     from werkzeug.serving import make_server
 
     from app.services.demo import seed_demo
 
-    path = tmp_path_factory.mktemp("phone") / "board.db"
-    settings = {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.isupper()}
+    path = tmp_path_factory.mktemp(name) / f"{name}.db"
+    settings = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", BABEL_DEFAULT_LOCALE="zh_CN")
     app = create_app(settings)
     with app.app_context():
         db.create_all()
         seed_demo()
         db.session.commit()
+        if prepare is not None:
+            prepare(app)
+            db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser(site):
+@contextmanager
+def chromium():
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()
 
 
+@contextmanager
+def phone_page(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with serve_demo(tmp_path_factory, "phone") as (address, _app):
+        yield address
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    with chromium() as browser:
+        yield browser
+
+
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    with phone_page(browser) as page:
+        yield page
 
 
 def page_width(page) -> int:

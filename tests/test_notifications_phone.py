@@ -1,74 +1,50 @@
 """The inbox in a real browser on a phone (390 px): the header keeps one row, rows are tappable, reading works."""
 
 import os
-import threading
 
 import pytest
 from sqlalchemy import delete, select
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.models import Notification, User
-from tests.conftest import require_service
-from tests.test_board_phone import CHROMIUM, MIN_TAP, PHONE, log_in, page_width, sync_playwright
+from tests.test_board_phone import MIN_TAP, PHONE, chromium, log_in, page_width, phone_page, serve_demo
+
+
+def _three_notices(app) -> None:
+    """The member's inbox: three notifications (the demo's call-up notice, sent when the seed committed, gone)."""
+    from app.services import notifications
+
+    db.session.execute(delete(Notification))
+    member = db.session.scalar(select(User.id).where(User.username == "member"))
+    notifications.send(
+        "new_wish", [member], title="新心愿：帮独居老人买菜", body="渭阳社区第一网格", link="/"
+    )
+    notifications.send("certificate_ready", [member], title="您的志愿服务证明已生成")
+    notifications.send(
+        "callup",
+        [member],
+        title="紧急召集：防汛沙袋转运，请到社区广场集合",
+        link="/my/notifications/settings",
+    )
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The demo district with three notifications for the member, served over HTTP for the browser."""
-    require_service(sync_playwright is not None, "the playwright package is not installed")
-    require_service(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}")
-    from werkzeug.serving import make_server
-
-    from app.services import notifications
-    from app.services.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("notices") / "notices.db"
-    settings = {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", BABEL_DEFAULT_LOCALE="zh_CN")
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-        seed_demo()
-        db.session.commit()  # the demo's call-up notifies its members after this commit
-        db.session.execute(delete(Notification))
-        member = db.session.scalar(select(User.id).where(User.username == "member"))
-        notifications.send(
-            "new_wish", [member], title="新心愿：帮独居老人买菜", body="渭阳社区第一网格", link="/"
-        )
-        notifications.send("certificate_ready", [member], title="您的志愿服务证明已生成")
-        notifications.send(
-            "callup",
-            [member],
-            title="紧急召集：防汛沙袋转运，请到社区广场集合",
-            link="/my/notifications/settings",
-        )
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with serve_demo(tmp_path_factory, "notices", prepare=_three_notices) as (address, _app):
+        yield address
 
 
 @pytest.fixture(scope="module")
 def browser(site):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    with phone_page(browser) as page:
+        yield page
 
 
 def test_a_member_reads_notifications_on_a_phone(phone, site):

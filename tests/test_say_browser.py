@@ -1,21 +1,15 @@
 """Contact and the resident's say in a real browser at 390 px (Playwright driving the system Chromium): a claimer
 taps the owner's call link (its display audited), a resident marks a resolved report 没解决."""
 
-import os
-import threading
-
 import pytest
 from sqlalchemy import select
 
-from app import create_app
-from app.config import TestConfig
 from app.extensions import db
 from app.models import AuditLog, Event, Resident, User
 from app.models.choices import EventStatus
 from app.services import contact, events, wishes
 from app.services.demo.common import DEMO_PASSWORDS
-from tests.conftest import require_service
-from tests.test_board_phone import CHROMIUM, MIN_TAP, PHONE, log_in, page_width, sync_playwright
+from tests.test_board_phone import MIN_TAP, PHONE, chromium, log_in, page_width, phone_page, serve_demo
 
 OWNER_PHONE = "13900001111"
 
@@ -23,44 +17,20 @@ OWNER_PHONE = "13900001111"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The demo district served over HTTP from a file-based SQLite database: (address, app)."""
-    require_service(sync_playwright is not None, "the playwright package is not installed")
-    require_service(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM}")
-    from werkzeug.serving import make_server
-
-    from app.services.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("say") / "say.db"
-    settings = {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", BABEL_DEFAULT_LOCALE="zh_CN")
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-        seed_demo()
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
+    with serve_demo(tmp_path_factory, "say") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def browser(served):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    with phone_page(browser) as page:
+        yield page
 
 
 def user(username: str) -> User:
