@@ -50,7 +50,16 @@ def configure_defaults(app: Flask) -> None:
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
-    if uri.startswith("sqlite"):
+    if app.config["EMBEDDED_JOBS"] not in ("background", "inline"):
+        raise ValueError(
+            f"EMBEDDED_JOBS must be 'background' or 'inline', not {app.config['EMBEDDED_JOBS']!r}"
+        )
+    if not uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
+        options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    else:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.pop("pool_pre_ping", None)
         # the driver turns `timeout` into SQLite's busy timeout on every connection it opens
@@ -101,10 +110,12 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (registers the tables on the metadata)
+    from app import models, pool_ping  # noqa: F401  (models registers the tables on the metadata)
     from app.auth import load_user
 
     db.init_app(app)
+    with app.app_context():
+        pool_ping.configure(app, db.engine)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

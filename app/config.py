@@ -18,9 +18,19 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     PASSWORD_HASH_METHOD = "scrypt"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite under instance/
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # PostgreSQL: a connection that sat in the pool longer than this is checked before use (app/pool_ping.py)
+    DATABASE_PING_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "10"))
+    # PostgreSQL: connections each process keeps open, at least its threads (gunicorn's plus the job runner's
+    # and the scheduler's), so none is opened and closed per request; more are opened for a burst, then closed
+    DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
+    DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", "10"))
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     REDIS_URL = os.environ.get("REDIS_URL")  # None: jobs run in-process
+    # without Redis: "background" runs committed jobs on a thread of the web process after the response,
+    # "inline" in the request right after the commit (the tests, to see a job's effect at once)
+    EMBEDDED_JOBS = os.environ.get("EMBEDDED_JOBS", "background")
+    EMBEDDED_JOBS_DRAIN_SECONDS = float(os.environ.get("EMBEDDED_JOBS_DRAIN_SECONDS", "30"))
     JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", "300"))
     JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", "10"))
     # a pushed job not finished after this long is pushed again (its worker may have died)
@@ -170,3 +180,8 @@ class TestConfig(Config):
     STATION_CACHE_SECONDS = 0  # likewise for the stations
     CALLUP_ROLL_CACHE_SECONDS = 0  # and the call-ups' rolls
     REDIS_URL = None  # embedded jobs unless a test points an app at Redis
+    DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW = (
+        5,
+        10,
+    )  # many apps, few threads each: keep few connections open
+    EMBEDDED_JOBS = "inline"  # a job's effect is there when the request returns; tests of the runner say so

@@ -195,6 +195,59 @@ def verify(url: str, ids: list[int], state: Race) -> list[str]:
     return problems
 
 
+def drain(url: str, timeout: float) -> float | None:
+    """Wait until no job is pending (the owners' notices, run by the server after its answers); the seconds
+    that took, None after `timeout`."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import OutboxMessage
+
+    app = common.make_app(common.bench_config(url))
+    began = time.monotonic()
+    with app.app_context():
+        try:
+            while time.monotonic() - began < timeout:
+                pending = db.session.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "done")
+                )
+                db.session.rollback()
+                if not pending:
+                    return time.monotonic() - began
+                time.sleep(0.05)
+            return None
+        finally:
+            db.engine.dispose()
+
+
+def verify_notices(url: str, ids: list[int]) -> list[str]:
+    """Each claimed wish's owner was told once ("wish_claimed", about that wish)."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Notification
+
+    app = common.make_app(common.bench_config(url))
+    with app.app_context():
+        told = dict(
+            db.session.execute(
+                select(Notification.subject, func.count())
+                .where(Notification.kind == "wish_claimed")
+                .group_by(Notification.subject)
+            ).all()
+        )
+        db.engine.dispose()
+    wanted = {f"wish:{wish_id}" for wish_id in ids}
+    missing = wanted - told.keys()
+    doubled = [subject for subject, n in told.items() if n != 1]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} claimed wishes' owners were not told")
+    if doubled:
+        problems.append(f"{len(doubled)} owners were told more than once, e.g. {doubled[:3]}")
+    return problems
+
+
 def cpu_seconds(port: int, database: str | None) -> dict[str, float]:
     """CPU seconds (user + system) used so far by this process (the client threads), the gunicorn server on
     `port` (master and workers) and the PostgreSQL backends connected to `database`; Linux /proc only.
@@ -243,7 +296,12 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         state, seconds = race(base, ids, tokens, timeout)
         cpu_after = cpu_seconds(port, database)
         load_after = os.getloadavg()[0]
-    problems = verify(url, ids, state)
+        progress(f"{backend}: waiting for the owners' notices (jobs run after the answers)")
+        drained = drain(url, timeout)
+        cpu_drained = cpu_seconds(port, database)
+    problems = verify(url, ids, state) + verify_notices(url, ids)
+    if drained is None:
+        problems.append(f"jobs still pending {timeout:.0f} s after the race")
     total = sum(state.statuses.values())
     row = {
         "backend": backend,
@@ -255,6 +313,8 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         "requests/s": total / seconds,
         "load": (load_before, load_after),
         "cpu": {part: cpu_after[part] - cpu_before[part] for part in cpu_before},
+        "drain": drained,
+        "cpu_drain": {part: cpu_drained[part] - cpu_after[part] for part in cpu_before},
         "problems": problems,
     }
     for problem in problems:
@@ -299,6 +359,11 @@ def main() -> int:
             f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
             f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}{load:>12}  {'FAIL' if r['problems'] else 'PASS'}"
         )
+    print("\nThe owners' notices (one job per claim, run by the server after its answer):")
+    for r in rows:
+        drained = "not drained" if r["drain"] is None else f"all sent {r['drain']:.1f} s after the race"
+        with_notices = r["won"] / (r["seconds"] + (r["drain"] or 0))
+        print(f"{r['backend']:<12}{drained}; claims/s counting that time too: {with_notices:.1f}")
     print("\nCPU during the race, ms per request (client threads / gunicorn / PostgreSQL backends):")
     for r in rows:
         requests = r["won"] + r["lost"] + r["other"]
@@ -306,6 +371,10 @@ def main() -> int:
         print(
             f"{r['backend']:<12}client {per['client']:.2f}  server {per['server']:.2f}  "
             f"database {per['database']:.2f}  total {sum(per.values()):.2f}"
+        )
+        after = {part: 1000 * seconds / max(requests, 1) for part, seconds in r["cpu_drain"].items()}
+        print(
+            f"{'':<12}then, for the notices left: server {after['server']:.2f}  database {after['database']:.2f}"
         )
     return 1 if any(r["problems"] for r in rows) else 0
 

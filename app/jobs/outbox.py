@@ -18,7 +18,7 @@ from rq import Queue
 from sqlalchemy import event, or_, select, update
 
 from app.extensions import db
-from app.jobs import HANDLERS
+from app.jobs import HANDLERS, inprocess
 from app.jobs.queue import get_queue
 from app.models import OutboxMessage
 from app.models.base import utcnow
@@ -52,13 +52,18 @@ def _forget_rolled_back(session) -> None:
 
 
 def dispatch(ids: list[int]) -> None:
-    """Hand committed messages to RQ, or run them here and now in the embedded mode."""
+    """Hand committed messages to RQ or, in the embedded mode, to this process's runner thread (or run them
+    here and now when EMBEDDED_JOBS is "inline"). They were recorded as handed over (`pushed_at`); a push
+    that fails clears that, so the relay pushes them at its next round."""
     app = current_app._get_current_object()
     queue = get_queue(app)
     if queue is None:
-        for message_id in ids:
-            with app.app_context():  # a session of its own: the caller's may be mid-commit
-                run_message(message_id)
+        if app.config["EMBEDDED_JOBS"] == "inline":
+            for message_id in ids:
+                with app.app_context():  # a session of its own: the caller's may be mid-commit
+                    run_message(message_id)
+        else:
+            inprocess.runner(app).hand_over(ids)
         return
     try:
         # one round trip for the lot; the job id makes a second push of a message replace, not
@@ -79,9 +84,8 @@ def dispatch(ids: list[int]) -> None:
     except Exception as exc:  # the change is committed whatever happens here; the relay pushes it later
         level = logging.WARNING if isinstance(exc, RedisError) else logging.ERROR
         log.log(level, "could not push %d job(s) (%s); they wait in the outbox for the relay", len(ids), exc)
-        return
-    with db.engine.begin() as connection:  # its own transaction: the caller's has just ended
-        connection.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(pushed_at=utcnow()))
+        with db.engine.begin() as connection:  # its own transaction: the caller's has just ended
+            connection.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(pushed_at=None))
 
 
 def run_message(message_id: int) -> str:
@@ -149,6 +153,8 @@ def relay_outbox(limit: int = 500) -> int:
             .limit(limit)
         )
     )
+    if ids:  # handed over now: the next round leaves them alone for the grace (dispatch clears it on failure)
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(pushed_at=now))
     db.session.commit()  # end the read before pushing: in-process runs write from their own sessions
     if ids:
         dispatch(ids)
@@ -157,10 +163,10 @@ def relay_outbox(limit: int = 500) -> int:
 
 def retry_failed(message_id: int, actor=None) -> bool:
     """Put a failed message back in line (the operations page's retry button), audited; flushes."""
-    changed = db.session.execute(
+    changed = db.session.execute(  # dispatched when this transaction commits
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
-        .values(status=OutboxStatus.PENDING, attempts=0, run_after=utcnow(), pushed_at=None)
+        .values(status=OutboxStatus.PENDING, attempts=0, run_after=utcnow(), pushed_at=utcnow())
     ).rowcount
     if changed:
         db.session.info.setdefault(_NEW, []).append(message_id)

@@ -23,12 +23,16 @@ def record_job(
     """Record a job in the current transaction; None when a job with this `key` exists already."""
     if key is not None and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
         return None
+    now = utcnow()
     message = OutboxMessage(
         kind=kind,
         key=key,
         payload=payload,
         status=OutboxStatus.PENDING,
-        run_after=utcnow() + (delay or timedelta(0)),
+        run_after=now + (delay or timedelta(0)),
+        # handed over at the commit (app.jobs.outbox.dispatch), so the relay leaves it alone meanwhile;
+        # a delayed job waits for the relay
+        pushed_at=None if delay else now,
     )
     db.session.add(message)
     db.session.flush()

@@ -1,0 +1,88 @@
+"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle."""
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from support import app_settings, separate_database
+
+from app import create_app
+from app.config import Config
+from app.extensions import db
+
+
+@pytest.fixture
+def pg_url():
+    with separate_database("postgresql", "pool_ping") as url:
+        yield url
+
+
+def app_on(url: str, **overrides):
+    return create_app(app_settings(url, SQLALCHEMY_ENGINE_OPTIONS={}, **overrides))
+
+
+def backend_pid() -> int:
+    pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+    db.session.remove()  # back to the pool
+    return pid
+
+
+def terminate(url: str, pid: int) -> None:
+    """Drop a connection from the server's side, as a restart or a firewall would."""
+    engine = create_engine(url.split("?")[0].replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    engine.dispose()
+    time.sleep(0.2)
+
+
+def test_the_pool_keeps_the_configured_number_of_connections(pg_url):
+    assert (Config.DATABASE_POOL_SIZE, Config.DATABASE_MAX_OVERFLOW) == (
+        20,
+        10,
+    )  # more than gunicorn's threads
+    app = app_on(pg_url, DATABASE_POOL_SIZE=12, DATABASE_MAX_OVERFLOW=3)
+    with app.app_context():
+        assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (12, 3)
+        db.engine.dispose()
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(pg_url, monkeypatch):
+    app = app_on(pg_url, DATABASE_PING_IDLE_SECONDS=3600)
+    with app.app_context():
+        pings = []
+        ping = db.engine.dialect.do_ping
+        monkeypatch.setattr(db.engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
+        first, second = backend_pid(), backend_pid()
+        assert first == second and pings == []
+        db.engine.dispose()
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_use(pg_url):
+    app = app_on(pg_url, DATABASE_PING_IDLE_SECONDS=0.05)
+    with app.app_context():
+        dropped = backend_pid()
+        terminate(pg_url, dropped)
+        assert backend_pid() != dropped  # pinged, found closed, replaced: the query never saw it
+        db.engine.dispose()
+
+
+def test_without_the_check_a_dropped_connection_would_fail_its_next_query(pg_url):
+    app = app_on(pg_url, DATABASE_PING_IDLE_SECONDS=3600)
+    with app.app_context():
+        terminate(pg_url, backend_pid())
+        with pytest.raises(OperationalError):
+            db.session.scalar(text("SELECT 1"))
+        db.session.remove()
+        assert backend_pid()  # the pool let the broken connection go
+        db.engine.dispose()
+
+
+def test_sqlite_connections_are_never_pinged(monkeypatch):
+    app = create_app(app_settings("sqlite://"))
+    with app.app_context():
+        monkeypatch.setattr(db.engine.dialect, "do_ping", lambda c: pytest.fail("pinged"))
+        assert db.session.scalar(text("SELECT 1")) == 1
+        db.session.remove()
+        assert db.session.scalar(text("SELECT 1")) == 1
