@@ -211,9 +211,19 @@ def record_step(
     `before`/`after` hold the status (and the columns the machine pins, e.g. an event's level); `after` adds
     the step, its note and the plain values the step set (who claimed, the rating …), masked like a snapshot.
     """
+    insert_row(step_row(actor, subject, action, before, after, note=note, values=values, at=at))
+
+
+def step_row(actor, subject, action, before: dict, after: dict, *, note=None, values=None, at=None) -> dict:
+    """The audit row of a workflow step, as the columns' values (`record_step` describes it); the workflow
+    engine writes it with the step's history row."""
+    return _step_row(actor, subject, action, before, after, note, values, at)
+
+
+def insert_row(row: dict) -> None:
+    """Write one audit row given as its columns' values."""
     # the table's INSERT with the row as its parameters: one compiled statement for every step, not one per row
     # (Core, on the session's connection: the ORM's DML layer adds nothing to it)
-    row = _step_row(actor, subject, action, before, after, note, values, at)
     db.session.connection().execute(_INSERT_ROW, row)
 
 

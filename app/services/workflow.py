@@ -8,17 +8,16 @@ Functions flush and never commit: the caller owns the transaction.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, String, bindparam, insert, inspect, literal, null, select, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import DateTime, String, bindparam, inspect, literal, null, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.services import audit
+from app.services import audit, workflow_history
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.services.preconditions import expect_status
 
@@ -187,6 +186,8 @@ def move(
     if not _read_back(statement, params, subject, returning):
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
+    after = {column: audit.plain(getattr(subject, column)) for column in before}
+    audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
     if machine.step_model is not None:
         row = machine.step_model(
             **{machine.subject_key: subject.id},
@@ -198,12 +199,12 @@ def move(
             note=note,
             at=now,
         )
-        _insert_history(machine, subject, row)
+        workflow_history.record(machine, subject, row, audit_row)  # PostgreSQL: one statement for both
+    else:
+        audit.insert_row(audit_row)
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
-    after = {column: audit.plain(getattr(subject, column)) for column in before}
-    audit.record_step(actor, subject, action, before, after, note=note, values=values, at=now)
     if machine.signal is not None:
         machine.signal.send(subject, action=action, actor=actor)
     return subject
@@ -260,46 +261,6 @@ def _read_back(statement, params: dict, subject, returning: bool) -> bool:
     if stale:
         db.session.expire(subject, stale)
     return True
-
-
-@cache
-def _history_key(model, step_model) -> str | None:
-    """The name of `model`'s collection of its `step_model` rows (`Wish.steps`), if it has one."""
-    for relationship in inspect(model).relationships:
-        if relationship.uselist and relationship.mapper.class_ is step_model:
-            return relationship.key
-    return None
-
-
-@cache
-def _insert(table):
-    return insert(table)
-
-
-def _insert_history(machine: Machine, subject, row) -> None:
-    """Write the history row `row` (an unsaved `machine.step_model`) with one INSERT of its table, without a
-    unit-of-work flush, then keep `row` in the session as the persistent row it now is: appended to the
-    subject's history when that is loaded, so an answer shows the step without reading the history again."""
-    mapper = inspect(machine.step_model)
-    given = {
-        attribute: row.__dict__[attribute.key]
-        for attribute in mapper.column_attrs
-        if attribute.key in row.__dict__
-    }
-    params = {a.columns[0].key: v for a, v in given.items()}
-    result = db.session.connection().execute(_insert(mapper.local_table), params)
-    sent = result.last_inserted_params()  # with the columns' Python-side defaults
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        if column.primary_key:
-            set_committed_value(row, attribute.key, result.inserted_primary_key[0])
-        elif attribute not in given and column.key in sent:
-            set_committed_value(row, attribute.key, sent[column.key])
-    make_transient_to_detached(row)
-    db.session.add(row)
-    key = _history_key(machine.model, machine.step_model)
-    if key is not None and key in subject.__dict__:
-        set_committed_value(subject, key, [*subject.__dict__[key], row])
 
 
 CHUNK = 500  # ids per IN list of a set-based move
