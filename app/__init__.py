@@ -110,12 +110,12 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models, pool_ping  # noqa: F401  (models registers the tables on the metadata)
+    from app import connections, models  # noqa: F401  (models registers the tables on the metadata)
     from app.auth import load_user
 
     db.init_app(app)
     with app.app_context():
-        pool_ping.configure(app, db.engine)
+        connections.configure(app, db.engine)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

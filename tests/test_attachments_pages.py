@@ -137,8 +137,9 @@ def test_resident_reports_with_two_photos_on_a_phone(site, phone, tmp_path):
     photos.first.wait_for(timeout=60_000)  # the report page, shown in place of the form (photos.js)
     assert re.search(r"/events/\d+$", phone.url)
     assert photos.count() == 2
-    phone.wait_for_function(
-        "Array.from(document.querySelectorAll('.photo-row img')).every(i => i.complete && i.naturalWidth > 0)"
+    phone.wait_for_function(  # a function, not an expression: Playwright evaluates an expression with eval, which
+        # the page's Content-Security-Policy forbids once the first check has to be repeated
+        "() => Array.from(document.querySelectorAll('.photo-row img')).every(i => i.complete && i.naturalWidth > 0)"
     )
     assert phone.locator(".flash-success").is_visible()
     assert page_width(phone) <= PHONE["width"]

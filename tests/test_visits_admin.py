@@ -211,7 +211,7 @@ def test_a_member_records_a_visit_on_my_visits(login_as):
             )
         )
     )
-    moment = district_today().isoformat() + "T08:00"
+    moment = district_today().isoformat() + "T00:00"  # today, and never in the future whatever the hour
     response = client.post(
         "/my/visits",
         data={"household_id": str(household), "visited_at": moment, "note": "走访", "findings": ""},

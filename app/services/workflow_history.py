@@ -1,4 +1,4 @@
-"""A workflow step's records: its history row and its audit row (docs/machines.md#the-engine).
+"""A workflow step's records: its history row and its audit row (docs/workflows.md#how-a-machine-runs).
 
 `record(machine, subject, row, audit_row)` writes both in the step's transaction: on PostgreSQL as one
 statement (a data-modifying WITH: the history INSERT returns the row's id, the audit INSERT rides along),

@@ -1,15 +1,17 @@
-"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle."""
+"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle, and a
+transaction that wrote nothing ended with COMMIT, so the driver keeps its prepared statements."""
 
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, select, text, update
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from support import app_settings, separate_database
 
 from app import create_app
 from app.config import Config
 from app.extensions import db
+from app.models import User
 
 
 @pytest.fixture
@@ -19,7 +21,10 @@ def pg_url():
 
 
 def app_on(url: str, **overrides):
-    return create_app(app_settings(url, SQLALCHEMY_ENGINE_OPTIONS={}, **overrides))
+    app = create_app(app_settings(url, SQLALCHEMY_ENGINE_OPTIONS={}, **overrides))
+    with app.app_context():
+        db.create_all()
+    return app
 
 
 def backend_pid() -> int:
@@ -76,6 +81,47 @@ def test_without_the_check_a_dropped_connection_would_fail_its_next_query(pg_url
             db.session.scalar(text("SELECT 1"))
         db.session.remove()
         assert backend_pid()  # the pool let the broken connection go
+        db.engine.dispose()
+
+
+def prepared() -> list[str]:
+    """The statements prepared on the session's connection (psycopg prepares one on its fifth run)."""
+    return db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+
+
+def test_read_only_transactions_end_with_commit_and_keep_prepared_statements(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        for _ in range(6):  # six requests that only read, each ended as a request ends: rolled back
+            assert db.session.scalar(select(User.id).where(User.username == "nobody")) is None
+            db.session.rollback()
+        assert any('FROM "user"' in statement for statement in prepared())
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_transaction_that_wrote_is_still_rolled_back(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        db.session.add(User(username="written", password_hash="x", name="写入", role="admin"))
+        db.session.flush()
+        db.session.rollback()
+        assert db.session.scalar(select(User.id).where(User.username == "written")) is None
+        # an UPDATE that matched nothing, a refused claim's: rolled back too, nothing changed
+        db.session.execute(update(User).where(User.id == -1).values(name="x"))
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_failed_transaction_is_rolled_back_and_the_connection_goes_on(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        with pytest.raises(ProgrammingError):
+            db.session.execute(text('SELECT no_such_column FROM "user"'))
+        db.session.rollback()
+        assert db.session.scalar(text("SELECT 1")) == 1
+        db.session.remove()
         db.engine.dispose()
 
 

@@ -1,0 +1,94 @@
+"""PostgreSQL connections (docs/jobs.md#database-connections): checked before use only after sitting idle, and
+a transaction that wrote nothing ended with COMMIT rather than ROLLBACK.
+
+SQLAlchemy's `pool_pre_ping` sends a round trip before every request's first statement. Under load a
+connection goes back to the pool and out again within milliseconds, and that ping is one of the request's
+dearest round trips; a connection that sat idle longer than DATABASE_PING_IDLE_SECONDS (a database restart
+or a firewall may have dropped it meanwhile) is still pinged, and replaced when the ping fails.
+
+psycopg prepares a statement the fifth time a connection runs it, so PostgreSQL stops parsing and planning
+it anew (planning the joined load of a wish costs more than running it), but forgets them all on every
+ROLLBACK. Every read-only request and every refusal ends its transaction with one, so almost nothing stayed
+prepared. A transaction that sent only SELECTs changed nothing either way: it ends with COMMIT, which keeps
+them; one that wrote anything, or failed, is rolled back as before.
+"""
+
+import time
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
+
+_USED = "onegrid_used"  # the pool record's info: when the connection last went back to the pool
+_WROTE = "onegrid_wrote"  # and whether its current transaction sent anything but a SELECT
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a connection at checkout when it was returned more than `idle_seconds` ago."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info[_USED] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, record, _proxy) -> None:
+        used = record.info.get(_USED)
+        if used is None or time.monotonic() - used <= idle_seconds:
+            return  # just opened, or in use moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if not engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise
+            alive = False
+        if not alive:
+            raise DisconnectionError("the connection was closed while idle")  # the pool opens a new one
+
+
+def commit_when_read_only(engine: Engine) -> None:
+    """End a transaction that sent only SELECTs with COMMIT (same effect; psycopg keeps its prepared statements)."""
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sent(connection, _cursor, statement, *_args) -> None:
+        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+            connection.info[_WROTE] = True  # the pool record's info, kept with the DBAPI connection
+
+    rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
+
+    def do_rollback(proxied) -> None:  # the pool's proxy of the DBAPI connection, with the record's info
+        info = _info(proxied)
+        wrote = True if info is None else info.pop(_WROTE, False)
+        raw = getattr(proxied, "dbapi_connection", proxied)
+        if not wrote and raw.info.transaction_status == TransactionStatus.INTRANS:
+            raw.commit()
+        else:
+            rollback(proxied)
+
+    def do_commit(proxied) -> None:
+        info = _info(proxied)
+        if info is not None:
+            info.pop(_WROTE, None)
+        commit(proxied)
+
+    engine.dialect.do_rollback, engine.dialect.do_commit = do_rollback, do_commit
+
+
+def _info(proxied) -> dict | None:
+    """The pool record's info of a proxied connection; None for a bare one (the dialect's first connect)."""
+    try:
+        return proxied.info
+    except (AttributeError, NotImplementedError):
+        return None
+
+
+def configure(app: Flask, engine: Engine) -> None:
+    """PostgreSQL: commit read-only transactions; check connections idle longer than DATABASE_PING_IDLE_SECONDS,
+    unless the app asked SQLAlchemy to ping every checkout (`pool_pre_ping`). SQLite needs neither."""
+    if engine.dialect.name != "postgresql":
+        return
+    commit_when_read_only(engine)
+    if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        ping_when_idle(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
