@@ -15,7 +15,7 @@ from flask import current_app
 from flask_sqlalchemy.session import Session
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import bindparam, event, or_, select, update
 
 from app.extensions import db
 from app.jobs import HANDLERS, inprocess
@@ -88,22 +88,37 @@ def dispatch(ids: list[int]) -> None:
             connection.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(pushed_at=None))
 
 
+# a message's runner takes it only while it is pending (PostgreSQL: row-locked, so a second runner waits, then
+# skips it) and marks it done; both built once: they run once per job
+_TAKE = (
+    select(OutboxMessage.kind, OutboxMessage.payload)
+    .where(OutboxMessage.id == bindparam("message_id"), OutboxMessage.status == OutboxStatus.PENDING)
+    .with_for_update()
+)
+_DONE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(
+        status=OutboxStatus.DONE,
+        done_at=bindparam("done_at"),
+        last_error=None,
+        attempts=OutboxMessage.attempts + 1,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def run_message(message_id: int) -> str:
     """Run one outbox message if it is still pending (RQ calls this); 'done', 'failed', 'retry' or 'skipped'."""
     try:
-        message = db.session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-            .with_for_update()  # PostgreSQL: a second runner of the same message waits, then skips it
-        )
-        if message is None:
+        taken = db.session.execute(_TAKE, {"message_id": message_id}).first()
+        if taken is None:
             return "skipped"
-        kind, payload = message.kind, dict(message.payload)
+        kind, payload = taken.kind, dict(taken.payload)
         try:
             with audit.acting_through("job"):
                 HANDLERS[kind](**payload)
-            message.status, message.done_at, message.last_error = OutboxStatus.DONE, utcnow(), None
-            message.attempts += 1
+            db.session.execute(_DONE, {"message_id": message_id, "done_at": utcnow()})
             db.session.commit()
             return "done"
         except Exception as exc:  # any failure is recorded and retried later, never lost

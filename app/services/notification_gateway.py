@@ -21,15 +21,14 @@ TOPIC = "notification.created"
 DELIVER_JOB = "webhook.deliver"  # app.services.webhooks.DELIVER_JOB (not imported: webhooks imports this)
 
 
+_GATEWAYS = select(WebhookEndpoint.id).where(
+    WebhookEndpoint.active.is_(True), WebhookEndpoint.gateway.is_(True)
+)
+
+
 def gateway_endpoints() -> list[int]:
     """The ids of the active endpoints marked as the district's SMS/WeChat gateway."""
-    return list(
-        db.session.scalars(
-            select(WebhookEndpoint.id).where(
-                WebhookEndpoint.active.is_(True), WebhookEndpoint.gateway.is_(True)
-            )
-        )
-    )
+    return list(db.session.scalars(_GATEWAYS))
 
 
 def phones(user_ids) -> dict[int, str]:

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -20,12 +21,12 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    bindparam,
     cast,
     delete,
     exists,
     func,
     insert,
-    literal,
     select,
     update,
 )
@@ -79,10 +80,7 @@ def build(kind: str, payload: dict) -> int:
 
 def _listed(column, value):
     """SQL: the JSON list in `column` holds `value` (a string or a number), on SQLite and PostgreSQL alike."""
-    text = cast(column, Text)
-    for character in (" ", "[", "]"):
-        text = func.replace(text, character, "" if character == " " else ",")
-    return text.contains(f",{json.dumps(value)},", autoescape=True)
+    return _muted(column, _like_listed(value))
 
 
 def recipients_query(kind: str, recipients, category_id: int | None = None) -> Select:
@@ -110,32 +108,34 @@ def send(
 ) -> int:
     """Write `kind`'s notification to every recipient who wants it, set-based; how many rows were written.
 
-    `recipients` is a Select of one column of user ids, or an iterable of user ids. Flushes nothing
-    else; the caller (a job handler) commits.
+    `recipients` is a Select of one column of user ids, or an iterable of user ids (then the statement is
+    built once per shape and only bound anew: a wish's notice to its owner runs once per claim). Flushes
+    nothing else; the caller (a job handler) commits.
     """
     kind = NotificationKind(kind)
-    if not isinstance(recipients, SelectBase):
-        recipients = list(recipients)
-        if not recipients:
-            return 0
     now = utcnow()
-    wanted = recipients_query(kind, recipients, category_id)
-    rows = wanted.with_only_columns(
-        User.id,
-        literal(str(kind), String(30)),
-        literal(title[:200], String(200)),
-        literal(body or "", Text),
-        literal(link, String(500)),
-        literal(kind in URGENT, Boolean),
-        literal(subject, String(40)),
-        literal(now, DateTime(timezone=True)),
-    )
-    columns = ["user_id", "kind", "title", "body", "link", "urgent", "subject", "created_at"]
-    table = Notification.__table__
-    statement = insert(table).from_select(columns, rows).returning(table.c.id, table.c.user_id)
+    values = {
+        "n_kind": str(kind),
+        "n_title": title[:200],
+        "n_body": body or "",
+        "n_link": link,
+        "n_urgent": kind in URGENT,
+        "n_subject": subject,
+        "n_created_at": now,
+    }
+    if isinstance(recipients, SelectBase):
+        statement, params = _insert_from(recipients_query(kind, recipients, category_id)), values
+    else:
+        ids = sorted({int(r) for r in recipients})
+        if not ids:
+            return 0
+        statement = _insert_for_ids(kind in URGENT, category_id is not None)
+        params = {**values, "n_recipients": ids, "n_muted_kind": _like_listed(str(kind))}
+        if category_id is not None:
+            params["n_muted_category"] = _like_listed(int(category_id))
     db.session.flush()
     # RETURNING rather than rowcount, which SQLAlchemy 2.1 with psycopg reports as -1 for INSERT … SELECT
-    written = db.session.execute(statement).all()
+    written = db.session.execute(statement, params).all()
     gateways = notification_gateway.gateway_endpoints() if written else []
     if gateways:
         notification_gateway.record_deliveries(
@@ -148,6 +148,53 @@ def send(
             at=now,
         )
     return len(written)
+
+
+_COLUMNS = ["user_id", "kind", "title", "body", "link", "urgent", "subject", "created_at"]
+
+
+def _insert_from(wanted: Select):
+    """INSERT … SELECT of a notification for each user id `wanted` selects, its values bound as n_* parameters."""
+    rows = wanted.with_only_columns(
+        User.id,
+        bindparam("n_kind", type_=String(30)),
+        bindparam("n_title", type_=String(200)),
+        bindparam("n_body", type_=Text),
+        bindparam("n_link", type_=String(500)),
+        bindparam("n_urgent", type_=Boolean),
+        bindparam("n_subject", type_=String(40)),
+        bindparam("n_created_at", type_=DateTime(timezone=True)),
+    )
+    table = Notification.__table__
+    return insert(table).from_select(_COLUMNS, rows).returning(table.c.id, table.c.user_id)
+
+
+@lru_cache(maxsize=8)
+def _insert_for_ids(urgent: bool, with_category: bool):
+    """The INSERT … SELECT for a list of user ids (n_recipients), built once per shape."""
+    query = select(User.id).where(
+        User.id.in_(bindparam("n_recipients", expanding=True)), User.active.is_(True)
+    )
+    if not urgent:
+        wanted = _muted(NotificationPreference.muted_kinds, bindparam("n_muted_kind"))
+        if with_category:
+            wanted = wanted | _muted(NotificationPreference.muted_categories, bindparam("n_muted_category"))
+        query = query.where(~exists().where(NotificationPreference.user_id == User.id, wanted))
+    return _insert_from(query)
+
+
+def _muted(column, pattern):
+    """SQL: the JSON list in `column`, its items between commas, matches the LIKE `pattern` (_like_listed)."""
+    text = cast(column, Text)
+    for character in (" ", "[", "]"):
+        text = func.replace(text, character, "" if character == " " else ",")
+    return text.like(pattern, escape="/")
+
+
+def _like_listed(value) -> str:
+    """The LIKE pattern of `value` as one item of a JSON list (for _muted)."""
+    item = json.dumps(value).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%,{item},%"
 
 
 # --- reading -----------------------------------------------------------------------------------------

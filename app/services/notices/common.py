@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 
 from app.extensions import db
 from app.models import Member, User
@@ -65,11 +65,24 @@ def account(user_id: int | None, *, besides: int | None = None):
     return select(User.id).where(and_(User.id == user_id, User.active.is_(True)))
 
 
+_LOCALE = select(User.locale).where(User.id == bindparam("user_id"))
+
+
 def locale_of(user_id: int | None) -> str:
     """The language a notice to this one user is written in: theirs when they chose one, else the district's."""
-    languages = current_app.config["LANGUAGES"]
-    chosen = db.session.scalar(select(User.locale).where(User.id == user_id)) if user_id else None
-    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return chosen_or_default(db.session.scalar(_LOCALE, {"user_id": user_id}) if user_id else None)
+
+
+def chosen_or_default(chosen: str | None) -> str:
+    """A user's chosen language (`User.locale`) when the interface speaks it, else the district's."""
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@contextmanager
+def speaking(chosen: str | None):
+    """Write the notice's words in `chosen` (a recipient's `User.locale`, read with the rest), else the district's."""
+    with force_locale(chosen_or_default(chosen)):
+        yield
 
 
 @contextmanager

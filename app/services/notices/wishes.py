@@ -6,13 +6,13 @@ now and sends once; a wish that has since moved on past what a notice would anno
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.extensions import db
 from app.models import Area, Member, Unit, User, Wish, WishCategory, WishStep
 from app.models.choices import NotificationKind, WishStatus
 from app.services import notifications
-from app.services.notices.common import account, clip, language, member_account, title, when
+from app.services.notices.common import account, clip, language, member_account, speaking, title, when
 from app.services.wish_access import CLAIM_SCOPE_PREFIX
 
 K = NotificationKind
@@ -26,10 +26,11 @@ def _subject(wish: Wish) -> str:
     return f"wish:{wish.id}"
 
 
-def _to_owner(kind, wish: Wish, title_text: str, body: str = "") -> int:
+def _to_owner(kind, wish, title_text: str, body: str = "") -> int:
+    """`wish` has the wish's `id` and `owner_id` (a Wish, or a row read for the notice)."""
     return notifications.send(
         kind,
-        account(wish.owner_id),
+        [wish.owner_id] if wish.owner_id is not None else [],  # when active: send keeps active accounts only
         title=title(title_text),
         body=body,
         link=wish_link(wish.id),
@@ -42,7 +43,30 @@ def who_claimed(member: Member | None) -> tuple[str, str | None]:
     if member is None:
         return _("A party member"), None
     unit = db.session.get(Unit, member.unit_id) if member.unit_id else None
-    return _("Comrade %(family)s", family=member.name[:1]), unit.name if unit is not None else None
+    return comrade(member.name, unit.name if unit is not None else None)
+
+
+def comrade(name: str, unit: str | None) -> tuple[str, str | None]:
+    """`who_claimed` from the member's name and unit's name."""
+    return _("Comrade %(family)s", family=name[:1]), unit
+
+
+# what the owner's "claimed" notice reads, in one statement built once (it runs once per claim)
+_CLAIMED = (
+    select(
+        Wish.id,
+        Wish.title,
+        Wish.owner_id,
+        Wish.claimed_at,
+        User.locale.label("owner_locale"),
+        Member.name.label("member_name"),
+        Unit.name.label("unit_name"),
+    )
+    .join(Member, Member.id == Wish.claimed_by_id)
+    .outerjoin(User, User.id == Wish.owner_id)
+    .outerjoin(Unit, Unit.id == Member.unit_id)
+    .where(Wish.id == bindparam("wish_id"))
+)
 
 
 # --- the resident who owns the wish ------------------------------------------------------------------
@@ -76,11 +100,11 @@ def wish_rejected(wish_id: int) -> int:
 
 @notifications.builder(K.WISH_CLAIMED)
 def wish_claimed(wish_id: int) -> int:
-    wish = db.session.get(Wish, wish_id)
-    if wish is None or wish.claimed_by_id is None:
+    wish = db.session.execute(_CLAIMED, {"wish_id": wish_id}).first()
+    if wish is None:  # gone, or released since
         return 0
-    with language(wish.owner_id):
-        who, unit = who_claimed(db.session.get(Member, wish.claimed_by_id))
+    with speaking(wish.owner_locale):
+        who, unit = comrade(wish.member_name, wish.unit_name)
         body = (
             _("%(who)s of %(unit)s took it on at %(when)s.", who=who, unit=unit, when=when(wish.claimed_at))
             if unit
