@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import OutboxMessage
 from app.models.base import utcnow
 from app.models.jobs import OutboxStatus
+from app.services.rows import insert_now
 
 NEW = "onegrid_outbox_new"  # Session.info key: ids of messages to dispatch once this transaction commits
 
@@ -34,8 +35,7 @@ def record_job(
         # a delayed job waits for the relay
         pushed_at=None if delay else now,
     )
-    db.session.add(message)
-    db.session.flush()
+    insert_now(message)  # one INSERT, no flush: a claim records one
     if not delay:
         db.session.info.setdefault(NEW, []).append(message.id)
     return message

@@ -10,11 +10,11 @@ is loaded, so an answer shows the step without reading the history again.
 from functools import cache, lru_cache
 
 from sqlalchemy import bindparam, insert, inspect, select
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import AuditLog
+from app.services import rows
 
 AUDIT = AuditLog.__table__
 
@@ -23,7 +23,7 @@ def record(machine, subject, row, audit_row: dict) -> None:
     """Write the history row `row` (an unsaved `machine.step_model`) and the step's audit row."""
     mapper = inspect(machine.step_model)
     table = mapper.local_table
-    params = _params(mapper, row)
+    params = rows.column_values(mapper, row)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         statement = _together(table, tuple(params), tuple(audit_row))
@@ -32,21 +32,10 @@ def record(machine, subject, row, audit_row: dict) -> None:
     else:
         new_id = connection.execute(_insert(table), params).inserted_primary_key[0]
         connection.execute(_insert(AUDIT), audit_row)
-    _adopt(machine, subject, mapper, row, params, new_id)
-
-
-def _params(mapper, row) -> dict:
-    """The row's column values: what the step gave, and the columns' Python-side defaults for the rest."""
-    params = {}
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        if attribute.key in row.__dict__:
-            params[column.key] = row.__dict__[attribute.key]
-        elif not column.primary_key and column.default is not None and column.default.is_scalar:
-            params[column.key] = column.default.arg
-        elif not column.primary_key and column.default is not None and column.default.is_callable:
-            params[column.key] = column.default.arg(None)
-    return params
+    rows.adopt(mapper, row, params, new_id)
+    key = _history_key(machine.model, machine.step_model)
+    if key is not None and key in subject.__dict__:
+        set_committed_value(subject, key, [*subject.__dict__[key], row])
 
 
 @cache
@@ -64,21 +53,6 @@ def _together(table, history_columns: tuple, audit_columns: tuple):
     history = insert(table).values(values(table, "h", history_columns)).returning(table.c.id).cte("history")
     audit = insert(AUDIT).values(values(AUDIT, "a", audit_columns)).cte("audit")
     return select(history.c.id).add_cte(audit)
-
-
-def _adopt(machine, subject, mapper, row, params: dict, new_id) -> None:
-    """Keep `row` in the session as the persistent row it now is, in the subject's loaded history."""
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        if column.primary_key:
-            set_committed_value(row, attribute.key, new_id)
-        elif attribute.key not in row.__dict__ and column.key in params:
-            set_committed_value(row, attribute.key, params[column.key])
-    make_transient_to_detached(row)
-    db.session.add(row)
-    key = _history_key(machine.model, machine.step_model)
-    if key is not None and key in subject.__dict__:
-        set_committed_value(subject, key, [*subject.__dict__[key], row])
 
 
 @cache
