@@ -195,28 +195,20 @@ class ConfirmRequestSchema(ma.Schema):
 
 
 # --- reading -------------------------------------------------------------------------------------
-LIST_OPTIONS = (
-    joinedload(Wish.category),
-    selectinload(Wish.owner),
-    selectinload(Wish.resident),
-    selectinload(Wish.claimed_by),
-)
+LIST_OPTIONS = (joinedload(Wish.category), *map(selectinload, (Wish.owner, Wish.resident, Wish.claimed_by)))
 # the detail reads the photos of the wish and of its steps in one query
 DETAIL_OPTIONS = (
     *LIST_OPTIONS,
     selectinload(Wish.steps).selectinload(WishStep.actor),
     selectinload(Wish.attachments),
 )
-# an action reads the wish once, with all its answer shows, in one query (the step appends its history row):
-# of the people only what the answer, the rules and the webhook use (no password hash, ID number or phone;
-# fewer columns are what makes a refused claim cheap)
+# an action's one query: all its answer shows, of its people only what the answer, rules and webhook use
+CLAIMER = (Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active)  # (cheap refusals)
 ACTION_OPTIONS = (
     joinedload(Wish.category).load_only(WishCategory.code, WishCategory.name, WishCategory.active),
     joinedload(Wish.owner).load_only(User.username, User.name, User.role, User.active),
     joinedload(Wish.resident).load_only(Resident.name, Resident.grid_code, Resident.user_id),
-    joinedload(Wish.claimed_by).load_only(
-        Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active
-    ),
+    joinedload(Wish.claimed_by).load_only(*CLAIMER),
     joinedload(Wish.steps).joinedload(WishStep.actor).load_only(User.username, User.name, User.role),
     joinedload(Wish.attachments),
 )
