@@ -4,11 +4,25 @@ and tunes each worker's garbage collector once the app is loaded."""
 import gc
 import os
 
+
+def collector_thresholds(value: str) -> tuple[int, ...]:
+    """GC_THRESHOLDS as the collector takes them; a clear error for anything but one to three whole numbers."""
+    try:
+        thresholds = tuple(int(n) for n in value.split(","))
+    except ValueError:
+        thresholds = ()
+    if not 1 <= len(thresholds) <= 3 or any(n < 0 for n in thresholds):
+        raise SystemExit(
+            f"GC_THRESHOLDS must be one to three whole numbers, e.g. 50000,50,100 (not {value!r})"
+        )
+    return thresholds
+
+
 # the collector's thresholds in each worker (GC_THRESHOLDS="gen0,gen1,gen2"): a request allocates thousands of
 # objects (rows, ORM instances), so at Python's default of 700 the youngest generation is collected several
 # times a request; at 50,000 once every few requests, and each collection is cheaper once the app's own
 # objects are frozen out of it (bench/README.md, the claim race: 7-13 % of the server's CPU)
-GC_THRESHOLDS = tuple(int(n) for n in os.environ.get("GC_THRESHOLDS", "50000,50,100").split(","))
+GC_THRESHOLDS = collector_thresholds(os.environ.get("GC_THRESHOLDS", "50000,50,100"))
 
 
 def lone_counters_warning(workers: int, storage_uri: str) -> str | None:

@@ -143,7 +143,8 @@ def race(base: str, ids: list[int], tokens: dict[str, str], timeout: float) -> t
 
 
 def verify(url: str, ids: list[int], state: Race) -> list[str]:
-    """What is wrong, if anything: every wish claimed once, by the member whose request won, no errors."""
+    """What is wrong, if anything: every wish claimed once, by the member whose request won, its owner told once,
+    no errors."""
     from sqlalchemy import func, select
 
     from app.extensions import db
@@ -179,6 +180,7 @@ def verify(url: str, ids: list[int], state: Race) -> list[str]:
                 .group_by(WishStep.wish_id)
             ).all()
         )
+        problems += notice_problems(ids)
         db.engine.dispose()
     if len(claimed) != len(ids):
         problems.append(f"{len(ids) - len(claimed)} wishes not claimed in the database")
@@ -220,25 +222,21 @@ def drain(url: str, timeout: float) -> float | None:
             db.engine.dispose()
 
 
-def verify_notices(url: str, ids: list[int]) -> list[str]:
-    """Each claimed wish's owner was told once ("wish_claimed", about that wish)."""
+def notice_problems(ids: list[int]) -> list[str]:
+    """Each claimed wish's owner was told once ("wish_claimed", about that wish); inside an app context."""
     from sqlalchemy import func, select
 
     from app.extensions import db
     from app.models import Notification
 
-    app = common.make_app(common.bench_config(url))
-    with app.app_context():
-        told = dict(
-            db.session.execute(
-                select(Notification.subject, func.count())
-                .where(Notification.kind == "wish_claimed")
-                .group_by(Notification.subject)
-            ).all()
-        )
-        db.engine.dispose()
-    wanted = {f"wish:{wish_id}" for wish_id in ids}
-    missing = wanted - told.keys()
+    told = dict(
+        db.session.execute(
+            select(Notification.subject, func.count())
+            .where(Notification.kind == "wish_claimed")
+            .group_by(Notification.subject)
+        ).all()
+    )
+    missing = {f"wish:{wish_id}" for wish_id in ids} - told.keys()
     doubled = [subject for subject, n in told.items() if n != 1]
     problems = []
     if missing:
@@ -299,7 +297,7 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         progress(f"{backend}: waiting for the owners' notices (jobs run after the answers)")
         drained = drain(url, timeout)
         cpu_drained = cpu_seconds(port, database)
-    problems = verify(url, ids, state) + verify_notices(url, ids)
+    problems = verify(url, ids, state)
     if drained is None:
         problems.append(f"jobs still pending {timeout:.0f} s after the race")
     total = sum(state.statuses.values())

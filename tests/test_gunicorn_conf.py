@@ -37,3 +37,14 @@ def test_a_worker_freezes_the_loaded_app_and_collects_less_often():
 def test_the_thresholds_come_from_the_environment():
     thresholds, _before, _after = worker_collector(GC_THRESHOLDS="20000,20,40")
     assert thresholds == [20000, 20, 40]
+
+
+def test_a_malformed_setting_stops_the_server_with_a_message():
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "GC_THRESHOLDS": "lots"},
+        capture_output=True,
+        text=True,
+    )
+    assert probe.returncode != 0 and "GC_THRESHOLDS must be one to three whole numbers" in probe.stderr

@@ -6,14 +6,11 @@ at the end of the role's walk, so one run lists everything that is wrong.
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
-from app import create_app
-from app.config import TestConfig
-from app.extensions import db
+from tests import test_board_phone as board_phone
 from tests.conftest import IN_CI, require_service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,29 +36,10 @@ WORD = re.compile(r"(?<![A-Za-z0-9_.@/-])[A-Za-z]{3,}(?![A-Za-z0-9_@/-])")
 
 
 def serve_demo(tmp_path_factory):
-    """The demo district served over HTTP from a file-based SQLite database, for the browser; yields its URL."""
-    from werkzeug.serving import make_server
-
-    from app.services.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("walk") / "walk.db"
-    settings = {name: getattr(TestConfig, name) for name in dir(TestConfig) if name.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", BABEL_DEFAULT_LOCALE="zh_CN")
-    app = create_app(settings)
-    with app.app_context():
-        db.create_all()
-        seed_demo()
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    """The demo district served over HTTP from a file-based SQLite database, for the browser; yields
+    (its URL, the app)."""
+    with board_phone.serve_demo(tmp_path_factory, "walk") as served:
+        yield served
 
 
 def require_browser_tools(sync_playwright) -> None:

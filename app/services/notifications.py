@@ -78,20 +78,22 @@ def build(kind: str, payload: dict) -> int:
     return function(**payload) or 0
 
 
-def _listed(column, value):
-    """SQL: the JSON list in `column` holds `value` (a string or a number), on SQLite and PostgreSQL alike."""
-    return _muted(column, _like_listed(value))
-
-
 def recipients_query(kind: str, recipients, category_id: int | None = None) -> Select:
     """The ids of the active users among `recipients` who want `kind` (each once)."""
     if not isinstance(recipients, SelectBase):
         recipients = sorted({int(r) for r in recipients})
+    category = _like_listed(int(category_id)) if category_id is not None else None
+    return _wanting(recipients, kind in URGENT, _like_listed(str(kind)), category)
+
+
+def _wanting(recipients, urgent: bool, kind_pattern, category_pattern=None) -> Select:
+    """SELECT of the active users among `recipients` (ids, a Select or an expanding parameter) who did not mute
+    the kind (LIKE `kind_pattern`, unless urgent) or the wish category (`category_pattern`, when given)."""
     query = select(User.id).where(User.id.in_(recipients), User.active.is_(True))
-    if kind not in URGENT:
-        wanted = _listed(NotificationPreference.muted_kinds, str(kind))
-        if category_id is not None:
-            wanted = wanted | _listed(NotificationPreference.muted_categories, int(category_id))
+    if not urgent:
+        wanted = _muted(NotificationPreference.muted_kinds, kind_pattern)
+        if category_pattern is not None:
+            wanted = wanted | _muted(NotificationPreference.muted_categories, category_pattern)
         query = query.where(~exists().where(NotificationPreference.user_id == User.id, wanted))
     return query
 
@@ -172,15 +174,9 @@ def _insert_from(wanted: Select):
 @lru_cache(maxsize=8)
 def _insert_for_ids(urgent: bool, with_category: bool):
     """The INSERT … SELECT for a list of user ids (n_recipients), built once per shape."""
-    query = select(User.id).where(
-        User.id.in_(bindparam("n_recipients", expanding=True)), User.active.is_(True)
-    )
-    if not urgent:
-        wanted = _muted(NotificationPreference.muted_kinds, bindparam("n_muted_kind"))
-        if with_category:
-            wanted = wanted | _muted(NotificationPreference.muted_categories, bindparam("n_muted_category"))
-        query = query.where(~exists().where(NotificationPreference.user_id == User.id, wanted))
-    return _insert_from(query)
+    category = bindparam("n_muted_category") if with_category else None
+    recipients = bindparam("n_recipients", expanding=True)
+    return _insert_from(_wanting(recipients, urgent, bindparam("n_muted_kind"), category))
 
 
 def _muted(column, pattern):

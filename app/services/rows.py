@@ -14,7 +14,7 @@ def insert_now(instance):
     """INSERT the new `instance` now (nothing else is flushed); returns it, persistent, with its id."""
     mapper = inspect(type(instance))
     params = column_values(mapper, instance)
-    new_id = db.session.connection().execute(_insert(mapper.local_table), params).inserted_primary_key[0]
+    new_id = db.session.connection().execute(insert_of(mapper.local_table), params).inserted_primary_key[0]
     adopt(mapper, instance, params, new_id)
     return instance
 
@@ -46,5 +46,6 @@ def adopt(mapper, instance, params: dict, new_id) -> None:
 
 
 @cache
-def _insert(table):
+def insert_of(table):
+    """The table's INSERT, built once (the values come as parameters)."""
     return insert(table)

@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.models import AuditLog
-from app.services import rows
+from app.services import audit, rows
 
 AUDIT = AuditLog.__table__
 
@@ -30,17 +30,12 @@ def record(machine, subject, row, audit_row: dict) -> None:
         bound = {**{f"h_{k}": v for k, v in params.items()}, **{f"a_{k}": v for k, v in audit_row.items()}}
         new_id = connection.execute(statement, bound).scalar_one()
     else:
-        new_id = connection.execute(_insert(table), params).inserted_primary_key[0]
-        connection.execute(_insert(AUDIT), audit_row)
+        new_id = connection.execute(rows.insert_of(table), params).inserted_primary_key[0]
+        audit.insert_row(audit_row)
     rows.adopt(mapper, row, params, new_id)
     key = _history_key(machine.model, machine.step_model)
     if key is not None and key in subject.__dict__:
         set_committed_value(subject, key, [*subject.__dict__[key], row])
-
-
-@cache
-def _insert(table):
-    return insert(table)
 
 
 @lru_cache(maxsize=64)

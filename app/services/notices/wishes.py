@@ -38,16 +38,8 @@ def _to_owner(kind, wish, title_text: str, body: str = "") -> int:
     )
 
 
-def who_claimed(member: Member | None) -> tuple[str, str | None]:
-    """How a resident is told who took their wish: the family name and 同志 (never the full name), and the unit."""
-    if member is None:
-        return _("A party member"), None
-    unit = db.session.get(Unit, member.unit_id) if member.unit_id else None
-    return comrade(member.name, unit.name if unit is not None else None)
-
-
 def comrade(name: str, unit: str | None) -> tuple[str, str | None]:
-    """`who_claimed` from the member's name and unit's name."""
+    """How a resident is told who took their wish: the family name and 同志 (never the full name), and the unit."""
     return _("Comrade %(family)s", family=name[:1]), unit
 
 
