@@ -128,6 +128,8 @@ class Config:
     # outbound webhooks: per-request timeout, and whether private/loopback addresses may receive them
     WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
     WEBHOOK_ALLOW_PRIVATE = _bool("WEBHOOK_ALLOW_PRIVATE", False)
+    # how long a process trusts its copy of which endpoints listen (app/services/webhook_listeners.py); 0: never
+    WEBHOOK_ENDPOINTS_CACHE_SECONDS = int(os.environ.get("WEBHOOK_ENDPOINTS_CACHE_SECONDS", "5"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -17,6 +17,7 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import AuditLog, User, Wish, WishStep
 from app.models.choices import WishStatus
+from app.services import webhook_listeners
 from app.services import wishes as service
 from app.services.masking import mask_name
 from app.services.tokens import issue_token, user_for_token
@@ -89,6 +90,8 @@ def racer(demo):
     user = create_user("racer", "member", "a-long-password", area_code=GRID, name="赵立新")
     raw, _expires = issue_token(user)
     db.session.commit()
+    # as on a running server, the process has read which webhook endpoints listen (once every few seconds)
+    webhook_listeners.listeners()
     return raw
 
 
@@ -101,7 +104,7 @@ def test_a_claim_through_the_api_costs_fewer_than_8_statements(client, racer):
     db.session.remove()  # nothing of the test's own session helps the request
 
     # from the request's first byte to its answer: authentication, the wish, the step, its history and
-    # audit rows, the reactions (the webhook's subscribers), the commit and the answer
+    # audit rows, the reactions, the answer and the commit
     with statements() as sent:
         response = client.post(
             f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {racer}"}
@@ -112,17 +115,17 @@ def test_a_claim_through_the_api_costs_fewer_than_8_statements(client, racer):
         sent,
         [
             "select api_token",  # the token, its user and the user's member profile, joined
-            "select wish",  # the wish with its category, people, history and photos, joined
+            "select wish",  # the wish with its category and people, joined: what the rules read
             *locks_member(),
             "update wish returning",  # the conditional UPDATE … WHERE status IN (…), read back
             *history_and_audit(),  # the history row and the audit row
         ],
         [
-            "select webhook_endpoint",  # the webhook reaction: does anyone subscribe to wish.claimed?
+            # the webhook reaction asks nothing: the process knows nobody subscribes to wish.claimed
             "insert outbox_message",  # the notice to the wish's owner: a job for after the commit (issue 14)
+            "select wish",  # the answer: the wish again with its history and photos (issue 13), joined
         ],
     )
-    # the answer's photos, the wish's and its steps' (issue 13), came with the wish: nothing is read again
     assert len(sent) < CEILING
     # the answer, built without reading again, is the claimed wish with its whole history
     body = response.get_json()
@@ -171,14 +174,8 @@ def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):
     in_order_then_reactions(
         sent,
         [*locks_member(), "update wish returning", *history_and_audit()],
-        [
-            # the webhook reaction's payload names the category and the person helped, not loaded with the
-            # bare wish; then it asks who subscribes
-            "select wish_category",
-            "select resident",
-            "select webhook_endpoint",
-            "insert outbox_message",  # the owner's notice (issue 14)
-        ],
+        # the webhook reaction asks nothing and builds no payload: the process knows nobody subscribes
+        ["insert outbox_message"],  # the owner's notice (issue 14)
     )
     assert len(sent) < CEILING
     assert db.session.get(Wish, wish_id).status == WishStatus.CLAIMED

@@ -1,4 +1,4 @@
-"""A wish shows only the deadline that matters now, named, "2026-12-03 10:01 到期" (Beijing time, to the
+"""A wish shows only the deadline that matters now, named, "2099-12-03 10:01 到期" (Beijing time, to the
 minute): the review deadline while it waits, the claim deadline while published, the completion deadline
 while claimed, none once rejected or finished. One rule (app.services.wish_deadlines.deadline_now) for the
 site, the back office and the API."""
@@ -43,12 +43,12 @@ def test_the_owner_sees_one_named_deadline_in_beijing_time_to_the_minute(login_a
     resident = login_as("resident")
     for title, kind in BY_STATUS.items():
         wish = wish_titled(title)
-        wish.respond_by = wish.reply_by = wish.resolve_by = datetime(2026, 12, 3, 2, 1, 30, tzinfo=UTC)
+        wish.respond_by = wish.reply_by = wish.resolve_by = datetime(2099, 12, 3, 2, 1, 30, tzinfo=UTC)
         db.session.commit()
         text = page(resident, wish)
         assert NAMES[kind] in text, title
         assert [name for name in NAMES.values() if name in text] == [NAMES[kind]]
-        assert "2026-12-03 10:01 到期" in text  # 02:01 UTC is 10:01 in Beijing, no seconds
+        assert "2099-12-03 10:01 到期" in text  # 02:01 UTC is 10:01 in Beijing, no seconds
         assert not re.search(r"10:01:\d\d", text)
 
 

@@ -1,8 +1,10 @@
 """Micro-wishes over the API: categories, the list, posting, one wish with its history, its transitions."""
 
+from functools import cache
+
 import marshmallow as ma
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
@@ -23,12 +25,20 @@ from app.api.common import (
 from app.api.errors import api_abort
 from app.api.idempotency import idempotent
 from app.api.pagination import PageQuerySchema, page_schema, paginate
+from app.api.wish_actions import (
+    CompleteRequestSchema,
+    ConfirmRequestSchema,
+    NoteRequestSchema,
+    ReasonRequestSchema,
+    ReleaseRequestSchema,
+    ResubmitRequestSchema,
+)
 from app.extensions import db
 from app.ids import MAX_ID
 from app.models import Member, Resident, User, Wish, WishCategory, WishStep
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
-from app.models.wishes import DESCRIPTION_MAX, NOTE_MAX, TITLE_MAX
+from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
 from app.security import forbid_storing
 from app.services import attachments, contact, workflow
 from app.services import wishes as service
@@ -149,51 +159,6 @@ class WishRequestSchema(ma.Schema):
     publish = ma.fields.Boolean(load_default=False, metadata={"description": "staff only: publish at once"})
 
 
-class ReasonRequestSchema(ma.Schema):
-    """Why (reject, dispute)."""
-
-    reason = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
-
-
-class NoteRequestSchema(ma.Schema):
-    """An optional note (cancel, release)."""
-
-    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
-
-
-class ReleaseRequestSchema(ma.Schema):
-    """Why the member asks to be released (`note` is the older name of `reason`); one is required."""
-
-    reason = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
-    note = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
-
-
-class ResubmitRequestSchema(ma.Schema):
-    """A rejected wish edited: what changes (omitted values stay as they were)."""
-
-    title = Text(validate=ma.validate.Length(min=1, max=TITLE_MAX))
-    description = Text(allow_none=True, validate=ma.validate.Length(max=DESCRIPTION_MAX))
-    category = Text(validate=ma.validate.Length(min=1, max=20), metadata={"description": "category code"})
-
-
-class CompleteRequestSchema(ma.Schema):
-    """What was done and the hours it took."""
-
-    note = Text(required=True, validate=ma.validate.Length(min=1, max=NOTE_MAX))
-    hours = ma.fields.Decimal(
-        required=True,
-        validate=ma.validate.Range(min=service.MIN_HOURS, max=service.MAX_HOURS),
-        metadata={"description": "0.5 to 24, one decimal place"},
-    )
-
-
-class ConfirmRequestSchema(ma.Schema):
-    """The owner's rating (好/中/差) and an optional comment."""
-
-    rating = Text(required=True, validate=ma.validate.OneOf([r.value for r in Rating], error=CHOOSE_ONE))
-    comment = Text(allow_none=True, validate=ma.validate.Length(max=NOTE_MAX))
-
-
 # --- reading -------------------------------------------------------------------------------------
 LIST_OPTIONS = (joinedload(Wish.category), *map(selectinload, (Wish.owner, Wish.resident, Wish.claimed_by)))
 # the detail reads the photos of the wish and of its steps in one query
@@ -202,13 +167,17 @@ DETAIL_OPTIONS = (
     selectinload(Wish.steps).selectinload(WishStep.actor),
     selectinload(Wish.attachments),
 )
-# an action's one query: all its answer shows, of its people only what the answer, rules and webhook use
-CLAIMER = (Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active)  # (cheap refusals)
+# an action reads the wish with its people (of them only what the answer, rules and webhook use): all a refusal
+# needs, one row; the many who lose a race for a wish are refused on it (bench/README.md, the claim race)
+CLAIMER = (Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active)
 ACTION_OPTIONS = (
     joinedload(Wish.category).load_only(WishCategory.code, WishCategory.name, WishCategory.active),
     joinedload(Wish.owner).load_only(User.username, User.name, User.role, User.active),
     joinedload(Wish.resident).load_only(Resident.name, Resident.grid_code, Resident.user_id),
     joinedload(Wish.claimed_by).load_only(*CLAIMER),
+)
+# a step taken, its answer adds the history and photos to the wish in the session (its people stay as loaded)
+ANSWER_OPTIONS = (
     joinedload(Wish.steps).joinedload(WishStep.actor).load_only(User.username, User.name, User.role),
     joinedload(Wish.attachments),
 )
@@ -383,11 +352,19 @@ def _act(action: WishAction, wish_id: int, values: dict) -> dict:
 
     def change() -> dict:
         service.perform(user, wish, action, **values)
-        # the answer: the wish as this step leaves it, in the step's own transaction (the engine read its row
-        # back with the UPDATE and appended the history row), so nothing is read again after the commit
-        return present(wish, user, service.member_for(user), history=True)
+        # the answer: the wish as this step leaves it, read in the step's own transaction (one query), so
+        # nothing is read again after the commit
+        answer = db.session.scalar(_answer_query(), {"wish_id": wish.id})
+        return present(answer, user, service.member_for(user), history=True)
 
     return commit_or_abort(change)
+
+
+@cache
+def _answer_query():
+    """The wish by id with its history and photos: the ORM fills them into the wish the session holds, whose
+    other attributes stay as the step left them. Built once."""
+    return select(Wish).where(Wish.id == bindparam("wish_id")).options(*ANSWER_OPTIONS)
 
 
 # every verb the machine may list in `actions` has its endpoint: a missing one fails here, not as a 404

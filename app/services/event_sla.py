@@ -21,7 +21,6 @@ from app.models import Department, Matter
 from app.models.base import under_area, utcnow
 from app.models.choices import OPEN_EVENT_STATUSES, EventAction, EventStatus, SlaDeadline
 from app.models.events import Dispatch, Event, Supervision
-from app.models.webhooks import WebhookEndpoint
 from app.services import events, workflow
 from app.services.event_ladder import NEXT_LEVEL, NOTIFIED_LEVEL
 from app.services.signals import sla_swept
@@ -80,13 +79,7 @@ def _level_case(mapping: dict):
 def sweep(now: datetime | None = None) -> SweepResult:
     """Create one Supervision per newly breached deadline, notify the next level up, and escalate each event
     whose resolve deadline passed by one level — once per breach. Flushes; the caller commits."""
-    now = now or utcnow()
-    # one look at the webhook subscriptions per sweep, not one per escalated event
-    db.session.info[SUBSCRIPTIONS] = _subscriptions()
-    try:
-        return _sweep(now)
-    finally:
-        db.session.info.pop(SUBSCRIPTIONS, None)
+    return _sweep(now or utcnow())
 
 
 def _sweep(now: datetime) -> SweepResult:
@@ -145,32 +138,12 @@ def _escalate(event_ids: list[int], now: datetime) -> list[int]:
     )
 
 
-SUBSCRIPTIONS = "event_sla.subscriptions"
-
-
-def _subscriptions() -> list[list[str]]:
-    return [
-        e.event_types
-        for e in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
-    ]
-
-
-def has_subscribers(topic: str) -> bool:
-    """Whether any active webhook endpoint wants `topic` (so bulk work can skip building payloads)."""
-    from app.services import webhooks
-
-    subscriptions = db.session.info.get(SUBSCRIPTIONS)
-    if subscriptions is None:
-        subscriptions = _subscriptions()
-    return any(webhooks.subscribed(types, topic) for types in subscriptions)
-
-
 def _notify(new: list[tuple[int, int, str]]) -> None:
     """The webhook "event.overdue" for each new supervision (when anyone subscribes to it)."""
     from app.services import webhooks
     from app.services.signals import EVENT_OVERDUE
 
-    if not new or not has_subscribers(EVENT_OVERDUE):
+    if not new or not webhooks.listening(EVENT_OVERDUE):
         return
     supervisions = {
         s.id: s

@@ -14,7 +14,7 @@ from app.models import Member, NotificationPreference, OutboxMessage, Resident, 
 from app.models.choices import URGENT
 from app.models.jobs import OutboxStatus
 from app.models.webhooks import DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from app.services import clock
+from app.services import clock, webhook_listeners
 from app.services.outbox import NEW
 
 TOPIC = "notification.created"
@@ -27,7 +27,10 @@ _GATEWAYS = select(WebhookEndpoint.id).where(
 
 
 def gateway_endpoints() -> list[int]:
-    """The ids of the active endpoints marked as the district's SMS/WeChat gateway."""
+    """The ids of the active endpoints marked as the district's SMS/WeChat gateway: none without a query when the
+    process's copy of the endpoints has none (app/services/webhook_listeners.py), else read again exactly."""
+    if not any(listener.gateway for listener in webhook_listeners.listeners()):
+        return []
     return list(db.session.scalars(_GATEWAYS))
 
 

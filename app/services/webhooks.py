@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models.base import aware, utcnow
 from app.models.webhooks import URL_MAX, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from app.services import audit
+from app.services import audit, webhook_listeners
 from app.services.errors import DomainError
 from app.services.masking import mask_name
 from app.services.outbox import record_job
@@ -195,10 +195,10 @@ def iso(moment: datetime | None) -> str | None:
     return aware(moment).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-# built once: every wish step asks it (a claim among them), and building it cost as much as running it
-_ACTIVE_ENDPOINTS = (
-    select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
-)
+def listening(topic: str) -> list[int]:
+    """The ids of the active endpoints subscribed to `topic`, as this process last read them (no query, mostly:
+    app/services/webhook_listeners.py)."""
+    return [listener.id for listener in webhook_listeners.listeners() if subscribed(listener.topics, topic)]
 
 
 def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[WebhookDelivery]:
@@ -209,7 +209,19 @@ def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[Webhook
     """
     if topic == NOTIFICATION_CREATED:  # carries phones: only app.services.notification_gateway records it
         raise ValueError(f"{topic} goes to the SMS/WeChat gateway only")
-    endpoints = [e for e in db.session.scalars(_ACTIVE_ENDPOINTS) if subscribed(e.event_types, topic)]
+    wanting = listening(topic)
+    if not wanting:
+        return []
+    # read again exactly: one disabled, deleted or unsubscribed since the process last looked gets nothing
+    endpoints = [
+        e
+        for e in db.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.id.in_(wanting), WebhookEndpoint.active.is_(True))
+            .order_by(WebhookEndpoint.id)
+        )
+        if subscribed(e.event_types, topic)
+    ]
     if not endpoints:
         return []
     event_id = event_id or new_event_id()
@@ -294,7 +306,9 @@ def event_data(event) -> dict:
 def on_wish_changed(wish, action=None, actor=None, **_kwargs) -> None:
     """Every wish step becomes its webhook (wish.<step>)."""
     topic = WISH_TOPICS.get(action)
-    if topic:
+    if topic and listening(
+        topic
+    ):  # the payload reads the category and the person helped: only for a listener
         emit(topic, wish_data(wish))
 
 
