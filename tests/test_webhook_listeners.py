@@ -20,18 +20,13 @@ def people(demo):
 
 
 @pytest.fixture
-def seconds(app):
-    """The process trusts its copy for 5 s (the default); `clock` moves its monotonic time."""
-    before = app.config["WEBHOOK_ENDPOINTS_CACHE_SECONDS"]
-    app.config["WEBHOOK_ENDPOINTS_CACHE_SECONDS"] = 5
-    yield
-    app.config["WEBHOOK_ENDPOINTS_CACHE_SECONDS"] = before
-
-
-@pytest.fixture
-def clock(monkeypatch):
+def clock(app, monkeypatch):
+    """The process trusts its copy for 5 s (the default) on a monotonic clock the test moves; the copy read
+    before the clock was replaced is forgotten."""
+    monkeypatch.setitem(app.config, "WEBHOOK_ENDPOINTS_CACHE_SECONDS", 5)
     now = [1000.0]
     monkeypatch.setattr(webhook_listeners.time, "monotonic", lambda: now[0])
+    webhook_listeners.forget()
     return now
 
 
@@ -77,7 +72,7 @@ def deliveries(endpoint_id: int) -> int:
     )
 
 
-def test_a_step_asks_nothing_when_the_process_knows_nobody_listens(people, seconds, clock):
+def test_a_step_asks_nothing_when_the_process_knows_nobody_listens(people, clock):
     publish(people, "第一个心愿")  # the process reads the endpoints once: none
     seen, stop = queries_of_endpoints()
     try:
@@ -97,7 +92,7 @@ def test_a_step_asks_nothing_when_the_process_knows_nobody_listens(people, secon
     assert len(seen) == 1
 
 
-def test_an_endpoint_added_through_this_process_hears_the_next_step_at_once(people, seconds, clock):
+def test_an_endpoint_added_through_this_process_hears_the_next_step_at_once(people, clock):
     publish(people, "之前的心愿")
     endpoint = WebhookEndpoint(
         url="https://hooks.example.org/in", secret=new_secret(), event_types=["wish.published"]
@@ -108,7 +103,7 @@ def test_an_endpoint_added_through_this_process_hears_the_next_step_at_once(peop
     assert deliveries(endpoint.id) == 1
 
 
-def test_one_added_elsewhere_hears_steps_once_the_copy_is_older_than_the_seconds(people, seconds, clock):
+def test_one_added_elsewhere_hears_steps_once_the_copy_is_older_than_the_seconds(people, clock):
     publish(people, "之前的心愿")
     endpoint_id = elsewhere_add()
     publish(people, "五秒之内")
@@ -118,19 +113,16 @@ def test_one_added_elsewhere_hears_steps_once_the_copy_is_older_than_the_seconds
     assert deliveries(endpoint_id) == 1
 
 
-def test_with_0_seconds_every_step_reads_them(people, app, clock):
-    app.config["WEBHOOK_ENDPOINTS_CACHE_SECONDS"] = 0
-    try:
-        publish(people, "之前的心愿")
-        endpoint_id = elsewhere_add()
-        publish(people, "立刻听到")
-    finally:
-        app.config["WEBHOOK_ENDPOINTS_CACHE_SECONDS"] = 5
+def test_with_0_seconds_every_step_reads_them(people, app, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_ENDPOINTS_CACHE_SECONDS", 0)
+    publish(people, "之前的心愿")
+    endpoint_id = elsewhere_add()
+    publish(people, "立刻听到")
     assert deliveries(endpoint_id) == 1
 
 
 @pytest.mark.parametrize("how", ["disabled", "deleted", "unsubscribed"])
-def test_one_changed_elsewhere_meanwhile_gets_nothing_and_the_step_goes_through(people, seconds, clock, how):
+def test_one_changed_elsewhere_meanwhile_gets_nothing_and_the_step_goes_through(people, clock, how):
     endpoint = WebhookEndpoint(
         url="https://hooks.example.org/in", secret=new_secret(), event_types=["wish.*"]
     )
@@ -154,7 +146,7 @@ def test_one_changed_elsewhere_meanwhile_gets_nothing_and_the_step_goes_through(
     assert deliveries(endpoint_id) == 0
 
 
-def test_the_gateway_is_read_again_before_a_notice_goes_to_it(people, seconds, clock):
+def test_the_gateway_is_read_again_before_a_notice_goes_to_it(people, clock):
     assert notification_gateway.gateway_endpoints() == []
     gateway_id = elsewhere_add(event_types=(), gateway=True)
     assert notification_gateway.gateway_endpoints() == []  # the copy says none, for a few seconds

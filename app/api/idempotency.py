@@ -80,8 +80,8 @@ def idempotent(bp, *, own_key=None):
 
         @wraps(parsed)  # documented as `parsed` is
         def keyed(*args, **kwargs):
-            # the header's parser (webargs and marshmallow, a tenth of a refused claim's CPU) runs only for a
-            # call that sends the header: without it there is no key to check
+            # the header's parser (webargs and marshmallow, on every action) runs only for a call that sends
+            # the header: without it there is no key to check
             if HEADER not in request.headers:
                 return wrapped(*args, **kwargs)
             return parsed(*args, **kwargs)
