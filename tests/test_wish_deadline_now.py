@@ -49,7 +49,7 @@ def test_the_owner_sees_one_named_deadline_in_beijing_time_to_the_minute(login_a
         assert NAMES[kind] in text, title
         assert [name for name in NAMES.values() if name in text] == [NAMES[kind]]
         assert "2099-12-03 10:01 到期" in text  # 02:01 UTC is 10:01 in Beijing, no seconds
-        assert not re.search(r"10:01:\d\d", text)
+        assert not re.search(r"2099-12-03 10:01:\d\d", text)  # the page's other times are today's
 
 
 def test_a_rejected_or_finished_wish_lists_no_deadline(login_as):
