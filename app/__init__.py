@@ -110,12 +110,13 @@ def select_locale() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import connections, models  # noqa: F401  (models registers the tables on the metadata)
+    from app import connections, models, sqlite_writers  # noqa: F401  (models registers the tables)
     from app.auth import load_user
 
     db.init_app(app)
     with app.app_context():
         connections.configure(app, db.engine)
+        sqlite_writers.configure_app(app, db.engine)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
