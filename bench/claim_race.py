@@ -14,7 +14,9 @@ database at once, which is what makes it a race (2 sync workers would allow only
     .venv/bin/python bench/claim_race.py --database-url postgresql://127.0.0.1:5432/DB
     .venv/bin/python bench/claim_race.py --both --database-url postgresql://127.0.0.1:5432/DB
 
-The table shows the machine's 1-minute load average before and after the race (other jobs share it).
+The table shows the machine's 1-minute load average before and after the race (other jobs share it) and, on
+a virtual machine, the share of time its hypervisor gave other guests during the race ("steal": time the
+race wanted and could not have; runs with much of it measure the neighbours, not the code).
 Exit status 1 when a check fails (double claims, unclaimed wishes, errors). The PostgreSQL database's
 tables are all dropped and created anew.
 """
@@ -290,10 +292,12 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         port = int(base.rsplit(":", 1)[1])
         database = url.rsplit("/", 1)[1].split("?")[0] if backend == "postgresql" else None
         load_before = os.getloadavg()[0]  # the machine may be shared: the 1-minute load around the race
+        times_before = common.cpu_times()  # and, on a virtual machine, the time its neighbours took (steal)
         cpu_before = cpu_seconds(port, database)
         state, seconds = race(base, ids, tokens, timeout)
         cpu_after = cpu_seconds(port, database)
         load_after = os.getloadavg()[0]
+        steal = common.stolen(times_before, common.cpu_times())
         progress(f"{backend}: waiting for the owners' notices (jobs run after the answers)")
         drained = drain(url, timeout)
         cpu_drained = cpu_seconds(port, database)
@@ -310,6 +314,7 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         "claims/s": state.statuses[200] / seconds,
         "requests/s": total / seconds,
         "load": (load_before, load_after),
+        "steal": steal,
         "cpu": {part: cpu_after[part] - cpu_before[part] for part in cpu_before},
         "drain": drained,
         "cpu_drain": {part: cpu_drained[part] - cpu_after[part] for part in cpu_before},
@@ -349,13 +354,14 @@ def main() -> int:
     print(f"\n{args.members} members racing for {args.wishes} wishes")
     print(
         f"{'database':<12}{'seconds':>9}{'won':>7}{'lost':>7}{'other':>7}{'claims/s':>10}{'requests/s':>12}"
-        f"{'load':>12}  result"
+        f"{'load':>12}{'steal':>7}  result"
     )
     for r in rows:
         load = "{:.1f}→{:.1f}".format(*r["load"])
+        steal = "?" if r["steal"] is None else f"{100 * r['steal']:.0f}%"
         print(
             f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
-            f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}{load:>12}  {'FAIL' if r['problems'] else 'PASS'}"
+            f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}{load:>12}{steal:>7}  {'FAIL' if r['problems'] else 'PASS'}"
         )
     print("\nThe owners' notices (one job per claim, run by the server after its answer):")
     for r in rows:

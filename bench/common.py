@@ -42,6 +42,25 @@ TASKS = [
 ]
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time so far, in ticks (Linux /proc/stat): user, nice, system, idle, iowait, irq,
+    softirq, steal; an empty list elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(n) for n in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def stolen(before: list[int], after: list[int]) -> float | None:
+    """The share of the machine's time the hypervisor gave other guests between two `cpu_times()` (steal):
+    on a shared virtual machine, time the bench wanted and could not have; None when unknown."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / max(sum(spent), 1)
+
+
 class BenchFailure(Exception):
     """A correctness check failed: the numbers measured something other than what they claim."""
 
