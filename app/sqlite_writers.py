@@ -2,8 +2,9 @@
 
 SQLite lets one connection write at a time. Another that wants to write meanwhile gets SQLITE_BUSY, and the
 busy handler of Python's driver retries after sleeping 1, 2, 5, 10, 15, 20, 25 … ms: a writer that would
-have waited half a millisecond for a claim to commit sleeps eight, and under many writers (16 claims in
-flight in the claim race) the processes sat idle a third of the time while requests queued.
+have waited half a millisecond for a claim to commit sleeps a millisecond or more, newcomers overtake writers
+that have waited longest, and under many short writers one can sleep out the whole busy timeout and fail
+("database is locked") while the database was free most of that time.
 
 Here a connection takes the write lock in its own process (a `threading.Lock`: its waiters wake when it is
 released) and across processes (an advisory `flock` on a file next to the database: at most one waiter per
