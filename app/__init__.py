@@ -116,7 +116,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         connections.configure(app, db.engine)
-        sqlite_writers.configure_app(app, db.engine)
+        sqlite_writers.configure(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
     migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -59,7 +59,7 @@ def commit_when_read_only(engine: Engine) -> None:
     rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
 
     def do_rollback(proxied) -> None:  # the pool's proxy of the DBAPI connection, with the record's info
-        info = _info(proxied)
+        info = pool_info(proxied)
         wrote = True if info is None else info.pop(_WROTE, False)
         raw = getattr(proxied, "dbapi_connection", proxied)
         if not wrote and raw.info.transaction_status == TransactionStatus.INTRANS:
@@ -68,7 +68,7 @@ def commit_when_read_only(engine: Engine) -> None:
             rollback(proxied)
 
     def do_commit(proxied) -> None:
-        info = _info(proxied)
+        info = pool_info(proxied)
         if info is not None:
             info.pop(_WROTE, None)
         commit(proxied)
@@ -76,7 +76,7 @@ def commit_when_read_only(engine: Engine) -> None:
     engine.dialect.do_rollback, engine.dialect.do_commit = do_rollback, do_commit
 
 
-def _info(proxied) -> dict | None:
+def pool_info(proxied) -> dict | None:
     """The pool record's info of a proxied connection; None for a bare one (the dialect's first connect)."""
     try:
         return proxied.info

@@ -19,9 +19,10 @@ import os
 import threading
 import time
 
-from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from app.connections import pool_info
 
 _HOLDS = "onegrid_writer"  # the DBAPI connection's pool record info: it holds the write lock
 POLL_SECONDS = 0.0005  # how often the one waiter of a process tries the other processes' lock
@@ -70,16 +71,20 @@ _LINES_LOCK = threading.Lock()
 
 
 def line_for(path: str) -> WriterLine:
-    """This process's line for the SQLite file at `path`."""
-    key = (os.getpid(), os.path.abspath(path) + "-writer")
-    with _LINES_LOCK:
-        if key not in _LINES:
-            _LINES[key] = WriterLine(key[1])
-        return _LINES[key]
+    """This process's line for the SQLite file at the absolute `path`."""
+    key = (os.getpid(), path + "-writer")
+    line = _LINES.get(key)  # every write transaction asks: no lock once the line exists
+    if line is None:
+        with _LINES_LOCK:
+            line = _LINES.get(key)
+            if line is None:
+                line = _LINES[key] = WriterLine(key[1])
+    return line
 
 
 def configure(engine: Engine, timeout: float) -> None:
-    """Queue the writers of a file-backed SQLite `engine`; an in-memory one is left alone."""
+    """Queue the writers of a file-backed SQLite `engine` (`timeout`: its busy timeout, in seconds); an in-memory
+    one, or one opened by a `file:` URI (which may be either), is left alone."""
     database = engine.url.database
     if (
         engine.dialect.name != "sqlite"
@@ -127,25 +132,12 @@ def configure(engine: Engine, timeout: float) -> None:
         try:
             commit(proxied)
         finally:
-            _release_for(proxied, release)
+            release(pool_info(proxied) or {})  # a bare connection (the dialect's first connect) holds nothing
 
     def do_rollback(proxied) -> None:
         try:
             rollback(proxied)
         finally:
-            _release_for(proxied, release)
+            release(pool_info(proxied) or {})
 
     engine.dialect.do_commit, engine.dialect.do_rollback = do_commit, do_rollback
-
-
-def _release_for(proxied, release) -> None:
-    """Let go of the write lock held by a proxied connection whose transaction just ended."""
-    try:
-        info = proxied.info
-    except (AttributeError, NotImplementedError):
-        return  # a bare DBAPI connection (the dialect's first connect) holds nothing
-    release(info)
-
-
-def configure_app(app: Flask, engine: Engine) -> None:
-    configure(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from test_sqlite_settings import _sqlite_app
 
@@ -24,15 +24,12 @@ def path(tmp_path):
 
 
 def engine_for(path: str, timeout: float = 10.0, busy_ms: int = 10000):
-    """An engine on the file as the app makes it (the driver's busy timeout, WAL), its writers in line."""
+    """An engine on the file as the app makes it (the driver's busy timeout; WAL from the app's connect hook,
+    which every engine gets), its writers in line."""
     engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": busy_ms / 1000})
-
-    @event.listens_for(engine, "connect")
-    def _wal(dbapi_connection, _record):
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-
     sqlite_writers.configure(engine, timeout)
     with engine.begin() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         conn.execute(text("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, who TEXT)"))
     return engine
 
