@@ -40,6 +40,12 @@ LABELS = {
 }
 
 
+def item_status_text(view, context, item, name) -> str:
+    """The status as the export writes it: 未完成 · 已逾期 for an open item past its due date."""
+    label = str(SERVICE_ITEM_STATUS_LABELS.get(item.status, item.status))
+    return f"{label} · {_('overdue')}" if meetings.is_overdue(item) else label
+
+
 def item_status(view, context, item, name):
     label = str(SERVICE_ITEM_STATUS_LABELS.get(item.status, item.status))
     if meetings.is_overdue(item):
@@ -183,6 +189,7 @@ class ServiceItemAdmin(OneGridModelView):
     can_delete = False
     can_view_details = False
     column_list = ("title", "owner", "due_on", "status", "meeting", "note", "closed_at", "follow")
+    column_export_list = column_list[:-1]  # the follow-up forms are for the page, not the file
     column_sortable_list = ("due_on", "status", "closed_at")
     column_default_sort = ("due_on", False)
     column_labels = LABELS
@@ -194,6 +201,7 @@ class ServiceItemAdmin(OneGridModelView):
         "closed_at": lambda v, c, m, n: when(m.closed_at),
         "follow": lambda v, c, m, n: follow_forms(v, m),
     }
+    column_formatters_export = {**column_formatters, "status": item_status_text}
 
     def __init__(self, *args, **kwargs):
         self.column_filters = [
