@@ -2,7 +2,8 @@
 web process, after the response, instead of inside the request that recorded them.
 
 One runner per app and process (a forked gunicorn worker starts its own). It takes the ids the commit hooks
-hand it, in order, and runs each with `app.jobs.outbox.run_message` in an app context of its own. Nothing is
+hand it, in order, and runs them with `app.jobs.outbox.run_messages` in an app context of its own: one at a
+time when they come one at a time, what piled up meanwhile (a burst of claims) as one batch. Nothing is
 lost when the process stops first: the message stays pending in the outbox and the relay runs it once its
 grace has passed. At a normal exit the runner finishes what it was handed (up to EMBEDDED_JOBS_DRAIN_SECONDS).
 """
@@ -18,6 +19,7 @@ from flask import Flask
 log = logging.getLogger(__name__)
 _KEY = "onegrid_job_runner"
 _STOP = object()  # put on the queue to end the thread once it is empty
+BATCH = 50  # at most this many messages taken off the queue at once (app.jobs.outbox.run_messages)
 _LOCK = threading.Lock()  # two first requests at once start one runner
 
 
@@ -51,24 +53,28 @@ class Runner:
         return drained
 
     def _run(self) -> None:
-        from app.jobs.outbox import run_message
+        from app.jobs.outbox import run_messages
 
-        while True:
-            message_id = self.queue.get()
-            if message_id is _STOP:
-                return
+        stopping = False
+        while not stopping:
+            ids = [self.queue.get()]
+            while ids[-1] is not _STOP and len(ids) < BATCH and not self.queue.empty():
+                ids.append(self.queue.get_nowait())  # what piled up meanwhile runs as one batch
+            if ids[-1] is _STOP:
+                stopping = True
+                ids.pop()
             try:
-                with self.app.app_context():
-                    run_message(message_id)
-            except (
-                Exception
-            ):  # run_message records a handler's failure; this is the runner's own (e.g. no database)
+                if ids:
+                    with self.app.app_context():
+                        run_messages(ids)
+            # run_messages records a handler's failure; what reaches here is the runner's own (no database)
+            except Exception:
                 log.exception(
-                    "in-process job runner: message #%s could not run; the relay will retry it", message_id
+                    "in-process job runner: messages %s could not run; the relay will retry them", ids
                 )
             finally:
                 with self.idle:
-                    self.pending -= 1
+                    self.pending -= len(ids)
                     if not self.pending:
                         self.idle.notify_all()
 

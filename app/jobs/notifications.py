@@ -4,9 +4,10 @@ from app.jobs import job, periodic
 from app.services import notifications
 
 
-@job(notifications.NOTIFY_JOB)
+@job(notifications.NOTIFY_JOB, batched=True)
 def notify(notice: str, payload: dict) -> None:
-    """The outbox job recorded by notifications.later: the kind's builder works out who is told what."""
+    """The outbox job recorded by notifications.later: the kind's builder works out who is told what (rows
+    only: the gateway's deliveries are jobs of their own, so several notices may share a transaction)."""
     notifications.build(notice, payload)
 
 

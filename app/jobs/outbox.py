@@ -18,7 +18,7 @@ from rq import Queue
 from sqlalchemy import bindparam, event, or_, select, update
 
 from app.extensions import db
-from app.jobs import HANDLERS, inprocess
+from app.jobs import BATCHED, HANDLERS, inprocess
 from app.jobs.queue import get_queue
 from app.models import OutboxMessage
 from app.models.base import utcnow
@@ -59,9 +59,7 @@ def dispatch(ids: list[int]) -> None:
     queue = get_queue(app)
     if queue is None:
         if app.config["EMBEDDED_JOBS"] == "inline":
-            for message_id in ids:
-                with app.app_context():  # a session of its own: the caller's may be mid-commit
-                    run_message(message_id)
+            run_messages(ids)  # each in an app context and session of its own: the caller's may be mid-commit
         else:
             inprocess.runner(app).hand_over(ids)
         return
@@ -125,6 +123,71 @@ def run_message(message_id: int) -> str:
             db.session.rollback()
             log.exception("job %s #%s failed", kind, message_id)
             return _record_failure(message_id, exc)
+    finally:
+        db.session.remove()
+
+
+# several messages of the kinds that only write to the database, taken together (ids and kinds are bound
+# as lists: the statements are built once)
+_TAKE_BATCH = (
+    select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.payload)
+    .where(
+        OutboxMessage.id.in_(bindparam("message_ids", expanding=True)),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.kind.in_(bindparam("kinds", expanding=True)),
+    )
+    .order_by(OutboxMessage.id)
+    .with_for_update()
+)
+_DONE_BATCH = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("message_ids", expanding=True)))
+    .values(
+        status=OutboxStatus.DONE,
+        done_at=bindparam("done_at"),
+        last_error=None,
+        attempts=OutboxMessage.attempts + 1,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def run_messages(ids: list[int]) -> None:
+    """Run handed-over messages: those of the kinds that only write to the database (`@job(batched=True)`, the
+    notices) together in one transaction, then the others one by one, each in its own.
+
+    A burst of notices (a claim race, a call-up) then costs one take, one "done" and one commit for the lot,
+    not for each. When one of the batch fails, the batch is rolled back and each of its messages runs alone
+    (`run_message`), so the failing one is retried as ever and the others are not held up.
+    """
+    app = current_app._get_current_object()
+    done: set[int] = set()
+    if len(ids) > 1 and BATCHED:
+        with app.app_context():
+            done = _run_batch(ids)
+    for message_id in ids:
+        if message_id not in done:
+            with app.app_context():  # its own `g` and session, as a job on a worker has
+                run_message(message_id)
+
+
+def _run_batch(ids: list[int]) -> set[int]:
+    """Run the messages among `ids` of batched kinds in one transaction; the ids done (none when one failed)."""
+    together: list[int] = []
+    try:
+        taken = db.session.execute(_TAKE_BATCH, {"message_ids": ids, "kinds": sorted(BATCHED)}).all()
+        together = [row.id for row in taken]
+        with audit.acting_through("job"):
+            for row in taken:
+                HANDLERS[row.kind](**row.payload)
+        if together:
+            db.session.execute(_DONE_BATCH, {"message_ids": together, "done_at": utcnow()})
+        db.session.commit()
+        return set(together)
+    except Exception:  # one of them failed: each runs alone, and the failing one is recorded and retried
+        db.session.rollback()
+        log.warning("a batch of %d jobs failed; running them one by one", len(together), exc_info=True)
+        return set()
     finally:
         db.session.remove()
 
