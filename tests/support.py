@@ -61,6 +61,31 @@ def app_settings(database_url: str, **overrides) -> dict:
     }
 
 
+@contextlib.contextmanager
+def background_jobs_app(kind: str, schema: str):
+    """An app running its jobs on the embedded job thread ("background", as a web process does) with the demo,
+    on a database of its own (`separate_database`: threads cannot share the session app's in-memory SQLite).
+    Afterwards it waits until the thread has run what it was handed."""
+    from app import create_app
+    from app.extensions import db
+    from app.jobs import inprocess
+    from app.services.demo import seed_demo
+
+    with separate_database(kind, schema) as url:
+        app = create_app(app_settings(url, EMBEDDED_JOBS="background", SQLALCHEMY_ENGINE_OPTIONS={}))
+        with app.app_context():
+            db.create_all()
+            seed_demo()
+            db.session.commit()
+        try:
+            yield app
+        finally:
+            assert inprocess.wait_idle(app, 10)
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()  # the file or the schema goes with separate_database
+
+
 def fresh_redis(index: int) -> str:
     """The URL of Redis database `index`, emptied; fails under CI=true (skips on a laptop) without Redis."""
     url = f"{REDIS_BASE_URL}/{index}"

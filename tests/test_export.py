@@ -1,7 +1,9 @@
-"""Back-office exports: the filtered rows in the user's scope, personal data masked, capped, safe to open."""
+"""Back-office exports: the filtered rows in the user's scope, personal data masked, capped, safe to open, and
+plain text (never the list's badges, links or forms)."""
 
 import csv
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -179,3 +181,32 @@ def test_a_value_that_looks_like_a_formula_is_exported_as_text(login_as):
 )
 def test_formula_neutralising(value, expected):
     assert neutralise_formula(value) == expected
+
+
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9-]*(\s[^<>]*)?/?>|&(amp|lt|gt|quot|#\d+);")
+
+
+@pytest.mark.parametrize("username", ["admin", "street", "grid"])
+def test_no_export_cell_holds_markup(app, login_as, username):
+    client = login_as(username)
+    checked, found = 0, {}
+    for view in export_views(app):
+        for kind, read in (("csv", csv_rows), ("xlsx", xlsx_rows)):
+            response = client.get(f"{view.url}/export/{kind}/")
+            if response.status_code == 403:
+                continue
+            header, *rows = read(response)
+            for row in rows:
+                for label, cell in zip(header, row):
+                    if isinstance(cell, str) and MARKUP.search(cell):
+                        found.setdefault(f"{view.endpoint}.{label} ({kind})", cell)
+            checked += 1
+    assert not found
+    assert checked >= 10
+
+
+def test_the_service_item_export_says_each_status_in_words_and_leaves_the_forms_out(login_as):
+    header, *rows = csv_rows(login_as("admin").get("/admin/service_item/export/csv/"))
+    assert "Follow up" not in header and rows
+    statuses = {row[header.index("Status")] for row in rows}
+    assert statuses and statuses <= {"Not yet done", "Not yet done · overdue", "Done", "Dropped"}, statuses

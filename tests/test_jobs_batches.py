@@ -8,15 +8,13 @@ import threading
 
 import pytest
 from sqlalchemy import event, select
-from support import app_settings, separate_database
+from support import background_jobs_app
 
-from app import create_app
 from app.extensions import db
 from app.jobs import BATCHED, inprocess, job
 from app.jobs.outbox import add_job, run_messages
 from app.models import Notification, OutboxMessage, User
 from app.models.jobs import OutboxStatus
-from app.services.demo import seed_demo
 
 ran: list[tuple[str, int]] = []
 sessions: list[
@@ -105,19 +103,10 @@ def test_a_batch_skips_what_has_already_run(demo):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def background_app(request):
-    with separate_database(request.param, "batched_jobs") as url:
-        app = create_app(app_settings(url, EMBEDDED_JOBS="background", SQLALCHEMY_ENGINE_OPTIONS={}))
-        with app.app_context():
-            db.create_all()
-            seed_demo()
-            db.session.commit()
+    with background_jobs_app(request.param, "batched_jobs") as app:
         assert inprocess.wait_idle(app, 10)  # the demo's own notices
         yield app
         hold.set()
-        assert inprocess.wait_idle(app, 10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def test_the_runner_takes_what_piled_up_while_it_was_busy_as_one_batch(background_app):

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from support import app_settings, separate_database
+from support import app_settings, background_jobs_app
 
 from app import create_app
 from app.config import Config
@@ -19,7 +19,6 @@ from app.jobs.outbox import add_job, relay_outbox
 from app.models import Notification, OutboxMessage, User, Wish
 from app.models.base import aware, utcnow
 from app.models.jobs import OutboxStatus
-from app.services.demo import seed_demo
 from app.services.tokens import issue_token
 
 ran: list[int] = []
@@ -40,18 +39,9 @@ def blocking_job(n: int, block: bool = False, fail: bool = False):
 def background_app(request):
     ran.clear()
     release.clear()
-    with separate_database(request.param, "inprocess_jobs") as url:
-        app = create_app(app_settings(url, EMBEDDED_JOBS="background", SQLALCHEMY_ENGINE_OPTIONS={}))
-        with app.app_context():
-            db.create_all()
-            seed_demo()
-            db.session.commit()
+    with background_jobs_app(request.param, "inprocess_jobs") as app:
         yield app
         release.set()
-        assert inprocess.wait_idle(app, 10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()  # the file or the schema goes with separate_database
 
 
 def _status(app, message_id: int) -> OutboxMessage:

@@ -93,17 +93,24 @@ _TAKE = (
     .where(OutboxMessage.id == bindparam("message_id"), OutboxMessage.status == OutboxStatus.PENDING)
     .with_for_update()
 )
-_DONE = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("message_id"))
-    .values(
-        status=OutboxStatus.DONE,
-        done_at=bindparam("done_at"),
-        last_error=None,
-        attempts=OutboxMessage.attempts + 1,
+
+
+def _mark_done(which):
+    """The UPDATE that marks the messages `which` selects done (`done_at` a parameter)."""
+    return (
+        update(OutboxMessage)
+        .where(which)
+        .values(
+            status=OutboxStatus.DONE,
+            done_at=bindparam("done_at"),
+            last_error=None,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
     )
-    .execution_options(synchronize_session=False)
-)
+
+
+_DONE = _mark_done(OutboxMessage.id == bindparam("message_id"))
 
 
 def run_message(message_id: int) -> str:
@@ -139,17 +146,7 @@ _TAKE_BATCH = (
     .order_by(OutboxMessage.id)
     .with_for_update()
 )
-_DONE_BATCH = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id.in_(bindparam("message_ids", expanding=True)))
-    .values(
-        status=OutboxStatus.DONE,
-        done_at=bindparam("done_at"),
-        last_error=None,
-        attempts=OutboxMessage.attempts + 1,
-    )
-    .execution_options(synchronize_session=False)
-)
+_DONE_BATCH = _mark_done(OutboxMessage.id.in_(bindparam("message_ids", expanding=True)))
 
 
 def run_messages(ids: list[int]) -> None:
