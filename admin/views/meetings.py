@@ -47,11 +47,15 @@ def item_status_text(view, context, item, name) -> str:
 
 
 def item_status(view, context, item, name):
-    label = str(SERVICE_ITEM_STATUS_LABELS.get(item.status, item.status))
+    """The list's badge of the same words."""
     if meetings.is_overdue(item):
-        return Markup('<span class="badge badge-danger og-overdue">%s · %s</span>') % (label, _("overdue"))
-    kind = {"open": "warning", "done": "success"}.get(item.status, "secondary")
-    return Markup('<span class="badge badge-%s">%s</span>') % (kind, label)
+        kind = "danger og-overdue"
+    else:
+        kind = {"open": "warning", "done": "success"}.get(item.status, "secondary")
+    return Markup('<span class="badge badge-%s">%s</span>') % (
+        kind,
+        item_status_text(view, context, item, name),
+    )
 
 
 class JointMeetingAdmin(OneGridModelView):

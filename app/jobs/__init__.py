@@ -1,8 +1,8 @@
 """Background jobs: the handlers the outbox runs, by kind, and the periodic tasks, in one registry.
 
 A handler takes ids and plain values (never ORM objects), flushes its changes and returns; the
-runner (app.jobs.outbox.run_message, or run_messages for a batch) owns the transaction. Handlers live in the modules of this
-package and register themselves with `@job("kind")`.
+runner (app.jobs.outbox.run_message, or run_messages for a batch) owns the transaction. Handlers live in
+the modules of this package and register themselves with `@job("kind")`.
 """
 
 import importlib

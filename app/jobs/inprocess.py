@@ -65,8 +65,7 @@ class Runner:
                 ids.pop()
             try:
                 if ids:
-                    with self.app.app_context():
-                        run_messages(ids)
+                    run_messages(ids, self.app)
             # run_messages records a handler's failure; what reaches here is the runner's own (no database)
             except Exception:
                 log.exception(

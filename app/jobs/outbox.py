@@ -149,15 +149,16 @@ _TAKE_BATCH = (
 _DONE_BATCH = _mark_done(OutboxMessage.id.in_(bindparam("message_ids", expanding=True)))
 
 
-def run_messages(ids: list[int]) -> None:
+def run_messages(ids: list[int], app=None) -> None:
     """Run handed-over messages: those of the kinds that only write to the database (`@job(batched=True)`, the
     notices) together in one transaction, then the others one by one, each in its own.
 
     A burst of notices (a claim race, a call-up) then costs one take, one "done" and one commit for the lot,
     not for each. When one of the batch fails, the batch is rolled back and each of its messages runs alone
-    (`run_message`), so the failing one is retried as ever and the others are not held up.
+    (`run_message`), so the failing one is retried as ever and the others are not held up. `app`: the current
+    one unless given (the job thread has no app context of its own).
     """
-    app = current_app._get_current_object()
+    app = app or current_app._get_current_object()
     done: set[int] = set()
     if len(ids) > 1 and BATCHED:
         with app.app_context():
