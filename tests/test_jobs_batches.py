@@ -21,6 +21,7 @@ sessions: list[
     dict
 ] = []  # the session each batched job ran in (its `info`, kept so identity means something)
 hold = threading.Event()
+holding = threading.Event()  # set once a job waits for `hold`
 
 
 @job("test.batched", batched=True)
@@ -39,6 +40,7 @@ def write_notice(n: int, fail: bool = False):
 def talk_to_the_world(n: int, wait: bool = False):
     """A job that does more than write rows (runs alone); waits for `hold` when asked to."""
     if wait:
+        holding.set()
         assert hold.wait(10)
     ran.append(("alone", n))
 
@@ -48,6 +50,7 @@ def fresh():
     ran.clear()
     sessions.clear()
     hold.clear()
+    holding.clear()
     yield
     hold.set()
 
@@ -115,6 +118,8 @@ def test_the_runner_takes_what_piled_up_while_it_was_busy_as_one_batch(backgroun
     with app.app_context():
         add_job("test.alone", n=0, wait=True)
         db.session.commit()  # the runner is busy with this one until `hold` is set
+        # the runner has taken it (else it might take the ones below with it, the batch first)
+        assert holding.wait(10)
         ids = []
         for n in (1, 2, 3):  # three commits, three hand-overs
             ids.append(add_job("test.batched", n=n).id)
