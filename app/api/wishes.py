@@ -167,17 +167,16 @@ DETAIL_OPTIONS = (
     selectinload(Wish.steps).selectinload(WishStep.actor),
     selectinload(Wish.attachments),
 )
-# an action reads the wish with its people (of them only what the answer, rules and webhook use): all a refusal
-# needs, one row; the many who lose a race for a wish are refused on it (bench/README.md, the claim race)
+# an action reads the wish alone (its columns are all a refusal and the rules need): the many who lose a race for
+# a wish are refused on one row of one table (bench/README.md, the claim race); a step taken, its answer reads the
+# wish again with its people, history and photos in one query, filled into the wish the session holds
 CLAIMER = (Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active)
-ACTION_OPTIONS = (
+ACTION_OPTIONS = ()
+ANSWER_OPTIONS = (
     joinedload(Wish.category).load_only(WishCategory.code, WishCategory.name, WishCategory.active),
     joinedload(Wish.owner).load_only(User.username, User.name, User.role, User.active),
     joinedload(Wish.resident).load_only(Resident.name, Resident.grid_code, Resident.user_id),
     joinedload(Wish.claimed_by).load_only(*CLAIMER),
-)
-# a step taken, its answer adds the history and photos to the wish in the session (its people stay as loaded)
-ANSWER_OPTIONS = (
     joinedload(Wish.steps).joinedload(WishStep.actor).load_only(User.username, User.name, User.role),
     joinedload(Wish.attachments),
 )

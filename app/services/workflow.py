@@ -183,11 +183,7 @@ def move(
     params.update({f"move_set_{k}": sets[k] for k, v in sql if v is None})
     params.update({f"move_pin_{column}": getattr(subject, column) for column, null in pins if not null})
     db.session.flush()  # what is pending counts in the guards, as an autoflush would have made it
-    if not _read_back(statement, params, subject, returning):
-        db.session.refresh(subject)
-        raise Conflict(machine.lost_message(subject, transition))
-    after = {column: audit.plain(getattr(subject, column)) for column in before}
-    audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
+    row = None
     if machine.step_model is not None:
         row = machine.step_model(
             **{machine.subject_key: subject.id},
@@ -199,9 +195,26 @@ def move(
             note=note,
             at=now,
         )
-        workflow_history.record(machine, subject, row, audit_row)  # PostgreSQL: one statement for both
+    after = _known_after(subject, before, sets) if row is not None and _moves_in_one(returning) else None
+    if after is not None:  # PostgreSQL: the UPDATE and its history and audit rows in one statement
+        audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
+        history = workflow_history.history_values(machine, row)
+        statement, bound = workflow_history.with_move(machine, statement, history, audit_row, cached=once)
+        found = _read_back(statement, {**params, **bound}, subject, returning)
+        if found is None:
+            db.session.refresh(subject)
+            raise Conflict(machine.lost_message(subject, transition))
+        workflow_history.keep(machine, subject, row, history, found[0])
     else:
-        audit.insert_row(audit_row)
+        if _read_back(statement, params, subject, returning) is None:
+            db.session.refresh(subject)
+            raise Conflict(machine.lost_message(subject, transition))
+        after = {column: audit.plain(getattr(subject, column)) for column in before}
+        audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
+        if row is not None:
+            workflow_history.record(machine, subject, row, audit_row)  # PostgreSQL: one statement for both
+        else:
+            audit.insert_row(audit_row)
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
@@ -235,8 +248,9 @@ def _update(model, sources: tuple, pins: tuple, guard: tuple, sets: tuple, retur
     return statement.returning(*(a.expression for a in mapper.column_attrs)) if returning else statement
 
 
-def _read_back(statement, params: dict, subject, returning: bool) -> bool:
-    """Run a move's conditional UPDATE; False when no row matched (someone got there first).
+def _read_back(statement, params: dict, subject, returning: bool) -> tuple | None:
+    """Run a move's conditional UPDATE; None when no row matched (someone got there first), else what the
+    statement returned after the subject's columns (the history row's id of `with_move`; else nothing).
 
     When it matched, `subject` holds the row as it is now: read back with the UPDATE (RETURNING) where the
     database can, else by a refresh. A relationship over a column that changed is expired, so it follows
@@ -244,14 +258,14 @@ def _read_back(statement, params: dict, subject, returning: bool) -> bool:
     """
     if not returning:  # SQLite before 3.35
         if db.session.connection().execute(statement, params).rowcount != 1:
-            return False
+            return None
         db.session.refresh(subject)
-        return True
+        return ()
     mapper = inspect(type(subject))
     attributes = mapper.column_attrs
     row = db.session.connection().execute(statement, params).first()  # Core: the ORM's DML layer adds nothing
     if row is None:
-        return False
+        return None
     changed = set()
     for attribute, value in zip(attributes, row):
         if subject.__dict__.get(attribute.key, value) != value or attribute.key not in subject.__dict__:
@@ -260,7 +274,23 @@ def _read_back(statement, params: dict, subject, returning: bool) -> bool:
     stale = [r.key for r in mapper.relationships if changed & set(r.local_columns)]
     if stale:
         db.session.expire(subject, stale)
-    return True
+    return tuple(row[len(attributes) :])
+
+
+def _moves_in_one(returning: bool) -> bool:
+    """Whether a step's UPDATE and its records go in one statement: PostgreSQL (INSERTs in WITH, RETURNING)."""
+    return returning and db.engine.dialect.name == "postgresql"
+
+
+def _known_after(subject, before: dict, sets: dict) -> dict | None:
+    """The audited columns as the UPDATE will leave them, known before it runs; None when one is set to SQL."""
+    after = {}
+    for column in before:
+        value = sets.get(column, getattr(subject, column))
+        if isinstance(value, ClauseElement):
+            return None
+        after[column] = audit.plain(value)
+    return after
 
 
 CHUNK = 500  # ids per IN list of a set-based move

@@ -2,14 +2,16 @@
 
 `record(machine, subject, row, audit_row)` writes both in the step's transaction: on PostgreSQL as one
 statement (a data-modifying WITH: the history INSERT returns the row's id, the audit INSERT rides along),
-elsewhere (SQLite has no INSERT in WITH) as two. Either way without a unit-of-work flush, and the history
-row then stays in the session as the persistent row it now is, appended to the subject's history when that
-is loaded, so an answer shows the step without reading the history again.
+elsewhere (SQLite has no INSERT in WITH) as two. `with_move` goes further on PostgreSQL: the step's
+conditional UPDATE and both INSERTs in one statement, the INSERTs reading the UPDATE's row, so a step that
+lost its race writes neither. Either way without a unit-of-work flush, and the history row then stays in the
+session as the persistent row it now is (`keep`), appended to the subject's history when that is loaded, so
+an answer shows the step without reading the history again.
 """
 
 from functools import cache, lru_cache
 
-from sqlalchemy import bindparam, insert, inspect, select
+from sqlalchemy import bindparam, insert, inspect, select, true
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
@@ -32,7 +34,29 @@ def record(machine, subject, row, audit_row: dict) -> None:
     else:
         new_id = connection.execute(rows.insert_of(table), params).inserted_primary_key[0]
         audit.insert_row(audit_row)
-    rows.adopt(mapper, row, params, new_id)
+    keep(machine, subject, row, params, new_id)
+
+
+def history_values(machine, row) -> dict:
+    """The column values of the unsaved history row `row`, as `with_move` and `keep` take them."""
+    return rows.column_values(inspect(machine.step_model), row)
+
+
+def with_move(machine, update, params: dict, audit_row: dict, cached: bool = True):
+    """(statement, its parameters): `update` (a step's UPDATE … RETURNING, PostgreSQL) with the history row
+    `params` and the audit row inserted from the row it returns; the statement returns that row's columns
+    and then the history row's id, or no row when the UPDATE matched none."""
+    build = _moved if cached else _moved.__wrapped__
+    statement = build(update, inspect(machine.step_model).local_table, tuple(params), tuple(audit_row))
+    return statement, {
+        **{f"h_{k}": v for k, v in params.items()},
+        **{f"a_{k}": v for k, v in audit_row.items()},
+    }
+
+
+def keep(machine, subject, row, params: dict, new_id) -> None:
+    """Keep the history row just written in the session, and in the subject's history when that is loaded."""
+    rows.adopt(inspect(machine.step_model), row, params, new_id)
     key = _history_key(machine.model, machine.step_model)
     if key is not None and key in subject.__dict__:
         set_committed_value(subject, key, [*subject.__dict__[key], row])
@@ -48,6 +72,23 @@ def _together(table, history_columns: tuple, audit_columns: tuple):
     history = insert(table).values(values(table, "h", history_columns)).returning(table.c.id).cte("history")
     audit = insert(AUDIT).values(values(AUDIT, "a", audit_columns)).cte("audit")
     return select(history.c.id).add_cte(audit)
+
+
+@lru_cache(maxsize=64)
+def _moved(update, table, history_columns: tuple, audit_columns: tuple):
+    """WITH moved AS (UPDATE … RETURNING …), history AS (INSERT … SELECT … FROM moved RETURNING id),
+    audit AS (INSERT … SELECT … FROM moved) SELECT moved.*, history.id: built once per shape."""
+    moved = update.cte("moved")
+
+    def inserted(target, prefix, columns):
+        chosen = select(*(bindparam(f"{prefix}_{k}", type_=target.c[k].type) for k in columns)).select_from(
+            moved
+        )
+        return insert(target).from_select([target.c[k] for k in columns], chosen)
+
+    history = inserted(table, "h", history_columns).returning(table.c.id).cte("history")
+    audit = inserted(AUDIT, "a", audit_columns).cte("audit")
+    return select(*moved.c, history.c.id).select_from(moved.join(history, true())).add_cte(audit)
 
 
 @cache
