@@ -65,7 +65,9 @@ def test_two_signatures_make_a_log_signed_and_lock_it(demo):
         worklogs.edit_log(user("grid"), log, content="改")
     db.session.rollback()
     steps = db.session.scalars(
-        select(AuditLog.after).where(AuditLog.model == "WorkLog", AuditLog.action == "update")
+        select(AuditLog.after)
+        .where(AuditLog.model == "WorkLog", AuditLog.action == "update")
+        .order_by(AuditLog.id)
     )
     assert [s["step"] for s in steps] == ["sign", "countersign"]
 
