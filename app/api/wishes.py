@@ -167,11 +167,9 @@ DETAIL_OPTIONS = (
     selectinload(Wish.steps).selectinload(WishStep.actor),
     selectinload(Wish.attachments),
 )
-# an action reads the wish alone (its columns are all a refusal and the rules need): the many who lose a race for
-# a wish are refused on one row of one table (bench/README.md, the claim race); a step taken, its answer reads the
-# wish again with its people, history and photos in one query, filled into the wish the session holds
+# a step taken, its answer reads the wish again with its people, history and photos in one query, filled into
+# the wish the session holds (the action itself read the wish alone: see _act)
 CLAIMER = (Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active)
-ACTION_OPTIONS = ()
 ANSWER_OPTIONS = (
     joinedload(Wish.category).load_only(WishCategory.code, WishCategory.name, WishCategory.active),
     joinedload(Wish.owner).load_only(User.username, User.name, User.role, User.active),
@@ -347,7 +345,9 @@ ACTION_ENDPOINTS = {
 
 def _act(action: WishAction, wish_id: int, values: dict) -> dict:
     user = current_api_user()
-    wish = _load_visible(user, wish_id, ACTION_OPTIONS)
+    # the wish alone: its columns are all the rules and a refusal need, so the many who lose a race for a wish
+    # are refused on one row of one table (bench/README.md, the claim race)
+    wish = _load_visible(user, wish_id, ())
 
     def change() -> dict:
         service.perform(user, wish, action, **values)

@@ -158,8 +158,9 @@ def move(
 
     `guard` adds conditions to the UPDATE, `values` (and `columns`, for names the engine takes itself,
     such as `note`) columns it sets; `note` and `step` are columns of the history row. The step is
-    audited too (`audit.record_step`: one INSERT, with the channel the interface set). A guard built once,
-    with `bindparam`s, comes with their values in `guard_params`.
+    audited too (`audit.step_row`, with the channel the interface set), in the UPDATE's statement on
+    PostgreSQL (`workflow_history`). A guard built once, with `bindparam`s, comes with their values in
+    `guard_params`.
     """
     values.update(columns or {})
     transition = machine.transition(action)
@@ -183,7 +184,9 @@ def move(
     params.update({f"move_set_{k}": sets[k] for k, v in sql if v is None})
     params.update({f"move_pin_{column}": getattr(subject, column) for column, null in pins if not null})
     db.session.flush()  # what is pending counts in the guards, as an autoflush would have made it
-    row = None
+    after = _known_after(machine, subject, before, sets)
+    audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
+    row = history = None
     if machine.step_model is not None:
         row = machine.step_model(
             **{machine.subject_key: subject.id},
@@ -195,26 +198,21 @@ def move(
             note=note,
             at=now,
         )
-    after = _known_after(subject, before, sets) if row is not None and _moves_in_one(returning) else None
-    if after is not None:  # PostgreSQL: the UPDATE and its history and audit rows in one statement
-        audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
         history = workflow_history.history_values(machine, row)
+    together = row is not None and returning and db.engine.dialect.name == "postgresql"
+    if together:  # the UPDATE and its history and audit rows in one statement
         statement, bound = workflow_history.with_move(machine, statement, history, audit_row, cached=once)
-        found = _read_back(statement, {**params, **bound}, subject, returning)
-        if found is None:
-            db.session.refresh(subject)
-            raise Conflict(machine.lost_message(subject, transition))
+        params.update(bound)
+    found = _read_back(statement, params, subject, returning)
+    if found is None:
+        db.session.refresh(subject)
+        raise Conflict(machine.lost_message(subject, transition))
+    if together:
         workflow_history.keep(machine, subject, row, history, found[0])
+    elif row is not None:
+        workflow_history.record(machine, subject, row, history, audit_row)
     else:
-        if _read_back(statement, params, subject, returning) is None:
-            db.session.refresh(subject)
-            raise Conflict(machine.lost_message(subject, transition))
-        after = {column: audit.plain(getattr(subject, column)) for column in before}
-        audit_row = audit.step_row(actor, subject, action, before, after, note=note, values=values, at=now)
-        if row is not None:
-            workflow_history.record(machine, subject, row, audit_row)  # PostgreSQL: one statement for both
-        else:
-            audit.insert_row(audit_row)
+        audit.insert_row(audit_row)
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
@@ -250,7 +248,7 @@ def _update(model, sources: tuple, pins: tuple, guard: tuple, sets: tuple, retur
 
 def _read_back(statement, params: dict, subject, returning: bool) -> tuple | None:
     """Run a move's conditional UPDATE; None when no row matched (someone got there first), else what the
-    statement returned after the subject's columns (the history row's id of `with_move`; else nothing).
+    statement returned after the subject's columns (the history row's id, with `with_move`; else nothing).
 
     When it matched, `subject` holds the row as it is now: read back with the UPDATE (RETURNING) where the
     database can, else by a refresh. A relationship over a column that changed is expired, so it follows
@@ -277,18 +275,14 @@ def _read_back(statement, params: dict, subject, returning: bool) -> tuple | Non
     return tuple(row[len(attributes) :])
 
 
-def _moves_in_one(returning: bool) -> bool:
-    """Whether a step's UPDATE and its records go in one statement: PostgreSQL (INSERTs in WITH, RETURNING)."""
-    return returning and db.engine.dialect.name == "postgresql"
-
-
-def _known_after(subject, before: dict, sets: dict) -> dict | None:
-    """The audited columns as the UPDATE will leave them, known before it runs; None when one is set to SQL."""
+def _known_after(machine: Machine, subject, before: dict, sets: dict) -> dict:
+    """The audited columns (status, pinned) as the UPDATE will leave them: known before it runs, so the audit
+    row goes with it. They take values, not SQL (`values` may set the other columns to SQL)."""
     after = {}
     for column in before:
         value = sets.get(column, getattr(subject, column))
         if isinstance(value, ClauseElement):
-            return None
+            raise TypeError(f"{machine.name}: {column} is audited, so a step sets it to a value, not to SQL")
         after[column] = audit.plain(value)
     return after
 

@@ -1,12 +1,10 @@
 """A workflow step's records: its history row and its audit row (docs/workflows.md#how-a-machine-runs).
 
-`record(machine, subject, row, audit_row)` writes both in the step's transaction: on PostgreSQL as one
-statement (a data-modifying WITH: the history INSERT returns the row's id, the audit INSERT rides along),
-elsewhere (SQLite has no INSERT in WITH) as two. `with_move` goes further on PostgreSQL: the step's
-conditional UPDATE and both INSERTs in one statement, the INSERTs reading the UPDATE's row, so a step that
-lost its race writes neither. Either way without a unit-of-work flush, and the history row then stays in the
-session as the persistent row it now is (`keep`), appended to the subject's history when that is loaded, so
-an answer shows the step without reading the history again.
+On PostgreSQL `with_move` makes the step's conditional UPDATE and both INSERTs one statement (a data-modifying
+WITH whose INSERTs read the UPDATE's row, so a step that lost its race writes neither); elsewhere (SQLite has
+no INSERT in WITH) `record` writes them as two INSERTs after the UPDATE. Either way without a unit-of-work
+flush, and the history row then stays in the session as the persistent row it now is (`keep`), appended to the
+subject's history when that is loaded, so an answer shows the step without reading the history again.
 """
 
 from functools import cache, lru_cache
@@ -21,24 +19,17 @@ from app.services import audit, rows
 AUDIT = AuditLog.__table__
 
 
-def record(machine, subject, row, audit_row: dict) -> None:
-    """Write the history row `row` (an unsaved `machine.step_model`) and the step's audit row."""
-    mapper = inspect(machine.step_model)
-    table = mapper.local_table
-    params = rows.column_values(mapper, row)
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        statement = _together(table, tuple(params), tuple(audit_row))
-        bound = {**{f"h_{k}": v for k, v in params.items()}, **{f"a_{k}": v for k, v in audit_row.items()}}
-        new_id = connection.execute(statement, bound).scalar_one()
-    else:
-        new_id = connection.execute(rows.insert_of(table), params).inserted_primary_key[0]
-        audit.insert_row(audit_row)
+def record(machine, subject, row, params: dict, audit_row: dict) -> None:
+    """Write the history row `row` (an unsaved `machine.step_model`, its column values `params`) and the step's
+    audit row as two INSERTs, after an UPDATE that could not carry them (SQLite has no INSERT in WITH)."""
+    table = inspect(machine.step_model).local_table
+    new_id = db.session.connection().execute(rows.insert_of(table), params).inserted_primary_key[0]
+    audit.insert_row(audit_row)
     keep(machine, subject, row, params, new_id)
 
 
 def history_values(machine, row) -> dict:
-    """The column values of the unsaved history row `row`, as `with_move` and `keep` take them."""
+    """The column values of the unsaved history row `row`, as `with_move`, `record` and `keep` take them."""
     return rows.column_values(inspect(machine.step_model), row)
 
 
@@ -60,18 +51,6 @@ def keep(machine, subject, row, params: dict, new_id) -> None:
     key = _history_key(machine.model, machine.step_model)
     if key is not None and key in subject.__dict__:
         set_committed_value(subject, key, [*subject.__dict__[key], row])
-
-
-@lru_cache(maxsize=64)
-def _together(table, history_columns: tuple, audit_columns: tuple):
-    """WITH history AS (INSERT … RETURNING id), audit AS (INSERT …) SELECT id FROM history: built once per shape."""
-
-    def values(target, prefix, columns):
-        return {target.c[k]: bindparam(f"{prefix}_{k}", type_=target.c[k].type) for k in columns}
-
-    history = insert(table).values(values(table, "h", history_columns)).returning(table.c.id).cte("history")
-    audit = insert(AUDIT).values(values(AUDIT, "a", audit_columns)).cte("audit")
-    return select(history.c.id).add_cte(audit)
 
 
 @lru_cache(maxsize=64)
