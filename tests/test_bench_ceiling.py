@@ -1,0 +1,54 @@
+"""The claim ceiling's arithmetic (bench/claim_ceiling.py): the CPU per answer from /proc/stat's ticks, and the
+bound a won and a lost claim's CPU set on the claim race."""
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+from app import PROJECT_ROOT
+
+BENCH = os.path.join(PROJECT_ROOT, "bench")
+
+
+@pytest.fixture(scope="module")
+def ceiling_module():
+    sys.path.insert(0, BENCH)  # the script imports its siblings (common, claim_race) as the benches run it
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "bench_claim_ceiling", os.path.join(BENCH, "claim_ceiling.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(BENCH)
+
+
+def test_cpu_per_answer_counts_every_busy_tick_and_the_idle_share(ceiling_module, monkeypatch):
+    monkeypatch.setattr(ceiling_module, "TICKS", 100)
+    #       user nice system idle iowait irq softirq steal
+    spent = [120, 0, 50, 20, 10, 0, 10, 0]  # 180 busy ticks (steal counts: the time went), 30 unused
+    cpu_ms, idle = ceiling_module.cpu_per_answer(spent, 360)
+    assert cpu_ms == pytest.approx(1800 / 360)  # 1.8 s of CPU over 360 answers
+    assert idle == pytest.approx(30 / 210)
+
+
+def test_cpu_per_answer_refuses_a_machine_without_proc_stat(ceiling_module):
+    with pytest.raises(ceiling_module.BenchFailure):
+        ceiling_module.cpu_per_answer([], 10)
+
+
+def test_the_bound_is_the_cores_time_over_a_won_and_its_losers_claims(ceiling_module):
+    found = ceiling_module.ceiling(won=11.0, lost=5.0, losers=1.0, cores=2, target=200)
+    assert found["per_claim"] == pytest.approx(16.0)
+    assert found["bound"] == pytest.approx(2000 / 16)  # 125 claims/s
+    assert found["budget"] == pytest.approx(10.0)  # 200 claims/s on 2 cores: 10 CPU ms each
+    assert found["cut"] == pytest.approx(1 - 10 / 16)  # 37.5 % less CPU per claim
+
+
+def test_a_reached_target_needs_no_cut(ceiling_module):
+    found = ceiling_module.ceiling(won=4.0, lost=2.0, losers=0.5, cores=2, target=150)
+    assert found["bound"] == pytest.approx(400)
+    assert found["cut"] < 0
