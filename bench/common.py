@@ -271,8 +271,10 @@ def _stop(server: subprocess.Popen) -> None:
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
 
 
-def run_wrk(url: str, seconds: float, threads: int = 2, connections: int = 16) -> dict:
-    """Run wrk against `url` and return its parsed numbers."""
+def run_wrk(
+    url: str, seconds: float, threads: int = 2, connections: int = 16, script: str | None = None
+) -> dict:
+    """Run wrk against `url` (with the Lua `script` file, when given) and return its parsed numbers."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise BenchFailure("wrk is not installed (apt-get install -y wrk)")
@@ -284,6 +286,7 @@ def run_wrk(url: str, seconds: float, threads: int = 2, connections: int = 16) -
         "--timeout",
         "10s",
         "--latency",
+        *(("-s", script) if script else ()),
         url,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
@@ -293,7 +296,8 @@ def run_wrk(url: str, seconds: float, threads: int = 2, connections: int = 16) -
 
 
 def parse_wrk(text: str) -> dict:
-    """requests, requests/s, p50/p99 latency in ms, and errors (socket errors plus non-2xx/3xx answers)."""
+    """requests, requests/s, p50/p99 latency in ms, socket errors, non-2xx/3xx answers, errors (the two together)
+    and, when a script reported them (a line "unexpected statuses: N"), the answers it did not expect, else None."""
 
     def number(pattern: str) -> float:
         match = re.search(pattern, text, re.MULTILINE)
@@ -311,11 +315,15 @@ def parse_wrk(text: str) -> dict:
 
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-    return {
+    unexpected = re.search(r"^unexpected statuses: (\d+)$", text, re.MULTILINE)
+    found = {
         "requests": int(number(r"(\d+) requests in")),
         "rps": number(r"^Requests/sec:\s+([\d.]+)"),
         "p50": latency(50),
         "p99": latency(99),
-        "errors": (sum(int(n) for n in sockets.groups()) if sockets else 0)
-        + (int(non_2xx.group(1)) if non_2xx else 0),
+        "sockets": sum(int(n) for n in sockets.groups()) if sockets else 0,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "unexpected": int(unexpected.group(1)) if unexpected else None,
     }
+    found["errors"] = found["sockets"] + found["non_2xx"]
+    return found

@@ -52,3 +52,33 @@ def test_a_reached_target_needs_no_cut(ceiling_module):
     found = ceiling_module.ceiling(won=4.0, lost=2.0, losers=0.5, cores=2, target=150)
     assert found["bound"] == pytest.approx(400)
     assert found["cut"] < 0
+
+
+WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:40000
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    40.10ms   10.00ms  120.00ms   70.00%
+    Req/Sec   200.00     20.00   250.00     70.00%
+  Latency Distribution
+     50%   38.50ms
+     75%   45.00ms
+     90%   52.00ms
+     99%   90.25ms
+  2000 requests in 5.00s, 1.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 1990
+Requests/sec:    400.00
+Transfer/sec:    200.00KB
+unexpected statuses: 7
+"""
+
+
+def test_wrk_output_gives_sockets_non_2xx_and_a_scripts_unexpected_answers_apart(ceiling_module):
+    found = ceiling_module.common.parse_wrk(WRK_OUTPUT)
+    assert (found["requests"], found["rps"], found["p50"], found["p99"]) == (2000, 400.0, 38.5, 90.25)
+    assert (found["sockets"], found["non_2xx"], found["errors"]) == (3, 1990, 1993)
+    assert (
+        found["unexpected"] == 7
+    )  # the claims' script counted 7 answers that were not the status it expects
+    plain = ceiling_module.common.parse_wrk(WRK_OUTPUT.replace("unexpected statuses: 7\n", ""))
+    assert plain["unexpected"] is None
