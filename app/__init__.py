@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import Config
+from app.connections import connect_args
 from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 from app.requests import init_requests
 from app.security import register_security_headers
@@ -58,6 +59,7 @@ def configure_defaults(app: Flask) -> None:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
         options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
+        options["connect_args"] = {**connect_args(app.config), **(options.get("connect_args") or {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     else:
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

@@ -25,6 +25,9 @@ class Config:
     # and the scheduler's), so none is opened and closed per request; more are opened for a burst, then closed
     DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "20"))
     DATABASE_MAX_OVERFLOW = int(os.environ.get("DATABASE_MAX_OVERFLOW", "10"))
+    # PostgreSQL (app/connections.py): a statement is prepared after this many runs on a connection, i.e. at
+    # its second ("none": never, for a pooler in transaction mode)
+    DATABASE_PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "1")
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "10000"))
     REDIS_URL = os.environ.get("REDIS_URL")  # None: jobs run in-process
     # without Redis: "background" runs committed jobs on a thread of the web process after the response,

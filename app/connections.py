@@ -1,16 +1,22 @@
-"""PostgreSQL connections (docs/jobs.md#database-connections): checked before use only after sitting idle, and
-a transaction that wrote nothing ended with COMMIT rather than ROLLBACK.
+"""PostgreSQL connections (docs/jobs.md#database-connections): checked before use only after sitting idle, a
+statement prepared at its second run, and a transaction that wrote nothing ended with COMMIT rather than ROLLBACK.
 
 SQLAlchemy's `pool_pre_ping` sends a round trip before every request's first statement. Under load a
 connection goes back to the pool and out again within milliseconds, and that ping is one of the request's
 dearest round trips; a connection that sat idle longer than DATABASE_PING_IDLE_SECONDS (a database restart
 or a firewall may have dropped it meanwhile) is still pinged, and replaced when the ping fails.
 
-psycopg prepares a statement the fifth time a connection runs it, so PostgreSQL stops parsing and planning
-it anew (planning the joined load of a wish costs more than running it), but forgets them all on every
-ROLLBACK. Every read-only request and every refusal ends its transaction with one, so almost nothing stayed
-prepared. A transaction that sent only SELECTs changed nothing either way: it ends with COMMIT, which keeps
-them; one that wrote anything, or failed, is rolled back as before.
+A statement that is not prepared is parsed and planned on every run (planning the joined load of a wish
+costs more than running it); a prepared one is planned anew only while PostgreSQL weighs custom plans against
+a generic one, its first five runs. psycopg's default prepares a statement at its sixth run on a connection,
+so each connection planned each of a claim's statements ten times: a quarter of PostgreSQL's CPU in a claim
+race on a freshly started server, and again on every connection a burst opens beyond the pool. A statement
+is now prepared at its second run (DATABASE_PREPARE_THRESHOLD; a query run once is not): six plans, not ten.
+Forcing generic plans would save the other five but made a name search in the residents list eight times
+slower (bench/admin_lists.py). psycopg forgets its prepared statements on every ROLLBACK. Every read-only request and every refusal ended its
+transaction with one, so almost nothing stayed prepared. A transaction that sent only SELECTs changed
+nothing either way: it ends with COMMIT, which keeps them; one that wrote anything, or failed, is rolled
+back as before.
 """
 
 import time
@@ -22,6 +28,21 @@ from sqlalchemy.exc import DisconnectionError
 
 _USED = "onegrid_used"  # the pool record's info: when the connection last went back to the pool
 _WROTE = "onegrid_wrote"  # and whether its current transaction sent anything but a SELECT
+
+
+def connect_args(config) -> dict:
+    """psycopg's connection arguments: DATABASE_PREPARE_THRESHOLD, checked (a clear error for anything but a
+    whole number or "none"). "none" never prepares: a pooler in transaction mode shares a server connection
+    between clients, and would share their prepared statements with it."""
+    threshold = str(config["DATABASE_PREPARE_THRESHOLD"]).strip().lower()
+    if threshold == "none":
+        return {"prepare_threshold": None}
+    if threshold.isdigit() and len(threshold) <= 6:
+        return {"prepare_threshold": int(threshold)}
+    raise ValueError(
+        f"DATABASE_PREPARE_THRESHOLD must be a whole number of runs (0: prepare at the first) or none, "
+        f"not {threshold!r}"
+    )
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:

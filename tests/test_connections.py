@@ -1,5 +1,6 @@
-"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle, and a
-transaction that wrote nothing ended with COMMIT, so the driver keeps its prepared statements."""
+"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle, a statement
+prepared at its second run, and a transaction that wrote nothing ended with COMMIT, so the
+driver keeps its prepared statements."""
 
 import time
 
@@ -85,8 +86,65 @@ def test_without_the_check_a_dropped_connection_would_fail_its_next_query(pg_url
 
 
 def prepared() -> list[str]:
-    """The statements prepared on the session's connection (psycopg prepares one on its fifth run)."""
+    """The statements prepared on the session's connection (one is prepared at its second run)."""
     return db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+
+
+def plans(marker: str) -> tuple[int, int] | None:
+    """(generic, custom) plans PostgreSQL made for the session's prepared statement containing `marker`."""
+    row = db.session.execute(
+        text(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE strpos(statement, :marker) > 0"
+        ),
+        {"marker": marker},
+    ).first()
+    return None if row is None else (row.generic_plans, row.custom_plans)
+
+
+def run_lookup(times: int, marker: str) -> None:
+    """Run one parametrised SELECT `times` times on the session's connection (`marker` makes its text unique)."""
+    for i in range(times):
+        db.session.execute(text(f'SELECT id FROM "user" WHERE id = :id /* {marker} */'), {"id": i})
+
+
+def test_a_statement_is_prepared_at_its_second_run(pg_url):
+    assert Config.DATABASE_PREPARE_THRESHOLD == "1"
+    app = app_on(pg_url)
+    with app.app_context():
+        run_lookup(1, "once")
+        assert plans("once") is None  # a query run once is not prepared
+        run_lookup(12, "often")
+        # prepared at its second run: PostgreSQL planned its next five runs anew, then kept a generic plan
+        assert plans("often") == (6, 5)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_with_psycopgs_default_a_statement_waited_for_its_sixth_run(pg_url):
+    app = app_on(pg_url, DATABASE_PREPARE_THRESHOLD="5")
+    with app.app_context():
+        run_lookup(5, "five")
+        assert plans("five") is None  # five runs, each parsed and planned from scratch
+        run_lookup(12, "twelve")
+        # prepared at the sixth run, then planned anew five times before the generic plan served the last two
+        assert plans("twelve") == (2, 5)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_pooler_in_transaction_mode_can_turn_preparing_off(pg_url):
+    app = app_on(pg_url, DATABASE_PREPARE_THRESHOLD="none")
+    with app.app_context():
+        run_lookup(20, "never")
+        assert plans("never") is None
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("value", ["-1", "often", "9" * 40, ""])
+def test_a_wrong_prepare_threshold_is_a_clear_error_at_start_up(value):
+    with pytest.raises(ValueError, match="DATABASE_PREPARE_THRESHOLD must be a whole number of runs"):
+        create_app(app_settings("postgresql://127.0.0.1:1/none", DATABASE_PREPARE_THRESHOLD=value))
 
 
 def test_read_only_transactions_end_with_commit_and_keep_prepared_statements(pg_url):
