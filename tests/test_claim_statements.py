@@ -17,11 +17,13 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.models import AuditLog, User, Wish, WishStep
 from app.models.choices import WishStatus
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.services import webhook_listeners
 from app.services import wishes as service
 from app.services.masking import mask_name
 from app.services.tokens import issue_token, user_for_token
 from app.services.users import create_user
+from app.services.webhooks import new_secret
 
 GRID = "610404001001001"  # the demo member's grid
 CEILING = 8  # issue 12: fewer than 8, the job of the owner's notice (issue 14) included
@@ -195,3 +197,30 @@ def test_the_member_profile_comes_with_the_token_and_is_asked_for_once(racer):
     raw, _expires = issue_token(resident)
     db.session.commit()
     assert service.member_for(user_for_token(raw)) is None
+
+
+def test_with_a_subscriber_the_claim_records_its_webhook_without_asking_who_had_the_new_event(client, racer):
+    endpoint = WebhookEndpoint(
+        url="https://hooks.example.org/in", secret=new_secret(), event_types=["wish.claimed"]
+    )
+    db.session.add(endpoint)
+    db.session.commit()
+    endpoint_id = endpoint.id
+    wish_id = published_wish()
+    db.session.remove()
+
+    with statements() as sent:
+        response = client.post(
+            f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {racer}"}
+        )
+
+    assert response.status_code == 200, response.get_json()
+    shapes = [shape(s) for s in sent]
+    # the event's id is new: no endpoint can have had it, so nobody asks (a stable id, a certificate's, is asked)
+    assert "select webhook_delivery" not in shapes
+    assert shapes.count("insert webhook_delivery") == 1
+    delivery = db.session.scalars(
+        select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint_id)
+    ).one()
+    assert delivery.topic == "wish.claimed" and delivery.payload["data"]["id"] == wish_id
+    assert delivery.event_id.startswith("msg_")
