@@ -107,27 +107,30 @@ def run_lookup(times: int, marker: str) -> None:
         db.session.execute(text(f'SELECT id FROM "user" WHERE id = :id /* {marker} */'), {"id": i})
 
 
-def test_a_statement_is_prepared_at_its_second_run(pg_url):
+def test_by_default_a_statement_is_prepared_at_its_second_run():
     assert Config.DATABASE_PREPARE_THRESHOLD == "1"
-    app = app_on(pg_url)
-    with app.app_context():
-        run_lookup(1, "once")
-        assert plans("once") is None  # a query run once is not prepared
-        run_lookup(12, "often")
-        # prepared at its second run: PostgreSQL planned its next five runs anew, then kept a generic plan
-        assert plans("often") == (6, 5)
-        db.session.remove()
-        db.engine.dispose()
 
 
-def test_with_psycopgs_default_a_statement_waited_for_its_sixth_run(pg_url):
-    app = app_on(pg_url, DATABASE_PREPARE_THRESHOLD="5")
+@pytest.mark.parametrize(
+    ("threshold", "runs_unprepared", "then_plans"),
+    [
+        # the default: prepared at its second run; PostgreSQL plans its next five runs anew, then keeps a generic
+        # plan (11 prepared runs: 6 generic, 5 custom)
+        ("1", 1, (6, 5)),
+        # psycopg's own default: five runs parsed and planned from scratch, prepared at the sixth, then the same
+        # five custom plans before the generic plan serves the last two
+        ("5", 5, (2, 5)),
+    ],
+)
+def test_a_statement_is_prepared_once_it_ran_the_threshold_times(
+    pg_url, threshold, runs_unprepared, then_plans
+):
+    app = app_on(pg_url, DATABASE_PREPARE_THRESHOLD=threshold)
     with app.app_context():
-        run_lookup(5, "five")
-        assert plans("five") is None  # five runs, each parsed and planned from scratch
-        run_lookup(12, "twelve")
-        # prepared at the sixth run, then planned anew five times before the generic plan served the last two
-        assert plans("twelve") == (2, 5)
+        run_lookup(runs_unprepared, "first")
+        assert plans("first") is None  # not prepared yet
+        run_lookup(12, "then")
+        assert plans("then") == then_plans
         db.session.remove()
         db.engine.dispose()
 
