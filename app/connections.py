@@ -13,8 +13,10 @@ so each connection planned each of a claim's statements ten times: a quarter of 
 race on a freshly started server, and again on every connection a burst opens beyond the pool. A statement
 is now prepared at its second run (DATABASE_PREPARE_THRESHOLD; a query run once is not): six plans, not ten.
 Forcing generic plans would save the other five, but made the residents list's name search 2.6 times slower
-(its SQL 8 times: a generic plan cannot see the pattern; bench/admin_lists.py). psycopg forgets its prepared statements on every ROLLBACK. Every read-only request and every refusal ended its
-transaction with one, so almost nothing stayed prepared. A transaction that sent only SELECTs changed
+(its SQL 8 times: a generic plan cannot see the pattern; bench/admin_lists.py).
+
+psycopg forgets its prepared statements on every ROLLBACK. Every read-only request and every refusal ended
+its transaction with one, so almost nothing stayed prepared. A transaction that sent only SELECTs changed
 nothing either way: it ends with COMMIT, which keeps them; one that wrote anything, or failed, is rolled
 back as before.
 """
