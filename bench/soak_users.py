@@ -273,8 +273,9 @@ class VirtualUser:
             api=True,
             label=claim_label,
         )
-        if status == 200:
-            self.call("release", "POST", f"/api/v1/wishes/{wish_id}/release", OK, api=True, json_body={})
+        if status == 200:  # a release says why (required since residents are told)
+            reason = {"reason": "时间冲突，无法按时前往"}
+            self.call("release", "POST", f"/api/v1/wishes/{wish_id}/release", OK, api=True, json_body=reason)
 
     # -- the back office -------------------------------------------------------------------------------
     def admin_wishes(self) -> None:
