@@ -21,6 +21,7 @@ nothing either way: it ends with COMMIT, which keeps them; one that wrote anythi
 back as before.
 """
 
+import re
 import time
 
 from flask import Flask
@@ -39,7 +40,7 @@ def connect_args(config) -> dict:
     threshold = str(config["DATABASE_PREPARE_THRESHOLD"]).strip().lower()
     if threshold == "none":
         return {"prepare_threshold": None}
-    if threshold.isdigit() and len(threshold) <= 6:
+    if re.fullmatch(r"[0-9]{1,6}", threshold):
         return {"prepare_threshold": int(threshold)}
     raise ValueError(
         f"DATABASE_PREPARE_THRESHOLD must be a whole number of runs (0: prepare at the first) or none, "

@@ -77,8 +77,7 @@ def test_wrk_output_gives_sockets_non_2xx_and_a_scripts_unexpected_answers_apart
     found = ceiling_module.common.parse_wrk(WRK_OUTPUT)
     assert (found["requests"], found["rps"], found["p50"], found["p99"]) == (2000, 400.0, 38.5, 90.25)
     assert (found["sockets"], found["non_2xx"], found["errors"]) == (3, 1990, 1993)
-    assert (
-        found["unexpected"] == 7
-    )  # the claims' script counted 7 answers that were not the status it expects
+    # the claims' script counted 7 answers that were not the status it expects
+    assert found["unexpected"] == 7
     plain = ceiling_module.common.parse_wrk(WRK_OUTPUT.replace("unexpected statuses: 7\n", ""))
     assert plain["unexpected"] is None

@@ -1,6 +1,6 @@
-"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle, a statement
-prepared at its second run, and a transaction that wrote nothing ended with COMMIT, so the
-driver keeps its prepared statements."""
+"""PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle, a
+statement prepared at its second run, and a transaction that wrote nothing ended with COMMIT, so the driver keeps
+its prepared statements."""
 
 import time
 
@@ -144,7 +144,7 @@ def test_a_pooler_in_transaction_mode_can_turn_preparing_off(pg_url):
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("value", ["-1", "often", "9" * 40, ""])
+@pytest.mark.parametrize("value", ["-1", "often", "9" * 40, "", "²", "\udcff"])
 def test_a_wrong_prepare_threshold_is_a_clear_error_at_start_up(value):
     with pytest.raises(ValueError, match="DATABASE_PREPARE_THRESHOLD must be a whole number of runs"):
         create_app(app_settings("postgresql://127.0.0.1:1/none", DATABASE_PREPARE_THRESHOLD=value))

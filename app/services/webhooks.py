@@ -227,17 +227,12 @@ def emit(topic: str, data: dict, *, event_id: str | None = None) -> list[Webhook
     payload = json.loads(
         json.dumps({"type": topic, "timestamp": iso(utcnow()), "data": data}, default=_plain)
     )
-    # a stable id may have been emitted before (an endpoint gets one delivery per event); a new one has not
-    already = (
-        set()
-        if event_id is None
-        else set(
-            db.session.scalars(
-                select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event_id)
-            )
-        )
-    )
-    event_id = event_id or new_event_id()
+    already: set[int] = set()
+    if event_id:  # a stable id may have been emitted before (an endpoint gets one delivery per event)
+        query = select(WebhookDelivery.endpoint_id).where(WebhookDelivery.event_id == event_id)
+        already = set(db.session.scalars(query))
+    else:  # a new one cannot have been
+        event_id = new_event_id()
     deliveries = [
         WebhookDelivery(
             endpoint_id=e.id,
