@@ -1,10 +1,8 @@
 """Micro-wishes over the API: categories, the list, posting, one wish with its history, its transitions."""
 
-from functools import cache
-
 import marshmallow as ma
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.api import api_blueprint
@@ -33,9 +31,10 @@ from app.api.wish_actions import (
     ReleaseRequestSchema,
     ResubmitRequestSchema,
 )
+from app.api.wish_answer import answered
 from app.extensions import db
 from app.ids import MAX_ID
-from app.models import Member, Resident, User, Wish, WishCategory, WishStep
+from app.models import Wish, WishCategory, WishStep
 from app.models.base import under_area
 from app.models.choices import STAFF_ROLES, Rating, WishAction, WishStatus
 from app.models.wishes import DESCRIPTION_MAX, TITLE_MAX
@@ -166,17 +165,6 @@ DETAIL_OPTIONS = (
     *LIST_OPTIONS,
     selectinload(Wish.steps).selectinload(WishStep.actor),
     selectinload(Wish.attachments),
-)
-# a step taken, its answer reads the wish again with its people, history and photos in one query, filled into
-# the wish the session holds (the action itself read the wish alone: see _act)
-CLAIMER = (Member.name, Member.user_id, Member.unit_id, Member.grid_code, Member.active)
-ANSWER_OPTIONS = (
-    joinedload(Wish.category).load_only(WishCategory.code, WishCategory.name, WishCategory.active),
-    joinedload(Wish.owner).load_only(User.username, User.name, User.role, User.active),
-    joinedload(Wish.resident).load_only(Resident.name, Resident.grid_code, Resident.user_id),
-    joinedload(Wish.claimed_by).load_only(*CLAIMER),
-    joinedload(Wish.steps).joinedload(WishStep.actor).load_only(User.username, User.name, User.role),
-    joinedload(Wish.attachments),
 )
 
 
@@ -351,19 +339,11 @@ def _act(action: WishAction, wish_id: int, values: dict) -> dict:
 
     def change() -> dict:
         service.perform(user, wish, action, **values)
-        # the answer: the wish as this step leaves it, read in the step's own transaction (one query), so
-        # nothing is read again after the commit
-        answer = db.session.scalar(_answer_query(), {"wish_id": wish.id})
-        return present(answer, user, service.member_for(user), history=True)
+        # the answer: the wish as this step leaves it, read in the step's own transaction (app/api/wish_answer.py),
+        # so nothing is read again after the commit
+        return present(answered(wish), user, service.member_for(user), history=True)
 
     return commit_or_abort(change)
-
-
-@cache
-def _answer_query():
-    """The wish by id with its history and photos: the ORM fills them into the wish the session holds, whose
-    other attributes stay as the step left them. Built once."""
-    return select(Wish).where(Wish.id == bindparam("wish_id")).options(*ANSWER_OPTIONS)
 
 
 # every verb the machine may list in `actions` has its endpoint: a missing one fails here, not as a 404
