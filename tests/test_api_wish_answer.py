@@ -2,12 +2,10 @@
 (less the contacts, which only the detail offers): the action's answer reads its rows without the ORM
 (app/api/wish_answer.py), the detail through it, and both go through one presenter."""
 
-import io
-
 import pytest
 from photo_support import png
 from test_api_wishes import Caller
-from test_attachments import new_wish, upload, user
+from test_attachments import complete_with_a_photo, new_wish, upload, user
 
 from app.extensions import db
 from app.services.masking import mask_name
@@ -55,15 +53,7 @@ def test_the_photos_of_the_wish_and_of_its_steps_come_with_each_answer(client, d
     assert [a["id"] for a in published.get_json()["attachments"]] == [own.get_json()["id"]]
 
     assert member.act(wish_id, "claim").status_code == 200
-    done = login_as("member").post(  # the evidence photo comes with the step, through the site
-        f"/wishes/{wish_id}/complete",
-        data={
-            "complete-hours": "1.5",
-            "complete-note": "换好了",
-            "photos": [(io.BytesIO(png()), "done.png")],
-        },
-        content_type="multipart/form-data",
-    )
+    done = complete_with_a_photo(login_as("member"), wish_id)  # the evidence photo comes through the site
     assert done.status_code == 303
     db.session.remove()
 

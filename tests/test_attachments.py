@@ -79,6 +79,19 @@ def upload(caller: Caller, url: str, data: bytes, name: str = "photo.jpg"):
 
 
 # --- the picture itself --------------------------------------------------------------------------------------
+def complete_with_a_photo(site_client, wish_id: int):
+    """The claiming member reports the wish done on the site, a photo of the work with the report."""
+    return site_client.post(
+        f"/wishes/{wish_id}/complete",
+        data={
+            "complete-hours": "1.5",
+            "complete-note": "换好了",
+            "photos": [(io.BytesIO(png()), "done.png")],
+        },
+        content_type="multipart/form-data",
+    )
+
+
 def test_a_phone_jpeg_comes_back_without_exif_upright(app):
     source = jpeg_with_gps()
     assert Image.open(io.BytesIO(source)).getexif().get_ifd(GPS_IFD)  # the test's picture does carry GPS
@@ -287,15 +300,7 @@ def test_a_members_evidence_photo_is_seen_by_the_people_involved(app, backend, l
     wish = new_wish(publish=True)
     wishes.perform(user("member"), wish, WishAction.CLAIM)
     db.session.commit()
-    response = clients["member"].post(
-        f"/wishes/{wish.id}/complete",
-        data={
-            "complete-hours": "1.5",
-            "complete-note": "换好了",
-            "photos": [(io.BytesIO(png()), "done.png")],
-        },
-        content_type="multipart/form-data",
-    )
+    response = complete_with_a_photo(clients["member"], wish.id)
     assert response.status_code == 303, response.get_data(as_text=True)
     [evidence] = db.session.scalars(select(Attachment)).all()
     assert evidence.subject_kind == "wish_step" and evidence.wish_step.action == "complete"
