@@ -2,9 +2,9 @@
 
 The step has just moved the wish the session holds (its columns are fresh: the UPDATE returned them). What the
 answer adds, the category, the people's names and the history, comes from one Core query read as plain rows in
-the step's own transaction, not through the ORM: loading them as objects (eight joined loaders) cost a won claim
-a sixth of its CPU, and PostgreSQL planned the joined read of two collections every time a connection was new
-(bench/README.md, the claim race). Photos are read as objects, in a second query, only when the wish has any.
+the step's own transaction, not through the ORM: filling them in as objects (eight joined loaders) cost a won
+claim 13 % of its instructions (bench/README.md, the claim race). Photos are read as objects, in a second
+query, only when the wish has any.
 
 `AnsweredWish` shows the wish to `app.api.wishes.present` as the ORM would, so the detail endpoint and the
 action answers share one presenter and give the same body.
