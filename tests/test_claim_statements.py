@@ -55,10 +55,9 @@ def shape(statement: str) -> str:
         updated = re.search(r"\bupdate \"?(\w+)", text)
         return f"update {updated.group(1)} returning + {inserts}" if updated else inserts
     if verb == "select":
+        # the table read is the outer FROM's: a subquery's (in the column list, say) is dropped first
         outer = text
-        while (
-            bare := re.sub(r"\([^()]*\)", "", outer)
-        ) != outer:  # the subqueries' FROMs are not the table read
+        while (bare := re.sub(r"\([^()]*\)", "", outer)) != outer:
             outer = bare
         table = re.search(r"\bfrom \"?(\w+)", outer).group(1)
         return f"select {table}" + (" for update" if text.endswith("for update") else "")

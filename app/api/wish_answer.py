@@ -23,7 +23,7 @@ from app.models import Attachment, Member, Resident, User, Wish, WishCategory, W
 
 @dataclass(frozen=True)
 class Person:
-    """What an answer shows of a person: the name (masked) or, for an account without one, the username."""
+    """What an answer shows of a person (the presenter masks it): the name, or for an account without one the username."""
 
     name: str | None
     username: str | None = None
@@ -81,13 +81,8 @@ def answered(wish: Wish) -> AnsweredWish:
         for row in rows
         if row.step_id is not None
     ]
-    photos = []
-    if first.has_photos:  # the relationship's own rows: who may see a step's photo is decided on them
-        photos = list(
-            db.session.scalars(
-                select(Attachment).where(Attachment.wish_id == wish.id).order_by(Attachment.id)
-            )
-        )
+    # the relationship's own rows (who may see a step's photo is decided on them), loaded only when there are any
+    photos = wish.attachments if first.has_photos else []
     return AnsweredWish(
         wish,
         Category(first.category_code, first.category_name),
