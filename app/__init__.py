@@ -37,6 +37,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_admin(app)
     register_cli(app)
     register_jobs(app)
+    check_limits_on_their_views_only(app)
     return app
 
 
@@ -199,3 +200,17 @@ def register_jobs(app: Flask) -> None:
     if app.config["JOBS_EMBEDDED_SCHEDULER"] and not app.config.get("REDIS_URL"):
         # on the first request, so `flask db upgrade` and other commands never start it
         app.before_request(lambda: start_embedded_scheduler(app))
+
+
+def check_limits_on_their_views_only(app: Flask) -> None:
+    """Flask-Limiter checks every request before its view, for limits set on the whole app or a blueprint. OneGrid
+    sets none: its limits are on the login views (`@limiter.limit`, whose wrapper checks them when the view
+    runs). That pass then finds nothing, at a tenth of a bare API request's instructions (bench/claim_cost.py),
+    so it is dropped, unless such limits are configured after all."""
+    manager = limiter.limit_manager
+    if manager.default_limits or manager.application_limits or manager._blueprint_limits:
+        return
+    if limiter._check_request_limit in app.before_request_funcs.get(
+        None, []
+    ):  # absent with RATELIMIT_ENABLED off
+        app.before_request_funcs[None].remove(limiter._check_request_limit)

@@ -7,9 +7,10 @@ import sys
 import time
 
 import pytest
+from flask import Flask
 from support import app_settings, fresh_redis, separate_database
 
-from app import PROJECT_ROOT, create_app
+from app import PROJECT_ROOT, check_limits_on_their_views_only, create_app
 from app.config import Config, TestConfig
 from app.extensions import db, limiter
 from app.models.choices import Role
@@ -286,3 +287,13 @@ def test_gunicorn_stays_quiet_when_the_workers_share_redis_or_run_alone():
     assert warning(4, "redis://127.0.0.1:6379/0") is None
     assert warning(1, "memory://") is None
     assert "REDIS_URL" in warning(4, "memory://")
+
+
+def test_the_limiter_checks_only_the_limited_views_unless_an_app_or_blueprint_limit_is_set(app, monkeypatch):
+    # no limit on the whole app or a blueprint: the limited views check theirs (the tests above), nothing else pays
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    other = Flask("other")
+    other.before_request(limiter._check_request_limit)
+    monkeypatch.setattr(limiter.limit_manager, "_blueprint_limits", {"site": ["10 per minute"]})
+    check_limits_on_their_views_only(other)
+    assert other.before_request_funcs[None] == [limiter._check_request_limit]  # such a limit keeps the check
