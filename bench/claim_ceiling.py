@@ -143,7 +143,8 @@ def run(url: str, seconds: float, rounds: int, wishes: int, folder: Path) -> dic
                 raise BenchFailure(
                     f"{len(ids)} wishes were too few for {rounds} × {seconds:g} s: raise --wishes"
                 )
-            if claim_race.drain(url, 120) is None:  # the owners' notices, run by the server after its answers
+            # any job the claims recorded, run by the server after its answers
+            if claim_race.drain(url, 120) is None:
                 raise BenchFailure("jobs still pending 120 s after the won claims")
             before, taken = len(taken), claimed(url)
             # wrk counts the answers it read before its time was up: the requests in flight then were served too

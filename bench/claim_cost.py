@@ -6,7 +6,8 @@ whatever else runs, so a change to the claim's path shows as it is. The script s
 itself under `valgrind --tool=callgrind`, counting only around the measured requests, side by side in one run:
 
 - a bare request: a route of the same app that answers "ok" (Flask, the app's hooks, the test client);
-- won claims: `POST /api/v1/wishes/<id>/claim` by a member, each with its owner's notice (the job runs inline);
+- won claims: `POST /api/v1/wishes/<id>/claim` by a member, each with its owner's notice (written in the claim's
+  transaction; any job it records runs inline);
 - lost claims: the same wishes claimed again by a second member (409).
 
 It prints the instructions of each kind of request and its ratio to the bare one. Nothing is checked beyond

@@ -200,8 +200,8 @@ def verify(url: str, ids: list[int], state: Race) -> list[str]:
 
 
 def drain(url: str, timeout: float) -> float | None:
-    """Wait until no job is pending (the owners' notices, run by the server after its answers); the seconds
-    that took, None after `timeout`."""
+    """Wait until no job is pending (whatever the claims recorded, run by the server after its answers; the
+    owners' notices are written in the claims' own transactions); the seconds that took, None after `timeout`."""
     from sqlalchemy import func, select
 
     from app.extensions import db
@@ -298,7 +298,7 @@ def run(url: str, members: int, wishes: int, timeout: float) -> dict:
         cpu_after = cpu_seconds(port, database)
         load_after = os.getloadavg()[0]
         steal = common.stolen(times_before, common.cpu_times())
-        progress(f"{backend}: waiting for the owners' notices (jobs run after the answers)")
+        progress(f"{backend}: waiting until no job is pending (jobs run after the answers)")
         drained = drain(url, timeout)
         cpu_drained = cpu_seconds(port, database)
     problems = verify(url, ids, state)
@@ -363,9 +363,9 @@ def main() -> int:
             f"{r['backend']:<12}{r['seconds']:>9.1f}{r['won']:>7}{r['lost']:>7}{r['other']:>7}"
             f"{r['claims/s']:>10.1f}{r['requests/s']:>12.1f}{load:>12}{steal:>7}  {'FAIL' if r['problems'] else 'PASS'}"
         )
-    print("\nThe owners' notices (one job per claim, run by the server after its answer):")
+    print("\nJobs after the race (the owners' notices are written in the claims' own transactions):")
     for r in rows:
-        drained = "not drained" if r["drain"] is None else f"all sent {r['drain']:.1f} s after the race"
+        drained = "not drained" if r["drain"] is None else f"none pending {r['drain']:.1f} s after the race"
         with_notices = r["won"] / (r["seconds"] + (r["drain"] or 0))
         print(f"{r['backend']:<12}{drained}; claims/s counting that time too: {with_notices:.1f}")
     print("\nCPU during the race, ms per request (client threads / gunicorn / PostgreSQL backends):")
@@ -378,7 +378,7 @@ def main() -> int:
         )
         after = {part: 1000 * seconds / max(requests, 1) for part, seconds in r["cpu_drain"].items()}
         print(
-            f"{'':<12}then, for the notices left: server {after['server']:.2f}  database {after['database']:.2f}"
+            f"{'':<12}then, for the jobs left: server {after['server']:.2f}  database {after['database']:.2f}"
         )
     return 1 if any(r["problems"] for r in rows) else 0
 

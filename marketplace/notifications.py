@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.extensions import db
 from app.ids import parse_page
 from app.models.choices import NOTIFICATION_KIND_LABELS, URGENT, NotificationKind
-from app.services import notifications
+from app.services import notification_preferences, notifications
 from app.services.errors import DomainError, Invalid
 from app.services.wish_intake import active_categories
 from marketplace.blueprint import bp
@@ -88,10 +88,10 @@ def read_all_notifications():
 def notification_settings():
     """Which kinds to receive, which wish categories to hear of, and the quiet hours."""
     user = current_user._get_current_object()
-    shown = notifications.kinds_for(user)
+    shown = notification_preferences.kinds_for(user)
     categories = active_categories() if NotificationKind.NEW_WISH in shown else []
     form = SiteForm()
-    stored = notifications.preferences(user)
+    stored = notification_preferences.preferences(user)
     errors = {}
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -103,7 +103,7 @@ def notification_settings():
         kept_categories = [c for c in stored.muted_categories or [] if str(c) not in listed]
         chosen = set(request.form.getlist("category"))
         try:
-            notifications.save_preferences(
+            notification_preferences.save_preferences(
                 user,
                 muted_kinds=kept + sorted(offered - wanted),
                 muted_categories=kept_categories + sorted(listed - chosen),
@@ -117,7 +117,7 @@ def notification_settings():
         else:
             flash(_("Notification settings saved."), "success")
             return redirect(url_for("marketplace.notification_settings"), 303)
-        stored = notifications.preferences(user)
+        stored = notification_preferences.preferences(user)
     muted = set(stored.muted_kinds or [])
     muted_categories = {str(c) for c in stored.muted_categories or []}
     return render_template(

@@ -26,7 +26,7 @@ from app.services.users import create_user
 from app.services.webhooks import new_secret
 
 GRID = "610404001001001"  # the demo member's grid
-CEILING = 8  # issue 12: fewer than 8, the job of the owner's notice (issue 14) included
+CEILING = 8  # issue 12: fewer than 8, the owner's notice (issue 14) included
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -81,7 +81,8 @@ def locks_member() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def jobs_on_a_worker(monkeypatch):
-    """The jobs a claim records (its owner's notice) run on a worker after the answer, as with Redis: not here."""
+    """The jobs a claim may record (a subscriber's webhook delivery) run on a worker after the answer, as with
+    Redis: not here."""
     monkeypatch.setattr("app.jobs.outbox.dispatch", lambda ids: None)
 
 
@@ -123,14 +124,14 @@ def test_a_claim_through_the_api_costs_fewer_than_8_statements(client, racer):
     in_order_then_reactions(
         sent,
         [
-            "select api_token",  # the token, its user and the user's member profile, joined
+            "select api_token",  # the token, its user, the member profile and its unit, joined
             "select wish",  # the wish alone: what the rules read (its people come with the answer)
             *locks_member(),
             *the_step(),  # the conditional UPDATE, read back, with the history row and the audit row
         ],
         [
             # the webhook reaction asks nothing: the process knows nobody subscribes to wish.claimed
-            "insert outbox_message",  # the notice to the wish's owner: a job for after the commit (issue 14)
+            "insert notification",  # the notice to the wish's owner, in the claim's transaction (issue 14)
             "select wish",  # the answer: the wish's category, people and history steps, as rows
         ],
     )
@@ -183,7 +184,7 @@ def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):
         sent,
         [*locks_member(), *the_step()],
         # the webhook reaction asks nothing and builds no payload: the process knows nobody subscribes
-        ["insert outbox_message"],  # the owner's notice (issue 14)
+        ["insert notification"],  # the owner's notice (issue 14), in the claim's transaction
     )
     assert len(sent) < CEILING
     assert db.session.get(Wish, wish_id).status == WishStatus.CLAIMED

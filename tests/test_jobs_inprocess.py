@@ -16,7 +16,7 @@ from app.config import Config
 from app.extensions import db
 from app.jobs import HANDLERS, inprocess, job
 from app.jobs.outbox import add_job, relay_outbox
-from app.models import Notification, OutboxMessage, User, Wish
+from app.models import Member, Notification, OutboxMessage, User, Wish
 from app.models.base import aware, utcnow
 from app.models.jobs import OutboxStatus
 from app.services.tokens import issue_token
@@ -55,7 +55,7 @@ def test_the_default_mode_runs_jobs_in_the_background():
     assert Config.EMBEDDED_JOBS == "background"
 
 
-def test_a_claim_is_answered_before_its_notice_job_runs_and_the_notice_follows(background_app, monkeypatch):
+def test_a_step_is_answered_before_its_notice_job_runs_and_the_notice_follows(background_app, monkeypatch):
     app = background_app
     assert inprocess.wait_idle(app, 10)  # the demo's own notices are sent
     notify = HANDLERS["notify"]
@@ -68,18 +68,26 @@ def test_a_claim_is_answered_before_its_notice_job_runs_and_the_notice_follows(b
     with app.app_context():
         member = db.session.scalar(select(User).where(User.username == "member"))
         token, _expires = issue_token(member)
-        wish_id = db.session.scalar(select(Wish.id).where(Wish.status == "published").order_by(Wish.id))
+        wish_id = db.session.scalar(
+            select(Wish.id)
+            .join(Member, Member.id == Wish.claimed_by_id)
+            .where(Wish.status == "claimed", Member.user_id == member.id)
+            .order_by(Wish.id)
+        )
         seen = db.session.scalar(select(func.max(OutboxMessage.id)))
         db.session.commit()
 
+    # the member says the wish is done: its owner is asked to confirm, by a job after the answer
     response = app.test_client().post(
-        f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {token}"}
+        f"/api/v1/wishes/{wish_id}/complete",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"note": "陪老人复查完毕", "hours": 2},
     )
 
     # answered while the owner's notice is still held on the runner's thread
-    assert response.status_code == 200 and response.get_json()["status"] == "claimed"
+    assert response.status_code == 200 and response.get_json()["status"] == "done"
     told = select(Notification).where(
-        Notification.subject == f"wish:{wish_id}", Notification.kind == "wish_claimed"
+        Notification.subject == f"wish:{wish_id}", Notification.kind == "wish_done"
     )
     with app.app_context():
         assert not db.session.scalars(told).all()

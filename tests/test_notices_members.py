@@ -14,7 +14,7 @@ from app.models import Member
 from app.models.base import utcnow
 from app.models.certificates import Certificate
 from app.models.visits import HouseholdAssignment, HouseholdVisit
-from app.services import compliance, notifications
+from app.services import compliance, notification_preferences
 from app.services.certificate_pdf import local_date
 from app.services.clock import district_today
 from app.services.notices.members import tell_visits_due
@@ -113,7 +113,7 @@ def test_members_are_told_two_days_before_their_visits_fall_due_once(quiet, logi
 
 def test_a_member_who_muted_visits_is_not_told(quiet):
     _due_in_two_days()
-    notifications.save_preferences(user("member"), muted_kinds=["visits_due"])
+    notification_preferences.save_preferences(user("member"), muted_kinds=["visits_due"])
     db.session.commit()
     run_periodic("visits_due")
     assert "member" not in told_once("visits_due")

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.jobs.scheduler import run_periodic
 from app.models import Member, Resident, Unit, Wish, WishCategory
 from app.models.base import utcnow
-from app.services import notifications, wishes
+from app.services import notification_preferences, wishes
 from app.services.demo import DEMO_PASSWORDS
 
 pytestmark = pytest.mark.chinese  # the notices are written in the district's language
@@ -100,8 +100,8 @@ def test_publishing_tells_the_owner_and_every_member_of_the_community_once(quiet
 
 def test_a_member_who_muted_new_wishes_or_the_category_is_not_told(quiet, client):
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == "repair"))
-    notifications.save_preferences(user("captain"), muted_kinds=["new_wish"])
-    notifications.save_preferences(user("member"), muted_categories=[category.id])
+    notification_preferences.save_preferences(user("captain"), muted_kinds=["new_wish"])
+    notification_preferences.save_preferences(user("member"), muted_categories=[category.id])
     db.session.commit()
     wish = wish_titled(SUBMITTED)  # a repair
     assert client.post(f"/api/v1/wishes/{wish.id}/publish", headers=api(client, "grid")).status_code == 200
@@ -140,6 +140,23 @@ def test_a_claim_tells_the_owner_who_took_it_by_family_name_and_unit(quiet, clie
     assert body.startswith(f"{unit.name}的王同志于 ") and "王建国" not in title + body
     assert login_as("resident").get(link).status_code == 200
     assert every_notice() == 1
+
+
+def test_a_claim_tells_the_owner_at_once_in_their_own_language_through_the_site_too(quiet, client, login_as):
+    user("resident").locale = "en"
+    member = db.session.scalar(select(Member).where(Member.user_id == user("member").id))
+    member.unit_id = None
+    db.session.commit()
+    wish = wish_titled(PUBLISHED)
+    jobs = notify_jobs()
+    page = login_as("member")
+    assert page.post(f"/wishes/{wish.id}/claim").status_code == 303
+    assert wish_titled(PUBLISHED).status == "claimed"
+    notices = told_once("wish_claimed")
+    title, body, _link = notices["resident"]
+    assert title == f"Comrade 王 has taken on your wish “{PUBLISHED}”"
+    assert body.startswith("Comrade 王 took it on at ")  # no unit: said without one
+    assert notify_jobs() == jobs  # written in the claim's transaction: no job for it
 
 
 def test_done_asks_the_owner_to_confirm(quiet, login_as):

@@ -3,13 +3,14 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Member, Notification, Resident, User
 from app.models.base import utcnow
 from app.models.webhooks import WebhookDelivery
-from app.services import clock, notifications, webhooks
+from app.services import clock, notification_preferences, notifications, webhooks
 from app.services.notification_gateway import quiet_until
 from tests.test_webhooks import Receiver, add_endpoint, allow_private, deliveries_of, verified  # noqa: F401
 
@@ -93,7 +94,7 @@ def test_quiet_hours_hold_back_only_the_gateway_and_never_urgent_kinds(httpserve
         (local - timedelta(hours=1)).strftime("%H:%M"),
         (local + timedelta(hours=1)).strftime("%H:%M"),
     )
-    notifications.save_preferences(member, quiet_start=start, quiet_end=end)
+    notification_preferences.save_preferences(member, quiet_start=start, quiet_end=end)
     db.session.commit()
     member_id = member.id
     assert notifications.send("new_wish", [member_id], title="新心愿") == 1
@@ -120,3 +121,26 @@ def test_quiet_until_spans_midnight_in_district_time():
     assert quiet_until("12:00", "14:00", at(13)) == at(14)
     assert quiet_until("12:00", "14:00", at(14, 30)) is None
     assert quiet_until(None, None, at(13)) is None
+
+
+def test_words_in_each_language_reach_the_gateway_in_each_recipient_s(httpserver, people, app):
+    sms = Receiver(httpserver, "/sms")
+    endpoint = gateway(sms.url)
+    member, resident = people["member"], people["resident"]
+    member.locale = "en"
+    db.session.commit()
+    with app.test_request_context():
+        titles, bodies = notifications.in_each_language(
+            lambda: (
+                _("Your wish “%(title)s” is on the board", title="修"),
+                _("Reason: %(reason)s", reason="漏"),
+            )
+        )
+    assert notifications.send("wish_published", [member.id, resident.id], title=titles, body=bodies) == 2
+    db.session.commit()
+    by_user = {p["data"]["user_id"]: p["data"] for p in (verified(endpoint, r) for r in sms.requests)}
+    assert (by_user[member.id]["title"], by_user[member.id]["body"]) == (
+        "Your wish “修” is on the board",
+        "Reason: 漏",
+    )
+    assert (by_user[resident.id]["title"], by_user[resident.id]["body"]) == ("您的心愿“修”已发布", "原因：漏")

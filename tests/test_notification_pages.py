@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Notification, User, WishCategory
-from app.services import notifications
+from app.services import notification_preferences, notifications
 
 pytestmark = pytest.mark.chinese
 
@@ -92,7 +92,7 @@ def test_settings_mute_kinds_and_categories_keep_call_ups_on_and_set_quiet_hours
         },
     )
     assert response.status_code == 303
-    stored = notifications.preferences(db.session.get(User, ids["member"]))
+    stored = notification_preferences.preferences(db.session.get(User, ids["member"]))
     assert "visits_due" in stored.muted_kinds and "new_wish" not in stored.muted_kinds
     assert "callup" not in stored.muted_kinds
     assert stored.muted_categories == [dropped.id] and (stored.quiet_start, stored.quiet_end) == (
@@ -107,7 +107,7 @@ def test_settings_mute_kinds_and_categories_keep_call_ups_on_and_set_quiet_hours
     wrong = member.post("/my/notifications/settings", data={"kind": wanted, "quiet_start": "22:00"})
     assert wrong.status_code == 422 and "免打扰时段须同时填写" in wrong.get_data(as_text=True)
     db.session.expire_all()
-    assert notifications.preferences(db.session.get(User, ids["member"])).quiet_start == "22:00"
+    assert notification_preferences.preferences(db.session.get(User, ids["member"])).quiet_start == "22:00"
 
 
 def test_residents_and_staff_are_offered_their_own_kinds(login_as):

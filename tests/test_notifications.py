@@ -1,15 +1,17 @@
-"""The notification core: send (set-based, preferences, de-dup), later (after the commit only), reading, pruning."""
+"""The notification core: send (set-based, preferences, de-dup, each recipient's language), tell (after the commit,
+or at once for the builders marked so), reading, pruning."""
 
 from datetime import timedelta
 
 import pytest
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.models import Notification, OutboxMessage, User, WishCategory
 from app.models.base import utcnow
 from app.models.choices import URGENT, NotificationKind
-from app.services import notifications
+from app.services import notification_preferences, notifications
 from app.services.errors import Invalid, NotFound
 
 
@@ -75,7 +77,9 @@ def test_muted_kinds_and_categories_are_skipped_but_urgent_kinds_never(people):
     member, captain = people["member"], people["captain"]
     category = db.session.scalars(select(WishCategory).order_by(WishCategory.id)).first()
     other = db.session.scalars(select(WishCategory).where(WishCategory.id != category.id)).first()
-    notifications.save_preferences(member, muted_kinds=["visits_due"], muted_categories=[category.id])
+    notification_preferences.save_preferences(
+        member, muted_kinds=["visits_due"], muted_categories=[category.id]
+    )
     db.session.commit()
     both = [member.id, captain.id]
     assert notifications.send("visits_due", both, title="走访将到期") == 1
@@ -94,14 +98,50 @@ def test_muted_kinds_and_categories_are_skipped_but_urgent_kinds_never(people):
 
 def test_a_muted_kind_that_is_a_prefix_of_another_does_not_mute_it(people):
     member = people["member"]
-    notifications.save_preferences(member, muted_kinds=["callback_due"])
+    notification_preferences.save_preferences(member, muted_kinds=["callback_due"])
     db.session.commit()
     assert notifications.send("review_queue", [member.id], title="待审核") == 1
     assert notifications.send("callback_due", [member.id], title="回访") == 0
 
 
-# --- later: after the commit, never after a rollback ------------------------------------------------
-def test_later_runs_the_builder_after_the_commit_and_a_rollback_sends_nothing(people, monkeypatch):
+def test_words_in_each_language_reach_each_recipient_in_theirs(people, app):
+    member, resident, grid = people["member"], people["resident"], people["grid"]
+    member.locale, resident.locale, grid.locale = (
+        "en",
+        None,
+        "fr",
+    )  # fr: a language the interface does not speak
+    db.session.commit()
+
+    def words():
+        return _("Your wish “%(title)s” is on the board", title="修水龙头"), _(
+            "Reason: %(reason)s", reason="漏水"
+        )
+
+    with app.test_request_context(
+        headers={"Accept-Language": "en"}
+    ):  # the sender's own language plays no part
+        titles, bodies = notifications.in_each_language(words)
+        written = notifications.send(
+            NotificationKind.WISH_PUBLISHED,
+            select(User.id).where(User.id.in_([member.id, resident.id, grid.id])),
+            title=titles,
+            body=bodies,
+        )
+    db.session.commit()
+    assert written == 3
+    assert set(titles) == {app.config["BABEL_DEFAULT_LOCALE"], *app.config["LANGUAGES"]}
+    assert [(r.title, r.body) for r in rows_of(member)] == [
+        ("Your wish “修水龙头” is on the board", "Reason: 漏水")
+    ]
+    district = (titles["zh_Hans_CN"], bodies["zh_Hans_CN"])
+    assert district == ("您的心愿“修水龙头”已发布", "原因：漏水")
+    assert [(r.title, r.body) for r in rows_of(resident)] == [district]  # chose none: the district's
+    assert [(r.title, r.body) for r in rows_of(grid)] == [district]  # chose one the interface does not speak
+
+
+# --- tell: after the commit (or at once), never after a rollback -------------------------------------
+def test_tell_runs_the_builder_after_the_commit_and_a_rollback_sends_nothing(people, monkeypatch):
     member = people["member"]
     member_id, calls = member.id, []
 
@@ -113,13 +153,13 @@ def test_later_runs_the_builder_after_the_commit_and_a_rollback_sends_nothing(pe
 
     notify_jobs = select(OutboxMessage).where(OutboxMessage.kind == "notify")
     before = set(db.session.scalars(notify_jobs))  # the demo's own
-    notifications.later("wish_published", wish_id=7)
+    notifications.tell("wish_published", wish_id=7)
     assert calls == []  # nothing before the commit
     db.session.rollback()
     assert calls == [] and count() == 0
     assert set(db.session.scalars(notify_jobs)) == before
 
-    notifications.later("wish_published", wish_id=8)
+    notifications.tell("wish_published", wish_id=8)
     assert calls == []
     db.session.commit()
     assert calls == [8]
@@ -128,9 +168,32 @@ def test_later_runs_the_builder_after_the_commit_and_a_rollback_sends_nothing(pe
     assert (message.kind, message.status) == ("notify", "done")
 
 
-def test_later_refuses_an_unknown_kind(people):
+def test_tell_runs_an_at_once_builder_in_the_change_s_transaction_so_a_rollback_sends_nothing(
+    people, monkeypatch
+):
+    member_id = people["member"].id
+    monkeypatch.setattr(notifications, "AT_ONCE", set())
+    monkeypatch.setattr(notifications, "BUILDERS", {})
+
+    @notifications.builder(NotificationKind.WISH_PUBLISHED, at_once=True)
+    def build(wish_id):
+        return notifications.send("wish_published", [member_id], title=f"心愿 {wish_id} 已发布")
+
+    notify_jobs = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "notify")
+    jobs_before = db.session.scalar(notify_jobs)
+    notifications.tell("wish_published", wish_id=7)
+    assert count() == 1  # written there and then, in the transaction
+    db.session.rollback()
+    assert count() == 0
+    notifications.tell("wish_published", wish_id=8)
+    db.session.commit()
+    assert [r.title for r in rows_of(people["member"])] == ["心愿 8 已发布"]
+    assert db.session.scalar(notify_jobs) == jobs_before  # no job either time
+
+
+def test_tell_refuses_an_unknown_kind(people):
     with pytest.raises(ValueError):
-        notifications.later("no_such_kind", wish_id=1)
+        notifications.tell("no_such_kind", wish_id=1)
 
 
 def test_one_builder_per_kind(monkeypatch):
@@ -206,10 +269,10 @@ def test_prune_deletes_only_old_read_notifications(app, people):
 # --- preferences -----------------------------------------------------------------------------------------
 def test_preferences_default_save_and_refuse_wrong_values(people):
     member = people["member"]
-    default = notifications.preferences(member)
+    default = notification_preferences.preferences(member)
     assert (default.muted_kinds, default.muted_categories, default.quiet_start) == ([], [], None)
     category = db.session.scalars(select(WishCategory)).first()
-    saved = notifications.save_preferences(
+    saved = notification_preferences.save_preferences(
         member,
         muted_kinds=["new_wish", "visits_due", "new_wish"],
         muted_categories=[str(category.id)],
@@ -217,7 +280,7 @@ def test_preferences_default_save_and_refuse_wrong_values(people):
         quiet_end="07:00",
     )
     db.session.commit()
-    assert notifications.preferences(member) is saved
+    assert notification_preferences.preferences(member) is saved
     assert (saved.muted_kinds, saved.muted_categories) == (["new_wish", "visits_due"], [category.id])
     for wrong in (
         {"muted_kinds": ["callup"]},
@@ -229,5 +292,19 @@ def test_preferences_default_save_and_refuse_wrong_values(people):
         {"quiet_start": "07:00", "quiet_end": "07:00"},
     ):
         with pytest.raises(Invalid):
-            notifications.save_preferences(member, **wrong)
-    assert set(notifications.mutable_kinds()) | URGENT == set(NotificationKind)
+            notification_preferences.save_preferences(member, **wrong)
+    assert set(notification_preferences.mutable_kinds()) | URGENT == set(NotificationKind)
+
+
+def test_a_district_language_outside_the_choices_still_reaches_those_who_chose_none(people, app, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "zh_CN")  # a deployment's DEFAULT_LOCALE
+    member, resident = people["member"], people["resident"]
+    member.locale, resident.locale = "zh_Hans_CN", None
+    db.session.commit()
+    titles, bodies = notifications.in_each_language(lambda: (f"{_('Reason: %(reason)s', reason='x')}", "b"))
+    assert set(titles) == {"zh_CN", "zh_Hans_CN", "en"}
+    titles = {"zh_CN": "district", "zh_Hans_CN": "chosen", "en": "english"}
+    assert notifications.send("wish_published", [member.id, resident.id], title=titles, body=bodies) == 2
+    db.session.commit()
+    assert [r.title for r in rows_of(member)] == ["chosen"]
+    assert [r.title for r in rows_of(resident)] == ["district"]

@@ -10,7 +10,7 @@ from app.api.idempotency import idempotent
 from app.api.pagination import PageQuerySchema, PageSchema, paginate
 from app.ids import MAX_ID
 from app.models.choices import URGENT, NotificationKind
-from app.services import notifications
+from app.services import notification_preferences, notifications
 
 bp = api_blueprint("notifications", __name__, "The caller's notification inbox and notification preferences.")
 
@@ -103,13 +103,13 @@ def _body(n) -> dict:
 
 
 def _preferences_body(user) -> dict:
-    stored = notifications.preferences(user)
+    stored = notification_preferences.preferences(user)
     return {
         "muted_kinds": list(stored.muted_kinds or []),
         "muted_categories": list(stored.muted_categories or []),
         "quiet_start": stored.quiet_start,
         "quiet_end": stored.quiet_end,
-        "kinds": [str(k) for k in notifications.kinds_for(user)],
+        "kinds": [str(k) for k in notification_preferences.kinds_for(user)],
         "urgent": sorted(str(k) for k in URGENT),
     }
 
@@ -164,5 +164,5 @@ def get_preferences():
 def put_preferences(values):
     """Replace the caller's preferences (422 for an unknown kind or category, or half a quiet period)."""
     user = current_api_user()
-    commit_or_abort(lambda: notifications.save_preferences(user, **values))
+    commit_or_abort(lambda: notification_preferences.save_preferences(user, **values))
     return _preferences_body(user)

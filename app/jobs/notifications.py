@@ -6,7 +6,7 @@ from app.services import notifications
 
 @job(notifications.NOTIFY_JOB, batched=True)
 def notify(notice: str, payload: dict) -> None:
-    """The outbox job recorded by notifications.later: the kind's builder works out who is told what (rows
+    """The outbox job recorded by notifications.tell: the kind's builder works out who is told what (rows
     only: the gateway's deliveries are jobs of their own, so several notices may share a transaction)."""
     notifications.build(notice, payload)
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, and_
+from sqlalchemy import DateTime, ForeignKey, String, and_, literal
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -40,6 +40,18 @@ def under_area(column, prefix: str):
     PostgreSQL alike; codes are digits only and ';' sorts right after '9'.
     """
     return and_(column >= prefix, column < prefix + ";")
+
+
+def one_of(column, values):
+    """SQL condition: `column` holds one of `values` (a few known ones: statuses, say), each bound as a parameter.
+
+    SQLAlchemy's own `column.in_(values)` binds the list as one "expanding" parameter, which it writes into the
+    SQL again at every run: on PostgreSQL that cost a statement ≈ 90 µs more (bench/README.md, the claim race).
+    """
+    values = list(values)
+    if len(values) == 1:
+        return column == literal(values[0], column.type)
+    return column.in_([literal(value, column.type) for value in values])
 
 
 def sync_foreign_keys(obj) -> None:

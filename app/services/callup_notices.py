@@ -44,8 +44,8 @@ def member_accounts(area_code: str):
 def on_callup_changed(callup: Callup, action=None, **_extra) -> None:
     """A call-up raised: its notices, once the raise is committed (the leads' job first)."""
     if action == "raise":
-        notifications.later(KIND_LEADS, callup_id=callup.id)
-        notifications.later(KIND_MEMBERS, callup_id=callup.id)
+        notifications.tell(KIND_LEADS, callup_id=callup.id)
+        notifications.tell(KIND_MEMBERS, callup_id=callup.id)
 
 
 def _open(callup_id) -> Callup | None:

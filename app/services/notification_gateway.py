@@ -81,21 +81,22 @@ def _quiet(user_ids, now: datetime) -> dict[int, datetime]:
     return {user_id: moment for user_id, moment in until.items() if moment is not None}
 
 
-def record_deliveries(endpoints, written, *, kind, title, body, link, at: datetime) -> int:
-    """Record the gateway deliveries of freshly written notifications `written` [(id, user_id)], in bulk.
+def record_deliveries(endpoints, written, *, kind, link, at: datetime) -> int:
+    """Record the gateway deliveries of freshly written notifications `written` [(id, user_id, title, body)], in
+    bulk.
 
     Recipients without a phone are left out. Deliveries due now get their outbox job (sent after the
     commit); those held back by quiet hours wait for the webhook sweep. How many deliveries.
     """
     if not endpoints or not written:
         return 0
-    user_ids = sorted({user_id for _id, user_id in written})
+    user_ids = sorted({row[1] for row in written})
     phone_of = phones(user_ids)
     urgent = kind in URGENT
     held = {} if urgent else _quiet(user_ids, at)
     stamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     rows = []
-    for notification_id, user_id in written:
+    for notification_id, user_id, title, body in written:
         phone = phone_of.get(user_id)
         if phone is None:
             continue

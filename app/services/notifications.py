@@ -1,27 +1,31 @@
 """Notifications (docs/jobs.md#notifications): who is told what, written set-based, and each user's inbox.
 
-A service that changes something calls `later(kind, **ids)` in its transaction: an outbox job "notify"
-that, once the change is committed, runs the builder registered for the kind (`@builder(kind)`), which
-works out the recipients and the texts and calls `send`. `send` writes one row per recipient with one
-INSERT … SELECT, skipping those who muted the kind (never an URGENT one) or the wish category, and
+A service that changes something calls `tell(kind, **ids)` in its transaction. Mostly that records an outbox job
+"notify" that, once the change is committed, runs the builder registered for the kind (`@builder(kind)`), which
+works out the recipients and the texts and calls `send`. A builder registered `at_once` (it reads nothing but
+rows the change holds: the owner's "claimed" notice) runs there and then, in the change's own transaction.
+`send` writes one row per recipient with one INSERT … SELECT, skipping those who muted the kind (never an URGENT
+one) or the wish category, in each recipient's language when given the words in each (`in_each_language`), and
 records the SMS/WeChat gateway's webhook deliveries for the rows written (app.services.notification_gateway).
 """
 
 import json
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     DateTime,
     Select,
     String,
     Text,
     bindparam,
+    case,
     cast,
     delete,
     exists,
@@ -33,22 +37,30 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import SelectBase
 
 from app.extensions import db
-from app.models import Notification, NotificationPreference, User, WishCategory
+from app.models import Notification, NotificationPreference, User
 from app.models.base import utcnow
 from app.models.choices import URGENT, NotificationKind
-from app.services import audit, notification_gateway
-from app.services.errors import Invalid, NotFound
+from app.services import notification_gateway
+from app.services.errors import NotFound
 from app.services.outbox import record_job
 
 NOTIFY_JOB = "notify"  # the outbox job that runs a kind's builder after the commit (app.jobs.notifications)
 PER_PAGE = 20
 BUILDERS: dict[str, Callable[..., int]] = {}
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+AT_ONCE: set[str] = (
+    set()
+)  # the kinds whose builder runs in the change's transaction (`builder(at_once=True)`)
 
 
 # --- sending -----------------------------------------------------------------------------------------
-def builder(kind: str):
-    """Register the decorated `function(**payload) -> int` as the one builder of `kind`'s notifications."""
+def builder(kind: str, *, at_once: bool = False):
+    """Register the decorated `function(**payload) -> int` as the one builder of `kind`'s notifications.
+
+    `at_once`: `tell` runs it in the change's own transaction rather than as a job after the commit. Only for a
+    builder that reads nothing but the rows the change holds (the session's identity map answers it), so the
+    change costs one INSERT more rather than a job's take, read, write and commit. It tells what the change
+    does, never what the records are by the time a job would run.
+    """
     kind = NotificationKind(kind)
 
     def register(function: Callable[..., int]) -> Callable[..., int]:
@@ -56,6 +68,8 @@ def builder(kind: str):
         if known is not None and _name(known) != _name(function):
             raise RuntimeError(f"two notification builders for {kind!r}")
         BUILDERS[kind] = function
+        if at_once:
+            AT_ONCE.add(kind)
         return function
 
     return register
@@ -65,9 +79,26 @@ def _name(function: Callable) -> str:
     return f"{function.__module__}.{function.__qualname__}"
 
 
-def later(kind: str, **payload) -> None:
-    """Notify about a change once it is committed: an outbox job in the current transaction (ids only)."""
-    record_job(NOTIFY_JOB, notice=str(NotificationKind(kind)), payload=payload)
+def tell(kind: str, **payload) -> None:
+    """Notify about a change (`payload`: ids only): an outbox job in the current transaction that runs the kind's
+    builder once the change is committed, or the builder itself, now, when it is registered `at_once`."""
+    kind = NotificationKind(kind)
+    if kind in AT_ONCE:
+        build(kind, payload)
+    else:
+        record_job(NOTIFY_JOB, notice=str(kind), payload=payload)
+
+
+def in_each_language(write: Callable[[], tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
+    """The title and body `write()` gives in the district's language and each a user may choose, for `send` to
+    write each recipient's in theirs: chosen as the row is written, so the recipient's language is not read
+    first."""
+    titles, bodies = {}, {}
+    default, others = _languages()
+    for code in (default, *others):
+        with force_locale(code):
+            titles[code], bodies[code] = write()
+    return titles, bodies
 
 
 def build(kind: str, payload: dict) -> int:
@@ -87,9 +118,13 @@ def recipients_query(kind: str, recipients, category_id: int | None = None) -> S
 
 
 def _wanting(recipients, urgent: bool, kind_pattern, category_pattern=None) -> Select:
-    """SELECT of the active users among `recipients` (ids, a Select or an expanding parameter) who did not mute
-    the kind (LIKE `kind_pattern`, unless urgent) or the wish category (`category_pattern`, when given)."""
-    query = select(User.id).where(User.id.in_(recipients), User.active.is_(True))
+    """SELECT of the active users among `recipients` (ids, a Select, an expanding parameter or the parameter of
+    one id) who did not mute the kind (LIKE `kind_pattern`, unless urgent) or the wish category
+    (`category_pattern`, when given)."""
+    one = isinstance(recipients, BindParameter) and not recipients.expanding
+    query = select(User.id).where(
+        User.id == recipients if one else User.id.in_(recipients), User.active.is_(True)
+    )
     if not urgent:
         wanted = _muted(NotificationPreference.muted_kinds, kind_pattern)
         if category_pattern is not None:
@@ -98,12 +133,16 @@ def _wanting(recipients, urgent: bool, kind_pattern, category_pattern=None) -> S
     return query
 
 
+# a text, or the same text in each language the interface speaks (in_each_language)
+Words = str | Mapping[str, str]
+
+
 def send(
     kind: str,
     recipients,
     *,
-    title: str,
-    body: str = "",
+    title: Words,
+    body: Words = "",
     link: str | None = None,
     subject: str | None = None,
     category_id: int | None = None,
@@ -111,28 +150,30 @@ def send(
     """Write `kind`'s notification to every recipient who wants it, set-based; how many rows were written.
 
     `recipients` is a Select of one column of user ids, or an iterable of user ids (then the statement is
-    built once per shape and only bound anew: a wish's notice to its owner runs once per claim). Flushes
-    nothing else; the caller (a job handler) commits.
+    built once per shape and only bound anew: a wish's notice to its owner runs once per claim). `title` and
+    `body` given in each language (`in_each_language`) are written in each recipient's: theirs when they chose
+    one the interface speaks, else the district's. Flushes nothing else; the caller commits.
     """
     kind = NotificationKind(kind)
     now = utcnow()
+    others, texts = _texts(title, body)
     values = {
         "n_kind": str(kind),
-        "n_title": title[:200],
-        "n_body": body or "",
+        **texts,
         "n_link": link,
         "n_urgent": kind in URGENT,
         "n_subject": subject,
         "n_created_at": now,
     }
     if isinstance(recipients, SelectBase):
-        statement, params = _insert_from(recipients_query(kind, recipients, category_id)), values
+        statement, params = _insert_from(recipients_query(kind, recipients, category_id), others), values
     else:
         ids = sorted({int(r) for r in recipients})
         if not ids:
             return 0
-        statement = _insert_for_ids(kind in URGENT, category_id is not None)
-        params = {**values, "n_recipients": ids, "n_muted_kind": _like_listed(str(kind))}
+        statement = _insert_for_ids(kind in URGENT, category_id is not None, others, len(ids) == 1)
+        params = {**values, "n_muted_kind": _like_listed(str(kind))}
+        params.update({"n_recipient": ids[0]} if len(ids) == 1 else {"n_recipients": ids})
         if category_id is not None:
             params["n_muted_category"] = _like_listed(int(category_id))
     db.session.flush()
@@ -142,41 +183,75 @@ def send(
     if gateways:
         notification_gateway.record_deliveries(
             gateways,
-            written,
+            # each row's own words when they depend on its recipient
+            written if others else [(*row, texts["n_title"], texts["n_body"]) for row in written],
             kind=kind,
-            title=title[:200],
-            body=body or "",
             link=link,
             at=now,
         )
     return len(written)
 
 
+def _texts(title: Words, body: Words) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The languages besides the district's that the words come in (none for plain texts), and the words as
+    the statement's parameters: n_title and n_body in the district's language, n_title_<i> and n_body_<i> in
+    the i-th other."""
+    if isinstance(title, str) and isinstance(body, str):
+        return (), {"n_title": title[:200], "n_body": body}
+    default, others = _languages()
+    texts = {}
+    for suffix, code in (("", default), *((f"_{i}", code) for i, code in enumerate(others))):
+        texts[f"n_title{suffix}"] = (title if isinstance(title, str) else title[code])[:200]
+        texts[f"n_body{suffix}"] = body if isinstance(body, str) else body[code]
+    return others, texts
+
+
+def _languages() -> tuple[str, tuple[str, ...]]:
+    """The district's language (`BABEL_DEFAULT_LOCALE`) and the others a user may choose (`LANGUAGES`)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default, tuple(code for code in current_app.config["LANGUAGES"] if code != default)
+
+
 _COLUMNS = ["user_id", "kind", "title", "body", "link", "urgent", "subject", "created_at"]
 
 
-def _insert_from(wanted: Select):
-    """INSERT … SELECT of a notification for each user id `wanted` selects, its values bound as n_* parameters."""
+def _insert_from(wanted: Select, others: tuple[str, ...] = ()):
+    """INSERT … SELECT of a notification for each user id `wanted` selects, its values bound as n_* parameters;
+    with `others` (languages), the title and body of the recipient's language (RETURNING them too)."""
     rows = wanted.with_only_columns(
         User.id,
         bindparam("n_kind", type_=String(30)),
-        bindparam("n_title", type_=String(200)),
-        bindparam("n_body", type_=Text),
+        _in_their_language("n_title", String(200), others),
+        _in_their_language("n_body", Text, others),
         bindparam("n_link", type_=String(500)),
         bindparam("n_urgent", type_=Boolean),
         bindparam("n_subject", type_=String(40)),
         bindparam("n_created_at", type_=DateTime(timezone=True)),
     )
     table = Notification.__table__
-    return insert(table).from_select(_COLUMNS, rows).returning(table.c.id, table.c.user_id)
+    returned = (table.c.id, table.c.user_id, *((table.c.title, table.c.body) if others else ()))
+    return insert(table).from_select(_COLUMNS, rows).returning(*returned)
 
 
-@lru_cache(maxsize=8)
-def _insert_for_ids(urgent: bool, with_category: bool):
-    """The INSERT … SELECT for a list of user ids (n_recipients), built once per shape."""
+def _in_their_language(name: str, type_, others: tuple[str, ...]):
+    """The parameter `name`, or with `others` its version in the recipient's language (User.locale): theirs
+    when it is one of `others`, else the district's."""
+    default = bindparam(name, type_=type_)
+    if not others:
+        return default
+    return case(
+        *((User.locale == code, bindparam(f"{name}_{i}", type_=type_)) for i, code in enumerate(others)),
+        else_=default,
+    )
+
+
+@lru_cache(maxsize=32)
+def _insert_for_ids(urgent: bool, with_category: bool, others: tuple[str, ...], one: bool):
+    """The INSERT … SELECT for a list of user ids (n_recipients), or for `one` (n_recipient: a notice to a wish's
+    owner, once per claim, needs no list expanded into its SQL at each run), built once per shape."""
     category = bindparam("n_muted_category") if with_category else None
-    recipients = bindparam("n_recipients", expanding=True)
-    return _insert_from(_wanting(recipients, urgent, bindparam("n_muted_kind"), category))
+    recipients = bindparam("n_recipient") if one else bindparam("n_recipients", expanding=True)
+    return _insert_from(_wanting(recipients, urgent, bindparam("n_muted_kind"), category), others)
 
 
 def _muted(column, pattern):
@@ -259,112 +334,3 @@ def prune(now=None) -> int:
     return db.session.execute(
         delete(Notification).where(Notification.read_at < cutoff).execution_options(synchronize_session=False)
     ).rowcount
-
-
-# --- preferences -------------------------------------------------------------------------------------
-def preferences(user) -> NotificationPreference:
-    """The user's preferences: their stored row, or the defaults (not added to the session)."""
-    stored = db.session.get(NotificationPreference, user.id)
-    if stored is not None:
-        return stored
-    return NotificationPreference(user_id=user.id, muted_kinds=[], muted_categories=[])
-
-
-K = NotificationKind
-RESIDENT_KINDS = (
-    K.WISH_PUBLISHED,
-    K.WISH_REJECTED,
-    K.WISH_CLAIMED,
-    K.WISH_DONE,
-    K.WISH_AUTO_CONFIRMED,
-    K.REPORT_ACCEPTED,
-    K.REPORT_REPLIED,
-    K.REPORT_ESCALATED,
-    K.REPORT_RESOLVED,
-    K.REPORT_CLOSED,
-)
-MEMBER_KINDS = (
-    K.NEW_WISH,
-    K.CLAIM_RELEASED,
-    K.WISH_DISPUTED,
-    K.CERTIFICATE_READY,
-    K.VISITS_DUE,
-    K.CALLUP,
-    K.CALLUP_LEAD,
-    *RESIDENT_KINDS[5:],  # members report problems too
-)
-STAFF_KINDS = (K.REVIEW_QUEUE, K.EVENT_QUEUE, K.DISPATCH_QUEUE, K.SUPERVISION, K.CALLBACK_DUE, K.CALLUP_LEAD)
-
-
-def kinds_for(user) -> tuple[NotificationKind, ...]:
-    """The kinds a user of this role can receive (what their preferences page offers)."""
-    if user.role == "resident":
-        return RESIDENT_KINDS
-    if user.role == "member":
-        return MEMBER_KINDS
-    if user.has_back_office:
-        return STAFF_KINDS
-    return tuple(NotificationKind)
-
-
-def mutable_kinds() -> list[NotificationKind]:
-    """The kinds a user may mute (every kind but the urgent ones)."""
-    return [kind for kind in NotificationKind if kind not in URGENT]
-
-
-def save_preferences(
-    user,
-    *,
-    muted_kinds: Iterable[str] = (),
-    muted_categories: Iterable = (),
-    quiet_start: str | None = None,
-    quiet_end: str | None = None,
-) -> NotificationPreference:
-    """Store what the user does not want and their quiet hours; Invalid when a value is wrong. Audited; flushes."""
-    errors = {}
-    kinds = sorted({str(k) for k in muted_kinds or ()})
-    unknown = [k for k in kinds if k not in NotificationKind._value2member_map_]
-    if unknown:
-        errors["muted_kinds"] = _("Unknown notification kinds: %(kinds)s.", kinds=", ".join(unknown))
-    elif any(k in URGENT for k in kinds):
-        errors["muted_kinds"] = _("Emergency call-ups cannot be muted.")
-    try:
-        categories = sorted({int(c) for c in muted_categories or ()})
-    except (TypeError, ValueError):
-        categories = None
-        errors["muted_categories"] = _("Wish categories are given by their numbers.")
-    if categories:
-        found = set(db.session.scalars(select(WishCategory.id).where(WishCategory.id.in_(categories))))
-        if found != set(categories):
-            errors["muted_categories"] = _("No such wish category.")
-    quiet_start, quiet_end = (quiet_start or "").strip() or None, (quiet_end or "").strip() or None
-    for field, value in (("quiet_start", quiet_start), ("quiet_end", quiet_end)):
-        if value is not None and not _TIME.match(value):
-            errors[field] = _("Give a time as HH:MM (00:00 to 23:59).")
-    if (quiet_start is None) != (quiet_end is None) and not errors.get("quiet_start"):
-        errors["quiet_end"] = _("Give both the start and the end of the quiet hours, or neither.")
-    elif quiet_start is not None and quiet_start == quiet_end:
-        errors["quiet_end"] = _("The quiet hours must end at another time than they start.")
-    if errors:
-        raise Invalid(errors)
-    stored = db.session.get(NotificationPreference, user.id)
-    before = _plain(stored) if stored is not None else None
-    if stored is None:
-        stored = NotificationPreference(user_id=user.id)
-        db.session.add(stored)
-    stored.muted_kinds, stored.muted_categories = kinds, categories
-    stored.quiet_start, stored.quiet_end = quiet_start, quiet_end
-    db.session.flush()
-    after = _plain(stored)
-    if before != after:
-        audit.record(user, "create" if before is None else "update", stored, before, after)
-    return stored
-
-
-def _plain(stored: NotificationPreference) -> dict:
-    return {
-        "muted_kinds": list(stored.muted_kinds or []),
-        "muted_categories": list(stored.muted_categories or []),
-        "quiet_start": stored.quiet_start,
-        "quiet_end": stored.quiet_end,
-    }

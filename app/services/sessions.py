@@ -7,9 +7,9 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.ids import parse_id
-from app.models import ApiToken, LoginSession, Member, User
+from app.models import ApiToken, LoginSession, User
 from app.models.base import utcnow
-from app.services.wish_access import is_profile_of, remember_member
+from app.services.wish_access import remember_member, with_profile
 
 
 def start_session(user: User, remember: bool = False) -> str:
@@ -36,12 +36,9 @@ def user_for_session(session_id: str | None) -> User | None:
     user_id = parse_id(user_part)
     if user_id is None or not key:
         return None
-    # one query: the user, its live session and its member profile (the wish checks ask for it)
+    # one query: the user, its live session, its member profile and the profile's unit (with_profile)
     found = db.session.execute(
-        select(User, Member)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .outerjoin(Member, is_profile_of(User.id))
-        .where(
+        with_profile(select(User).join(LoginSession, LoginSession.user_id == User.id)).where(
             User.id == user_id,
             User.active.is_(True),
             LoginSession.key_hash == LoginSession.hash(key),

@@ -8,9 +8,9 @@ from flask import current_app
 from sqlalchemy import bindparam, delete, select
 
 from app.extensions import db
-from app.models import ApiToken, Member, User
+from app.models import ApiToken, User
 from app.models.base import utcnow
-from app.services.wish_access import is_profile_of, remember_member
+from app.services.wish_access import remember_member, with_profile
 
 
 def issue_token(user: User, ttl: timedelta | None = None) -> tuple[str, datetime]:
@@ -40,16 +40,13 @@ def user_for_token(raw: str | None) -> User | None:
 
 @cache
 def _token_query():
-    """One query: the token's expiry, its user and the user's member profile (the wish checks ask for it).
+    """One query: the token's expiry, its user, the user's member profile and its unit (`with_profile`).
 
     Built once, with the hash as a parameter: building the statement anew cost more than running it, on
     every API request (bench/README.md, the claim race).
     """
-    return (
-        select(ApiToken.expires_at, User, Member)
-        .join(User, User.id == ApiToken.user_id)
-        .outerjoin(Member, is_profile_of(User.id))
-        .where(ApiToken.token_hash == bindparam("token_hash"))
+    return with_profile(select(ApiToken.expires_at, User).join(User, User.id == ApiToken.user_id)).where(
+        ApiToken.token_hash == bindparam("token_hash")
     )
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import and_, bindparam, func, or_, select
 
 from app.extensions import db
 from app.ids import parse_id
-from app.models import Member, Wish
+from app.models import Member, Unit, User, Wish
+from app.models.base import one_of
 from app.models.choices import PUBLIC_WISH_STATUSES, STAFF_ROLES, Role, WishStatus
 from app.services.scope import code_in_scope, scope_condition
 
@@ -32,6 +33,17 @@ def is_profile_of(user_id):
     """SQL condition: the member row is the active profile of `user_id` (a value or a column; at most one
     row, `Member.user_id` is unique). The token and session lookups join it to the user with this."""
     return and_(Member.user_id == user_id, Member.active.is_(True))
+
+
+def with_profile(query):
+    """`query` (its FROM has User) with the user's active member profile and the profile's check-in unit, outer
+    joined: the token and session lookups read them with the user, for the wish checks (the profile) and a
+    claim's notice to the wish's owner (the unit), so neither is read again."""
+    return (
+        query.add_columns(Member, Unit)
+        .outerjoin(Member, is_profile_of(User.id))
+        .outerjoin(Unit, Unit.id == Member.unit_id)
+    )
 
 
 def remember_member(user, member: Member | None) -> None:
@@ -116,7 +128,7 @@ def refusal(user, wish: Wish, kind: str, member: Member | None) -> str | None:
 # --- reading -------------------------------------------------------------------------------------
 def visible_condition(user):
     """WHERE condition of the wishes `user` may read: public ones, their own, and all in a staff scope."""
-    public = Wish.status.in_(PUBLIC_WISH_STATUSES)
+    public = one_of(Wish.status, PUBLIC_WISH_STATUSES)
     if user is None or not getattr(user, "is_authenticated", False):
         return public
     if user.role in STAFF_ROLES:
@@ -132,7 +144,7 @@ def _personal_condition(user_id, member_id):
     own = [Wish.owner_id == user_id, Wish.posted_by_id == user_id]
     if member_id is not None:
         own.append(Wish.claimed_by_id == member_id)
-    return or_(Wish.status.in_(PUBLIC_WISH_STATUSES), *own)
+    return or_(one_of(Wish.status, PUBLIC_WISH_STATUSES), *own)
 
 
 def get_visible_wish(user, wish_id: int, options=()) -> Wish | None:

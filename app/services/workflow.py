@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
 from app.extensions import db
-from app.models.base import utcnow
+from app.models.base import one_of, utcnow
 from app.services import audit, workflow_history
 from app.services.errors import Conflict, DomainError, Forbidden
 from app.services.preconditions import expect_status
@@ -232,7 +232,7 @@ def _update(model, sources: tuple, pins: tuple, guard: tuple, sets: tuple, retur
         update(mapper.local_table)
         .where(
             model.id == bindparam("move_subject"),
-            model.status.in_(sources),
+            one_of(model.status, sources),
             *(
                 column[k].is_(None) if null else column[k] == bindparam(f"move_pin_{k}", type_=column[k].type)
                 for k, null in pins
@@ -305,7 +305,7 @@ def move_all(machine: Machine, action, ids, *, note=None, step=None, now=None, *
         raise ValueError(f"{machine.name}.{action} is taken by people, one at a time: use move()")
     model, table = machine.model, machine.step_model.__table__ if machine.step_model is not None else None
     now = now or utcnow()
-    conditions = [model.status.in_(transition.sources)]
+    conditions = [one_of(model.status, transition.sources)]
     for requirement in transition.requires:
         if requirement.condition is None:
             raise ValueError(f"requirement {requirement.code!r} has no SQL condition for a set-based move")

@@ -1,7 +1,8 @@
-"""Who is told of a change: the receivers app.reactions connects, each recording its notices' jobs in the change's
-transaction (`notifications.later`: ids and plain values only). The words and the recipients are the builders'
-work, after the commit (app.services.notices.wishes, reports, queues, members), so a change that rolls back tells
-nobody, and each change is told once: one step, one signal, one job per kind.
+"""Who is told of a change: the receivers app.reactions connects, each telling its notices in the change's
+transaction (`notifications.tell`: ids and plain values only). The words and the recipients are the builders'
+work, after the commit (app.services.notices.wishes, reports, queues, members) but for the few registered
+`at_once`, which write within the change. So a change that rolls back tells nobody, and each change is told once:
+one step, one signal, one notice per kind.
 """
 
 from sqlalchemy import select
@@ -60,7 +61,7 @@ def _last_step(model, key, subject_id: int) -> int | None:
 def _callback_task(subject: CallbackSubject, subject_id: int) -> None:
     """The step opens a callback task (the callbacks' receiver, in whatever order receivers run): the builder finds
     it after the commit."""
-    notifications.later(K.CALLBACK_DUE, subject_type=str(subject), subject_id=subject_id)
+    notifications.tell(K.CALLBACK_DUE, subject_type=str(subject), subject_id=subject_id)
 
 
 # --- wishes ----------------------------------------------------------------------------------------
@@ -69,11 +70,11 @@ def on_wish_changed(wish, action=None, actor=None, **_kwargs) -> None:
     actor_id = _actor_id(actor)
     kind = OWNER_KINDS.get(action)
     if kind is not None and wish.owner_id is not None and wish.owner_id != actor_id:
-        notifications.later(kind, wish_id=wish.id)
+        notifications.tell(kind, wish_id=wish.id)
     if action in (WishAction.POST, WishAction.RESUBMIT):  # (again) in its reviewers' queue
-        notifications.later(K.REVIEW_QUEUE, wish_id=wish.id, actor_id=actor_id)
+        notifications.tell(K.REVIEW_QUEUE, wish_id=wish.id, actor_id=actor_id)
     elif action == WishAction.PUBLISH:
-        notifications.later(K.NEW_WISH, wish_id=wish.id)
+        notifications.tell(K.NEW_WISH, wish_id=wish.id)
     elif action == WishAction.RELEASE:
         # the claimer is gone from the wish: the claim step says who it was; told when someone else released it
         claimer = db.session.scalar(
@@ -83,11 +84,9 @@ def on_wish_changed(wish, action=None, actor=None, **_kwargs) -> None:
             .limit(1)
         )
         if claimer is not None and claimer != actor_id:
-            notifications.later(K.CLAIM_RELEASED, wish_id=wish.id, user_id=claimer)
+            notifications.tell(K.CLAIM_RELEASED, wish_id=wish.id, user_id=claimer)
     elif action == WishAction.DISPUTE:
-        notifications.later(
-            K.WISH_DISPUTED, wish_id=wish.id, step_id=_last_step(WishStep, "wish_id", wish.id)
-        )
+        notifications.tell(K.WISH_DISPUTED, wish_id=wish.id, step_id=_last_step(WishStep, "wish_id", wish.id))
     if action in (WishAction.CONFIRM, WishAction.AUTO_CONFIRM):
         _callback_task(CallbackSubject.WISH, wish.id)
 
@@ -106,22 +105,22 @@ def on_event_changed(event, action=None, actor=None, **_kwargs) -> None:
     if event.reporter_id != actor_id and _reported_by_resident(event):
         kind = REPORTER_KINDS.get(action)
         if kind == K.REPORT_ESCALATED:
-            notifications.later(kind, events=[[event.id, event.level]])
+            notifications.tell(kind, events=[[event.id, event.level]])
         elif kind is not None:
-            notifications.later(kind, event_id=event.id)
+            notifications.tell(kind, event_id=event.id)
         elif action in REPLY_STEPS:
             step_id = _last_step(EventStep, "event_id", event.id)
             if db.session.scalar(select(EventStep.note).where(EventStep.id == step_id)):
-                notifications.later(K.REPORT_REPLIED, event_id=event.id, step_id=step_id)
+                notifications.tell(K.REPORT_REPLIED, event_id=event.id, step_id=step_id)
     # the level it reached, as it was then; "not fixed" (its reporter) puts it back before its handler
     if action in (EventAction.REPORT, EventAction.ESCALATE, EventAction.NOT_FIXED):
-        notifications.later(K.EVENT_QUEUE, events=[[event.id, event.level]], actor_id=actor_id)
+        notifications.tell(K.EVENT_QUEUE, events=[[event.id, event.level]], actor_id=actor_id)
     elif action == EventAction.RESOLVE:  # waits for its grid worker's check on the spot (验收)
-        notifications.later(
+        notifications.tell(
             K.EVENT_QUEUE, events=[[event.id, EventLevel.GRID]], actor_id=actor_id, verify=True
         )
     elif action == EventAction.DISPATCH:
-        notifications.later(K.DISPATCH_QUEUE, step_id=_last_step(EventStep, "event_id", event.id))
+        notifications.tell(K.DISPATCH_QUEUE, step_id=_last_step(EventStep, "event_id", event.id))
     elif action == EventAction.VERIFY:
         _callback_task(CallbackSubject.EVENT, event.id)
 
@@ -130,14 +129,14 @@ def on_sla_swept(_sender=None, supervision_ids=(), escalated_ids=(), **_kwargs) 
     """A sweep's new supervisions and escalations: told in lists (the sweep is set-based), not one job each."""
     supervision_ids, escalated_ids = list(supervision_ids), list(escalated_ids)
     for start in range(0, len(supervision_ids), IDS_PER_JOB):
-        notifications.later(K.SUPERVISION, supervision_ids=supervision_ids[start : start + IDS_PER_JOB])
+        notifications.tell(K.SUPERVISION, supervision_ids=supervision_ids[start : start + IDS_PER_JOB])
     for start in range(0, len(escalated_ids), IDS_PER_JOB):
         chunk = escalated_ids[start : start + IDS_PER_JOB]
         reached = [
             list(row) for row in db.session.execute(select(Event.id, Event.level).where(Event.id.in_(chunk)))
         ]
-        notifications.later(K.EVENT_QUEUE, events=reached)
-        notifications.later(K.REPORT_ESCALATED, events=reached)
+        notifications.tell(K.EVENT_QUEUE, events=reached)
+        notifications.tell(K.REPORT_ESCALATED, events=reached)
 
 
 # --- members ---------------------------------------------------------------------------------------
@@ -145,8 +144,8 @@ def on_certificate_issued(certificate, **_kwargs) -> None:
     """A certificate's PDF is stored: its holder may download it. An honour batch's holders are told together
     when its last certificate is stored (its progress was recounted just before), not one job per certificate."""
     if certificate.batch_id is None:
-        notifications.later(K.CERTIFICATE_READY, certificate_id=certificate.id)
+        notifications.tell(K.CERTIFICATE_READY, certificate_id=certificate.id)
         return
     batch = db.session.get(HonourBatch, certificate.batch_id)
     if batch is not None and batch.done >= batch.total:
-        notifications.later(K.CERTIFICATE_READY, batch_id=batch.id)
+        notifications.tell(K.CERTIFICATE_READY, batch_id=batch.id)

@@ -6,13 +6,13 @@ now and sends once; a wish that has since moved on past what a notice would anno
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Area, Member, Unit, User, Wish, WishCategory, WishStep
+from app.models import Area, Member, User, Wish, WishCategory, WishStep
 from app.models.choices import NotificationKind, WishStatus
 from app.services import notifications
-from app.services.notices.common import account, clip, language, member_account, speaking, title, when
+from app.services.notices.common import account, clip, language, member_account, title, when
 from app.services.wish_access import CLAIM_SCOPE_PREFIX
 
 K = NotificationKind
@@ -26,12 +26,11 @@ def _subject(wish: Wish) -> str:
     return f"wish:{wish.id}"
 
 
-def _to_owner(kind, wish, title_text: str, body: str = "") -> int:
-    """`wish` has the wish's `id` and `owner_id` (a Wish, or a row read for the notice)."""
+def _to_owner(kind, wish: Wish, title_text: notifications.Words, body: notifications.Words = "") -> int:
     return notifications.send(
         kind,
         [wish.owner_id] if wish.owner_id is not None else [],  # when active: send keeps active accounts only
-        title=title(title_text),
+        title=title(title_text) if isinstance(title_text, str) else title_text,
         body=body,
         link=wish_link(wish.id),
         subject=_subject(wish),
@@ -41,24 +40,6 @@ def _to_owner(kind, wish, title_text: str, body: str = "") -> int:
 def comrade(name: str, unit: str | None) -> tuple[str, str | None]:
     """How a resident is told who took their wish: the family name and 同志 (never the full name), and the unit."""
     return _("Comrade %(family)s", family=name[:1]), unit
-
-
-# what the owner's "claimed" notice reads, in one statement built once (it runs once per claim)
-_CLAIMED = (
-    select(
-        Wish.id,
-        Wish.title,
-        Wish.owner_id,
-        Wish.claimed_at,
-        User.locale.label("owner_locale"),
-        Member.name.label("member_name"),
-        Unit.name.label("unit_name"),
-    )
-    .join(Member, Member.id == Wish.claimed_by_id)
-    .outerjoin(User, User.id == Wish.owner_id)
-    .outerjoin(Unit, Unit.id == Member.unit_id)
-    .where(Wish.id == bindparam("wish_id"))
-)
 
 
 # --- the resident who owns the wish ------------------------------------------------------------------
@@ -90,24 +71,28 @@ def wish_rejected(wish_id: int) -> int:
         )
 
 
-@notifications.builder(K.WISH_CLAIMED)
+@notifications.builder(K.WISH_CLAIMED, at_once=True)
 def wish_claimed(wish_id: int) -> int:
-    wish = db.session.execute(_CLAIMED, {"wish_id": wish_id}).first()
-    if wish is None:  # gone, or released since
+    """Told in the claim's own transaction (`at_once`): the wish, its member and the member's unit are rows the
+    claim holds (the token or session lookup read the member with their unit), so this reads nothing; the owner
+    reads it in their language, chosen as the row is written."""
+    wish = db.session.get(Wish, wish_id)
+    member = wish.claimed_by if wish is not None else None
+    if member is None:
         return 0
-    with speaking(wish.owner_locale):
-        who, unit = comrade(wish.member_name, wish.unit_name)
+    unit_name = member.unit.name if member.unit is not None else None
+
+    def words() -> tuple[str, str]:
+        who, unit = comrade(member.name, unit_name)
         body = (
             _("%(who)s of %(unit)s took it on at %(when)s.", who=who, unit=unit, when=when(wish.claimed_at))
             if unit
             else _("%(who)s took it on at %(when)s.", who=who, when=when(wish.claimed_at))
         )
-        return _to_owner(
-            K.WISH_CLAIMED,
-            wish,
-            _("%(who)s has taken on your wish “%(title)s”", who=who, title=wish.title),
-            body,
-        )
+        return title(_("%(who)s has taken on your wish “%(title)s”", who=who, title=wish.title)), body
+
+    titles, bodies = notifications.in_each_language(words)
+    return _to_owner(K.WISH_CLAIMED, wish, titles, bodies)
 
 
 @notifications.builder(K.WISH_DONE)
