@@ -177,8 +177,9 @@ def send(
         if category_id is not None:
             params["n_muted_category"] = _like_listed(int(category_id))
     db.session.flush()
-    # RETURNING rather than rowcount, which SQLAlchemy 2.1 with psycopg reports as -1 for INSERT … SELECT
-    written = db.session.execute(statement, params).all()
+    # RETURNING rather than rowcount, which SQLAlchemy 2.1 with psycopg reports as -1 for INSERT … SELECT; on
+    # the session's connection (Core: a table's rows, nothing for the ORM to do; a claim writes one)
+    written = db.session.connection().execute(statement, params).all()
     gateways = notification_gateway.gateway_endpoints() if written else []
     if gateways:
         notification_gateway.record_deliveries(
