@@ -47,9 +47,8 @@ from app.services.outbox import record_job
 NOTIFY_JOB = "notify"  # the outbox job that runs a kind's builder after the commit (app.jobs.notifications)
 PER_PAGE = 20
 BUILDERS: dict[str, Callable[..., int]] = {}
-AT_ONCE: set[str] = (
-    set()
-)  # the kinds whose builder runs in the change's transaction (`builder(at_once=True)`)
+# the kinds whose builder runs in the change's transaction (`builder(at_once=True)`)
+AT_ONCE: set[str] = set()
 
 
 # --- sending -----------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Notices about micro-wishes: what the resident who owns one, the members of its community and its member hear.
 
 Each builder runs after the step committed (app.services.notices.receivers recorded it), reads the wish as it is
-now and sends once; a wish that has since moved on past what a notice would announce is not announced.
+now and sends once; a wish that has since moved on past what a notice would announce is not announced. The
+owner's "claimed" notice is the exception: it is written in the claim's own transaction, from the rows the claim
+holds (`wish_claimed`).
 """
 
 from flask import current_app
