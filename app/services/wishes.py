@@ -193,9 +193,8 @@ def claim_wish(actor: User, wish: Wish) -> Wish:
         # serialise one member's claims with a row lock, so the count in the UPDATE's guard below (read after
         # the lock is granted) holds even when the same member claims several wishes at once. SQLite needs
         # none: its transaction begins with the UPDATE, which holds the one write lock while it counts.
-        db.session.connection().execute(
-            lock_member(), {"member_id": member.id}
-        )  # Core: a lock, nothing to load
+        # Core: a lock, nothing for the ORM to load
+        db.session.connection().execute(lock_member(), {"member_id": member.id})
     limit = _setting("MAX_ACTIVE_CLAIMS")
     # the member's claims are counted by the UPDATE itself; when it matches no row while the wish is still
     # published, the limit refused it (below)
