@@ -3,13 +3,14 @@
 import functools
 import os
 
+from babel import Locale
 from flask import Flask, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import Config
 from app.connections import connect_args
-from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from app.extensions import babel, cache, csrf, db, limiter, login_manager, migrate, parsed_locale
 from app.requests import init_requests
 from app.security import register_security_headers
 
@@ -96,20 +97,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-def select_locale() -> str:
-    """The user's chosen language (session, then profile), Chinese by default."""
-    from flask import current_app, has_request_context
+def select_locale() -> Locale:
+    """The user's chosen language (the request's `lang`, the session's, then the profile's: the API token's user,
+    else the site's), Chinese by default."""
+    from flask import current_app, g, has_request_context
     from flask_login import current_user
 
     languages = current_app.config["LANGUAGES"]
     if has_request_context():
         if request.args.get("lang") in languages:
-            return request.args["lang"]
+            return parsed_locale(request.args["lang"])
         if session.get("lang") in languages:
-            return session["lang"]
-        if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
-            return current_user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+            return parsed_locale(session["lang"])
+        # an API request's user is its token's (set once the token is checked); asking Flask-Login would
+        # look for a site session and find none
+        user = g.get("api_user") or current_user
+        if getattr(user, "is_authenticated", False) and user.locale in languages:
+            return parsed_locale(user.locale)
+    return parsed_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def register_extensions(app: Flask) -> None:

@@ -23,6 +23,8 @@ back as before.
 
 import re
 import time
+from collections.abc import Sequence
+from functools import cache
 
 from flask import Flask
 from sqlalchemy import event
@@ -34,14 +36,14 @@ _WROTE = "onegrid_wrote"  # and whether its current transaction sent anything bu
 
 
 def connect_args(config) -> dict:
-    """psycopg's connection arguments: DATABASE_PREPARE_THRESHOLD, checked (a clear error for anything but a
-    whole number or "none"). "none" never prepares: a pooler in transaction mode shares a server connection
-    between clients, and would share their prepared statements with it."""
+    """psycopg's connection arguments: its cursor (`described_later`) and DATABASE_PREPARE_THRESHOLD, checked (a
+    clear error for anything but a whole number or "none"). "none" never prepares: a pooler in transaction mode
+    shares a server connection between clients, and would share their prepared statements with it."""
     threshold = str(config["DATABASE_PREPARE_THRESHOLD"]).strip().lower()
     if threshold == "none":
-        return {"prepare_threshold": None}
+        return {"cursor_factory": described_later(), "prepare_threshold": None}
     if re.fullmatch(r"[0-9]{1,6}", threshold):
-        return {"prepare_threshold": int(threshold)}
+        return {"cursor_factory": described_later(), "prepare_threshold": int(threshold)}
     raise ValueError(
         f"DATABASE_PREPARE_THRESHOLD must be a whole number of runs (0: prepare at the first) or none, "
         f"not {threshold!r}"
@@ -116,3 +118,65 @@ def configure(app: Flask, engine: Engine) -> None:
     commit_when_read_only(engine)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         ping_when_idle(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+
+
+@cache
+def described_later() -> type:
+    """psycopg's cursor, with a `description` whose columns are made only when read (`Description`)."""
+    from psycopg import Cursor
+
+    class DescribedLater(Cursor):
+        @property
+        def description(self):
+            result = self.pgresult
+            if result is None or not result.nfields:
+                return Cursor.description.fget(self)  # None, or no columns ("SELECT ;")
+            return Description(self, result)
+
+    return DescribedLater
+
+
+class Description(Sequence):
+    """A cursor's `description`: its columns (psycopg's `Column`s), made when first read.
+
+    SQLAlchemy asks for it after every statement, but for a statement whose result columns it has met before
+    only to see that rows came back. psycopg makes a `Column` of every column each time: a twentieth of a
+    claim's instructions went into descriptions nobody read (bench/README.md, the claim race).
+    """
+
+    __slots__ = ("_columns", "_cursor", "_result")
+
+    def __init__(self, cursor, result):
+        self._cursor, self._result, self._columns = cursor, result, None
+
+    def __len__(self) -> int:
+        return self._result.nfields
+
+    def __getitem__(self, index):
+        return self._made()[index]
+
+    def __iter__(self):
+        return iter(self._made())
+
+    def __eq__(self, other) -> bool:
+        return self._made() == (list(other) if isinstance(other, Description) else other)
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
+    def _made(self) -> list:
+        if self._columns is None:
+            from psycopg import Column
+
+            cursor = self._cursor
+            if cursor.pgresult is not self._result:  # the cursor has run another statement since
+                cursor = _Described(self._result, cursor)
+            self._columns = [Column(cursor, i) for i in range(self._result.nfields)]
+        return self._columns
+
+
+class _Described:
+    """What psycopg's `Column` reads of a cursor, for a result the cursor has moved on from."""
+
+    def __init__(self, result, cursor):
+        self.pgresult, self._encoding, self.adapters = result, cursor._encoding, cursor.adapters

@@ -1,5 +1,8 @@
 """Unbound extension objects; `create_app` binds them to an app."""
 
+from functools import cache as memoized
+
+from babel import Locale
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -33,3 +36,10 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()  # in-process; holds rendered pages for visitors for a few seconds
+
+
+@memoized
+def parsed_locale(code: str) -> Locale:
+    """Babel's `Locale` of a language code, parsed once per process: Flask-Babel parses the code its locale
+    selector or `force_locale` is given on every request and every switch, and takes a `Locale` as it is."""
+    return Locale.parse(code)

@@ -290,6 +290,21 @@ def test_second_member_cannot_claim_a_claimed_wish(as_user):
     assert fresh_wish(wish_id(CLAIMED)).claimed_by_id == member_of("member").id
 
 
+@pytest.mark.chinese
+def test_the_api_answers_in_the_language_its_token_user_chose(as_user):
+    make_member("neighbour", GRID2)
+    caller = as_user("neighbour", "member-password")
+
+    # no choice: the district's language
+    assert assert_error(caller.act(wish_id(CLAIMED), "claim"), 409)["message"] == "该心愿已被他人认领。"
+    user("neighbour").locale = "en"
+    db.session.commit()
+    assert "already claimed" in assert_error(caller.act(wish_id(CLAIMED), "claim"), 409)["message"]
+    # a request's own `lang` still comes first
+    response = caller.post(f"/api/v1/wishes/{wish_id(CLAIMED)}/claim?lang=zh_Hans_CN")
+    assert assert_error(response, 409)["message"] == "该心愿已被他人认领。"
+
+
 # --- wrong actors ----------------------------------------------------------------------------------
 
 

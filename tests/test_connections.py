@@ -4,6 +4,7 @@ its prepared statements."""
 
 import time
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -11,6 +12,7 @@ from support import app_settings, separate_database
 
 from app import create_app
 from app.config import Config
+from app.connections import Description
 from app.extensions import db
 from app.models import User
 
@@ -182,6 +184,57 @@ def test_a_failed_transaction_is_rolled_back_and_the_connection_goes_on(pg_url):
             db.session.execute(text('SELECT no_such_column FROM "user"'))
         db.session.rollback()
         assert db.session.scalar(text("SELECT 1")) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_description_is_made_when_read_and_says_what_psycopgs_own_says(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        cursor = db.session.connection().connection.dbapi_connection.cursor()
+        query = "SELECT 1 AS one, 'x'::varchar(7) AS two, now() AS three, NULL::numeric(5, 2) AS four"
+        cursor.execute(query)
+        later = cursor.description
+        assert isinstance(later, Description) and later._columns is None  # nothing made yet
+        assert len(later) == 4 and later._columns is None
+        own = psycopg.Cursor.description.fget(cursor)
+        assert [tuple(c) for c in later] == [tuple(c) for c in own]
+        assert [c.name for c in later] == ["one", "two", "three", "four"]
+        # read after the cursor ran another statement: still the first one's columns
+        cursor.execute(query)
+        first = cursor.description
+        cursor.execute("SELECT 2 AS other")
+        assert [c.name for c in first] == ["one", "two", "three", "four"]
+        assert first[1].type_code == own[1].type_code and first[1].internal_size == own[1].internal_size
+        # no rows: None, as psycopg says; "SELECT ;" gives rows of no columns
+        cursor.execute('UPDATE "user" SET name = name WHERE id = -1')
+        assert cursor.description is None
+        cursor.execute("SELECT ;")
+        assert cursor.description == []
+        cursor.close()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_sqlalchemy_reads_a_known_statements_description_no_further(pg_url, monkeypatch):
+    made = []
+    original = psycopg.Column.__init__
+    monkeypatch.setattr(psycopg.Column, "__init__", lambda self, *a: made.append(1) or original(self, *a))
+    app = app_on(pg_url)
+    with app.app_context():
+        db.session.add(User(username="described", password_hash="x", name="描述", role="admin"))
+        db.session.commit()
+        query = select(User).where(User.username == "described")
+        assert db.session.scalars(query).one().name == "描述"  # first run: the columns are named
+        db.session.expunge_all()
+        made.clear()
+        result = db.session.execute(query)
+        assert result.scalars().one().name == "描述"
+        assert made == []  # known: not described again
+        assert list(db.session.execute(select(User.name, User.role).where(User.id < 0)).keys()) == [
+            "name",
+            "role",
+        ]
         db.session.remove()
         db.engine.dispose()
 

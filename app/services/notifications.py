@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import SelectBase
 
-from app.extensions import db
+from app.extensions import db, parsed_locale
 from app.models import Notification, NotificationPreference, User
 from app.models.base import utcnow
 from app.models.choices import URGENT, NotificationKind
@@ -95,7 +95,7 @@ def in_each_language(write: Callable[[], tuple[str, str]]) -> tuple[dict[str, st
     titles, bodies = {}, {}
     default, others = _languages()
     for code in (default, *others):
-        with force_locale(code):
+        with force_locale(parsed_locale(code)):
             titles[code], bodies[code] = write()
     return titles, bodies
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import and_, bindparam, false, or_, select
 
-from app.extensions import db
+from app.extensions import db, parsed_locale
 from app.models import Member, User
 from app.models.choices import EventLevel, Role
 from app.services.clock import local_time
@@ -81,14 +81,14 @@ def chosen_or_default(chosen: str | None) -> str:
 @contextmanager
 def speaking(chosen: str | None):
     """Write the notice's words in `chosen` (a recipient's `User.locale`, read with the rest), else the district's."""
-    with force_locale(chosen_or_default(chosen)):
+    with force_locale(parsed_locale(chosen_or_default(chosen))):
         yield
 
 
 @contextmanager
 def language(user_id: int | None = None):
     """Write the notice's words in the language of `user_id` (one recipient), else the district's (many)."""
-    with force_locale(locale_of(user_id)):
+    with force_locale(parsed_locale(locale_of(user_id))):
         yield
 
 
