@@ -1,5 +1,6 @@
 """PostgreSQL connections (docs/jobs.md#database-connections): checked before use only after sitting idle, a
-statement prepared at its second run, and a transaction that wrote nothing ended with COMMIT rather than ROLLBACK.
+statement prepared at its second run, reads outside transactions until the first write, and a transaction that
+wrote nothing ended with COMMIT rather than ROLLBACK.
 
 SQLAlchemy's `pool_pre_ping` sends a round trip before every request's first statement. Under load a
 connection goes back to the pool and out again within milliseconds, and that ping is one of the request's
@@ -19,6 +20,14 @@ psycopg forgets its prepared statements on every ROLLBACK. Every read-only reque
 its transaction with one, so almost nothing stayed prepared. A transaction that sent only SELECTs changed
 nothing either way: it ends with COMMIT, which keeps them; one that wrote anything, or failed, is rolled
 back as before.
+
+A request that only reads sends no BEGIN and no COMMIT at all: plain SELECTs run outside a transaction
+(psycopg's autocommit), and psycopg sends BEGIN before the first statement that writes or locks rows, so
+everything from there to the commit is one transaction as before. Under READ COMMITTED, PostgreSQL's default,
+each statement sees the database as it is when it starts, inside a transaction or not, so the reads see what
+they saw. A BEGIN and COMMIT pair cost ≈ 0.11 ms of the machine's CPU (psycopg, the kernel and the server);
+a lost claim is one such request (bench/README.md, the claim race). An isolation level set for the app, or a
+stricter default on the server, keeps every statement in a transaction.
 """
 
 import re
@@ -33,6 +42,7 @@ from sqlalchemy.exc import DisconnectionError
 
 _USED = "onegrid_used"  # the pool record's info: when the connection last went back to the pool
 _WROTE = "onegrid_wrote"  # and whether its current transaction sent anything but a SELECT
+_LAZY = "onegrid_lazy"  # and that it reads outside transactions (`begin_at_first_write`)
 
 
 def connect_args(config) -> dict:
@@ -73,14 +83,55 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError("the connection was closed while idle")  # the pool opens a new one
 
 
-def commit_when_read_only(engine: Engine) -> None:
-    """End a transaction that sent only SELECTs with COMMIT (same effect; psycopg keeps its prepared statements)."""
+_LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
+_reads: dict[str, bool] = {}  # statement text: a plain read? (the compiled statements repeat)
+
+
+def plain_read(statement: str) -> bool:
+    """A SELECT that locks no rows: under READ COMMITTED it sees the same inside a transaction as outside one."""
+    known = _reads.get(statement)
+    if known is None:
+        known = statement.lstrip()[:6].upper() == "SELECT" and _LOCKS.search(statement) is None
+        if len(_reads) < 4096:
+            _reads[statement] = known
+    return known
+
+
+def begin_at_first_write(engine: Engine) -> None:
+    """Send plain reads outside a transaction and BEGIN with the first statement that writes or locks; end a
+    transaction that sent only SELECTs with COMMIT (same effect; psycopg keeps its prepared statements)."""
     from psycopg.pq import TransactionStatus
+
+    idle, in_transaction = TransactionStatus.IDLE, TransactionStatus.INTRANS
+
+    @event.listens_for(engine, "connect")
+    def _opened(dbapi_connection, record) -> None:
+        # only where a transaction's statements each see the database anew anyway (not with an isolation
+        # level of the app's, nor on a server whose default is stricter)
+        if (
+            engine.dialect.isolation_level is None
+            and engine.dialect.default_isolation_level == "READ COMMITTED"
+        ):
+            record.info[_LAZY] = True
+            dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection, record, _proxy) -> None:
+        # back to reading outside a transaction after an AUTOCOMMIT connection's reset, or a failed commit
+        if (
+            _LAZY in record.info
+            and not dbapi_connection.autocommit
+            and dbapi_connection.info.transaction_status == idle
+        ):
+            dbapi_connection.autocommit = True
 
     @event.listens_for(engine, "before_cursor_execute")
     def _sent(connection, _cursor, statement, *_args) -> None:
+        info = connection.info  # the pool record's info, kept with the DBAPI connection
         if not statement.lstrip()[:6].upper().startswith("SELECT"):
-            connection.info[_WROTE] = True  # the pool record's info, kept with the DBAPI connection
+            info[_WROTE] = True
+        if _LAZY in info and not plain_read(statement):
+            begin_now(connection)
 
     rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
 
@@ -88,18 +139,39 @@ def commit_when_read_only(engine: Engine) -> None:
         info = pool_info(proxied)
         wrote = True if info is None else info.pop(_WROTE, False)
         raw = getattr(proxied, "dbapi_connection", proxied)
-        if not wrote and raw.info.transaction_status == TransactionStatus.INTRANS:
+        if raw.autocommit:
+            return  # no transaction began: nothing to end
+        if not wrote and raw.info.transaction_status == in_transaction:
             raw.commit()
         else:
             rollback(proxied)
+        if info is not None and _LAZY in info:
+            raw.autocommit = True
 
     def do_commit(proxied) -> None:
         info = pool_info(proxied)
         if info is not None:
             info.pop(_WROTE, None)
+        raw = getattr(proxied, "dbapi_connection", proxied)
+        if raw.autocommit:
+            return
         commit(proxied)
+        if info is not None and _LAZY in info:
+            raw.autocommit = True
 
     engine.dialect.do_rollback, engine.dialect.do_commit = do_rollback, do_commit
+
+
+def begin_now(connection) -> None:
+    """Have psycopg send BEGIN before the next statement on this SQLAlchemy `connection`, unless a transaction
+    is open already or the connection was asked for AUTOCOMMIT (its `isolation_level` execution option)."""
+    raw = connection.connection.dbapi_connection
+    if (
+        raw.autocommit
+        and _LAZY in connection.info
+        and "isolation_level" not in connection.get_execution_options()
+    ):
+        raw.autocommit = False
 
 
 def pool_info(proxied) -> dict | None:
@@ -111,11 +183,12 @@ def pool_info(proxied) -> dict | None:
 
 
 def configure(app: Flask, engine: Engine) -> None:
-    """PostgreSQL: commit read-only transactions; check connections idle longer than DATABASE_PING_IDLE_SECONDS,
-    unless the app asked SQLAlchemy to ping every checkout (`pool_pre_ping`). SQLite needs neither."""
+    """PostgreSQL: read outside transactions until the first write, commit read-only transactions; check
+    connections idle longer than DATABASE_PING_IDLE_SECONDS, unless the app asked SQLAlchemy to ping every
+    checkout (`pool_pre_ping`). SQLite needs neither."""
     if engine.dialect.name != "postgresql":
         return
-    commit_when_read_only(engine)
+    begin_at_first_write(engine)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         ping_when_idle(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 

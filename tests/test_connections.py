@@ -6,6 +6,7 @@ import time
 
 import psycopg
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from support import app_settings, separate_database
@@ -24,7 +25,7 @@ def pg_url():
 
 
 def app_on(url: str, **overrides):
-    app = create_app(app_settings(url, SQLALCHEMY_ENGINE_OPTIONS={}, **overrides))
+    app = create_app(app_settings(url, **{"SQLALCHEMY_ENGINE_OPTIONS": {}, **overrides}))
     with app.app_context():
         db.create_all()
     return app
@@ -184,6 +185,96 @@ def test_a_failed_transaction_is_rolled_back_and_the_connection_goes_on(pg_url):
             db.session.execute(text('SELECT no_such_column FROM "user"'))
         db.session.rollback()
         assert db.session.scalar(text("SELECT 1")) == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+def driver() -> psycopg.Connection:
+    """The psycopg connection under the session's."""
+    return db.session.connection().connection.dbapi_connection
+
+
+def test_a_request_that_only_reads_sends_no_begin_and_no_commit(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.username == "nobody")) is None
+        assert db.session.scalar(text('SELECT count(*) FROM "user"')) == 0
+        # no transaction is open on the server: the reads ran outside one
+        assert driver().info.transaction_status == TransactionStatus.IDLE and driver().autocommit
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_first_write_begins_one_transaction_that_a_rollback_undoes_whole(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.username == "written")) is None  # outside
+        db.session.add(User(username="written", password_hash="x", name="写入", role="admin"))
+        db.session.flush()
+        assert driver().info.transaction_status == TransactionStatus.INTRANS
+        db.session.execute(update(User).where(User.username == "written").values(name="改过"))
+        # a read after the write is in the same transaction: it sees the uncommitted rows
+        assert db.session.scalar(select(User.name).where(User.username == "written")) == "改过"
+        db.session.rollback()
+        assert db.session.scalar(select(User.id).where(User.username == "written")) is None
+        assert driver().autocommit  # reading outside transactions again
+        db.session.add(User(username="kept", password_hash="x", name="保留", role="admin"))
+        db.session.commit()
+        assert driver().info.transaction_status == TransactionStatus.IDLE and driver().autocommit
+        assert db.session.scalar(select(User.name).where(User.username == "kept")) == "保留"
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("lock", ["update", "share"])
+def test_a_select_that_locks_rows_begins_the_transaction_and_holds_its_lock(pg_url, lock):
+    app = app_on(pg_url)
+    with app.app_context():
+        db.session.add(User(username="locked", password_hash="x", name="加锁", role="admin"))
+        db.session.commit()
+        query = select(User.id).where(User.username == "locked")
+        user_id = db.session.scalar(query.with_for_update(read=lock == "share"))
+        assert driver().info.transaction_status == TransactionStatus.INTRANS
+        locker = driver().info.backend_pid
+        waiting = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with waiting.connect() as other:  # another connection cannot take the row while the lock is held
+            other.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                other.execute(text('UPDATE "user" SET name = name WHERE id = :id'), {"id": user_id})
+        waiting.dispose()
+        assert driver().info.backend_pid == locker
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_connection_asked_for_autocommit_keeps_it_and_the_next_reads_outside_transactions_again(pg_url):
+    app = app_on(pg_url)
+    with app.app_context():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text('VACUUM "user"'))  # refused inside a transaction
+            connection.execute(
+                text(
+                    'INSERT INTO "user" (username, password_hash, name, role, active, created_at) '
+                    "VALUES ('auto', 'x', '自动', 'admin', true, now())"
+                )
+            )
+            assert connection.connection.dbapi_connection.info.transaction_status == TransactionStatus.IDLE
+        for _ in range(3):  # whichever connection the pool hands out next
+            assert db.session.scalar(select(User.name).where(User.username == "auto")) == "自动"
+            assert driver().autocommit
+            db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_isolation_level_of_the_apps_keeps_every_statement_in_a_transaction(pg_url):
+    app = app_on(pg_url, SQLALCHEMY_ENGINE_OPTIONS={"isolation_level": "REPEATABLE READ"})
+    with app.app_context():
+        assert db.session.scalar(select(User.id).where(User.username == "nobody")) is None
+        assert driver().info.transaction_status == TransactionStatus.INTRANS
+        assert db.session.scalar(text("SHOW transaction_isolation")) == "repeatable read"
+        db.session.rollback()
         db.session.remove()
         db.engine.dispose()
 

@@ -83,13 +83,14 @@ def wish_claimed(wish_id: int) -> int:
     if member is None:
         return 0
     unit_name = member.unit.name if member.unit is not None else None
+    at = when(wish.claimed_at)  # the district's time, the same in every language
 
     def words() -> tuple[str, str]:
         who, unit = comrade(member.name, unit_name)
         body = (
-            _("%(who)s of %(unit)s took it on at %(when)s.", who=who, unit=unit, when=when(wish.claimed_at))
+            _("%(who)s of %(unit)s took it on at %(when)s.", who=who, unit=unit, when=at)
             if unit
-            else _("%(who)s took it on at %(when)s.", who=who, when=when(wish.claimed_at))
+            else _("%(who)s took it on at %(when)s.", who=who, when=at)
         )
         return title(_("%(who)s has taken on your wish “%(title)s”", who=who, title=wish.title)), body
 
