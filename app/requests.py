@@ -1,6 +1,8 @@
-"""Requests as OneGrid reads them: JSON nested too deep to parse, or text no database stores, is a 400, never a 500."""
+"""Requests as OneGrid reads them: JSON nested too deep to parse, or text no database stores, is a 400, never a 500;
+a request without a session cookie opens its empty session without more ado."""
 
 from flask import Flask, Request, abort, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 
 from app.api.errors import is_api_request
 from app.services.text import contains_unstorable_text, has_unstorable_character
@@ -20,6 +22,16 @@ class OneGridRequest(Request):
         if contains_unstorable_text(data):  # NUL or a lone surrogate: no database stores them
             return None if silent else self.on_json_loading_failed(ValueError("unstorable character"))
         return data
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, but a request that brings no session cookie (an API call with its token,
+    a visitor's first page) gets its empty session at once, without a signer made for nothing to check."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def refuse_unstorable_fields() -> None:
@@ -57,5 +69,6 @@ def allow_photo_bodies() -> None:
 def init_requests(app: Flask) -> None:
     """Read every request of `app` as above."""
     app.request_class = OneGridRequest
+    app.session_interface = CookieSessions()
     app.before_request(allow_photo_bodies)
     app.before_request(refuse_unstorable_fields)

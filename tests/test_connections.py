@@ -1,8 +1,10 @@
 """PostgreSQL connections: as many kept open as configured, checked before use only after sitting idle, a
-statement prepared at its second run, and a transaction that wrote nothing ended with COMMIT, so the driver keeps
-its prepared statements."""
+statement prepared at its second run, reads outside transactions until the first write, a transaction that wrote
+nothing ended with COMMIT, so the driver keeps its prepared statements, and result columns described only when
+read."""
 
 import time
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -31,6 +33,18 @@ def app_on(url: str, **overrides):
     return app
 
 
+@contextmanager
+def serving(url: str, **overrides):
+    """An app on `url` (`app_on`), in its app context; its session and connections closed afterwards."""
+    app = app_on(url, **overrides)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def backend_pid() -> int:
     pid = db.session.scalar(text("SELECT pg_backend_pid()"))
     db.session.remove()  # back to the pool
@@ -51,41 +65,33 @@ def test_the_pool_keeps_the_configured_number_of_connections(pg_url):
         20,
         10,
     )  # more than gunicorn's threads
-    app = app_on(pg_url, DATABASE_POOL_SIZE=12, DATABASE_MAX_OVERFLOW=3)
-    with app.app_context():
+    with serving(pg_url, DATABASE_POOL_SIZE=12, DATABASE_MAX_OVERFLOW=3):
         assert (db.engine.pool.size(), db.engine.pool._max_overflow) == (12, 3)
-        db.engine.dispose()
 
 
 def test_a_connection_used_moments_ago_is_not_pinged(pg_url, monkeypatch):
-    app = app_on(pg_url, DATABASE_PING_IDLE_SECONDS=3600)
-    with app.app_context():
+    with serving(pg_url, DATABASE_PING_IDLE_SECONDS=3600):
         pings = []
         ping = db.engine.dialect.do_ping
         monkeypatch.setattr(db.engine.dialect, "do_ping", lambda c: pings.append(c) or ping(c))
         first, second = backend_pid(), backend_pid()
         assert first == second and pings == []
-        db.engine.dispose()
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_use(pg_url):
-    app = app_on(pg_url, DATABASE_PING_IDLE_SECONDS=0.05)
-    with app.app_context():
+    with serving(pg_url, DATABASE_PING_IDLE_SECONDS=0.05):
         dropped = backend_pid()
         terminate(pg_url, dropped)
         assert backend_pid() != dropped  # pinged, found closed, replaced: the query never saw it
-        db.engine.dispose()
 
 
 def test_without_the_check_a_dropped_connection_would_fail_its_next_query(pg_url):
-    app = app_on(pg_url, DATABASE_PING_IDLE_SECONDS=3600)
-    with app.app_context():
+    with serving(pg_url, DATABASE_PING_IDLE_SECONDS=3600):
         terminate(pg_url, backend_pid())
         with pytest.raises(OperationalError):
             db.session.scalar(text("SELECT 1"))
         db.session.remove()
         assert backend_pid()  # the pool let the broken connection go
-        db.engine.dispose()
 
 
 def prepared() -> list[str]:
@@ -128,23 +134,17 @@ def test_by_default_a_statement_is_prepared_at_its_second_run():
 def test_a_statement_is_prepared_once_it_ran_the_threshold_times(
     pg_url, threshold, runs_unprepared, then_plans
 ):
-    app = app_on(pg_url, DATABASE_PREPARE_THRESHOLD=threshold)
-    with app.app_context():
+    with serving(pg_url, DATABASE_PREPARE_THRESHOLD=threshold):
         run_lookup(runs_unprepared, "first")
         assert plans("first") is None  # not prepared yet
         run_lookup(12, "then")
         assert plans("then") == then_plans
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_pooler_in_transaction_mode_can_turn_preparing_off(pg_url):
-    app = app_on(pg_url, DATABASE_PREPARE_THRESHOLD="none")
-    with app.app_context():
+    with serving(pg_url, DATABASE_PREPARE_THRESHOLD="none"):
         run_lookup(20, "never")
         assert plans("never") is None
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("value", ["-1", "often", "9" * 40, "", "²", "\udcff"])
@@ -154,19 +154,15 @@ def test_a_wrong_prepare_threshold_is_a_clear_error_at_start_up(value):
 
 
 def test_read_only_transactions_end_with_commit_and_keep_prepared_statements(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         for _ in range(6):  # six requests that only read, each ended as a request ends: rolled back
             assert db.session.scalar(select(User.id).where(User.username == "nobody")) is None
             db.session.rollback()
         assert any('FROM "user"' in statement for statement in prepared())
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_transaction_that_wrote_is_still_rolled_back(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         db.session.add(User(username="written", password_hash="x", name="写入", role="admin"))
         db.session.flush()
         db.session.rollback()
@@ -174,19 +170,14 @@ def test_a_transaction_that_wrote_is_still_rolled_back(pg_url):
         # an UPDATE that matched nothing, a refused claim's: rolled back too, nothing changed
         db.session.execute(update(User).where(User.id == -1).values(name="x"))
         db.session.rollback()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_failed_transaction_is_rolled_back_and_the_connection_goes_on(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         with pytest.raises(ProgrammingError):
             db.session.execute(text('SELECT no_such_column FROM "user"'))
         db.session.rollback()
         assert db.session.scalar(text("SELECT 1")) == 1
-        db.session.remove()
-        db.engine.dispose()
 
 
 def driver() -> psycopg.Connection:
@@ -195,20 +186,16 @@ def driver() -> psycopg.Connection:
 
 
 def test_a_request_that_only_reads_sends_no_begin_and_no_commit(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         assert db.session.scalar(select(User.id).where(User.username == "nobody")) is None
         assert db.session.scalar(text('SELECT count(*) FROM "user"')) == 0
         # no transaction is open on the server: the reads ran outside one
         assert driver().info.transaction_status == TransactionStatus.IDLE and driver().autocommit
         db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_the_first_write_begins_one_transaction_that_a_rollback_undoes_whole(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         assert db.session.scalar(select(User.id).where(User.username == "written")) is None  # outside
         db.session.add(User(username="written", password_hash="x", name="写入", role="admin"))
         db.session.flush()
@@ -223,14 +210,11 @@ def test_the_first_write_begins_one_transaction_that_a_rollback_undoes_whole(pg_
         db.session.commit()
         assert driver().info.transaction_status == TransactionStatus.IDLE and driver().autocommit
         assert db.session.scalar(select(User.name).where(User.username == "kept")) == "保留"
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("lock", ["update", "share"])
 def test_a_select_that_locks_rows_begins_the_transaction_and_holds_its_lock(pg_url, lock):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         db.session.add(User(username="locked", password_hash="x", name="加锁", role="admin"))
         db.session.commit()
         query = select(User.id).where(User.username == "locked")
@@ -245,13 +229,10 @@ def test_a_select_that_locks_rows_begins_the_transaction_and_holds_its_lock(pg_u
         waiting.dispose()
         assert driver().info.backend_pid == locker
         db.session.rollback()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_connection_asked_for_autocommit_keeps_it_and_the_next_reads_outside_transactions_again(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text('VACUUM "user"'))  # refused inside a transaction
             connection.execute(
@@ -265,23 +246,18 @@ def test_a_connection_asked_for_autocommit_keeps_it_and_the_next_reads_outside_t
             assert db.session.scalar(select(User.name).where(User.username == "auto")) == "自动"
             assert driver().autocommit
             db.session.remove()
-        db.engine.dispose()
 
 
 def test_an_isolation_level_of_the_apps_keeps_every_statement_in_a_transaction(pg_url):
-    app = app_on(pg_url, SQLALCHEMY_ENGINE_OPTIONS={"isolation_level": "REPEATABLE READ"})
-    with app.app_context():
+    with serving(pg_url, SQLALCHEMY_ENGINE_OPTIONS={"isolation_level": "REPEATABLE READ"}):
         assert db.session.scalar(select(User.id).where(User.username == "nobody")) is None
         assert driver().info.transaction_status == TransactionStatus.INTRANS
         assert db.session.scalar(text("SHOW transaction_isolation")) == "repeatable read"
         db.session.rollback()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_description_is_made_when_read_and_says_what_psycopgs_own_says(pg_url):
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         cursor = db.session.connection().connection.dbapi_connection.cursor()
         query = "SELECT 1 AS one, 'x'::varchar(7) AS two, now() AS three, NULL::numeric(5, 2) AS four"
         cursor.execute(query)
@@ -303,16 +279,13 @@ def test_a_description_is_made_when_read_and_says_what_psycopgs_own_says(pg_url)
         cursor.execute("SELECT ;")
         assert cursor.description == []
         cursor.close()
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_sqlalchemy_reads_a_known_statements_description_no_further(pg_url, monkeypatch):
     made = []
     original = psycopg.Column.__init__
     monkeypatch.setattr(psycopg.Column, "__init__", lambda self, *a: made.append(1) or original(self, *a))
-    app = app_on(pg_url)
-    with app.app_context():
+    with serving(pg_url):
         db.session.add(User(username="described", password_hash="x", name="描述", role="admin"))
         db.session.commit()
         query = select(User).where(User.username == "described")
@@ -326,8 +299,6 @@ def test_sqlalchemy_reads_a_known_statements_description_no_further(pg_url, monk
             "name",
             "role",
         ]
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_sqlite_connections_are_never_pinged(monkeypatch):

@@ -304,3 +304,25 @@ def test_the_hourly_cleanup_removes_expired_sessions_and_tokens_only(app, demo):
     assert db.session.scalar(select(LoginSession.id).where(LoginSession.user_id == gone)) is None
     assert logged_in(live) and not logged_in(stale)
     assert run_periodic("access_cleanup") == "access_cleanup: 0"
+
+
+def test_a_request_without_a_session_cookie_opens_its_empty_session_without_a_signer(app, demo, monkeypatch):
+    from flask.sessions import SecureCookieSessionInterface
+
+    signers = []
+    made = SecureCookieSessionInterface.get_signing_serializer
+    monkeypatch.setattr(
+        SecureCookieSessionInterface,
+        "get_signing_serializer",
+        lambda self, app_: signers.append(1) or made(self, app_),
+    )
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert signers == []  # nothing to check, nothing stored
+    # a session that is written and read back still is, signed
+    logged = log_in(app, "resident")
+    signers.clear()
+    assert logged_in(logged) and signers  # the cookie came back and was checked
+    forged = app.test_client()
+    forged.set_cookie("session", logged.get_cookie("session").value[:-4] + "AAAA")
+    assert not logged_in(forged)
