@@ -174,6 +174,23 @@ def begin_now(connection) -> None:
         raw.autocommit = False
 
 
+def nothing_to_undo(session) -> bool:
+    """Whether rolling `session` back would undo nothing: it holds no pending change and its connection has no
+    transaction open (PostgreSQL reads outside one until the first write; SQLite's driver begins one at the
+    first write). A refused request that only read is then answered without a rollback; closing the session
+    at the request's end returns its connection as before."""
+    if session.new or session.dirty or session.deleted:
+        return False
+    if not session.in_transaction():
+        return True
+    raw = session.connection().connection.dbapi_connection
+    if hasattr(raw, "in_transaction"):  # sqlite3
+        return not raw.in_transaction
+    from psycopg.pq import TransactionStatus
+
+    return raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE  # reading outside one
+
+
 def pool_info(proxied) -> dict | None:
     """The pool record's info of a proxied connection; None for a bare one (the dialect's first connect)."""
     try:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
+from app.connections import nothing_to_undo
 from app.extensions import db
 from app.models import AuditLog, User, Wish, WishStep
 from app.models.choices import WishStatus
@@ -165,6 +166,31 @@ def test_a_lost_claim_through_the_api_costs_2_statements(client, racer):
 
     assert response.status_code == 409
     assert [shape(s) for s in sent] == ["select api_token", "select wish"]
+
+
+def test_a_lost_claim_has_nothing_to_roll_back_and_a_refusal_after_a_write_is_rolled_back(
+    client, racer, monkeypatch
+):
+    from sqlalchemy.orm import Session
+
+    rollbacks = []
+    rollback = Session.rollback
+    monkeypatch.setattr(Session, "rollback", lambda self: rollbacks.append(1) or rollback(self))
+    wish_id = db.session.scalar(select(Wish.id).where(Wish.status == WishStatus.CLAIMED))
+    db.session.remove()
+    response = client.post(f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {racer}"})
+    assert response.status_code == 409 and rollbacks == []  # it only read: nothing to undo
+
+    # what the check sees: a read leaves nothing to undo, a written row does until it is rolled back
+    assert db.session.scalar(select(User.id).where(User.username == "racer"))
+    assert nothing_to_undo(db.session())
+    db.session.add(User(username="undone", password_hash="x", name="撤销", role="admin"))
+    assert not nothing_to_undo(db.session())  # pending
+    db.session.flush()
+    assert not nothing_to_undo(db.session())  # written
+    db.session.rollback()
+    assert nothing_to_undo(db.session())
+    assert db.session.scalar(select(User.id).where(User.username == "undone")) is None
 
 
 def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):

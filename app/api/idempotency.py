@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.auth import current_api_user
 from app.api.errors import api_abort, error_response
+from app.connections import nothing_to_undo
 from app.extensions import db
 from app.models.idempotency import KEY_MAX
 from app.services import idempotency as service
@@ -110,10 +111,12 @@ def commit_change() -> None:
 
 
 def roll_back_change() -> None:
-    """Undo the change of a refused request; under a key only the change, keeping the key for its answer."""
+    """Undo the change of a refused request; under a key only the change, keeping the key for its answer. A
+    refusal that changed nothing (a lost claim: it only read) has nothing to undo."""
     savepoint = g.get(_SAVEPOINT)
     if savepoint is None:
-        db.session.rollback()
+        if not nothing_to_undo(db.session()):
+            db.session.rollback()
     elif savepoint.is_active:
         savepoint.rollback()
 
