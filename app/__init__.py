@@ -100,21 +100,29 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def select_locale() -> Locale:
     """The user's chosen language (the request's `lang`, the session's, then the profile's: the API token's user,
     else the site's), Chinese by default."""
-    from flask import current_app, g, has_request_context
+    from flask import current_app
+
+    return parsed_locale(
+        _chosen_language(current_app.config["LANGUAGES"]) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def _chosen_language(languages) -> str | None:
+    from flask import g, has_request_context
     from flask_login import current_user
 
-    languages = current_app.config["LANGUAGES"]
-    if has_request_context():
-        if request.args.get("lang") in languages:
-            return parsed_locale(request.args["lang"])
-        if session.get("lang") in languages:
-            return parsed_locale(session["lang"])
-        # an API request's user is its token's (set once the token is checked); asking Flask-Login would
-        # look for a site session and find none
-        user = g.get("api_user") or current_user
-        if getattr(user, "is_authenticated", False) and user.locale in languages:
-            return parsed_locale(user.locale)
-    return parsed_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
+    if not has_request_context():
+        return None
+    if request.args.get("lang") in languages:
+        return request.args["lang"]
+    if session.get("lang") in languages:
+        return session["lang"]
+    # an API request's user is its token's (set once the token is checked); asking Flask-Login would look for a
+    # site session and find none
+    user = g.get("api_user") or current_user
+    if getattr(user, "is_authenticated", False) and user.locale in languages:
+        return user.locale
+    return None
 
 
 def register_extensions(app: Flask) -> None:

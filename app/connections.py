@@ -84,16 +84,18 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 
 
 _LOCKS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
-_reads: dict[str, bool] = {}  # statement text: a plain read? (the compiled statements repeat)
+_kinds: dict[str, tuple[bool, bool]] = {}  # statement text: its `kind` (the compiled statements repeat)
 
 
-def plain_read(statement: str) -> bool:
-    """A SELECT that locks no rows: under READ COMMITTED it sees the same inside a transaction as outside one."""
-    known = _reads.get(statement)
+def kind(statement: str) -> tuple[bool, bool]:
+    """Whether a statement is a SELECT, and whether it is a plain read: a SELECT that locks no rows, which under
+    READ COMMITTED sees the same inside a transaction as outside one."""
+    known = _kinds.get(statement)
     if known is None:
-        known = statement.lstrip()[:6].upper() == "SELECT" and _LOCKS.search(statement) is None
-        if len(_reads) < 4096:
-            _reads[statement] = known
+        select = statement.lstrip()[:6].upper() == "SELECT"
+        known = select, select and _LOCKS.search(statement) is None
+        if len(_kinds) < 4096:
+            _kinds[statement] = known
     return known
 
 
@@ -128,9 +130,10 @@ def begin_at_first_write(engine: Engine) -> None:
     @event.listens_for(engine, "before_cursor_execute")
     def _sent(connection, _cursor, statement, *_args) -> None:
         info = connection.info  # the pool record's info, kept with the DBAPI connection
-        if not statement.lstrip()[:6].upper().startswith("SELECT"):
+        select, plain = kind(statement)
+        if not select:
             info[_WROTE] = True
-        if _LAZY in info and not plain_read(statement):
+        if not plain and _LAZY in info:
             begin_now(connection)
 
     rollback, commit = engine.dialect.do_rollback, engine.dialect.do_commit
@@ -186,9 +189,7 @@ def nothing_to_undo(session) -> bool:
     raw = session.connection().connection.dbapi_connection
     if hasattr(raw, "in_transaction"):  # sqlite3
         return not raw.in_transaction
-    from psycopg.pq import TransactionStatus
-
-    return raw.autocommit and raw.info.transaction_status == TransactionStatus.IDLE  # reading outside one
+    return raw.autocommit  # psycopg: in autocommit no transaction is ever open
 
 
 def pool_info(proxied) -> dict | None:
