@@ -13,10 +13,11 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
-from app.connections import nothing_to_undo
+from app.connections import commit_answered, nothing_to_undo
 from app.extensions import db
-from app.models import AuditLog, User, Wish, WishStep
+from app.models import AuditLog, Notification, User, Wish, WishStep
 from app.models.choices import WishStatus
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.services import webhook_listeners
@@ -191,6 +192,48 @@ def test_a_lost_claim_has_nothing_to_roll_back_and_a_refusal_after_a_write_is_ro
     db.session.rollback()
     assert nothing_to_undo(db.session())
     assert db.session.scalar(select(User.id).where(User.username == "undone")) is None
+
+
+def test_a_claim_commits_its_built_answer_without_expiring_and_other_writes_still_expire(
+    client, racer, demo, monkeypatch
+):
+    from sqlalchemy.orm import Session
+
+    commits = []
+    commit = Session.commit
+    monkeypatch.setattr(Session, "commit", lambda self: commits.append(self.expire_on_commit) or commit(self))
+    wish_id = published_wish()
+    db.session.remove()
+    response = client.post(f"/api/v1/wishes/{wish_id}/claim", headers={"Authorization": f"Bearer {racer}"})
+    # the answer was built before the commit: nothing it was built from is expired, nor read again
+    assert response.status_code == 200 and commits == [False]
+    assert response.get_json()["status"] == WishStatus.CLAIMED
+    assert db.session().expire_on_commit  # the next session expires as usual
+
+    # an action whose answer is read after the commit (a notification marked read) still expires
+    notice = db.session.scalar(select(Notification.id).where(Notification.subject == f"wish:{wish_id}"))
+    owner = db.session.get(Wish, wish_id).owner
+    raw, _expires = issue_token(owner)
+    db.session.commit()
+    commits.clear()
+    response = client.post(f"/api/v1/notifications/{notice}/read", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 200 and commits == [True]
+    assert response.get_json()["read_at"] is not None
+
+
+def test_commit_answered_keeps_what_was_loaded_and_restores_expiry_when_the_commit_fails(racer):
+    user = db.session.scalar(select(User).where(User.username == "racer"))
+    user.name = "赵立新二"
+    commit_answered(db.session())
+    assert user.__dict__["name"] == "赵立新二"  # loaded still: not expired, not read again
+    assert db.session().expire_on_commit
+
+    db.session.add(User(username="racer", password_hash="x", name="重名", role="member"))  # taken
+    with pytest.raises(IntegrityError):
+        commit_answered(db.session())
+    assert db.session().expire_on_commit
+    db.session.rollback()
+    assert db.session.scalar(select(User.name).where(User.username == "racer")) == "赵立新二"
 
 
 def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):

@@ -96,17 +96,19 @@ def abort_for(error: DomainError):
     )
 
 
-def commit_or_abort(change):
+def commit_or_abort(change, *, answered: bool = False):
     """Run `change()`; commit what it did, or roll all of it back and answer the refusal as JSON.
 
     Under an Idempotency-Key the commit waits for the answer, which is kept with the change (app/api/idempotency.py).
+    `answered`: `change()` returns the answer itself, plain data, so the commit need not expire the objects it was
+    built from.
     """
     try:
         result = change()
     except DomainError as error:
         roll_back_change()
         abort_for(error)
-    commit_change()
+    commit_change(answered=answered)
     return result
 
 

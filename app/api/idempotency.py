@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.auth import current_api_user
 from app.api.errors import api_abort, error_response
-from app.connections import nothing_to_undo
+from app.connections import commit_answered, nothing_to_undo
 from app.extensions import db
 from app.models.idempotency import KEY_MAX
 from app.services import idempotency as service
@@ -102,10 +102,11 @@ def _document_replays(view):
     return view
 
 
-def commit_change() -> None:
-    """Commit the change of a request; under a key only flush it: its answer is committed with it."""
+def commit_change(*, answered: bool = False) -> None:
+    """Commit the change of a request; under a key only flush it: its answer is committed with it. `answered`:
+    the answer is already built, so the commit leaves the session's objects as they are (`commit_answered`)."""
     if g.get(_SAVEPOINT) is None:
-        db.session.commit()
+        commit_answered(db.session()) if answered else db.session.commit()
     else:
         db.session.flush()
 

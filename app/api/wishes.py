@@ -343,7 +343,7 @@ def _act(action: WishAction, wish_id: int, values: dict) -> dict:
         # so nothing is read again after the commit
         return present(answered(wish), user, service.member_for(user), history=True)
 
-    return commit_or_abort(change)
+    return commit_or_abort(change, answered=True)
 
 
 # every verb the machine may list in `actions` has its endpoint: a missing one fails here, not as a 404
