@@ -86,6 +86,20 @@ def test_members_and_leads_are_told_once_each_urgently_leads_first(demo):
     assert len(notices(callup.id)) == len(rows)
 
 
+def test_each_member_reads_the_call_up_in_their_own_language(demo):
+    member, leader = user("member"), user("leader")
+    member.locale = leader.locale = "zh_Hans_CN"  # the district's language here is English (the fixture)
+    db.session.commit()
+    callup = raise_one()
+    db.session.commit()
+    by_user = {row.user_id: row for row in notices(callup.id)}
+    assert (
+        by_user[member.id].title == "【吹哨报到】防汛抢险" and "社区党群服务中心" in by_user[member.id].body
+    )
+    assert by_user[user("captain").id].title == "Call-up — lead your members: 防汛抢险"
+    assert by_user[leader.id].title.endswith("防汛抢险") and "Call-up" not in by_user[leader.id].title
+
+
 def test_a_rolled_back_raise_sends_nothing(demo):
     before = db.session.scalar(select(func.count()).select_from(Notification))
     callup = raise_one()

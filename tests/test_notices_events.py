@@ -223,3 +223,25 @@ def test_one_supervision_names_its_event_and_links_to_it(swept, login_as):
     assert link == f"/admin/event/details/?id={event_id}"
     assert login_as("community").get(link).status_code == 200
     assert told("event_queue") == []  # not escalated: only the resolve deadline escalates
+
+
+def test_a_supervision_reaches_each_in_their_own_language(swept):
+    user("community").locale = "en"
+    db.session.commit()
+    report_event(
+        user("grid"),
+        title="井盖缺失",
+        description="",
+        matter_code="AQ-001",
+        grid_code=GRID,
+        now=utcnow() - timedelta(minutes=20),
+    )
+    db.session.commit()
+    forget_notices()
+    run_periodic("sla_sweep")
+    notices = told_once("supervision")
+    title, body, _link = notices["community"]
+    assert title == "Supervision: 井盖缺失 is late" and body.startswith("Missed: ")
+    assert "超时" not in body  # the deadline's label is in English too
+    title, body, _link = notices["grid"]
+    assert title == "督办：井盖缺失 已超时" and body.startswith("超时环节：")

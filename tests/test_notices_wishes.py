@@ -98,6 +98,28 @@ def test_publishing_tells_the_owner_and_every_member_of_the_community_once(quiet
     assert every_notice() == 3
 
 
+def test_notices_to_many_reach_each_in_their_own_language(quiet, client, login_as):
+    # the grid worker reads English, the leader the district's Chinese; so do a member and the captain
+    user("grid").locale, user("captain").locale = "en", "en"
+    db.session.commit()
+    response = login_as("resident").post(
+        "/wishes/new",
+        data={"title": "帮忙修门锁", "category": "repair", "grid_code": GRID, "description": ""},
+    )
+    assert response.status_code == 303
+    reviewers = told_once("review_queue")
+    assert reviewers["grid"][0] == "A wish to review: 帮忙修门锁" and "review it by" in reviewers["grid"][1]
+    assert reviewers["leader"][0] == "待审核心愿：帮忙修门锁" and "前审核" in reviewers["leader"][1]
+
+    wish = wish_titled("帮忙修门锁")
+    response = client.post(f"/api/v1/wishes/{wish.id}/publish", headers=api(client, "leader"))
+    assert response.status_code == 200, response.get_json()
+    members = told_once("new_wish")
+    assert members["captain"][0] == "New wish in your community: 帮忙修门锁"
+    assert members["member"][0] == "本社区新心愿：帮忙修门锁"
+    assert members["captain"][1] == members["member"][1] == "家政维修 · 第一网格"  # names, not words
+
+
 def test_a_member_who_muted_new_wishes_or_the_category_is_not_told(quiet, client):
     category = db.session.scalar(select(WishCategory).where(WishCategory.code == "repair"))
     notification_preferences.save_preferences(user("captain"), muted_kinds=["new_wish"])

@@ -5,8 +5,6 @@ of every grid of the area (they lead: their own words), then "callup" to every o
 with an account. Both are one INSERT … SELECT each, however large the area; each person is told once.
 """
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -69,19 +67,22 @@ def notify_leads(callup_id: int) -> int:
     callup = _open(callup_id)
     if callup is None:
         return 0
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        facts = _facts(callup)
-        title = _("Call-up — lead your members: %(title)s", **facts)
-        body = _(
-            "%(area)s has blown the whistle. Muster at %(point)s from %(at)s, %(needed)d people needed. "
-            "As your grid's captain or leader, lead its members there and assign their tasks.",
-            **facts,
+    facts = _facts(callup)
+    titles, bodies = notifications.in_each_language(
+        lambda: (
+            _("Call-up — lead your members: %(title)s", **facts),
+            _(
+                "%(area)s has blown the whistle. Muster at %(point)s from %(at)s, %(needed)d people needed. "
+                "As your grid's captain or leader, lead its members there and assign their tasks.",
+                **facts,
+            ),
         )
+    )
     return notifications.send(
         KIND_LEADS,
         lead_accounts(callup.area_code),
-        title=title,
-        body=body,
+        title=titles,
+        body=bodies,
         link=f"/callups/{callup.id}",
         subject=f"callup:{callup.id}",
     )
@@ -93,19 +94,22 @@ def notify_members(callup_id: int) -> int:
     callup = _open(callup_id)
     if callup is None:
         return 0
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        facts = _facts(callup)
-        title = _("Call-up: %(title)s", **facts)
-        body = _(
-            "%(area)s calls its checked-in members. Muster at %(point)s from %(at)s, %(needed)d people needed. "
-            "Answer whether you are coming; on arrival, scan the QR code to check in.",
-            **facts,
+    facts = _facts(callup)
+    titles, bodies = notifications.in_each_language(
+        lambda: (
+            _("Call-up: %(title)s", **facts),
+            _(
+                "%(area)s calls its checked-in members. Muster at %(point)s from %(at)s, %(needed)d people "
+                "needed. Answer whether you are coming; on arrival, scan the QR code to check in.",
+                **facts,
+            ),
         )
+    )
     return notifications.send(
         KIND_MEMBERS,
         member_accounts(callup.area_code),
-        title=title,
-        body=body,
+        title=titles,
+        body=bodies,
         link=f"/callups/{callup.id}",
         subject=f"callup:{callup.id}",
     )

@@ -8,6 +8,7 @@ day, tells nobody twice. The rules of "due" are app.services.compliance's (VISIT
 
 from collections import defaultdict
 from datetime import date, timedelta
+from functools import partial
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -74,19 +75,19 @@ def _honour_batch_ready(batch_id: int) -> int:
             .exists(),
         )
     )
-    with language():
-        return notifications.send(
-            K.CERTIFICATE_READY,
-            holders,
-            title=title(_("Your honour certificate is ready")),
-            body=_(
+    titles, bodies = notifications.in_each_language(
+        lambda: (
+            title(_("Your honour certificate is ready")),
+            _(
                 "For your service from %(start)s to %(end)s: download it from My claims.",
                 start=batch.period_start.isoformat(),
                 end=batch.period_end.isoformat(),
             ),
-            link=MY_CLAIMS_LINK,
-            subject=subject,
         )
+    )
+    return notifications.send(
+        K.CERTIFICATE_READY, holders, title=titles, body=bodies, link=MY_CLAIMS_LINK, subject=subject
+    )
 
 
 def visits_subject(due: date) -> str:
@@ -126,24 +127,24 @@ def visits_due(due_on: str) -> int:
     for user_id, households in rows:
         by_count[households].append(user_id)
     sent = 0
-    with language():
-        for households, user_ids in sorted(by_count.items()):
-            sent += notifications.send(
-                K.VISITS_DUE,
-                user_ids,
-                title=title(
-                    ngettext(
-                        "%(num)d household of yours falls due for a visit on %(day)s",
-                        "%(num)d households of yours fall due for a visit on %(day)s",
-                        households,
-                        day=due.isoformat(),
-                    )
-                ),
-                body=_("Visit them by then, and record each visit on your visits page."),
-                link=VISITS_LINK,
-                subject=subject,
-            )
+    for households, user_ids in sorted(by_count.items()):
+        titles, bodies = notifications.in_each_language(partial(_visits_words, households, due))
+        sent += notifications.send(
+            K.VISITS_DUE, user_ids, title=titles, body=bodies, link=VISITS_LINK, subject=subject
+        )
     return sent
+
+
+def _visits_words(households: int, due: date) -> tuple[str, str]:
+    """The title and body telling a member that `households` of theirs fall due on `due`, in the language in
+    force."""
+    heading = ngettext(
+        "%(num)d household of yours falls due for a visit on %(day)s",
+        "%(num)d households of yours fall due for a visit on %(day)s",
+        households,
+        day=due.isoformat(),
+    )
+    return title(heading), _("Visit them by then, and record each visit on your visits page.")
 
 
 def tell_visits_due(today: date | None = None) -> int:

@@ -7,6 +7,7 @@ level and area in one notice each, not one per event: one INSERT … SELECT per 
 """
 
 from collections import defaultdict
+from functools import partial
 
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
@@ -57,19 +58,21 @@ def review_queue(wish_id: int, actor_id: int | None = None) -> int:
         if has_grid_worker
         else staff_of((Role.COMMUNITY_ADMIN,), wish.grid_code, besides=actor_id)
     )
-    with language():
-        return notifications.send(
-            K.REVIEW_QUEUE,
-            reviewers,
-            title=title(_("A wish to review: %(title)s", title=wish.title)),
-            body=_(
-                "Posted in %(grid)s; review it by %(when)s.",
-                grid=_grid_name(wish.grid_code),
-                when=when(wish.respond_by),
-            ),
-            link=WISH_REVIEW_LINK.format(id=wish.id),
-            subject=f"wish:{wish.id}",
+    grid, by = _grid_name(wish.grid_code), when(wish.respond_by)
+    titles, bodies = notifications.in_each_language(
+        lambda: (
+            title(_("A wish to review: %(title)s", title=wish.title)),
+            _("Posted in %(grid)s; review it by %(when)s.", grid=grid, when=by),
         )
+    )
+    return notifications.send(
+        K.REVIEW_QUEUE,
+        reviewers,
+        title=titles,
+        body=bodies,
+        link=WISH_REVIEW_LINK.format(id=wish.id),
+        subject=f"wish:{wish.id}",
+    )
 
 
 # --- events at a level -----------------------------------------------------------------------------
@@ -91,33 +94,40 @@ def event_queue(events, actor_id: int | None = None, verify: bool = False) -> in
         level = reached[event.id]
         groups[(level, _area_of(level, event.grid_code))].append(event)
     sent = 0
-    with language():
-        for (level, _area), group in groups.items():
-            recipients = handlers_at(level, group[0].grid_code, besides=actor_id)
-            if verify:
-                recipients = staff_of((Role.GRID_WORKER,), group[0].grid_code, besides=actor_id)
-            if len(group) == 1:
-                event = group[0]
-                heading = (
-                    _("An event to check on the spot: %(title)s", title=event.title)
-                    if verify
-                    else _("An event for you: %(title)s", title=event.title)
-                )
-                body = _(
-                    "%(grid)s · at the %(level)s level · resolve by %(when)s",
-                    grid=_grid_name(event.grid_code),
-                    level=EVENT_LEVEL_LABELS[level],
-                    when=when(event.resolve_by),
-                )
-                link, subject = EVENT_LINK.format(id=event.id), f"event:{event.id}"
-            else:
-                heading = _("%(n)d events reached your level", n=len(group))
-                body = "；".join(e.title for e in group[:5]) + ("…" if len(group) > 5 else "")
-                link, subject = EVENT_QUEUE_LINK, None
-            sent += notifications.send(
-                K.EVENT_QUEUE, recipients, title=title(heading), body=body, link=link, subject=subject
-            )
+    for (level, _area), group in groups.items():
+        recipients = handlers_at(level, group[0].grid_code, besides=actor_id)
+        if verify:
+            recipients = staff_of((Role.GRID_WORKER,), group[0].grid_code, besides=actor_id)
+        if len(group) == 1:
+            event = group[0]
+            link, subject = EVENT_LINK.format(id=event.id), f"event:{event.id}"
+        else:
+            link, subject = EVENT_QUEUE_LINK, None
+        titles, bodies = notifications.in_each_language(partial(_event_words, group, level, verify))
+        sent += notifications.send(
+            K.EVENT_QUEUE, recipients, title=titles, body=bodies, link=link, subject=subject
+        )
     return sent
+
+
+def _event_words(group: list[Event], level: str, verify: bool) -> tuple[str, str]:
+    """The title and body of an event-queue notice about `group`, in the language in force."""
+    if len(group) > 1:
+        heading = _("%(n)d events reached your level", n=len(group))
+        return title(heading), "；".join(e.title for e in group[:5]) + ("…" if len(group) > 5 else "")
+    event = group[0]
+    heading = (
+        _("An event to check on the spot: %(title)s", title=event.title)
+        if verify
+        else _("An event for you: %(title)s", title=event.title)
+    )
+    body = _(
+        "%(grid)s · at the %(level)s level · resolve by %(when)s",
+        grid=_grid_name(event.grid_code),
+        level=EVENT_LEVEL_LABELS[level],
+        when=when(event.resolve_by),
+    )
+    return title(heading), body
 
 
 @notifications.builder(K.DISPATCH_QUEUE)
@@ -133,19 +143,25 @@ def dispatch_queue(step_id: int) -> int:
     users = select(User.id).where(
         User.active.is_(True), User.role == Role.DEPARTMENT, User.department_id.in_(departments)
     )
-    with language():
-        return notifications.send(
-            K.DISPATCH_QUEUE,
-            users,
-            title=title(_("Dispatched to your department: %(title)s", title=event.title)),
-            body=_(
+    grid, by = _grid_name(event.grid_code), when(event.resolve_by)
+    titles, bodies = notifications.in_each_language(
+        lambda: (
+            title(_("Dispatched to your department: %(title)s", title=event.title)),
+            _(
                 "%(grid)s · resolve by %(when)s. Report in (报到) with what your department does.",
-                grid=_grid_name(event.grid_code),
-                when=when(event.resolve_by),
+                grid=grid,
+                when=by,
             ),
-            link=EVENT_LINK.format(id=event.id),
-            subject=f"event:{event.id}",
         )
+    )
+    return notifications.send(
+        K.DISPATCH_QUEUE,
+        users,
+        title=titles,
+        body=bodies,
+        link=EVENT_LINK.format(id=event.id),
+        subject=f"event:{event.id}",
+    )
 
 
 # --- supervision notices -----------------------------------------------------------------------------
@@ -171,30 +187,34 @@ def supervision(supervision_ids) -> int:
         key = (notice.level_notified, notice.level, notice.notified_area_code, notice.grid_code[:15])
         groups[key].append((notice, event_title))
     sent = 0
-    with language():
-        for (level_notified, level, _area, grid_code), group in groups.items():
-            recipients = supervision_recipients(level_notified, level, grid_code)
-            events = dict.fromkeys(notice.event_id for notice, _t in group)
-            if len(events) == 1:
-                notice, event_title = group[0]
-                heading = _("Supervision: %(title)s is late", title=event_title)
-                body = _(
-                    "Missed: %(deadline)s, due %(when)s. Act on it now.",
-                    deadline="、".join(
-                        str(SLA_DEADLINE_LABELS.get(n.deadline, n.deadline)) for n, _t in group
-                    ),
-                    when=when(min(n.due_at for n, _t in group)),
-                )
-                link, subject = EVENT_LINK.format(id=notice.event_id), f"event:{notice.event_id}"
-            else:
-                heading = _("Supervision: %(n)d events are late", n=len(events))
-                titles = list(dict.fromkeys(t for _n, t in group))
-                body = "；".join(titles[:5]) + ("…" if len(titles) > 5 else "")
-                link, subject = SUPERVISION_LINK, None
-            sent += notifications.send(
-                K.SUPERVISION, recipients, title=title(heading), body=body, link=link, subject=subject
-            )
+    for (level_notified, level, _area, grid_code), group in groups.items():
+        recipients = supervision_recipients(level_notified, level, grid_code)
+        events = list(dict.fromkeys(notice.event_id for notice, _t in group))
+        if len(events) == 1:
+            link, subject = EVENT_LINK.format(id=events[0]), f"event:{events[0]}"
+        else:
+            link, subject = SUPERVISION_LINK, None
+        titles, bodies = notifications.in_each_language(partial(_supervision_words, group, len(events)))
+        sent += notifications.send(
+            K.SUPERVISION, recipients, title=titles, body=bodies, link=link, subject=subject
+        )
     return sent
+
+
+def _supervision_words(group: list, events: int) -> tuple[str, str]:
+    """The title and body of a supervision notice about `group` ((supervision, event title) pairs of `events`
+    events), in the language in force."""
+    if events > 1:
+        titles = list(dict.fromkeys(t for _n, t in group))
+        heading = _("Supervision: %(n)d events are late", n=events)
+        return title(heading), "；".join(titles[:5]) + ("…" if len(titles) > 5 else "")
+    heading = _("Supervision: %(title)s is late", title=group[0][1])
+    body = _(
+        "Missed: %(deadline)s, due %(when)s. Act on it now.",
+        deadline="、".join(str(SLA_DEADLINE_LABELS.get(n.deadline, n.deadline)) for n, _t in group),
+        when=when(min(n.due_at for n, _t in group)),
+    )
+    return title(heading), body
 
 
 # --- callbacks -------------------------------------------------------------------------------------
