@@ -64,52 +64,49 @@ def _facts(callup: Callup) -> dict:
 @notifications.builder(KIND_LEADS)
 def notify_leads(callup_id: int) -> int:
     """The captains and leaders of the area's grids: lead your members to the muster point."""
-    callup = _open(callup_id)
-    if callup is None:
-        return 0
-    facts = _facts(callup)
-    titles, bodies = notifications.in_each_language(
-        lambda: (
+    return _tell(
+        callup_id,
+        KIND_LEADS,
+        lead_accounts,
+        lambda facts: (
             _("Call-up — lead your members: %(title)s", **facts),
             _(
                 "%(area)s has blown the whistle. Muster at %(point)s from %(at)s, %(needed)d people needed. "
                 "As your grid's captain or leader, lead its members there and assign their tasks.",
                 **facts,
             ),
-        )
-    )
-    return notifications.send(
-        KIND_LEADS,
-        lead_accounts(callup.area_code),
-        title=titles,
-        body=bodies,
-        link=f"/callups/{callup.id}",
-        subject=f"callup:{callup.id}",
+        ),
     )
 
 
 @notifications.builder(KIND_MEMBERS)
 def notify_members(callup_id: int) -> int:
     """Every other active member of the area with an account: answer coming or cannot, check in on arrival."""
-    callup = _open(callup_id)
-    if callup is None:
-        return 0
-    facts = _facts(callup)
-    titles, bodies = notifications.in_each_language(
-        lambda: (
+    return _tell(
+        callup_id,
+        KIND_MEMBERS,
+        member_accounts,
+        lambda facts: (
             _("Call-up: %(title)s", **facts),
             _(
                 "%(area)s calls its checked-in members. Muster at %(point)s from %(at)s, %(needed)d people "
                 "needed. Answer whether you are coming; on arrival, scan the QR code to check in.",
                 **facts,
             ),
-        )
+        ),
     )
-    return notifications.send(
-        KIND_MEMBERS,
-        member_accounts(callup.area_code),
-        title=titles,
-        body=bodies,
+
+
+def _tell(callup_id: int, kind: str, accounts, words) -> int:
+    """Tell `accounts(area)` of the open call-up, each in their language: `words(facts)` gives title and body."""
+    callup = _open(callup_id)
+    if callup is None:
+        return 0
+    facts = _facts(callup)
+    return notifications.send_words(
+        kind,
+        accounts(callup.area_code),
+        lambda: words(facts),
         link=f"/callups/{callup.id}",
         subject=f"callup:{callup.id}",
     )

@@ -100,6 +100,13 @@ def in_each_language(write: Callable[[], tuple[str, str]]) -> tuple[dict[str, st
     return titles, bodies
 
 
+def send_words(kind: str, recipients, write: Callable[[], tuple[str, str]], **options) -> int:
+    """`send` with the title and body `write()` gives, in each language (`in_each_language`): every recipient
+    reads theirs. `options`: send's link, subject, category_id."""
+    titles, bodies = in_each_language(write)
+    return send(kind, recipients, title=titles, body=bodies, **options)
+
+
 def build(kind: str, payload: dict) -> int:
     """Run `kind`'s builder with `payload` (the "notify" job); how many notifications it wrote."""
     function = BUILDERS.get(NotificationKind(kind))

@@ -75,7 +75,9 @@ def _honour_batch_ready(batch_id: int) -> int:
             .exists(),
         )
     )
-    titles, bodies = notifications.in_each_language(
+    return notifications.send_words(
+        K.CERTIFICATE_READY,
+        holders,
         lambda: (
             title(_("Your honour certificate is ready")),
             _(
@@ -83,10 +85,9 @@ def _honour_batch_ready(batch_id: int) -> int:
                 start=batch.period_start.isoformat(),
                 end=batch.period_end.isoformat(),
             ),
-        )
-    )
-    return notifications.send(
-        K.CERTIFICATE_READY, holders, title=titles, body=bodies, link=MY_CLAIMS_LINK, subject=subject
+        ),
+        link=MY_CLAIMS_LINK,
+        subject=subject,
     )
 
 
@@ -128,10 +129,8 @@ def visits_due(due_on: str) -> int:
         by_count[households].append(user_id)
     sent = 0
     for households, user_ids in sorted(by_count.items()):
-        titles, bodies = notifications.in_each_language(partial(_visits_words, households, due))
-        sent += notifications.send(
-            K.VISITS_DUE, user_ids, title=titles, body=bodies, link=VISITS_LINK, subject=subject
-        )
+        words = partial(_visits_words, households, due)
+        sent += notifications.send_words(K.VISITS_DUE, user_ids, words, link=VISITS_LINK, subject=subject)
     return sent
 
 

@@ -59,17 +59,13 @@ def review_queue(wish_id: int, actor_id: int | None = None) -> int:
         else staff_of((Role.COMMUNITY_ADMIN,), wish.grid_code, besides=actor_id)
     )
     grid, by = _grid_name(wish.grid_code), when(wish.respond_by)
-    titles, bodies = notifications.in_each_language(
+    return notifications.send_words(
+        K.REVIEW_QUEUE,
+        reviewers,
         lambda: (
             title(_("A wish to review: %(title)s", title=wish.title)),
             _("Posted in %(grid)s; review it by %(when)s.", grid=grid, when=by),
-        )
-    )
-    return notifications.send(
-        K.REVIEW_QUEUE,
-        reviewers,
-        title=titles,
-        body=bodies,
+        ),
         link=WISH_REVIEW_LINK.format(id=wish.id),
         subject=f"wish:{wish.id}",
     )
@@ -103,10 +99,8 @@ def event_queue(events, actor_id: int | None = None, verify: bool = False) -> in
             link, subject = EVENT_LINK.format(id=event.id), f"event:{event.id}"
         else:
             link, subject = EVENT_QUEUE_LINK, None
-        titles, bodies = notifications.in_each_language(partial(_event_words, group, level, verify))
-        sent += notifications.send(
-            K.EVENT_QUEUE, recipients, title=titles, body=bodies, link=link, subject=subject
-        )
+        words = partial(_event_words, group, level, verify)
+        sent += notifications.send_words(K.EVENT_QUEUE, recipients, words, link=link, subject=subject)
     return sent
 
 
@@ -144,7 +138,9 @@ def dispatch_queue(step_id: int) -> int:
         User.active.is_(True), User.role == Role.DEPARTMENT, User.department_id.in_(departments)
     )
     grid, by = _grid_name(event.grid_code), when(event.resolve_by)
-    titles, bodies = notifications.in_each_language(
+    return notifications.send_words(
+        K.DISPATCH_QUEUE,
+        users,
         lambda: (
             title(_("Dispatched to your department: %(title)s", title=event.title)),
             _(
@@ -152,13 +148,7 @@ def dispatch_queue(step_id: int) -> int:
                 grid=grid,
                 when=by,
             ),
-        )
-    )
-    return notifications.send(
-        K.DISPATCH_QUEUE,
-        users,
-        title=titles,
-        body=bodies,
+        ),
         link=EVENT_LINK.format(id=event.id),
         subject=f"event:{event.id}",
     )
@@ -194,10 +184,8 @@ def supervision(supervision_ids) -> int:
             link, subject = EVENT_LINK.format(id=events[0]), f"event:{events[0]}"
         else:
             link, subject = SUPERVISION_LINK, None
-        titles, bodies = notifications.in_each_language(partial(_supervision_words, group, len(events)))
-        sent += notifications.send(
-            K.SUPERVISION, recipients, title=titles, body=bodies, link=link, subject=subject
-        )
+        words = partial(_supervision_words, group, len(events))
+        sent += notifications.send_words(K.SUPERVISION, recipients, words, link=link, subject=subject)
     return sent
 
 

@@ -155,14 +155,10 @@ def new_wish(wish_id: int) -> int:
     category = db.session.get(WishCategory, wish.category_id)
     grid = db.session.scalar(select(Area).where(Area.code == wish.grid_code))
     body = " · ".join(p for p in (category.name if category else "", grid.name if grid else "") if p)
-    titles, bodies = notifications.in_each_language(
-        lambda: (title(_("New wish in your community: %(title)s", title=wish.title)), body)
-    )
-    return notifications.send(
+    return notifications.send_words(
         K.NEW_WISH,
         members,
-        title=titles,
-        body=bodies,
+        lambda: (title(_("New wish in your community: %(title)s", title=wish.title)), body),
         link=wish_link(wish.id),
         subject=_subject(wish),
         category_id=wish.category_id,
