@@ -192,6 +192,22 @@ def nothing_to_undo(session) -> bool:
     return raw.autocommit  # psycopg: in autocommit no transaction is ever open
 
 
+def has_written(connection) -> bool:
+    """Whether the transaction on the SQLAlchemy `connection` has sent anything but a SELECT yet (PostgreSQL
+    with `begin_at_first_write`; elsewhere nothing keeps count, and this is False)."""
+    return bool(connection.info.get(_WROTE))
+
+
+def matched_nothing(connection, *, wrote_before: bool) -> None:
+    """The write just sent on `connection` matched no row (a step that lost its race: its conditional UPDATE,
+    and the history and audit INSERTs that read the UPDATE's row). Unless the transaction wrote before it
+    (`wrote_before`, `has_written` just before), it holds no change and ends as one that only read: with
+    COMMIT, so psycopg keeps the connection's prepared statements (on ROLLBACK it drops them all, and every
+    statement is parsed and planned anew)."""
+    if not wrote_before:
+        connection.info.pop(_WROTE, None)
+
+
 def commit_answered(session) -> None:
     """Commit `session` without expiring what it holds: for a request whose answer is already built from it
     (the API's workflow actions). The expiry of every loaded object would be work nobody reads; the session is

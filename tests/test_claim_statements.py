@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.connections import commit_answered, nothing_to_undo
 from app.extensions import db
-from app.models import AuditLog, Notification, User, Wish, WishStep
+from app.models import AuditLog, Member, Notification, User, Wish, WishStep
+from app.models.base import utcnow
 from app.models.choices import WishStatus
 from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 from app.services import webhook_listeners
@@ -234,6 +235,49 @@ def test_commit_answered_keeps_what_was_loaded_and_restores_expiry_when_the_comm
     assert db.session().expire_on_commit
     db.session.rollback()
     assert db.session.scalar(select(User.name).where(User.username == "racer")) == "赵立新二"
+
+
+def test_a_claim_lost_at_its_update_changes_nothing_and_ends_without_a_rollback(racer, monkeypatch):
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import update
+
+    wish_id = published_wish()
+    db.session.remove()
+    member = user_for_token(racer)
+    wish = db.session.get(Wish, wish_id)  # read as published
+    # meanwhile another member's claim commits (this session's copy of the wish stays as it was read)
+    someone = db.session.scalar(select(Member.id).join(User).where(User.username == "member"))
+    db.session.expunge(wish)
+    db.session.execute(
+        update(Wish)
+        .where(Wish.id == wish_id)
+        .values(status=WishStatus.CLAIMED, claimed_by_id=someone, claimed_at=utcnow())
+    )
+    db.session.commit()
+    db.session.add(wish)
+    assert wish.status == WishStatus.PUBLISHED
+    rollbacks = []  # the ROLLBACKs psycopg sends from here on (a call without a transaction open sends none)
+    rollback = psycopg.Connection.rollback
+
+    def counted(self):
+        if self.info.transaction_status != TransactionStatus.IDLE:
+            rollbacks.append(1)
+        return rollback(self)
+
+    monkeypatch.setattr(psycopg.Connection, "rollback", counted)
+
+    with pytest.raises(service.WishConflict):
+        service.claim_wish(member, wish)  # its conditional UPDATE matches no row
+    db.session.rollback()  # as the API's refusal ends
+    # nothing of the lost claim was written; on PostgreSQL its transaction (the member's lock) ended with COMMIT:
+    # psycopg's ROLLBACK would have dropped the connection's prepared statements
+    assert rollbacks == []
+    assert db.session.scalars(select(WishStep.action).where(WishStep.wish_id == wish_id)).all() == [
+        "post",
+        "publish",
+    ]
+    assert db.session.get(Wish, wish_id).claimed_by_id == someone
 
 
 def test_a_claim_through_the_service_costs_fewer_than_8_statements(racer):

@@ -15,7 +15,7 @@ from support import app_settings, separate_database
 
 from app import create_app
 from app.config import Config
-from app.connections import Description
+from app.connections import Description, has_written, matched_nothing
 from app.extensions import db
 from app.models import User
 
@@ -170,6 +170,32 @@ def test_a_transaction_that_wrote_is_still_rolled_back(pg_url):
         # an UPDATE that matched nothing, a refused claim's: rolled back too, nothing changed
         db.session.execute(update(User).where(User.id == -1).values(name="x"))
         db.session.rollback()
+
+
+def test_a_write_that_matched_nothing_ends_with_commit_and_keeps_prepared_statements(pg_url):
+    with serving(pg_url):
+        run_lookup(3, "kept")
+        assert plans("kept") is not None
+        # a step that lost its race: its lock began the transaction, its UPDATE matched no row
+        db.session.execute(select(User.id).where(User.id == -1).with_for_update())
+        connection = db.session.connection()
+        wrote = has_written(connection)
+        db.session.execute(update(User).where(User.id == -1).values(name="x"))
+        assert has_written(connection) and not wrote
+        matched_nothing(connection, wrote_before=wrote)
+        db.session.rollback()  # as the refusal ends: with COMMIT, the prepared statement kept
+        assert plans("kept") is not None
+
+        # one that wrote before the UPDATE that matched nothing is rolled back: the row written is undone
+        db.session.add(User(username="undone", password_hash="x", name="撤销", role="admin"))
+        db.session.flush()
+        connection = db.session.connection()
+        wrote = has_written(connection)
+        db.session.execute(update(User).where(User.id == -1).values(name="x"))
+        matched_nothing(connection, wrote_before=wrote)
+        db.session.rollback()
+        assert db.session.scalar(select(User.id).where(User.username == "undone")) is None
+        assert plans("kept") is None  # psycopg's ROLLBACK dropped its prepared statements
 
 
 def test_a_failed_transaction_is_rolled_back_and_the_connection_goes_on(pg_url):

@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, String, bindparam, inspect, literal, null, sele
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import ClauseElement
 
+from app import connections
 from app.extensions import db
 from app.models.base import one_of, utcnow
 from app.services import audit, workflow_history
@@ -203,8 +204,11 @@ def move(
     if together:  # the UPDATE and its history and audit rows in one statement
         statement, bound = workflow_history.with_move(machine, statement, history, audit_row, cached=once)
         params.update(bound)
+    connection = db.session.connection()
+    wrote = connections.has_written(connection)
     found = _read_back(statement, params, subject, returning)
     if found is None:
+        connections.matched_nothing(connection, wrote_before=wrote)  # then the refusal ends with COMMIT
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
     if together:
