@@ -105,10 +105,12 @@ def _document_replays(view):
 def commit_change(*, answered: bool = False) -> None:
     """Commit the change of a request; under a key only flush it: its answer is committed with it. `answered`:
     the answer is already built, so the commit leaves the session's objects as they are (`commit_answered`)."""
-    if g.get(_SAVEPOINT) is None:
-        commit_answered(db.session()) if answered else db.session.commit()
-    else:
+    if g.get(_SAVEPOINT) is not None:
         db.session.flush()
+    elif answered:
+        commit_answered(db.session())
+    else:
+        db.session.commit()
 
 
 def roll_back_change() -> None:
