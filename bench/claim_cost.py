@@ -105,7 +105,7 @@ def measure(state: Path) -> None:
 def count(folder: Path) -> dict[str, int]:
     """The instructions of each dump, by its trigger ("bare", "won", "lost")."""
     found = {}
-    for dump in folder.glob("callgrind.out.*"):
+    for dump in folder.glob("callgrind.out.*-01"):  # the main thread's, which makes the requests
         text = dump.read_text(errors="replace")
         trigger = next(
             (line.split()[-1] for line in text.splitlines() if line.startswith("desc: Trigger:")), None
@@ -144,6 +144,7 @@ def main() -> int:
                     "valgrind",
                     "--tool=callgrind",
                     "--instr-atstart=no",
+                    "--separate-threads=yes",  # the requests' thread only: not the app's job scheduler
                     f"--callgrind-out-file={folder}/callgrind.out.%p",
                     sys.executable,
                     __file__,
