@@ -233,9 +233,27 @@ def configure(app: Flask, engine: Engine) -> None:
     checkout (`pool_pre_ping`). SQLite needs neither."""
     if engine.dialect.name != "postgresql":
         return
+    convert_long_statements_once()
     begin_at_first_write(engine)
     if not app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
         ping_when_idle(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+
+
+# psycopg turns a statement's %(name)s placeholders into $n and keeps the result for the next run of the same
+# statement, but only for one of up to 4,096 characters and 50 parameters: its guard against statements an ORM
+# makes once and never again (a multi-row INSERT of each length). A workflow step's one statement (the UPDATE,
+# its history, audit and notice rows, and what its answer reads) is longer and runs at every step; converted
+# anew each time it cost a claim more than the round trips it saved (bench/README.md, the claim race).
+LONGEST_KEPT = {"MAX_CACHED_STATEMENT_LENGTH": 16384, "MAX_CACHED_STATEMENT_PARAMS": 200}
+
+
+def convert_long_statements_once() -> None:
+    """Have psycopg keep the conversion of statements up to LONGEST_KEPT (its limits are module settings)."""
+    from psycopg import _queries
+
+    for name, limit in LONGEST_KEPT.items():
+        if isinstance(getattr(_queries, name, None), int):
+            setattr(_queries, name, max(getattr(_queries, name), limit))
 
 
 @cache

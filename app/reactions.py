@@ -24,7 +24,9 @@ from app.services import (
     printouts,
     signals,
     webhooks,
+    wishes,
     work_sheets,
+    workflow_history,
 )
 from app.services.signals import (
     EVENT_TOPICS,
@@ -70,6 +72,13 @@ REACTIONS = (
     (sla_swept, notices.on_sla_swept),
 )
 
+# rows a workflow's steps write with themselves, in the step's own statement, so a step that loses its race writes
+# none: (machine, writer(subject, action, actor, sets) -> workflow_history.Written or None)
+WRITTEN_WITH_STEPS = (
+    # a wish claimed: its owner's notice
+    (wishes.MACHINE, notices.claimed_with_step),
+)
+
 # what every flush does, whichever interface or script made the change: (session event, listener)
 SESSION_HOOKS = (
     # a member checked out, moved or deleted, a team place given to someone else or deleted: its badge revoked
@@ -104,6 +113,8 @@ def wire_reactions() -> None:
         raise RuntimeError(f"no job handler for {missing}")
     for signal, receiver in REACTIONS:
         signal.connect(receiver)  # strong reference; connecting the same receiver again is a no-op
+    for machine, writer in WRITTEN_WITH_STEPS:
+        workflow_history.write_with_steps(machine.name, writer)  # once each, however often
     for name, listener in SESSION_HOOKS:
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

@@ -181,6 +181,17 @@ def test_a_claim_tells_the_owner_at_once_in_their_own_language_through_the_site_
     assert notify_jobs() == jobs  # written in the claim's transaction: no job for it
 
 
+def test_an_owner_who_muted_claims_is_not_told_and_the_claim_stands(quiet, client):
+    # the notice is written by the claim's own statement, which then writes no row for the owner
+    notification_preferences.save_preferences(user("resident"), muted_kinds=["wish_claimed"])
+    db.session.commit()
+    wish = wish_titled(PUBLISHED)
+    response = client.post(f"/api/v1/wishes/{wish.id}/claim", headers=api(client, "member"))
+    assert response.status_code == 200 and response.get_json()["status"] == "claimed"
+    assert told("wish_claimed") == [] and every_notice() == 0
+    assert [step["action"] for step in response.get_json()["history"]][-1] == "claim"
+
+
 def test_done_asks_the_owner_to_confirm(quiet, login_as):
     wish = wish_titled(CLAIMED)
     response = login_as("member").post(

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from app.extensions import db
-from app.models import Member, Notification, Resident, User
+from app.models import Member, Notification, Resident, User, Wish
 from app.models.base import utcnow
+from app.models.choices import WishStatus
 from app.models.webhooks import WebhookDelivery
-from app.services import clock, notification_preferences, notifications, webhooks
+from app.services import clock, notification_preferences, notifications, webhooks, wishes
 from app.services.notification_gateway import quiet_until
 from tests.test_webhooks import Receiver, add_endpoint, allow_private, deliveries_of, verified  # noqa: F401
 
@@ -71,6 +72,25 @@ def test_the_gateway_gets_each_recipients_phone_and_no_other_endpoint_gets_anyth
         webhooks.emit("notification.created", {"phone": "13800000001"})
     for delivery in db.session.scalars(select(WebhookDelivery)):
         assert delivery.endpoint_id == gateway_endpoint.id or "1380000" not in str(delivery.payload)
+
+
+def test_a_claim_s_notice_written_with_the_claim_reaches_the_gateway_with_the_owner_s_phone(
+    httpserver, people
+):
+    sms = Receiver(httpserver, "/sms")
+    endpoint = gateway(sms.url)
+    wish = db.session.scalar(select(Wish).where(Wish.status == WishStatus.PUBLISHED).order_by(Wish.id))
+    wish.owner_id = people["resident"].id
+    db.session.commit()
+    wishes.claim_wish(people["member"], wish)
+    db.session.commit()
+    (request,) = sms.requests
+    data = verified(endpoint, request)["data"]
+    assert data["user_id"] == people["resident"].id and data["phone"] == "13900000002"
+    assert data["kind"] == "wish_claimed" and data["link"] == f"/wishes/{wish.id}"
+    notice = db.session.get(Notification, data["id"])
+    assert (notice.user_id, notice.title) == (people["resident"].id, data["title"])
+    assert "认领了您的心愿" in data["title"]
 
 
 def test_an_inactive_gateway_and_users_without_a_phone_get_nothing(httpserver, people):

@@ -168,29 +168,6 @@ def test_tell_runs_the_builder_after_the_commit_and_a_rollback_sends_nothing(peo
     assert (message.kind, message.status) == ("notify", "done")
 
 
-def test_tell_runs_an_at_once_builder_in_the_change_s_transaction_so_a_rollback_sends_nothing(
-    people, monkeypatch
-):
-    member_id = people["member"].id
-    monkeypatch.setattr(notifications, "AT_ONCE", set())
-    monkeypatch.setattr(notifications, "BUILDERS", {})
-
-    @notifications.builder(NotificationKind.WISH_PUBLISHED, at_once=True)
-    def build(wish_id):
-        return notifications.send("wish_published", [member_id], title=f"心愿 {wish_id} 已发布")
-
-    notify_jobs = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "notify")
-    jobs_before = db.session.scalar(notify_jobs)
-    notifications.tell("wish_published", wish_id=7)
-    assert count() == 1  # written there and then, in the transaction
-    db.session.rollback()
-    assert count() == 0
-    notifications.tell("wish_published", wish_id=8)
-    db.session.commit()
-    assert [r.title for r in rows_of(people["member"])] == ["心愿 8 已发布"]
-    assert db.session.scalar(notify_jobs) == jobs_before  # no job either time
-
-
 def test_tell_refuses_an_unknown_kind(people):
     with pytest.raises(ValueError):
         notifications.tell("no_such_kind", wish_id=1)

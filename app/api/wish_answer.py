@@ -1,24 +1,28 @@
 """The answer to a wish action: the wish as the step left it, with its people, history and photos.
 
 The step has just moved the wish the session holds (its columns are fresh: the UPDATE returned them). What the
-answer adds, the category, the people's names and the history, comes from one Core query read as plain rows in
-the step's own transaction, not through the ORM: filling them in as objects (eight joined loaders) cost a won
-claim 13 % of its instructions (bench/README.md, the claim race). Photos are read as objects, in a second
+answer adds, the category, the people's names and the history, comes as plain rows, not through the ORM: filling
+them in as objects (eight joined loaders) cost a won claim 13 % of its instructions (bench/README.md, the claim
+race). On PostgreSQL they come with the step's own statement (`reading_with_step`), from the row its UPDATE
+returns; elsewhere from one Core query in the step's transaction. Photos are read as objects, in a second
 query, only when the wish has any.
 
 `AnsweredWish` shows the wish to `app.api.wishes.present` as the ORM would, so the detail endpoint and the
 action answers share one presenter and give the same body.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Attachment, Member, Resident, User, Wish, WishCategory, WishStep
+from app.services import workflow_history
+from app.services.workflow_history import Along
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,17 @@ class AnsweredWish:
         return getattr(self._wish, name)
 
 
-def answered(wish: Wish) -> AnsweredWish:
-    """`wish`, just moved by a step, with what its answer shows: one query, two when it has photos."""
+def answered(wish: Wish, along: Along | None = None) -> AnsweredWish:
+    """`wish`, just moved by a step, with what its answer shows: the rows that came with the step (`along`, from
+    `reading_with_step`) or one query, and a second when it has photos."""
     db.session.flush()  # what the step left pending counts, as the ORM's autoflush would have made it
-    rows = db.session.connection().execute(_query(), {"wish_id": wish.id}).all()
+    if along is not None and along.rows:
+        rows, new_step = [_Row._make(row) for row in along.rows], along.step
+    else:
+        rows, new_step = db.session.connection().execute(_query(), {"wish_id": wish.id}).all(), None
     first = rows[0]
-    steps = [
-        Step(
+    steps = {
+        row.step_id: Step(
             row.step_id,
             row.action,
             Person(row.actor_name, row.actor_username) if row.actor_id is not None else None,
@@ -80,7 +88,22 @@ def answered(wish: Wish) -> AnsweredWish:
         )
         for row in rows
         if row.step_id is not None
-    ]
+    }
+    if (
+        new_step is not None and new_step.id not in steps
+    ):  # read with the step's snapshot: the step is not among them
+        actor = (
+            db.session.get(User, new_step.actor_id) if new_step.actor_id is not None else None
+        )  # the session's
+        steps[new_step.id] = Step(
+            new_step.id,
+            new_step.action,
+            Person(actor.name, actor.username) if actor is not None else None,
+            new_step.from_status,
+            new_step.to_status,
+            new_step.at,
+            new_step.note,
+        )
     # the relationship's own rows (who may see a step's photo is decided on them), loaded only when there are any
     photos = wish.attachments if first.has_photos else []
     return AnsweredWish(
@@ -89,14 +112,25 @@ def answered(wish: Wish) -> AnsweredWish:
         Person(first.owner_name, first.owner_username) if wish.owner_id is not None else None,
         Person(first.resident_name) if wish.resident_id is not None else None,
         Person(first.claimer_name) if wish.claimed_by_id is not None else None,
-        steps,
+        [steps[key] for key in sorted(steps)],
         photos,
     )
+
+
+def reading_with_step(wish: Wish):
+    """Within the block, the next step on `wish` reads what its answer shows in its own statement, where the
+    database can (PostgreSQL); `answered(wish, along)` then reads nothing more."""
+    return workflow_history.read_along(wish, _of_row)
 
 
 @cache
 def _query():
     """The wish's category, people and history steps with their actors, a row per step: built once."""
+    return _of_row(Wish.__table__).where(Wish.__table__.c.id == bindparam("wish_id"))
+
+
+def _of_row(wish) -> Select:
+    """The answer's rows for the wish row `wish` (the table, or a step's row as its UPDATE returned it)."""
     owner, actor = aliased(User), aliased(User)
     return (
         select(
@@ -106,7 +140,7 @@ def _query():
             owner.username.label("owner_username"),
             Resident.name.label("resident_name"),
             Member.name.label("claimer_name"),
-            exists().where(Attachment.wish_id == Wish.id).label("has_photos"),
+            exists().where(Attachment.wish_id == wish.c.id).label("has_photos"),
             WishStep.id.label("step_id"),
             WishStep.action,
             WishStep.from_status,
@@ -117,13 +151,15 @@ def _query():
             actor.name.label("actor_name"),
             actor.username.label("actor_username"),
         )
-        .select_from(Wish)
-        .join(WishCategory, WishCategory.id == Wish.category_id)
-        .outerjoin(owner, owner.id == Wish.owner_id)
-        .outerjoin(Resident, Resident.id == Wish.resident_id)
-        .outerjoin(Member, Member.id == Wish.claimed_by_id)
-        .outerjoin(WishStep, WishStep.wish_id == Wish.id)
+        .select_from(wish)
+        .join(WishCategory, WishCategory.id == wish.c.category_id)
+        .outerjoin(owner, owner.id == wish.c.owner_id)
+        .outerjoin(Resident, Resident.id == wish.c.resident_id)
+        .outerjoin(Member, Member.id == wish.c.claimed_by_id)
+        .outerjoin(WishStep, WishStep.wish_id == wish.c.id)
         .outerjoin(actor, actor.id == WishStep.actor_id)
-        .where(Wish.id == bindparam("wish_id"))
-        .order_by(WishStep.id)
     )
+
+
+# the answer's columns, by name, for the rows that came with a step (plain tuples in the query's order)
+_Row = namedtuple("_Row", [column.key for column in _of_row(Wish.__table__).selected_columns])

@@ -31,7 +31,7 @@ from app.api.wish_actions import (
     ReleaseRequestSchema,
     ResubmitRequestSchema,
 )
-from app.api.wish_answer import answered
+from app.api.wish_answer import answered, reading_with_step
 from app.extensions import db
 from app.ids import MAX_ID
 from app.models import Wish, WishCategory, WishStep
@@ -338,10 +338,11 @@ def _act(action: WishAction, wish_id: int, values: dict) -> dict:
     wish = _load_visible(user, wish_id, ())
 
     def change() -> dict:
-        service.perform(user, wish, action, **values)
-        # the answer: the wish as this step leaves it, read in the step's own transaction (app/api/wish_answer.py),
-        # so nothing is read again after the commit
-        return present(answered(wish), user, service.member_for(user), history=True)
+        # the answer: the wish as this step leaves it, read with the step (app/api/wish_answer.py), so nothing is
+        # read again after the commit
+        with reading_with_step(wish) as along:
+            service.perform(user, wish, action, **values)
+        return present(answered(wish, along), user, service.member_for(user), history=True)
 
     return commit_or_abort(change, answered=True)
 

@@ -2,8 +2,8 @@
 
 A service that changes something calls `tell(kind, **ids)` in its transaction. Mostly that records an outbox job
 "notify" that, once the change is committed, runs the builder registered for the kind (`@builder(kind)`), which
-works out the recipients and the texts and calls `send`. A builder registered `at_once` (it reads nothing but
-rows the change holds: the owner's "claimed" notice) runs there and then, in the change's own transaction.
+works out the recipients and the texts and calls `send`. A notice a workflow step writes with itself (the
+owner's "claimed" notice: `with_step`) is written by the step's own statement instead.
 `send` writes one row per recipient with one INSERT … SELECT, skipping those who muted the kind (never an URGENT
 one) or the wish category, in each recipient's language when given the words in each (`in_each_language`), and
 records the SMS/WeChat gateway's webhook deliveries for the rows written (app.services.notification_gateway).
@@ -12,7 +12,7 @@ records the SMS/WeChat gateway's webhook deliveries for the rows written (app.se
 import json
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from flask import current_app
 from flask_babel import force_locale
@@ -43,23 +43,15 @@ from app.models.choices import URGENT, NotificationKind
 from app.services import notification_gateway
 from app.services.errors import NotFound
 from app.services.outbox import record_job
+from app.services.workflow_history import Written
 
 NOTIFY_JOB = "notify"  # the outbox job that runs a kind's builder after the commit (app.jobs.notifications)
 PER_PAGE = 20
 BUILDERS: dict[str, Callable[..., int]] = {}
-# the kinds whose builder runs in the change's transaction (`builder(at_once=True)`)
-AT_ONCE: set[str] = set()
 
 
-# --- sending -----------------------------------------------------------------------------------------
-def builder(kind: str, *, at_once: bool = False):
-    """Register the decorated `function(**payload) -> int` as the one builder of `kind`'s notifications.
-
-    `at_once`: `tell` runs it in the change's own transaction rather than as a job after the commit. Only for a
-    builder that reads nothing but the rows the change holds (the session's identity map answers it), so the
-    change costs one INSERT more rather than a job's take, read, write and commit. It tells what the change
-    does, never what the records are by the time a job would run.
-    """
+def builder(kind: str):
+    """Register the decorated `function(**payload) -> int` as the one builder of `kind`'s notifications."""
     kind = NotificationKind(kind)
 
     def register(function: Callable[..., int]) -> Callable[..., int]:
@@ -67,8 +59,6 @@ def builder(kind: str, *, at_once: bool = False):
         if known is not None and _name(known) != _name(function):
             raise RuntimeError(f"two notification builders for {kind!r}")
         BUILDERS[kind] = function
-        if at_once:
-            AT_ONCE.add(kind)
         return function
 
     return register
@@ -80,12 +70,8 @@ def _name(function: Callable) -> str:
 
 def tell(kind: str, **payload) -> None:
     """Notify about a change (`payload`: ids only): an outbox job in the current transaction that runs the kind's
-    builder once the change is committed, or the builder itself, now, when it is registered `at_once`."""
-    kind = NotificationKind(kind)
-    if kind in AT_ONCE:
-        build(kind, payload)
-    else:
-        record_job(NOTIFY_JOB, notice=str(kind), payload=payload)
+    builder once the change is committed."""
+    record_job(NOTIFY_JOB, notice=str(NotificationKind(kind)), payload=payload)
 
 
 def in_each_language(write: Callable[[], tuple[str, str]]) -> tuple[dict[str, str], dict[str, str]]:
@@ -163,28 +149,19 @@ def send(
     kind = NotificationKind(kind)
     now = utcnow()
     others, texts = _texts(title, body)
-    values = {
-        "n_kind": str(kind),
-        **texts,
-        "n_link": link,
-        "n_urgent": kind in URGENT,
-        "n_subject": subject,
-        "n_created_at": now,
-    }
+    values = _values(kind, texts, link, subject, now)
     if isinstance(recipients, SelectBase):
-        statement, params = _insert_from(recipients_query(kind, recipients, category_id), others), values
+        rows = _rows_from(recipients_query(kind, recipients, category_id), others)
+        statement, params = _insert.__wrapped__(rows, bool(others)), values
     else:
         ids = sorted({int(r) for r in recipients})
         if not ids:
             return 0
-        statement = _insert_for_ids(kind in URGENT, category_id is not None, others, len(ids) == 1)
-        params = {**values, "n_muted_kind": _like_listed(str(kind))}
-        params.update({"n_recipient": ids[0]} if len(ids) == 1 else {"n_recipients": ids})
-        if category_id is not None:
-            params["n_muted_category"] = _like_listed(int(category_id))
+        rows = _rows_for_ids(kind in URGENT, category_id is not None, others, len(ids) == 1)
+        statement, params = _insert(rows, bool(others)), {**values, **_for_ids(kind, ids, category_id)}
     db.session.flush()
     # RETURNING rather than rowcount, which SQLAlchemy 2.1 with psycopg reports as -1 for INSERT … SELECT; on
-    # the session's connection (Core: a table's rows, nothing for the ORM to do; a claim writes one)
+    # the session's connection (Core: a table's rows, nothing for the ORM to do)
     written = db.session.connection().execute(statement, params).all()
     gateways = notification_gateway.gateway_endpoints() if written else []
     if gateways:
@@ -197,6 +174,55 @@ def send(
             at=now,
         )
     return len(written)
+
+
+def with_step(
+    kind: str, recipient: int, *, title: Words, body: Words = "", link=None, subject=None
+) -> Written:
+    """`send`'s notification to one recipient, for a workflow step to write with itself (the owner's "claimed"
+    notice: `workflow_history.Written`): the step's own statement writes it when the step wins, then its
+    gateway deliveries are recorded (`_delivered`). Nothing is written here."""
+    kind = NotificationKind(kind)
+    now = utcnow()
+    others, texts = _texts(title, body)
+    params = {**_values(kind, texts, link, subject, now), **_for_ids(kind, [int(recipient)], None)}
+    rows = _rows_for_ids(kind in URGENT, False, others, True)
+    then = partial(_delivered, kind=kind, link=link, at=now)
+    return Written(Notification.__table__, tuple(_COLUMNS), rows, params, then)
+
+
+def _delivered(notification_id: int | None, *, kind, link, at) -> None:
+    """The gateway deliveries of a notification a step wrote with itself (none when the recipient muted it)."""
+    gateways = notification_gateway.gateway_endpoints() if notification_id is not None else []
+    if gateways:
+        table = Notification.__table__
+        row = db.session.execute(
+            select(table.c.id, table.c.user_id, table.c.title, table.c.body).where(
+                table.c.id == notification_id
+            )
+        ).one()
+        notification_gateway.record_deliveries(gateways, [tuple(row)], kind=kind, link=link, at=at)
+
+
+def _values(kind, texts: dict, link, subject, now) -> dict:
+    """A notification's values as the INSERT … SELECT's parameters (n_*)."""
+    return {
+        "n_kind": str(kind),
+        **texts,
+        "n_link": link,
+        "n_urgent": kind in URGENT,
+        "n_subject": subject,
+        "n_created_at": now,
+    }
+
+
+def _for_ids(kind, ids: list[int], category_id) -> dict:
+    """The parameters of `_rows_for_ids`: the recipient (or recipients) and the mute patterns."""
+    params = {"n_muted_kind": _like_listed(str(kind))}
+    params.update({"n_recipient": ids[0]} if len(ids) == 1 else {"n_recipients": ids})
+    if category_id is not None:
+        params["n_muted_category"] = _like_listed(int(category_id))
+    return params
 
 
 def _texts(title: Words, body: Words) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -222,10 +248,10 @@ def _languages() -> tuple[str, tuple[str, ...]]:
 _COLUMNS = ["user_id", "kind", "title", "body", "link", "urgent", "subject", "created_at"]
 
 
-def _insert_from(wanted: Select, others: tuple[str, ...] = ()):
-    """INSERT … SELECT of a notification for each user id `wanted` selects, its values bound as n_* parameters;
-    with `others` (languages), the title and body of the recipient's language (RETURNING them too)."""
-    rows = wanted.with_only_columns(
+def _rows_from(wanted: Select, others: tuple[str, ...] = ()) -> Select:
+    """SELECT of a notification's values for each user id `wanted` selects, bound as n_* parameters; with
+    `others` (languages), the title and body of the recipient's language."""
+    return wanted.with_only_columns(
         User.id,
         bindparam("n_kind", type_=String(30)),
         _in_their_language("n_title", String(200), others),
@@ -235,8 +261,14 @@ def _insert_from(wanted: Select, others: tuple[str, ...] = ()):
         bindparam("n_subject", type_=String(40)),
         bindparam("n_created_at", type_=DateTime(timezone=True)),
     )
+
+
+@lru_cache(maxsize=32)
+def _insert(rows: Select, words: bool):
+    """INSERT … SELECT of `rows` (`_rows_from`), returning each row's id and user, and with `words` its title
+    and body (when they depend on the recipient)."""
     table = Notification.__table__
-    returned = (table.c.id, table.c.user_id, *((table.c.title, table.c.body) if others else ()))
+    returned = (table.c.id, table.c.user_id, *((table.c.title, table.c.body) if words else ()))
     return insert(table).from_select(_COLUMNS, rows).returning(*returned)
 
 
@@ -253,12 +285,12 @@ def _in_their_language(name: str, type_, others: tuple[str, ...]):
 
 
 @lru_cache(maxsize=32)
-def _insert_for_ids(urgent: bool, with_category: bool, others: tuple[str, ...], one: bool):
-    """The INSERT … SELECT for a list of user ids (n_recipients), or for `one` (n_recipient: a notice to a wish's
-    owner, once per claim, needs no list expanded into its SQL at each run), built once per shape."""
+def _rows_for_ids(urgent: bool, with_category: bool, others: tuple[str, ...], one: bool) -> Select:
+    """`_rows_from` for a list of user ids (n_recipients), or for `one` (n_recipient: a notice to a wish's owner,
+    once per claim, needs no list expanded into its SQL at each run), built once per shape."""
     category = bindparam("n_muted_category") if with_category else None
     recipients = bindparam("n_recipient") if one else bindparam("n_recipients", expanding=True)
-    return _insert_from(_wanting(recipients, urgent, bindparam("n_muted_kind"), category), others)
+    return _rows_from(_wanting(recipients, urgent, bindparam("n_muted_kind"), category), others)
 
 
 def _muted(column, pattern):

@@ -160,8 +160,9 @@ def move(
     `guard` adds conditions to the UPDATE, `values` (and `columns`, for names the engine takes itself,
     such as `note`) columns it sets; `note` and `step` are columns of the history row. The step is
     audited too (`audit.step_row`, with the channel the interface set), in the UPDATE's statement on
-    PostgreSQL (`workflow_history`). A guard built once, with `bindparam`s, comes with their values in
-    `guard_params`.
+    PostgreSQL (`workflow_history`), as are the rows declared to go with the machine's steps (the owner's
+    "claimed" notice: `workflow_history.write_with_steps`). A guard built once, with `bindparam`s, comes with
+    their values in `guard_params`.
     """
     values.update(columns or {})
     transition = machine.transition(action)
@@ -200,9 +201,12 @@ def move(
             at=now,
         )
         history = workflow_history.history_values(machine, row)
+    written = workflow_history.written_with(machine, subject, action, actor, sets)
     together = row is not None and returning and db.engine.dialect.name == "postgresql"
-    if together:  # the UPDATE and its history and audit rows in one statement
-        statement, bound = workflow_history.with_move(machine, statement, history, audit_row, cached=once)
+    along = workflow_history.along_for(subject) if together else None
+    if together:  # the UPDATE, its history, audit and written rows in one statement (what is read along too)
+        steps = (machine, statement, history, audit_row, once, along, written)
+        statement, bound = workflow_history.with_move(*steps)
         params.update(bound)
     connection = db.session.connection()
     wrote = connections.has_written(connection)
@@ -212,11 +216,13 @@ def move(
         db.session.refresh(subject)
         raise Conflict(machine.lost_message(subject, transition))
     if together:
-        workflow_history.keep(machine, subject, row, history, found[0])
+        workflow_history.took(machine, subject, row, history, found, along, written)
     elif row is not None:
         workflow_history.record(machine, subject, row, history, audit_row)
     else:
         audit.insert_row(audit_row)
+    if not together:
+        workflow_history.write_after(written)
     if machine.after_step is not None:
         machine.after_step(subject, action, now)
     db.session.flush()
@@ -250,9 +256,10 @@ def _update(model, sources: tuple, pins: tuple, guard: tuple, sets: tuple, retur
     return statement.returning(*(a.expression for a in mapper.column_attrs)) if returning else statement
 
 
-def _read_back(statement, params: dict, subject, returning: bool) -> tuple | None:
+def _read_back(statement, params: dict, subject, returning: bool) -> list[tuple] | None:
     """Run a move's conditional UPDATE; None when no row matched (someone got there first), else what the
-    statement returned after the subject's columns (the history row's id, with `with_move`; else nothing).
+    statement returned after the subject's columns, a tuple a row (with `with_move` the history row's id and
+    what was read along; else nothing).
 
     When it matched, `subject` holds the row as it is now: read back with the UPDATE (RETURNING) where the
     database can, else by a refresh. A relationship over a column that changed is expired, so it follows
@@ -262,12 +269,14 @@ def _read_back(statement, params: dict, subject, returning: bool) -> tuple | Non
         if db.session.connection().execute(statement, params).rowcount != 1:
             return None
         db.session.refresh(subject)
-        return ()
+        return [()]
     mapper = inspect(type(subject))
     attributes = mapper.column_attrs
-    row = db.session.connection().execute(statement, params).first()  # Core: the ORM's DML layer adds nothing
-    if row is None:
+    # Core: the ORM's DML layer adds nothing
+    returned = db.session.connection().execute(statement, params).all()
+    if not returned:
         return None
+    row = returned[0]
     changed = set()
     for attribute, value in zip(attributes, row):
         if subject.__dict__.get(attribute.key, value) != value or attribute.key not in subject.__dict__:
@@ -276,7 +285,7 @@ def _read_back(statement, params: dict, subject, returning: bool) -> tuple | Non
     stale = [r.key for r in mapper.relationships if changed & set(r.local_columns)]
     if stale:
         db.session.expire(subject, stale)
-    return tuple(row[len(attributes) :])
+    return [tuple(found[len(attributes) :]) for found in returned]
 
 
 def _known_after(machine: Machine, subject, before: dict, sets: dict) -> dict:

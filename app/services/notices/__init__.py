@@ -13,3 +13,4 @@ from app.services.notices.receivers import (  # noqa: F401
     on_sla_swept,
     on_wish_changed,
 )
+from app.services.notices.wishes import claimed_with_step  # noqa: F401

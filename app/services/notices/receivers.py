@@ -1,8 +1,8 @@
 """Who is told of a change: the receivers app.reactions connects, each telling its notices in the change's
 transaction (`notifications.tell`: ids and plain values only). The words and the recipients are the builders'
-work, after the commit (app.services.notices.wishes, reports, queues, members) but for the few registered
-`at_once`, which write within the change. So a change that rolls back tells nobody, and each change is told once:
-one step, one signal, one notice per kind.
+work, after the commit (app.services.notices.wishes, reports, queues, members). So a change that rolls back tells
+nobody, and each change is told once: one step, one signal, one notice per kind. The owner's "claimed" notice is
+not here: the claim's own statement writes it (`notices.wishes.claimed_with_step`, declared in app.reactions).
 """
 
 from sqlalchemy import select
@@ -18,11 +18,11 @@ from app.services.event_reporting import REPORTER_ROLES
 
 K = NotificationKind
 
-# a wish's step → what its owner (the resident) is told
+# a wish's step → what its owner (the resident) is told (a claim's notice is written by the claim's own statement:
+# notices.wishes.claimed_with_step)
 OWNER_KINDS = {
     WishAction.PUBLISH: K.WISH_PUBLISHED,
     WishAction.REJECT: K.WISH_REJECTED,
-    WishAction.CLAIM: K.WISH_CLAIMED,
     WishAction.COMPLETE: K.WISH_DONE,
     WishAction.AUTO_CONFIRM: K.WISH_AUTO_CONFIRMED,
 }

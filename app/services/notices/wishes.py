@@ -2,8 +2,8 @@
 
 Each builder runs after the step committed (app.services.notices.receivers recorded it), reads the wish as it is
 now and sends once; a wish that has since moved on past what a notice would announce is not announced. The
-owner's "claimed" notice is the exception: it is written in the claim's own transaction, from the rows the claim
-holds (`wish_claimed`).
+owner's "claimed" notice is the exception: the claim's own statement writes it, from the rows the claim holds
+(`claimed_with_step`).
 """
 
 from flask import current_app
@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Area, Member, User, Wish, WishCategory, WishStep
-from app.models.choices import NotificationKind, WishStatus
+from app.models.choices import NotificationKind, WishAction, WishStatus
 from app.services import notifications
 from app.services.notices.common import account, clip, language, member_account, title, when
 from app.services.wish_access import CLAIM_SCOPE_PREFIX
+from app.services.workflow_history import Written
 
 K = NotificationKind
 
@@ -73,17 +74,17 @@ def wish_rejected(wish_id: int) -> int:
         )
 
 
-@notifications.builder(K.WISH_CLAIMED, at_once=True)
-def wish_claimed(wish_id: int) -> int:
-    """Told in the claim's own transaction (`at_once`): the wish, its member and the member's unit are rows the
-    claim holds (the token or session lookup read the member with their unit), so this reads nothing; the owner
-    reads it in their language, chosen as the row is written."""
-    wish = db.session.get(Wish, wish_id)
-    member = wish.claimed_by if wish is not None else None
-    if member is None:
-        return 0
+def claimed_with_step(wish: Wish, action, actor, sets: dict) -> Written | None:
+    """The owner's "claimed" notice, written by the claim's own statement (`workflow_history.write_with_steps`,
+    declared in app.reactions), so it costs the claim no statement of its own and a claim that loses writes
+    none. It reads nothing: the wish and the claiming member (the token or session lookup read them with their
+    unit) are rows the claim holds; the claim's time is among the columns it sets. The owner reads it in their
+    language, chosen as the row is written."""
+    if action != WishAction.CLAIM or wish.owner_id is None or wish.owner_id == getattr(actor, "id", None):
+        return None
+    member = db.session.get(Member, sets["claimed_by_id"])
     unit_name = member.unit.name if member.unit is not None else None
-    at = when(wish.claimed_at)  # the district's time, the same in every language
+    at = when(sets["claimed_at"])  # the district's time, the same in every language
 
     def words() -> tuple[str, str]:
         who, unit = comrade(member.name, unit_name)
@@ -95,7 +96,14 @@ def wish_claimed(wish_id: int) -> int:
         return title(_("%(who)s has taken on your wish “%(title)s”", who=who, title=wish.title)), body
 
     titles, bodies = notifications.in_each_language(words)
-    return _to_owner(K.WISH_CLAIMED, wish, titles, bodies)
+    return notifications.with_step(
+        K.WISH_CLAIMED,
+        wish.owner_id,
+        title=titles,
+        body=bodies,
+        link=wish_link(wish.id),
+        subject=_subject(wish),
+    )
 
 
 @notifications.builder(K.WISH_DONE)
