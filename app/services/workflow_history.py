@@ -112,10 +112,17 @@ def written_with(machine, subject, action, actor, sets: dict) -> tuple[Written, 
 def write_after(written: tuple[Written, ...]) -> None:
     """Write `written` after a step whose statement could not carry them (SQLite has no INSERT in WITH)."""
     for one in written:
-        insert_rows = insert(one.table).from_select(one.columns, one.rows).returning(one.table.c.id)
-        new_id = db.session.connection().execute(insert_rows, one.params).scalar()
+        new_id = (
+            db.session.connection().execute(_inserting(one.table, one.columns, one.rows), one.params).scalar()
+        )
         if one.then is not None:
             one.then(new_id)
+
+
+@lru_cache(maxsize=64)
+def _inserting(table, columns: tuple, rows):
+    """INSERT INTO `table` (`columns`) `rows` RETURNING its id: built once per shape."""
+    return insert(table).from_select(columns, rows).returning(table.c.id)
 
 
 def with_move(
