@@ -7,7 +7,10 @@ from photo_support import png
 from test_api_wishes import Caller
 from test_attachments import complete_with_a_photo, new_wish, upload, user
 
+from app.api.wish_answer import answered, reading_with_step
 from app.extensions import db
+from app.models.choices import WishAction
+from app.services import wishes
 from app.services.masking import mask_name
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -66,3 +69,14 @@ def test_the_photos_of_the_wish_and_of_its_steps_come_with_each_answer(client, d
     assert len(complete["attachments"]) == 1 and complete["note"] == "换好了"
     assert [a["id"] for a in answer["attachments"]] == [own.get_json()["id"]]
     assert answer["status"] == "confirmed" and answer["rating"] == "good"
+
+
+def test_rows_read_with_two_steps_on_one_wish_are_what_the_last_step_left(demo):
+    wish = new_wish()  # submitted
+    with reading_with_step(wish) as along:
+        wishes.perform(user("grid"), wish, WishAction.PUBLISH)
+        wishes.perform(user("member"), wish, WishAction.CLAIM)
+    answer = answered(wish, along)
+    assert [step.action for step in answer.steps] == ["post", "publish", "claim"]
+    assert answer.claimed_by is not None and answer.category.code == "repair"
+    db.session.rollback()

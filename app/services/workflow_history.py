@@ -74,9 +74,10 @@ def read_along(subject, query: Callable) -> Along:
 
 
 def along_for(subject) -> Along | None:
-    """The rows asked to come with the step now being taken on `subject`, if any are asked and not yet read."""
+    """The rows asked to come with the step now being taken on `subject`, if any are asked (a later step on it
+    within the block reads them again: they are what the last step left)."""
     along = _ALONG.get()
-    return along if along is not None and along.subject is subject and along.rows is None else None
+    return along if along is not None and along.subject is subject else None
 
 
 @dataclass(frozen=True)
