@@ -151,7 +151,7 @@ def send(
     others, texts = _texts(title, body)
     values = _values(kind, texts, link, subject, now)
     if isinstance(recipients, SelectBase):
-        rows = _rows_from(recipients_query(kind, recipients, category_id), others)
+        rows = _rows_from(recipients_query(kind, recipients, category_id), others)  # built anew: not kept
         statement, params = _insert.__wrapped__(rows, bool(others)), values
     else:
         ids = sorted({int(r) for r in recipients})

@@ -113,9 +113,8 @@ def written_with(machine, subject, action, actor, sets: dict) -> tuple[Written, 
 def write_after(written: tuple[Written, ...]) -> None:
     """Write `written` after a step whose statement could not carry them (SQLite has no INSERT in WITH)."""
     for one in written:
-        new_id = (
-            db.session.connection().execute(_inserting(one.table, one.columns, one.rows), one.params).scalar()
-        )
+        statement = _inserting(one.table, one.columns, one.rows)
+        new_id = db.session.connection().execute(statement, one.params).scalar()
         if one.then is not None:
             one.then(new_id)
 
