@@ -89,12 +89,10 @@ def answered(wish: Wish, along: Along | None = None) -> AnsweredWish:
         for row in rows
         if row.step_id is not None
     }
-    if (
-        new_step is not None and new_step.id not in steps
-    ):  # read with the step's snapshot: the step is not among them
-        actor = (
-            db.session.get(User, new_step.actor_id) if new_step.actor_id is not None else None
-        )  # the session's
+    # read with the step's snapshot, the rows lack the step itself: add the history row it wrote, and its actor
+    # (the user making the request, whom the session holds)
+    if new_step is not None and new_step.id not in steps:
+        actor = db.session.get(User, new_step.actor_id) if new_step.actor_id is not None else None
         steps[new_step.id] = Step(
             new_step.id,
             new_step.action,
