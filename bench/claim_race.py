@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import sys
 import threading
 import time
@@ -33,6 +32,7 @@ from collections import Counter
 
 import common
 from common import BenchFailure, progress
+from keepalive import KeptConnection
 
 COMMUNITY = "610404001001"
 GRIDS = [f"{COMMUNITY}{g:03d}" for g in (1, 2, 3)]
@@ -112,61 +112,6 @@ class Race:
                 self.winners.setdefault(wish_id, []).append(username)
             elif status != 409 and len(self.samples) < 5:
                 self.samples.append(f"{status} for wish {wish_id}: {body[:200]}")
-
-
-class KeptConnection:
-    """A member's keep-alive connection to the server: the request goes out as ready bytes, and the answer is
-    read by its Content-Length, its status line and two headers parsed.
-
-    The 200 client threads share the machine with the server they measure. With http.client, which parses
-    every answer's headers with the email package, they took 0.26–0.45 ms of CPU a request, about a tenth of
-    the machine; this takes a fraction of that (bench/README.md, the claim race).
-    """
-
-    def __init__(self, port: int):
-        self.port = port
-        self.sock: socket.socket | None = None
-        self.buffer = b""
-
-    def exchange(self, request: bytes) -> tuple[int, bytes]:
-        """Send `request`; the answer's status and body. OSError or ValueError when the answer is not one."""
-        if self.sock is None:
-            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.buffer = b""
-        self.sock.sendall(request)
-        while (end := self.buffer.find(b"\r\n\r\n")) < 0:
-            self._receive()
-        head, self.buffer = self.buffer[:end].split(b"\r\n"), self.buffer[end + 4 :]
-        status, length, closing = int(head[0].split(b" ", 2)[1]), None, False
-        for line in head[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"connection":
-                closing = value.strip().lower() == b"close"
-            elif name == b"transfer-encoding":
-                raise ValueError(f"a {value.strip().decode()} answer: only a Content-Length is read")
-        if length is None:
-            raise ValueError("an answer without Content-Length")
-        while len(self.buffer) < length:
-            self._receive()
-        body, self.buffer = self.buffer[:length], self.buffer[length:]
-        if closing:
-            self.close()
-        return status, body
-
-    def _receive(self) -> None:
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionResetError("the server closed the connection")
-        self.buffer += chunk
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
 
 
 def error_code(body: str) -> str | None:
