@@ -6,6 +6,7 @@ PostgreSQL schema of their own when TEST_DATABASE_URL names PostgreSQL.
 """
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -140,3 +141,16 @@ def start_worker(app, **extra) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def bench_script(name: str):
+    """bench/<name>.py, loaded as the benches run it: its siblings (common, claim_race, keepalive) importable."""
+    folder = os.path.join(PROJECT_ROOT, "bench")
+    sys.path.insert(0, folder)
+    try:
+        spec = importlib.util.spec_from_file_location(f"bench_{name}", os.path.join(folder, f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(folder)

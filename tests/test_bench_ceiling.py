@@ -1,29 +1,13 @@
 """The claim ceiling's arithmetic (bench/claim_ceiling.py): the CPU per answer from /proc/stat's ticks, and the
 bound a won and a lost claim's CPU set on the claim race."""
 
-import importlib.util
-import os
-import sys
-
 import pytest
-
-from app import PROJECT_ROOT
-
-BENCH = os.path.join(PROJECT_ROOT, "bench")
+from support import bench_script
 
 
 @pytest.fixture(scope="module")
 def ceiling_module():
-    sys.path.insert(0, BENCH)  # the script imports its siblings (common, claim_race) as the benches run it
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_claim_ceiling", os.path.join(BENCH, "claim_ceiling.py")
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(BENCH)
+    return bench_script("claim_ceiling")
 
 
 def test_cpu_per_answer_counts_every_busy_tick_and_the_idle_share(ceiling_module, monkeypatch):

@@ -1,32 +1,17 @@
 """The claim race's client connection (bench/keepalive.py, `KeptConnection`): answers read whole however they
 arrive, kept alive between requests, closed when the server says so, and refused when they are not read by length."""
 
-import importlib.util
-import os
 import socket
-import sys
 import threading
 import time
 
 import pytest
-
-from app import PROJECT_ROOT
-
-BENCH = os.path.join(PROJECT_ROOT, "bench")
+from support import bench_script
 
 
 @pytest.fixture(scope="module")
 def race_module():
-    sys.path.insert(0, BENCH)  # the script imports its sibling (common) as the benches run it
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "bench_claim_race", os.path.join(BENCH, "claim_race.py")
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(BENCH)
+    return bench_script("claim_race")
 
 
 class ScriptedServer:

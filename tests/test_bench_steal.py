@@ -1,22 +1,15 @@
 """The benches' steal figure (bench/common.py): the share of the machine's time a shared virtual machine's
 hypervisor gave other guests between two readings of /proc/stat."""
 
-import importlib.util
 import os
 
 import pytest
-
-from app import PROJECT_ROOT
+from support import bench_script
 
 
 @pytest.fixture(scope="module")
 def common():
-    spec = importlib.util.spec_from_file_location(
-        "bench_common", os.path.join(PROJECT_ROOT, "bench", "common.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("common")
 
 
 def test_steal_is_the_stolen_ticks_share_of_all_ticks(common):
